@@ -1,0 +1,54 @@
+# Two commands: `make run` runs the suite, `make test` runs every check. Both set up first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+RESULTS := results
+ROBOT_OPTS ?=
+ROBOT := $(BIN)/robot --outputdir $(RESULTS) --xunit xunit.xml \
+	--listener keywords/libraries/SecretMasker.py --pythonpath . $(ROBOT_OPTS)
+
+.PHONY: run test setup lint format pytest robot docs bench-listings clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $(STAMP)
+
+run: setup
+	@mkdir -p $(RESULTS)
+	@$(ROBOT) robot; status=$$?; \
+	echo "Log: $(CURDIR)/$(RESULTS)/log.html"; exit $$status
+
+test: setup lint pytest robot
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/robocop check robot keywords resources
+	$(BIN)/robocop format --check --diff robot keywords resources
+
+format: setup
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+	$(BIN)/robocop format robot keywords resources
+
+pytest: setup
+	$(BIN)/python -m pytest
+
+robot: setup
+	@mkdir -p $(RESULTS)
+	@$(ROBOT) robot; status=$$?; \
+	echo "Log: $(CURDIR)/$(RESULTS)/log.html"; exit $$status
+
+docs: setup
+	@mkdir -p $(RESULTS)/docs
+	for f in keywords/*.resource; do \
+		$(BIN)/python -m robot.libdoc --pythonpath . $$f $(RESULTS)/docs/$$(basename $$f .resource).html || exit 1; \
+	done
+
+clean:
+	rm -rf $(RESULTS)/*.html $(RESULTS)/*.xml $(RESULTS)/docs .pytest_cache .ruff_cache

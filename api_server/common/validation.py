@@ -1,0 +1,125 @@
+"""Request validation from JSON Schemas; the same schemas feed the OpenAPI document."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import falcon
+from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema.exceptions import ValidationError
+
+from api_server.common.errors import Problem, field_error
+
+Responder = Callable[..., Any]
+
+
+@dataclass(frozen=True)
+class Operation:
+    """What the OpenAPI document says of one responder."""
+
+    summary: str
+    request: dict[str, Any] | None = None
+    query: dict[str, Any] | None = None
+    responses: dict[int, dict[str, Any] | None] = field(default_factory=dict)
+    auth: bool = False
+    content_type: str = "application/json"
+    tags: tuple[str, ...] = ()
+
+
+def _message(error: ValidationError) -> tuple[str, str]:
+    """A (field, message) pair that names the field and never echoes a long value."""
+    path = ".".join(str(p) for p in error.absolute_path)
+    validator = error.validator
+    if validator == "required":
+        missing = [n for n in error.validator_value if n not in (error.instance or {})]
+        name = missing[0] if missing else "?"
+        return (f"{path}.{name}" if path else name), "is required"
+    if validator == "additionalProperties":
+        allowed = set(error.schema.get("properties", {}))
+        unknown = sorted(k for k in error.instance if k not in allowed)
+        return (
+            ".".join(filter(None, [path, unknown[0] if unknown else "?"])),
+            "is not an allowed field",
+        )
+    messages = {
+        "type": f"must be of type {error.validator_value}",
+        "enum": "must be one of: " + ", ".join(map(str, error.validator_value or [])),
+        "minLength": f"must be at least {error.validator_value} characters",
+        "maxLength": f"must be at most {error.validator_value} characters",
+        "minimum": f"must be at least {error.validator_value}",
+        "maximum": f"must be at most {error.validator_value}",
+        "exclusiveMinimum": f"must be greater than {error.validator_value}",
+        "pattern": "has an invalid format",
+        "format": f"must be a valid {error.validator_value}",
+        "minProperties": "must contain at least one field",
+    }
+    return path or "body", messages.get(str(validator), "is invalid")
+
+
+def validate(instance: Any, schema: dict[str, Any]) -> None:
+    """Raises a 422 problem listing one entry per bad field."""
+    validator = Draft202012Validator(schema, format_checker=FormatChecker())
+    errors = sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path))
+    if not errors:
+        return
+    seen: dict[str, str] = {}
+    for error in errors:
+        name, message = _message(error)
+        seen.setdefault(name, message)
+    raise Problem(
+        422,
+        "validation_error",
+        "The request has invalid fields.",
+        errors=[field_error(name, message) for name, message in seen.items()],
+    )
+
+
+def _coerce_query(req: falcon.Request, schema: dict[str, Any]) -> dict[str, Any]:
+    """Query strings are text; convert the ones the schema types as numbers."""
+    params: dict[str, Any] = {}
+    properties = schema.get("properties", {})
+    for name, raw in req.params.items():
+        if isinstance(raw, list):
+            raw = raw[-1]
+        kind = properties.get(name, {}).get("type")
+        params[name] = raw
+        if kind == "integer" and raw.lstrip("-").isdigit():
+            params[name] = int(raw)
+    return params
+
+
+def operation(
+    summary: str,
+    *,
+    request: dict[str, Any] | None = None,
+    query: dict[str, Any] | None = None,
+    responses: dict[int, dict[str, Any] | None] | None = None,
+    auth: bool = False,
+    content_type: str = "application/json",
+    tags: tuple[str, ...] = (),
+) -> Callable[[Responder], Responder]:
+    """Declares a responder: validates its JSON body and query, and documents it."""
+    op = Operation(summary, request, query, responses or {}, auth, content_type, tags)
+
+    def decorate(responder: Responder) -> Responder:
+        @functools.wraps(responder)
+        def wrapper(resource: Any, req: falcon.Request, resp: falcon.Response, **kw: Any) -> Any:
+            if query is not None:
+                req.context.query = _coerce_query(req, query)
+                validate(req.context.query, query)
+            if request is not None:
+                if not (req.content_type or "").startswith("application/json"):
+                    raise Problem(
+                        415, "unsupported_media_type", "Send the body as application/json."
+                    )
+                req.context.body = req.get_media()
+                validate(req.context.body, request)
+            return responder(resource, req, resp, **kw)
+
+        wrapper.__operation__ = op  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorate

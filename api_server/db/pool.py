@@ -1,0 +1,107 @@
+"""A thread-safe psycopg2 pool that waits for a free connection and drops broken ones."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import psycopg2
+import psycopg2.extensions
+import psycopg2.extras
+import psycopg2.pool
+
+
+class DatabaseUnavailable(Exception):
+    """The database cannot be reached or the pool stayed exhausted; maps to 503."""
+
+
+class Database:
+    """Owns the pool of one process; opened lazily so gunicorn workers each get their own."""
+
+    def __init__(self, dsn: str, minconn: int = 1, maxconn: int = 8, timeout: float = 5.0) -> None:
+        self._dsn = dsn
+        self._minconn = minconn
+        self._maxconn = maxconn
+        self._timeout = timeout
+        self._pool: psycopg2.pool.ThreadedConnectionPool | None = None
+        self._lock = threading.Lock()
+        # psycopg2's pool raises at once when exhausted; the semaphore makes callers wait.
+        self._slots = threading.BoundedSemaphore(maxconn)
+        self._in_use = 0
+
+    @property
+    def in_use(self) -> int:
+        """Connections currently lent out."""
+        return self._in_use
+
+    @property
+    def size(self) -> int:
+        """The most connections this pool will open."""
+        return self._maxconn
+
+    def _get_pool(self) -> psycopg2.pool.ThreadedConnectionPool:
+        with self._lock:
+            if self._pool is None:
+                try:
+                    self._pool = psycopg2.pool.ThreadedConnectionPool(
+                        0, self._maxconn, self._dsn, connect_timeout=5
+                    )
+                except psycopg2.OperationalError as exc:
+                    raise DatabaseUnavailable("database connection failed") from exc
+            return self._pool
+
+    def close(self) -> None:
+        """Closes every pooled connection; the pool reopens on next use."""
+        with self._lock:
+            if self._pool is not None:
+                self._pool.closeall()
+                self._pool = None
+
+    @contextmanager
+    def connection(self) -> Iterator[psycopg2.extensions.connection]:
+        """Lends a connection; a broken one is discarded instead of returned to the pool."""
+        if not self._slots.acquire(timeout=self._timeout):
+            raise DatabaseUnavailable("no database connection free")
+        pool = None
+        conn = None
+        try:
+            pool = self._get_pool()
+            try:
+                conn = pool.getconn()
+            except psycopg2.OperationalError as exc:
+                raise DatabaseUnavailable("database connection failed") from exc
+            self._in_use += 1
+            yield conn
+        finally:
+            if conn is not None and pool is not None:
+                self._in_use -= 1
+                broken = bool(conn.closed) or (
+                    conn.info.transaction_status == psycopg2.extensions.TRANSACTION_STATUS_UNKNOWN
+                )
+                pool.putconn(conn, close=broken)
+            self._slots.release()
+
+    @contextmanager
+    def transaction(self) -> Iterator[psycopg2.extras.RealDictCursor]:
+        """One transaction: commits when the block ends, rolls back on any exception."""
+        with self.connection() as conn:
+            try:
+                with conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
+                    yield cur
+                conn.commit()
+            except psycopg2.OperationalError as exc:
+                _rollback_quietly(conn)
+                raise DatabaseUnavailable("database connection lost") from exc
+            except BaseException:
+                _rollback_quietly(conn)
+                raise
+
+
+def _rollback_quietly(conn: psycopg2.extensions.connection) -> None:
+    # A lost connection cannot roll back; the pool discards it on return anyway.
+    try:
+        if not conn.closed:
+            conn.rollback()
+    except psycopg2.Error:
+        pass

@@ -1,0 +1,3 @@
+"""SQL of the health checks."""
+
+PING = "SELECT 1 AS ok"

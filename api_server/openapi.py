@@ -1,0 +1,103 @@
+"""The OpenAPI 3.1 document, built from the operations and schemas the app really uses."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from api_server.common.routes import Routes
+
+METHODS = ("get", "post", "put", "patch", "delete")
+_CONVERTER = re.compile(r"\{(\w+):[^}]+\}")
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["type", "title", "status", "code", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "code": {"type": "string"},
+        "detail": {"type": "string"},
+        "request_id": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["field", "message"],
+                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+            },
+        },
+    },
+}
+
+
+def openapi_path(template: str) -> str:
+    """Falcon's `{id:int}` becomes OpenAPI's `{id}`."""
+    return _CONVERTER.sub(r"{\1}", template)
+
+
+def _responder(resource: object, method: str, suffix: str | None) -> Any:
+    name = f"on_{method}" + (f"_{suffix}" if suffix else "")
+    return getattr(resource, name, None)
+
+
+def _operation_doc(template: str, op: Any, method: str) -> dict[str, Any]:
+    params = [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        for name in re.findall(r"\{(\w+)", template)
+    ]
+    for name, schema in ((op.query or {}).get("properties") or {}).items():
+        params.append({"name": name, "in": "query", "required": False, "schema": schema})
+    responses: dict[str, Any] = {}
+    for status, schema in sorted(op.responses.items()):
+        entry: dict[str, Any] = {"description": str(status)}
+        if schema is not None:
+            entry["content"] = {"application/json": {"schema": schema}}
+        responses[str(status)] = entry
+    responses["default"] = {
+        "description": "An error",
+        "content": {
+            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+        },
+    }
+    doc: dict[str, Any] = {
+        "operationId": f"{method}_{template}",
+        "summary": op.summary,
+        "tags": list(op.tags),
+        "parameters": params,
+        "responses": responses,
+    }
+    if op.request is not None:
+        doc["requestBody"] = {
+            "required": True,
+            "content": {op.content_type: {"schema": op.request}},
+        }
+    elif op.content_type != "application/json":
+        doc["requestBody"] = {"required": True, "content": {op.content_type: {"schema": {}}}}
+    if op.auth:
+        doc["security"] = [{"bearerAuth": []}]
+    return doc
+
+
+def build_document(routes: Routes, version: str = "0.1.0") -> dict[str, Any]:
+    """Walks every registered route and documents each responder that declares itself."""
+    paths: dict[str, dict[str, Any]] = {}
+    for route in routes.routes:
+        template = openapi_path(route.path)
+        for method in METHODS:
+            responder = _responder(route.resource, method, route.suffix)
+            op = getattr(responder, "__operation__", None)
+            if op is not None:
+                paths.setdefault(template, {})[method] = _operation_doc(template, op, method)
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Mining Marketplace API", "version": version},
+        "paths": paths,
+        "components": {
+            "schemas": {"Problem": PROBLEM_SCHEMA},
+            "securitySchemes": {
+                "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+            },
+        },
+    }

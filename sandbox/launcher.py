@@ -1,0 +1,133 @@
+"""Starts what a run needs and is missing, prints its settings, and stops all of it."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Protocol
+
+import requests
+
+from sandbox.postgres import EmbeddedPostgres
+from sandbox.processes import spawn, stop
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Service(Protocol):
+    """What the launcher needs of an in-process sandbox."""
+
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+    def env(self) -> dict[str, str]: ...
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port the OS says is free now."""
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+class Stack:
+    """The whole local stack; use as a context manager so every part is stopped."""
+
+    def __init__(self, env: dict[str, str] | None = None, workers: int = 2) -> None:
+        self._base_env = dict(os.environ if env is None else env)
+        self._workers = workers
+        self._exit = ExitStack()
+        self.settings: dict[str, str] = {}
+
+    def __enter__(self) -> Stack:
+        try:
+            self._start()
+        except BaseException:
+            self._exit.close()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._exit.close()
+
+    def close(self) -> None:
+        """Stops everything started, in reverse order."""
+        self._exit.close()
+
+    def _start(self) -> None:
+        database_url = self._base_env.get("DATABASE_URL") or self._start_postgres()
+        self.settings["DATABASE_URL"] = database_url
+        from api_server.db.migrate import migrate
+
+        migrate(database_url)
+        self.settings["JWT_SECRET"] = self._base_env.get("JWT_SECRET") or secrets.token_urlsafe(48)
+        for service in self._sandboxes():
+            service.start()
+            self._exit.callback(service.stop)
+            self.settings.update(service.env())
+        self._start_api()
+
+    def _start_postgres(self) -> str:
+        data_dir = Path(self._base_env.get("PGDATA_DIR") or ROOT / ".pgdata" / "data")
+        server = EmbeddedPostgres(data_dir)
+        self._exit.callback(server.stop)
+        return server.start()
+
+    def _sandboxes(self) -> list[Service]:
+        """The loopback stand-ins for mail and the payment gateways."""
+        return []
+
+    def _start_api(self) -> None:
+        port = int(self._base_env.get("API_PORT") or free_port())
+        api_url = f"http://127.0.0.1:{port}"
+        env = {
+            **self._base_env,
+            **self.settings,
+            "API_BIND": f"127.0.0.1:{port}",
+            "API_WORKERS": str(self._workers),
+            "PUBLIC_URL": api_url,
+        }
+        log_dir = Path(self._base_env.get("API_LOG_DIR") or ROOT / "results")
+        log_dir.mkdir(parents=True, exist_ok=True)
+        log = (log_dir / "api_server.log").open("ab")
+        self._exit.callback(log.close)
+        proc = spawn(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "-c",
+                str(ROOT / "api_server" / "gunicorn.conf.py"),
+                "api_server.wsgi:app",
+            ],
+            env=env,
+            stdout=log,
+            stderr=log,
+        )
+        self._exit.callback(stop, proc)
+        self._wait_ready(api_url, proc)
+        self.settings["API_URL"] = api_url
+        for key in ("STRIPE", "FLUTTERWAVE"):
+            if f"{key}_API_BASE" in self.settings:
+                self.settings[f"{key}_WEBHOOK_URL"] = (
+                    f"{api_url}/api/payments/webhooks/{key.lower()}"
+                )
+
+    @staticmethod
+    def _wait_ready(api_url: str, proc: subprocess.Popen, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise RuntimeError("gunicorn exited; see results/api_server.log")
+            try:
+                if requests.get(f"{api_url}/api/health/ready", timeout=2).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError(f"the API at {api_url} was not ready within {timeout:.0f} s")

@@ -1,0 +1,63 @@
+"""Shared fixtures: one embedded PostgreSQL per test session, a fresh database per test."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg2
+import pytest
+
+from api_server.app import MarketplaceApp, create_app
+from api_server.config import Config
+from api_server.db.migrate import migrate
+from sandbox.postgres import EmbeddedPostgres
+
+JWT_SECRET = "test-secret-" + "x" * 40
+
+
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedPostgres]:
+    """A real PostgreSQL for the whole session, stopped at the end."""
+    server = EmbeddedPostgres(Path(tmp_path_factory.mktemp("pg")) / "data")
+    server.admin_dsn = server.start().replace("/mining_marketplace?", "/postgres?")
+    yield server
+    server.stop()
+
+
+def _create_database(admin_dsn: str) -> str:
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    conn = psycopg2.connect(admin_dsn)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(f'CREATE DATABASE "{name}"')
+    conn.close()
+    return admin_dsn.replace("/postgres?", f"/{name}?")
+
+
+@pytest.fixture
+def empty_dsn(postgres: EmbeddedPostgres) -> str:
+    """A new, empty database."""
+    return _create_database(postgres.admin_dsn)
+
+
+@pytest.fixture
+def dsn(empty_dsn: str) -> str:
+    """A new database with every migration applied."""
+    migrate(empty_dsn)
+    return empty_dsn
+
+
+@pytest.fixture
+def config(dsn: str) -> Config:
+    """Config for an app on the migrated test database."""
+    return Config(database_url=dsn, jwt_secret=JWT_SECRET, max_body_bytes=2048)
+
+
+@pytest.fixture
+def app(config: Config) -> Iterator[MarketplaceApp]:
+    """The real app on the test database; its pool is closed afterwards."""
+    application = create_app(config)
+    yield application
+    application.db.close()
