@@ -5,12 +5,17 @@ from __future__ import annotations
 import falcon
 
 from api_server.common import errors
+from api_server.common.mail import Mailer
 from api_server.common.middleware import BodyLimit, RequestId
+from api_server.common.outbox import OutboxDispatcher
 from api_server.common.routes import Routes
 from api_server.config import Config
 from api_server.db import Database
 from api_server.health.resources import Liveness, OpenApi, Readiness
 from api_server.openapi import build_document
+from api_server.users import resources as users
+from api_server.users.service import UsersService
+from api_server.users.tokens import TokenService
 
 
 class MarketplaceApp(falcon.App):
@@ -18,6 +23,12 @@ class MarketplaceApp(falcon.App):
 
     routes: Routes
     db: Database
+    outbox: OutboxDispatcher
+    users: UsersService
+
+    def start_background(self) -> None:
+        """Starts this worker's delivery thread (gunicorn calls it after fork)."""
+        self.outbox.start()
 
 
 def create_app(config: Config, db: Database | None = None) -> MarketplaceApp:
@@ -38,6 +49,13 @@ def create_app(config: Config, db: Database | None = None) -> MarketplaceApp:
     routes.add("/api/health", Liveness())
     routes.add("/api/health/ready", Readiness(db))
     routes.add("/api/openapi.json", OpenApi(lambda: build_document(routes)))
+    mailer = Mailer(config.smtp_host, config.smtp_port, config.mail_from, config.smtp_timeout)
+    outbox = OutboxDispatcher(db, mailer, config.outbox_retry_seconds)
+    tokens = TokenService(config, db)
+    users_service = UsersService(config, db, tokens, outbox)
+    users.add_routes(routes, users_service, tokens, config)
     app.routes = routes
+    app.outbox = outbox
+    app.users = users_service
     app.db = db
     return app

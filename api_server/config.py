@@ -48,6 +48,8 @@ class Config:
     db_pool_max: int = 8
     db_pool_timeout: float = 5.0
     login_max_failures: int = 5
+    login_max_failures_per_ip: int = 50
+    trusted_proxies: tuple[str, ...] = ()
     login_window_seconds: int = 300
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 25
@@ -90,6 +92,10 @@ class Config:
             db_pool_min=_int(env, "DB_POOL_MIN", cls.db_pool_min, 0),
             db_pool_max=_int(env, "DB_POOL_MAX", cls.db_pool_max, 1),
             login_max_failures=_int(env, "LOGIN_MAX_FAILURES", cls.login_max_failures, 1),
+            login_max_failures_per_ip=_int(
+                env, "LOGIN_MAX_FAILURES_PER_IP", cls.login_max_failures_per_ip, 1
+            ),
+            trusted_proxies=_list(env, "TRUSTED_PROXIES", ""),
             login_window_seconds=_int(env, "LOGIN_WINDOW_SECONDS", cls.login_window_seconds, 1),
             smtp_host=env.get("SMTP_HOST", cls.smtp_host),
             smtp_port=_int(env, "SMTP_PORT", cls.smtp_port, 1),

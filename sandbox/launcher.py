@@ -18,6 +18,15 @@ from sandbox.postgres import EmbeddedPostgres
 from sandbox.processes import spawn, stop
 
 ROOT = Path(__file__).resolve().parent.parent
+# Test-friendly settings a run can still override from its environment: a short login
+# window so the suite can watch a limit lift, and loopback as the trusted proxy so tests
+# can act as distinct client addresses through X-Forwarded-For.
+TEST_STACK_DEFAULTS = {
+    "LOGIN_MAX_FAILURES": "5",
+    "LOGIN_WINDOW_SECONDS": "5",
+    "LOGIN_MAX_FAILURES_PER_IP": "10",
+    "TRUSTED_PROXIES": "127.0.0.1",
+}
 
 
 class Service(Protocol):
@@ -66,11 +75,18 @@ class Stack:
 
         migrate(database_url)
         self.settings["JWT_SECRET"] = self._base_env.get("JWT_SECRET") or secrets.token_urlsafe(48)
-        for service in self._sandboxes():
+        self._services = self._sandboxes()
+        for service in self._services:
             service.start()
             self._exit.callback(service.stop)
             self.settings.update(service.env())
         self._start_api()
+        # The API exists only now, so the gateways learn where to send webhooks last.
+        for service in self._services:
+            hook = getattr(service, "set_webhook_url", None)
+            if hook is not None:
+                name = type(service).__name__.removesuffix("Sandbox").lower()
+                hook(f"{self.settings['API_URL']}/api/payments/webhooks/{name}")
 
     def _start_postgres(self) -> str:
         data_dir = Path(self._base_env.get("PGDATA_DIR") or ROOT / ".pgdata" / "data")
@@ -80,18 +96,35 @@ class Stack:
 
     def _sandboxes(self) -> list[Service]:
         """The loopback stand-ins for mail and the payment gateways."""
-        return []
+        from sandbox.flutterwave import FlutterwaveSandbox
+        from sandbox.mail import MailSink
+        from sandbox.stripe import StripeSandbox
+
+        return [
+            MailSink(),
+            StripeSandbox(
+                secret_key=f"sk_test_{secrets.token_hex(12)}",
+                webhook_secret=f"whsec_{secrets.token_hex(16)}",
+            ),
+            FlutterwaveSandbox(
+                secret_key=f"FLWSECK_TEST-{secrets.token_hex(16)}-X",
+                webhook_secret=secrets.token_hex(16),
+            ),
+        ]
 
     def _start_api(self) -> None:
         port = int(self._base_env.get("API_PORT") or free_port())
         api_url = f"http://127.0.0.1:{port}"
         env = {
+            **TEST_STACK_DEFAULTS,
             **self._base_env,
             **self.settings,
             "API_BIND": f"127.0.0.1:{port}",
             "API_WORKERS": str(self._workers),
             "PUBLIC_URL": api_url,
         }
+        for key in TEST_STACK_DEFAULTS:
+            self.settings[key] = env[key]
         log_dir = Path(self._base_env.get("API_LOG_DIR") or ROOT / "results")
         log_dir.mkdir(parents=True, exist_ok=True)
         log = (log_dir / "api_server.log").open("ab")
@@ -112,11 +145,6 @@ class Stack:
         self._exit.callback(stop, proc)
         self._wait_ready(api_url, proc)
         self.settings["API_URL"] = api_url
-        for key in ("STRIPE", "FLUTTERWAVE"):
-            if f"{key}_API_BASE" in self.settings:
-                self.settings[f"{key}_WEBHOOK_URL"] = (
-                    f"{api_url}/api/payments/webhooks/{key.lower()}"
-                )
 
     @staticmethod
     def _wait_ready(api_url: str, proc: subprocess.Popen, timeout: float = 60.0) -> None:

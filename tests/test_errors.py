@@ -103,3 +103,23 @@ def test_request_id_is_echoed_or_made(client):
 
 def test_titles_are_reason_phrases(client):
     assert client.simulate_get("/api/nope").json["title"] == "Not Found"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"name": 5},
+        {"name": "x"},
+        {"name": None},
+        {"name": "ok", "age": "x"},
+        [],
+        "text",
+        5,
+        {"name": ["a"]},
+        {"name": {"a": 1}},
+        {"name": "ok", "age": 1.5},
+    ],
+)
+def test_any_wrong_shape_is_a_422_never_a_500(client, body):
+    result = client.simulate_post("/test/echo", json=body)
+    _problem(result, 422, "validation_error")

@@ -44,19 +44,23 @@ def _message(error: ValidationError) -> tuple[str, str]:
             ".".join(filter(None, [path, unknown[0] if unknown else "?"])),
             "is not an allowed field",
         )
-    messages = {
-        "type": f"must be of type {error.validator_value}",
-        "enum": "must be one of: " + ", ".join(map(str, error.validator_value or [])),
-        "minLength": f"must be at least {error.validator_value} characters",
-        "maxLength": f"must be at most {error.validator_value} characters",
-        "minimum": f"must be at least {error.validator_value}",
-        "maximum": f"must be at most {error.validator_value}",
-        "exclusiveMinimum": f"must be greater than {error.validator_value}",
-        "pattern": "has an invalid format",
-        "format": f"must be a valid {error.validator_value}",
-        "minProperties": "must contain at least one field",
+    value = error.validator_value
+    messages: dict[str, Callable[[], str]] = {
+        "type": lambda: f"must be of type {value}",
+        "enum": lambda: "must be one of: " + ", ".join(map(str, value)),
+        "const": lambda: f"must be {value}",
+        "minLength": lambda: f"must be at least {value} characters",
+        "maxLength": lambda: f"must be at most {value} characters",
+        "minimum": lambda: f"must be at least {value}",
+        "maximum": lambda: f"must be at most {value}",
+        "exclusiveMinimum": lambda: f"must be greater than {value}",
+        "multipleOf": lambda: f"must be a multiple of {value}",
+        "pattern": lambda: "has an invalid format",
+        "format": lambda: f"must be a valid {value}",
+        "minProperties": lambda: "must contain at least one field",
+        "maxItems": lambda: f"must have at most {value} items",
     }
-    return path or "body", messages.get(str(validator), "is invalid")
+    return path or "body", messages.get(str(validator), lambda: "is invalid")()
 
 
 def validate(instance: Any, schema: dict[str, Any]) -> None:

@@ -7,35 +7,39 @@ import re
 from robot import result
 
 _MASK = "***"
-_PATTERNS: list[tuple[re.Pattern[str], str]] = [
+_MASKED_FIELDS = (
+    r"(?<![A-Za-z_])(?:password|current_password|new_password|access_token|refresh_token|token"
+    r"|client_secret|secret|secret_hash|webhook_secret|api_key|card_number|cvc|verif-hash)"
+)
+_RAW_PATTERNS: list[tuple[str | re.Pattern[str], str]] = [
     # Bearer tokens, whatever library logs the Authorization header.
     (re.compile(r"(Bearer\s+)[A-Za-z0-9._~+/=-]+", re.I), rf"\1{_MASK}"),
     # JWTs anywhere, e.g. in a response body or a `${token} =` assignment.
     (re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"), _MASK),
-    # JSON or Python-repr fields whose values are secrets.
-    (
-        re.compile(
-            r"""(["']?(?:password|current_password|new_password|access_token|refresh_token|"""
-            r"""token|client_secret|secret|secret_hash|api_key|card_number|cvc|verif-hash)"""
-            r"""["']?\s*[:=]\s*["'])[^"']*(["'])""",
-            re.I,
-        ),
-        rf"\1{_MASK}\2",
-    ),
+    # Fields whose values are secrets: quoted (JSON, Python repr) or bare (Robot's
+    # `&{dict} = { password=... | ... }` assignment lines).
+    (rf"""(["']?{_MASKED_FIELDS}["']?\s*[:=]\s*)(["'])(?:(?!\2).)*\2""", rf"\1\2{_MASK}\2"),
+    (rf"""(["']?{_MASKED_FIELDS}["']?\s*[:=]\s*)(?!["'*])[^\s|,}}&]+""", rf"\1{_MASK}"),
     # Query-string tokens, as in a verification link.
     (re.compile(r"([?&](?:token|refresh_token)=)[^&\s\"']+"), rf"\1{_MASK}"),
     # Gateway keys and webhook secrets by their well-known prefixes.
     (re.compile(r"\b(sk|rk|whsec)_(test|live)?_?[A-Za-z0-9]{6,}"), rf"\1_{_MASK}"),
     (re.compile(r"FLWSECK[A-Za-z0-9_-]*"), f"FLWSECK{_MASK}"),
     # Card numbers: 13 to 19 digits, optionally grouped.
-    (re.compile(r"\b(?:\d[ -]?){12,18}\d\b"), _MASK),
+    (re.compile(r"\b(?:\d[ -]?){14,18}\d\b"), _MASK),
     # Passwords inside database URLs.
     (re.compile(r"(postgres(?:ql)?://[^:/@\s]+:)[^@\s]+@"), rf"\1{_MASK}@"),
 ]
 
 
+_PATTERNS = [(re.compile(p) if isinstance(p, str) else p, r) for p, r in _RAW_PATTERNS]
+MAX_MESSAGE = 20_000
+
+
 def mask(text: str) -> str:
-    """The text with every known kind of secret replaced by ***."""
+    """The text with every known kind of secret replaced by ***, long bodies shortened."""
+    if len(text) > MAX_MESSAGE:
+        text = f"{text[:MAX_MESSAGE]}... [{len(text) - MAX_MESSAGE} more characters]"
     for pattern, replacement in _PATTERNS:
         text = pattern.sub(replacement, text)
     return text

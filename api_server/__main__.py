@@ -1,0 +1,60 @@
+"""python -m api_server: operator commands (create-admin, later reconcile)."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import sys
+
+from api_server.common.errors import Problem
+from api_server.config import Config, ConfigError
+
+
+def _create_admin(args: argparse.Namespace, config: Config) -> int:
+    from api_server.app import create_app
+
+    password = os.environ.get("ADMIN_PASSWORD")
+    if password is None:
+        password = getpass.getpass("Password: ") if sys.stdin.isatty() else sys.stdin.readline()
+    password = password.rstrip("\n")
+    app = create_app(config)
+    try:
+        user = app.users.create_admin(args.email, password, args.full_name)
+    except Problem as exc:
+        details = "; ".join(e["message"] for e in exc.errors or []) or exc.description
+        print(f"refused: {details}", file=sys.stderr)
+        return 2
+    except ValueError as exc:
+        print(f"refused: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        app.db.close()
+    print(json.dumps(user))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parses the command line and runs one command."""
+    parser = argparse.ArgumentParser(prog="python -m api_server")
+    groups = parser.add_subparsers(dest="group", required=True)
+    users = groups.add_parser("users").add_subparsers(dest="command", required=True)
+    admin = users.add_parser("create-admin", help="create an active admin account")
+    admin.add_argument("email")
+    admin.add_argument("--full-name", default="Administrator")
+    admin.epilog = "The password comes from ADMIN_PASSWORD or standard input."
+    args = parser.parse_args(argv)
+    # Commands need the database and secrets, not a running server.
+    env = {**os.environ}
+    env.setdefault("JWT_SECRET", "cli-does-not-issue-tokens-" + "x" * 16)
+    try:
+        config = Config.from_env(env)
+    except ConfigError as exc:
+        print(f"configuration: {exc}", file=sys.stderr)
+        return 2
+    return _create_admin(args, config)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

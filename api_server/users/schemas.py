@@ -1,0 +1,74 @@
+"""JSON Schemas of /api/users: they validate requests and are published in OpenAPI."""
+
+EMAIL = {"type": "string", "minLength": 3, "maxLength": 254}
+PASSWORD = {"type": "string", "minLength": 1, "maxLength": 256}
+NAME = {"type": "string", "minLength": 1, "maxLength": 200}
+COUNTRY = {"type": "string", "pattern": "^[A-Z]{2}$"}
+COMPANY = {"type": "string", "maxLength": 200}
+PHONE = {"type": "string", "pattern": r"^\+?[0-9 ()-]{6,20}$"}
+TOKEN = {"type": "string", "minLength": 1, "maxLength": 200}
+
+
+def _object(required: list[str], **properties: dict) -> dict:
+    return {
+        "type": "object",
+        "required": required,
+        "additionalProperties": False,
+        "properties": properties,
+    }
+
+
+REGISTER = _object(
+    ["email", "password", "full_name", "role"],
+    email=EMAIL,
+    password=PASSWORD,
+    full_name=NAME,
+    role={"type": "string", "enum": ["buyer", "seller"]},
+    country=COUNTRY,
+    company=COMPANY,
+)
+VERIFY = _object(["token"], token=TOKEN)
+VERIFY_QUERY = _object(["token"], token=TOKEN)
+RESEND = _object(["email"], email=EMAIL)
+LOGIN = _object(["email", "password"], email=EMAIL, password=PASSWORD)
+REFRESH = _object(["refresh_token"], refresh_token=TOKEN)
+PROFILE_UPDATE = {
+    **_object([], full_name=NAME, phone=PHONE, country=COUNTRY, company=COMPANY),
+    "minProperties": 1,
+}
+PASSWORD_CHANGE = _object(
+    ["current_password", "new_password"], current_password=PASSWORD, new_password=PASSWORD
+)
+
+NULLABLE_STRING = {"type": ["string", "null"]}
+USER = {
+    "type": "object",
+    "required": ["id", "email", "full_name", "role", "status", "created_at"],
+    "additionalProperties": False,
+    "properties": {
+        "id": {"type": "string", "format": "uuid"},
+        "email": {"type": "string"},
+        "full_name": {"type": "string"},
+        "role": {"type": "string", "enum": ["buyer", "seller", "admin"]},
+        "status": {"type": "string", "enum": ["pending_verification", "active", "disabled"]},
+        "phone": NULLABLE_STRING,
+        "country": NULLABLE_STRING,
+        "company": NULLABLE_STRING,
+        "created_at": {"type": "string"},
+        "updated_at": {"type": "string"},
+        "verified_at": NULLABLE_STRING,
+    },
+}
+TOKENS = {
+    "type": "object",
+    "required": ["access_token", "token_type", "expires_in", "refresh_token", "user"],
+    "additionalProperties": False,
+    "properties": {
+        "access_token": {"type": "string"},
+        "token_type": {"const": "Bearer"},
+        "expires_in": {"type": "integer"},
+        "refresh_token": {"type": "string"},
+        "user": USER,
+    },
+}
+ACCEPTED = {"type": "object", "required": ["status"], "properties": {"status": {"type": "string"}}}
