@@ -1,4 +1,4 @@
-"""python -m api_server: operator commands (create-admin, later reconcile)."""
+"""python -m api_server: operator commands (users create-admin, payments reconcile)."""
 
 from __future__ import annotations
 
@@ -35,6 +35,18 @@ def _create_admin(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
+def _reconcile(args: argparse.Namespace, config: Config) -> int:
+    from api_server.app import create_app
+
+    app = create_app(config)
+    try:
+        report = app.reconciler.run()
+    finally:
+        app.db.close()
+    print(json.dumps(report, indent=2))
+    return 1 if report["errors"] else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parses the command line and runs one command."""
     parser = argparse.ArgumentParser(prog="python -m api_server")
@@ -44,6 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     admin.add_argument("email")
     admin.add_argument("--full-name", default="Administrator")
     admin.epilog = "The password comes from ADMIN_PASSWORD or standard input."
+    payments = groups.add_parser("payments").add_subparsers(dest="command", required=True)
+    payments.add_parser("reconcile", help="settle unfinished payments with the gateways")
     args = parser.parse_args(argv)
     # Commands need the database and secrets, not a running server.
     env = {**os.environ}
@@ -53,6 +67,8 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"configuration: {exc}", file=sys.stderr)
         return 2
+    if args.group == "payments":
+        return _reconcile(args, config)
     return _create_admin(args, config)
 
 

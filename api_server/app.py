@@ -13,6 +13,11 @@ from api_server.config import Config
 from api_server.db import Database
 from api_server.health.resources import Liveness, OpenApi, Readiness
 from api_server.openapi import build_document
+from api_server.payments import resources as payments
+from api_server.payments.gateways import FlutterwaveGateway, StripeGateway
+from api_server.payments.reconcile import Reconciler
+from api_server.payments.service import PaymentsService
+from api_server.payments.webhooks import WebhookService
 from api_server.users import resources as users
 from api_server.users.service import UsersService
 from api_server.users.tokens import TokenService
@@ -25,6 +30,8 @@ class MarketplaceApp(falcon.App):
     db: Database
     outbox: OutboxDispatcher
     users: UsersService
+    payments: PaymentsService
+    reconciler: Reconciler
 
     def start_background(self) -> None:
         """Starts this worker's delivery thread (gunicorn calls it after fork)."""
@@ -54,8 +61,15 @@ def create_app(config: Config, db: Database | None = None) -> MarketplaceApp:
     tokens = TokenService(config, db)
     users_service = UsersService(config, db, tokens, outbox)
     users.add_routes(routes, users_service, tokens, config)
+    flutterwave = FlutterwaveGateway(config)
+    payments_service = PaymentsService(config, db, outbox, StripeGateway(config), flutterwave)
+    webhooks = WebhookService(config, db, outbox, flutterwave)
+    reconciler = Reconciler(db, payments_service)
+    payments.add_routes(routes, payments_service, webhooks, reconciler, tokens)
     app.routes = routes
     app.outbox = outbox
     app.users = users_service
+    app.payments = payments_service
+    app.reconciler = reconciler
     app.db = db
     return app

@@ -24,6 +24,19 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> i
     return value
 
 
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from exc
+    if value <= 0:
+        raise ConfigError(f"{name} must be positive, got {value}")
+    return value
+
+
 def _list(env: Mapping[str, str], name: str, default: str) -> tuple[str, ...]:
     raw = env.get(name, default)
     return tuple(item.strip() for item in raw.split(",") if item.strip())
@@ -103,6 +116,8 @@ class Config:
             stripe_api_base=env.get("STRIPE_API_BASE", cls.stripe_api_base).rstrip("/"),
             stripe_secret_key=env.get("STRIPE_SECRET_KEY", ""),
             stripe_webhook_secret=env.get("STRIPE_WEBHOOK_SECRET", ""),
+            stripe_timeout=_float(env, "STRIPE_TIMEOUT", cls.stripe_timeout),
+            flutterwave_timeout=_float(env, "FLUTTERWAVE_TIMEOUT", cls.flutterwave_timeout),
             stripe_max_retries=_int(env, "STRIPE_MAX_RETRIES", cls.stripe_max_retries, 0),
             flutterwave_api_base=env.get("FLUTTERWAVE_API_BASE", cls.flutterwave_api_base).rstrip(
                 "/"

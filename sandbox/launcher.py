@@ -26,6 +26,9 @@ TEST_STACK_DEFAULTS = {
     "LOGIN_WINDOW_SECONDS": "5",
     "LOGIN_MAX_FAILURES_PER_IP": "10",
     "TRUSTED_PROXIES": "127.0.0.1",
+    # Short gateway timeouts so the suite's hang faults finish quickly.
+    "STRIPE_TIMEOUT": "2",
+    "FLUTTERWAVE_TIMEOUT": "2",
 }
 
 

@@ -1,0 +1,160 @@
+"""SQL of the payments service."""
+
+PAYMENT_COLUMNS = """
+p.id::text AS id, p.listing_id::text AS listing_id, p.buyer_id::text AS buyer_id,
+p.seller_id::text AS seller_id, p.quantity, p.amount, p.currency, p.listing_amount,
+p.listing_currency, p.fx_rate, p.fx_source, p.fx_at, p.provider, p.provider_ref,
+p.provider_txn_id, p.client_secret, p.payment_link, p.status, p.amount_refunded,
+p.refund_pending, p.failure_code, p.decline_code, p.failure_message, p.reserved,
+p.expires_at, p.paid_at, p.created_at, p.updated_at
+"""
+
+CLAIM_IDEMPOTENCY_KEY = """
+INSERT INTO idempotency_keys (user_id, key, request_hash) VALUES (%s, %s, %s)
+ON CONFLICT DO NOTHING RETURNING key
+"""
+
+IDEMPOTENCY_KEY = """
+SELECT request_hash, status_code, response FROM idempotency_keys WHERE user_id = %s AND key = %s
+"""
+
+STORE_IDEMPOTENT_RESPONSE = """
+UPDATE idempotency_keys SET status_code = %s, response = %s::jsonb WHERE user_id = %s AND key = %s
+"""
+
+RELEASE_IDEMPOTENCY_KEY = "DELETE FROM idempotency_keys WHERE user_id = %s AND key = %s"
+
+LOCK_LISTING = """
+SELECT id::text AS id, seller_id::text AS seller_id, status, price_per_unit, currency,
+       available_quantity, title
+FROM listings WHERE id = %s FOR UPDATE
+"""
+
+INSERT_PAYMENT = """
+INSERT INTO payments (listing_id, buyer_id, seller_id, quantity, amount, currency,
+                      listing_amount, listing_currency, fx_rate, fx_source, fx_at, provider,
+                      expires_at)
+VALUES (%(listing_id)s, %(buyer_id)s, %(seller_id)s, %(quantity)s, %(amount)s, %(currency)s,
+        %(listing_amount)s, %(listing_currency)s, %(fx_rate)s, %(fx_source)s, %(fx_at)s,
+        %(provider)s, now() + make_interval(secs => %(ttl)s))
+RETURNING id::text AS id
+"""
+
+RESERVE = "UPDATE listings SET available_quantity = available_quantity - %s WHERE id = %s"
+
+RELEASE = """
+WITH released AS (
+    UPDATE payments SET reserved = false, updated_at = now()
+    WHERE id = %(id)s AND reserved RETURNING listing_id, quantity
+)
+UPDATE listings l SET available_quantity = l.available_quantity + r.quantity
+FROM released r WHERE l.id = r.listing_id
+"""
+
+PAYMENT = f"SELECT {PAYMENT_COLUMNS} FROM payments p WHERE p.id = %s"
+
+LOCK_PAYMENT = f"SELECT {PAYMENT_COLUMNS} FROM payments p WHERE p.id = %s FOR UPDATE"
+
+LOCK_PAYMENT_BY_REF = f"""
+SELECT {PAYMENT_COLUMNS} FROM payments p WHERE p.provider = %s AND p.provider_ref = %s FOR UPDATE
+"""
+
+SET_CHECKOUT = """
+UPDATE payments SET provider_ref = %s, client_secret = %s, payment_link = %s, updated_at = now()
+WHERE id = %s
+"""
+
+SET_STATUS = """
+UPDATE payments SET status = %(to)s, updated_at = now(),
+    paid_at = CASE WHEN %(to)s = 'succeeded' AND paid_at IS NULL THEN now() ELSE paid_at END
+WHERE id = %(id)s
+"""
+
+SET_FAILURE = """
+UPDATE payments SET failure_code = %s, decline_code = %s, failure_message = %s, updated_at = now()
+WHERE id = %s
+"""
+
+SET_TXN = "UPDATE payments SET provider_txn_id = %s WHERE id = %s AND provider_txn_id IS NULL"
+
+INSERT_TRANSITION = """
+INSERT INTO payment_transitions (payment_id, from_status, to_status, cause)
+VALUES (%s, %s, %s, %s)
+"""
+
+TRANSITIONS = """
+SELECT from_status, to_status, cause, created_at FROM payment_transitions
+WHERE payment_id = %s ORDER BY id
+"""
+
+REFUNDS = """
+SELECT id::text AS id, amount, currency, reason, status, provider_refund_id, created_at
+FROM refunds WHERE payment_id = %s ORDER BY created_at, id
+"""
+
+LIST_PAYMENTS = """
+SELECT {columns}, count(*) OVER () AS total FROM payments p
+WHERE ({scope}) AND (%(status)s::text IS NULL OR p.status = %(status)s)
+  AND (%(provider)s::text IS NULL OR p.provider = %(provider)s)
+ORDER BY p.created_at DESC, p.id
+LIMIT %(limit)s OFFSET %(offset)s
+"""
+
+COUNT_PAYMENTS = """
+SELECT count(*) AS total FROM payments p
+WHERE ({scope}) AND (%(status)s::text IS NULL OR p.status = %(status)s)
+  AND (%(provider)s::text IS NULL OR p.provider = %(provider)s)
+"""
+
+INSERT_REFUND = """
+INSERT INTO refunds (payment_id, amount, currency, reason, requested_by)
+VALUES (%s, %s, %s, %s, %s) RETURNING id::text AS id
+"""
+
+HOLD_REFUND = "UPDATE payments SET refund_pending = refund_pending + %s WHERE id = %s"
+
+REFUND_SUCCEEDED = """
+WITH r AS (
+    UPDATE refunds SET status = 'succeeded', provider_refund_id = %(provider_id)s,
+                       updated_at = now()
+    WHERE id = %(refund_id)s RETURNING payment_id, amount
+)
+UPDATE payments p SET refund_pending = p.refund_pending - r.amount,
+                      amount_refunded = p.amount_refunded + r.amount, updated_at = now()
+FROM r WHERE p.id = r.payment_id
+"""
+
+REFUND_FAILED = """
+WITH r AS (
+    UPDATE refunds SET status = 'failed', failure_code = %(code)s, updated_at = now()
+    WHERE id = %(refund_id)s RETURNING payment_id, amount
+)
+UPDATE payments p SET refund_pending = p.refund_pending - r.amount, updated_at = now()
+FROM r WHERE p.id = r.payment_id
+"""
+
+SET_REFUNDED_TOTAL = """
+UPDATE payments SET amount_refunded = %s, updated_at = now() WHERE id = %s
+"""
+
+RECORD_EVENT = """
+INSERT INTO payment_events (provider, event_id, event_type, payload)
+VALUES (%s, %s, %s, %s::jsonb) ON CONFLICT (provider, event_id) DO NOTHING RETURNING id
+"""
+
+EVENT_SEEN = "SELECT 1 FROM payment_events WHERE provider = %s AND event_id = %s"
+
+EVENT_OUTCOME = "UPDATE payment_events SET outcome = %s, payment_id = %s WHERE id = %s"
+
+OPEN_PAYMENTS = """
+SELECT p.id::text AS id FROM payments p
+WHERE p.status IN ('pending', 'processing') AND p.provider_ref IS NOT NULL
+ORDER BY p.created_at LIMIT %s
+"""
+
+PARTIES = """
+SELECT b.email AS buyer_email, b.full_name AS buyer_name, s.email AS seller_email,
+       s.full_name AS seller_name, l.title, l.unit
+FROM payments p JOIN users b ON b.id = p.buyer_id JOIN users s ON s.id = p.seller_id
+JOIN listings l ON l.id = p.listing_id WHERE p.id = %s
+"""

@@ -1,0 +1,58 @@
+"""Asks the gateways about every unfinished payment and applies what webhooks missed."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from api_server.db import Database
+from api_server.payments import queries
+from api_server.payments.gateways import GatewayError
+from api_server.payments.service import PaymentsService
+from api_server.payments.settlement import apply_gateway_status, transition
+
+
+class Reconciler:
+    """One pass over open payments; running it twice changes nothing the second time."""
+
+    def __init__(self, db: Database, payments: PaymentsService) -> None:
+        self._db = db
+        self._payments = payments
+
+    def run(self, limit: int = 500) -> dict[str, Any]:
+        """Returns what it checked and every change it made."""
+        with self._db.transaction() as cur:
+            cur.execute(queries.OPEN_PAYMENTS, (limit,))
+            ids = [row["id"] for row in cur.fetchall()]
+        changes, errors = [], []
+        for payment_id in ids:
+            try:
+                change = self._one(payment_id)
+            except GatewayError as exc:
+                errors.append({"payment_id": payment_id, "error": f"gateway_{exc.kind}"})
+                continue
+            if change is not None:
+                changes.append(change)
+        return {"checked": len(ids), "changed": changes, "errors": errors}
+
+    def _one(self, payment_id: str) -> dict[str, Any] | None:
+        with self._db.transaction() as cur:
+            cur.execute(queries.PAYMENT, (payment_id,))
+            payment = cur.fetchone()
+        gateway = self._payments.gateways[payment["provider"]]
+        seen = gateway.status(payment)
+        expired = payment["expires_at"] <= datetime.now(UTC)
+        if seen.status in ("pending", "unknown") and expired:
+            gateway.cancel(payment)
+        with self._db.transaction() as cur:
+            cur.execute(queries.LOCK_PAYMENT, (payment_id,))
+            locked = cur.fetchone()
+            before = locked["status"]
+            if seen.status in ("pending", "unknown") and expired:
+                moved = transition(cur, locked, "canceled", "reconcile:expired")
+                outcome = "applied:canceled" if moved else "ignored"
+            else:
+                outcome = apply_gateway_status(cur, locked, seen, "reconcile")
+        if not outcome.startswith("applied"):
+            return None
+        return {"payment_id": payment_id, "from": before, "to": locked["status"]}

@@ -1,0 +1,254 @@
+"""HTTP resources of /api/payments (and the admin reconcile call)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import falcon
+
+from api_server.common.errors import Problem
+from api_server.common.validation import operation
+from api_server.payments import schemas
+from api_server.payments.reconcile import Reconciler
+from api_server.payments.service import PaymentsService
+from api_server.payments.webhooks import WebhookService
+from api_server.users.tokens import TokenService, require_role
+
+TAGS = ("payments",)
+ANY_ROLE = ("buyer", "seller", "admin")
+_KEY = re.compile(r"^[A-Za-z0-9_.:-]{8,255}$")
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+def _payment_id(value: str) -> str:
+    """Path ids that are not UUIDs cannot name a payment: 404, not a database error."""
+    if not _UUID.match(value.lower()):
+        raise Problem(404, "payment_not_found", "No such payment.")
+    return value.lower()
+
+
+class _Resource:
+    def __init__(self, service: PaymentsService, tokens: TokenService) -> None:
+        self.service = service
+        self.tokens = tokens
+
+
+class Payments(_Resource):
+    """POST and GET /api/payments."""
+
+    @falcon.before(require_role("buyer"))
+    @operation(
+        "Buy from a listing",
+        request=schemas.CREATE,
+        responses={201: schemas.PAYMENT, 200: schemas.PAYMENT},
+        auth=True,
+        tags=TAGS,
+    )
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        """Reserves the quantity and opens a checkout; replays by Idempotency-Key."""
+        key = req.get_header("Idempotency-Key")
+        if not key or not _KEY.match(key):
+            raise Problem(
+                400,
+                "idempotency_key_required",
+                "Send an Idempotency-Key header (8-255 letters, digits, -_.:).",
+            )
+        principal = req.context.principal
+        stored = self.service.begin_idempotent(principal.id, key, req.context.body)
+        if stored is not None:
+            resp.set_header("Idempotent-Replayed", "true")
+            status, body = stored
+            if status >= 400:
+                raise Problem(
+                    status, body["code"], body["detail"], headers={"Idempotent-Replayed": "true"}
+                )
+            resp.status, resp.media = status, body
+            return
+        try:
+            body = self.service.create(principal, req.context.body)
+        except Problem as exc:
+            self.service.finish_idempotent(
+                principal.id, key, exc.status_code, {"code": exc.code, "detail": exc.description}
+            )
+            raise
+        except Exception:
+            self.service.finish_idempotent(principal.id, key, 500, None)
+            raise
+        self.service.finish_idempotent(principal.id, key, 201, body)
+        resp.status = falcon.HTTP_201
+        resp.media = body
+
+    @falcon.before(require_role(*ANY_ROLE))
+    @operation(
+        "List my payments",
+        query=schemas.LIST_QUERY,
+        responses={200: schemas.PAYMENT_PAGE},
+        auth=True,
+        tags=TAGS,
+    )
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        """As buyer or seller; admins see all."""
+        resp.media = self.service.list(req.context.principal, req.context.query)
+
+
+class Payment(_Resource):
+    """GET /api/payments/{id}."""
+
+    @falcon.before(require_role(*ANY_ROLE))
+    @operation(
+        "Read a payment with its history", responses={200: schemas.PAYMENT}, auth=True, tags=TAGS
+    )
+    def on_get(self, req: falcon.Request, resp: falcon.Response, payment_id: str) -> None:
+        """The buyer, the seller and admins; 404 for anyone else."""
+        resp.media = self.service.get(req.context.principal, _payment_id(payment_id))
+
+
+class Confirm(_Resource):
+    """POST /api/payments/{id}/confirm."""
+
+    @falcon.before(require_role("buyer"))
+    @operation(
+        "Pay a Stripe payment with a payment method",
+        request=schemas.CONFIRM,
+        responses={200: schemas.PAYMENT},
+        auth=True,
+        tags=TAGS,
+    )
+    def on_post(self, req: falcon.Request, resp: falcon.Response, payment_id: str) -> None:
+        """402 with Stripe's code and decline_code when the card is declined."""
+        resp.media = self.service.confirm(
+            req.context.principal, _payment_id(payment_id), req.context.body["payment_method"]
+        )
+
+
+class Cancel(_Resource):
+    """POST /api/payments/{id}/cancel."""
+
+    @falcon.before(require_role("buyer"))
+    @operation("Cancel an unpaid payment", responses={200: schemas.PAYMENT}, auth=True, tags=TAGS)
+    def on_post(self, req: falcon.Request, resp: falcon.Response, payment_id: str) -> None:
+        """Releases the reservation."""
+        resp.media = self.service.cancel(req.context.principal, _payment_id(payment_id))
+
+
+class Refunds(_Resource):
+    """POST /api/payments/{id}/refunds."""
+
+    @falcon.before(require_role("seller", "admin"))
+    @operation(
+        "Refund a payment",
+        request=schemas.REFUND,
+        responses={201: schemas.REFUND_RESULT},
+        auth=True,
+        tags=TAGS,
+    )
+    def on_post(self, req: falcon.Request, resp: falcon.Response, payment_id: str) -> None:
+        """Partial refunds allowed until the paid amount."""
+        body = req.context.body
+        resp.media = self.service.refund(
+            req.context.principal,
+            _payment_id(payment_id),
+            body.get("amount"),
+            body.get("reason"),
+            req.context.request_id,
+        )
+        resp.status = falcon.HTTP_201
+
+
+class StripeWebhook:
+    """POST /api/payments/webhooks/stripe."""
+
+    def __init__(self, webhooks: WebhookService) -> None:
+        self.webhooks = webhooks
+
+    @operation(
+        "Stripe webhook (Stripe-Signature)",
+        responses={200: schemas.ACK},
+        content_type="application/json",
+        tags=TAGS,
+    )
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        """400 on a bad signature; the raw body is verified before it is parsed."""
+        payload = req.bounded_stream.read()
+        resp.media = self.webhooks.stripe(payload, req.get_header("Stripe-Signature"))
+
+
+class FlutterwaveWebhook:
+    """POST /api/payments/webhooks/flutterwave."""
+
+    def __init__(self, webhooks: WebhookService) -> None:
+        self.webhooks = webhooks
+
+    @operation(
+        "Flutterwave webhook (verif-hash)",
+        responses={200: schemas.ACK},
+        content_type="application/json",
+        tags=TAGS,
+    )
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        """401 on a wrong verif-hash; value only after the transaction is re-verified."""
+        payload = req.bounded_stream.read()
+        resp.media = self.webhooks.flutterwave(payload, req.get_header("verif-hash"))
+
+
+class FlutterwaveReturn:
+    """GET /api/payments/flutterwave/return: where the hosted checkout sends the customer."""
+
+    def __init__(self, webhooks: WebhookService) -> None:
+        self.webhooks = webhooks
+
+    @operation(
+        "Return from Flutterwave's hosted checkout",
+        query=schemas.RETURN_QUERY,
+        responses={200: schemas.ACK},
+        tags=TAGS,
+    )
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        """Verifies the transaction like a webhook would; the query string is never trusted."""
+        query = req.context.query
+        if not query.get("transaction_id"):
+            resp.media = {"status": query.get("status") or "cancelled"}
+            return
+        outcome = self.webhooks.settle_flutterwave(
+            query["transaction_id"], query["tx_ref"], "return:redirect"
+        )
+        resp.media = {"status": outcome}
+
+
+class Reconcile:
+    """POST /api/admin/payments/reconcile."""
+
+    def __init__(self, reconciler: Reconciler, tokens: TokenService) -> None:
+        self.reconciler = reconciler
+        self.tokens = tokens
+
+    @falcon.before(require_role("admin"))
+    @operation(
+        "Reconcile unfinished payments with the gateways",
+        responses={200: schemas.RECONCILE_REPORT},
+        auth=True,
+        tags=("admin",),
+    )
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        """Applies what lost webhooks would have; reports every change."""
+        resp.media = self.reconciler.run()
+
+
+def add_routes(
+    routes: Any,
+    service: PaymentsService,
+    webhooks: WebhookService,
+    reconciler: Reconciler,
+    tokens: TokenService,
+) -> None:
+    """Mounts /api/payments and /api/admin/payments/reconcile."""
+    routes.add("/api/payments", Payments(service, tokens))
+    routes.add("/api/payments/{payment_id}", Payment(service, tokens))
+    routes.add("/api/payments/{payment_id}/confirm", Confirm(service, tokens))
+    routes.add("/api/payments/{payment_id}/cancel", Cancel(service, tokens))
+    routes.add("/api/payments/{payment_id}/refunds", Refunds(service, tokens))
+    routes.add("/api/payments/webhooks/stripe", StripeWebhook(webhooks))
+    routes.add("/api/payments/webhooks/flutterwave", FlutterwaveWebhook(webhooks))
+    routes.add("/api/payments/flutterwave/return", FlutterwaveReturn(webhooks))
+    routes.add("/api/admin/payments/reconcile", Reconcile(reconciler, tokens))

@@ -1,0 +1,146 @@
+"""JSON Schemas of /api/payments: they validate requests and are published in OpenAPI."""
+
+from api_server.payments.money import CURRENCIES
+
+UUID = {"type": "string", "format": "uuid"}
+QUANTITY = {
+    "oneOf": [
+        {"type": "number", "exclusiveMinimum": 0, "maximum": 1e12},
+        {"type": "string", "pattern": r"^(?!0+(\.0+)?$)\d{1,12}(\.\d{1,3})?$"},
+    ]
+}
+PROVIDER = {"type": "string", "enum": ["stripe", "flutterwave"]}
+STATUS = {
+    "type": "string",
+    "enum": [
+        "pending",
+        "processing",
+        "succeeded",
+        "partially_refunded",
+        "refunded",
+        "failed",
+        "canceled",
+        "disputed",
+    ],
+}
+
+CREATE = {
+    "type": "object",
+    "required": ["listing_id", "quantity"],
+    "additionalProperties": False,
+    "properties": {
+        "listing_id": UUID,
+        "quantity": QUANTITY,
+        "provider": PROVIDER,
+        "currency": {"type": "string", "enum": CURRENCIES},
+    },
+}
+CONFIRM = {
+    "type": "object",
+    "required": ["payment_method"],
+    "additionalProperties": False,
+    "properties": {"payment_method": {"type": "string", "pattern": "^pm_[A-Za-z0-9_]{1,100}$"}},
+}
+REFUND = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "amount": {"type": "integer", "minimum": 1},
+        "reason": {"type": "string", "maxLength": 500},
+    },
+}
+LIST_QUERY = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "status": STATUS,
+        "provider": PROVIDER,
+        "page": {"type": "integer", "minimum": 1, "default": 1},
+        "per_page": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20},
+    },
+}
+RETURN_QUERY = {
+    "type": "object",
+    "required": ["tx_ref"],
+    "properties": {
+        "tx_ref": {"type": "string", "maxLength": 100},
+        "transaction_id": {"type": "string", "pattern": "^[0-9]{1,20}$"},
+        "status": {"type": "string", "maxLength": 40},
+    },
+}
+
+_NULLABLE_STRING = {"type": ["string", "null"]}
+PAYMENT = {
+    "type": "object",
+    "required": [
+        "id",
+        "listing_id",
+        "buyer_id",
+        "seller_id",
+        "quantity",
+        "amount",
+        "currency",
+        "provider",
+        "status",
+        "amount_refunded",
+        "created_at",
+    ],
+    "properties": {
+        "id": UUID,
+        "listing_id": UUID,
+        "buyer_id": UUID,
+        "seller_id": UUID,
+        "quantity": {"type": "string"},
+        "amount": {"type": "integer"},
+        "currency": {"type": "string"},
+        "listing_amount": {"type": "integer"},
+        "listing_currency": {"type": "string"},
+        "conversion": {"type": ["object", "null"]},
+        "provider": PROVIDER,
+        "status": STATUS,
+        "amount_refunded": {"type": "integer"},
+        "failure": {"type": ["object", "null"]},
+        "stripe": {"type": ["object", "null"]},
+        "flutterwave": {"type": ["object", "null"]},
+        "expires_at": _NULLABLE_STRING,
+        "paid_at": _NULLABLE_STRING,
+        "created_at": {"type": "string"},
+        "updated_at": {"type": "string"},
+        "history": {"type": "array"},
+        "refunds": {"type": "array"},
+    },
+}
+PAYMENT_PAGE = {
+    "type": "object",
+    "required": ["items", "page", "per_page", "total"],
+    "properties": {
+        "items": {"type": "array", "items": PAYMENT},
+        "page": {"type": "integer"},
+        "per_page": {"type": "integer"},
+        "total": {"type": "integer"},
+    },
+}
+REFUND_RESULT = {
+    "type": "object",
+    "required": ["id", "payment_id", "amount", "currency", "status"],
+    "properties": {
+        "id": UUID,
+        "payment_id": UUID,
+        "amount": {"type": "integer"},
+        "currency": {"type": "string"},
+        "status": {"type": "string"},
+        "reason": _NULLABLE_STRING,
+        "provider_refund_id": _NULLABLE_STRING,
+        "created_at": {"type": "string"},
+    },
+}
+ACK = {"type": "object", "required": ["status"], "properties": {"status": {"type": "string"}}}
+RECONCILE_REPORT = {
+    "type": "object",
+    "required": ["checked", "changed", "errors"],
+    "properties": {
+        "checked": {"type": "integer"},
+        "changed": {"type": "array"},
+        "errors": {"type": "array"},
+    },
+}

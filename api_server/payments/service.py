@@ -1,0 +1,429 @@
+"""Payments: create with a reservation, confirm, cancel, read, list and refund."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from api_server.common.audit import record_audit
+from api_server.common.errors import Problem
+from api_server.common.outbox import OutboxDispatcher
+from api_server.config import Config
+from api_server.db import Database
+from api_server.payments import queries
+from api_server.payments.gateways import FlutterwaveGateway, GatewayError, StripeGateway
+from api_server.payments.money import convert, default_provider, line_amount, to_major
+from api_server.payments.settlement import record_failure, transition
+from api_server.payments.views import public_payment
+from api_server.users.tokens import Principal
+
+_GATEWAY_PROBLEMS = {
+    "unavailable": (502, "gateway_unavailable", "The payment gateway failed; nothing was charged."),
+    "timeout": (504, "gateway_timeout", "The payment gateway did not answer in time."),
+    "rejected": (502, "gateway_rejected", "The payment gateway refused the request."),
+}
+
+
+def gateway_problem(exc: GatewayError) -> Problem:
+    """502/504 for gateway failures, 402 with Stripe's codes for a declined card."""
+    if exc.kind == "declined":
+        return Problem(
+            402,
+            "card_declined",
+            str(exc),
+            **{
+                "decline_code": exc.details.get("decline_code"),
+                "gateway_code": exc.details.get("code"),
+            },
+        )
+    status, code, detail = _GATEWAY_PROBLEMS[exc.kind]
+    return Problem(status, code, detail)
+
+
+def request_hash(body: dict[str, Any]) -> str:
+    """A stable digest of a request body, to tell a replay from a different request."""
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+class PaymentsService:
+    """The rules of buying; one transaction per step, gateways called between steps."""
+
+    def __init__(
+        self,
+        config: Config,
+        db: Database,
+        outbox: OutboxDispatcher,
+        stripe_gateway: StripeGateway,
+        flutterwave: FlutterwaveGateway,
+    ) -> None:
+        self._config = config
+        self._db = db
+        self._outbox = outbox
+        self.gateways = {"stripe": stripe_gateway, "flutterwave": flutterwave}
+        self._flutterwave = flutterwave
+
+    # Idempotency
+
+    def begin_idempotent(
+        self,
+        user_id: str,
+        key: str,
+        body: dict[str, Any],
+    ) -> tuple[int, dict[str, Any]] | None:
+        """Claims the key, or returns the stored answer of the first request that used it."""
+        digest = request_hash(body)
+        with self._db.transaction() as cur:
+            cur.execute(queries.CLAIM_IDEMPOTENCY_KEY, (user_id, key, digest))
+            if cur.fetchone() is not None:
+                return None
+            cur.execute(queries.IDEMPOTENCY_KEY, (user_id, key))
+            stored = cur.fetchone()
+        if stored["request_hash"] != digest:
+            raise Problem(
+                422,
+                "idempotency_key_reused",
+                "This Idempotency-Key was used with a different request.",
+            )
+        if stored["status_code"] is None:
+            raise Problem(
+                409,
+                "idempotency_key_in_use",
+                "A request with this Idempotency-Key is still running; retry soon.",
+                headers={"Retry-After": "1"},
+            )
+        return stored["status_code"], stored["response"]
+
+    def finish_idempotent(
+        self, user_id: str, key: str, status: int, response: dict[str, Any] | None
+    ) -> None:
+        """Stores the answer for replays; a retryable failure frees the key instead."""
+        with self._db.transaction() as cur:
+            if status >= 500 or response is None:
+                cur.execute(queries.RELEASE_IDEMPOTENCY_KEY, (user_id, key))
+            else:
+                cur.execute(
+                    queries.STORE_IDEMPOTENT_RESPONSE,
+                    (status, json.dumps(response, default=str), user_id, key),
+                )
+
+    # Creation
+
+    def create(self, principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
+        """Reserves the quantity, then opens the checkout at the gateway."""
+        quantity = Decimal(str(body["quantity"]))
+        with self._db.transaction() as cur:
+            cur.execute(queries.LOCK_LISTING, (body["listing_id"],))
+            listing = cur.fetchone()
+        self._check_listing(listing, principal, quantity)
+        currency = (body.get("currency") or listing["currency"]).upper()
+        provider = body.get("provider") or default_provider(currency)
+        listing_amount = line_amount(listing["price_per_unit"], quantity)
+        fx = self._conversion(listing["currency"], currency, listing_amount)
+        payment_id = self._reserve(
+            principal, body["listing_id"], quantity, currency, provider, listing_amount, fx
+        )
+        return self._open_checkout(payment_id, principal)
+
+    @staticmethod
+    def _check_listing(
+        listing: dict[str, Any] | None, principal: Principal, quantity: Decimal
+    ) -> None:
+        if listing is None:
+            raise Problem(404, "listing_not_found", "No such listing.")
+        if listing["status"] != "active":
+            raise Problem(409, "listing_not_available", "This listing cannot be bought now.")
+        if listing["seller_id"] == principal.id:
+            raise Problem(403, "own_listing", "Sellers cannot buy their own listings.")
+        if quantity > listing["available_quantity"]:
+            raise Problem(
+                409, "insufficient_quantity", f"Only {listing['available_quantity']} is available."
+            )
+
+    def _conversion(
+        self, listing_currency: str, currency: str, listing_amount: int
+    ) -> dict[str, Any]:
+        """The amount in the buyer's currency at the gateway's quoted rate, if it differs."""
+        if currency == listing_currency:
+            return {"amount": listing_amount, "fx_rate": None, "fx_source": None, "fx_at": None}
+        try:
+            rate = self._flutterwave.rate(
+                currency, listing_currency, to_major(listing_amount, listing_currency)
+            )
+        except GatewayError as exc:
+            if exc.kind == "rejected":
+                raise Problem(
+                    422,
+                    "currency_not_convertible",
+                    f"No rate from {listing_currency} to {currency}.",
+                ) from exc
+            raise gateway_problem(exc) from exc
+        return {
+            "amount": convert(listing_amount, listing_currency, currency, rate),
+            "fx_rate": rate,
+            "fx_source": "flutterwave:/v3/transfers/rates",
+            "fx_at": datetime.now(UTC),
+        }
+
+    def _reserve(
+        self,
+        principal: Principal,
+        listing_id: str,
+        quantity: Decimal,
+        currency: str,
+        provider: str,
+        listing_amount: int,
+        fx: dict[str, Any],
+    ) -> str:
+        with self._db.transaction() as cur:
+            # Re-checked under the row lock: two buyers can never take the same last tonne.
+            cur.execute(queries.LOCK_LISTING, (listing_id,))
+            listing = cur.fetchone()
+            self._check_listing(listing, principal, quantity)
+            cur.execute(
+                queries.INSERT_PAYMENT,
+                {
+                    "listing_id": listing_id,
+                    "buyer_id": principal.id,
+                    "seller_id": listing["seller_id"],
+                    "quantity": quantity,
+                    "amount": fx["amount"],
+                    "currency": currency,
+                    "listing_amount": listing_amount,
+                    "listing_currency": listing["currency"],
+                    "fx_rate": fx["fx_rate"],
+                    "fx_source": fx["fx_source"],
+                    "fx_at": fx["fx_at"],
+                    "provider": provider,
+                    "ttl": self._config.payment_ttl_seconds,
+                },
+            )
+            payment_id = cur.fetchone()["id"]
+            cur.execute(queries.RESERVE, (quantity, listing_id))
+            cur.execute(queries.INSERT_TRANSITION, (payment_id, None, "pending", "api:create"))
+        return payment_id
+
+    def _open_checkout(self, payment_id: str, principal: Principal) -> dict[str, Any]:
+        payment = self._load(payment_id)
+        gateway = self.gateways[payment["provider"]]
+        redirect = f"{self._config.public_url}/api/payments/flutterwave/return"
+        try:
+            checkout = gateway.create(payment, redirect, principal.id)
+        except GatewayError as exc:
+            self._fail(payment_id, f"gateway_{exc.kind}", str(exc), "gateway:create")
+            raise gateway_problem(exc) from exc
+        with self._db.transaction() as cur:
+            cur.execute(
+                queries.SET_CHECKOUT,
+                (checkout.provider_ref, checkout.client_secret, checkout.payment_link, payment_id),
+            )
+        return public_payment(self._load(payment_id), viewer=principal)
+
+    def _fail(
+        self, payment_id: str, code: str, message: str, cause: str, decline_code: str | None = None
+    ) -> None:
+        with self._db.transaction() as cur:
+            cur.execute(queries.LOCK_PAYMENT, (payment_id,))
+            payment = cur.fetchone()
+            record_failure(cur, payment, code, decline_code, message)
+            transition(cur, payment, "failed", cause)
+
+    # Confirmation and cancellation
+
+    def confirm(self, principal: Principal, payment_id: str, method: str) -> dict[str, Any]:
+        """Confirms a Stripe payment server-side with a payment method (a test card)."""
+        payment = self._visible(principal, payment_id)
+        if payment["buyer_id"] != principal.id:
+            raise Problem(403, "forbidden", "Only the buyer can pay.")
+        if payment["provider"] != "stripe":
+            raise Problem(409, "wrong_provider", "Flutterwave payments use the payment link.")
+        if payment["status"] != "pending":
+            raise Problem(409, "payment_not_pending", f"The payment is {payment['status']}.")
+        try:
+            status = self.gateways["stripe"].confirm(payment, method)
+        except GatewayError as exc:
+            if exc.kind == "declined":
+                self._decline(payment, exc)
+            raise gateway_problem(exc) from exc
+        if status in ("processing", "succeeded"):
+            # The webhook is the source of truth for value; until it comes, it is processing.
+            with self._db.transaction() as cur:
+                cur.execute(queries.LOCK_PAYMENT, (payment_id,))
+                transition(cur, cur.fetchone(), "processing", "api:confirm")
+        return public_payment(self._load(payment_id), viewer=principal)
+
+    def _decline(self, payment: dict[str, Any], exc: GatewayError) -> None:
+        self._fail(
+            payment["id"],
+            str(exc.details.get("code") or "card_declined"),
+            str(exc),
+            "api:confirm:declined",
+            decline_code=exc.details.get("decline_code"),
+        )
+        # A failed payment must not be paid later through the same intent; if the gateway is
+        # down now, the payment is failed here anyway and the intent expires unpaid.
+        with contextlib.suppress(GatewayError):
+            self.gateways["stripe"].cancel(payment)
+
+    def cancel(self, principal: Principal, payment_id: str) -> dict[str, Any]:
+        """The buyer abandons an unpaid payment; the reservation is released."""
+        payment = self._visible(principal, payment_id)
+        if payment["buyer_id"] != principal.id:
+            raise Problem(403, "forbidden", "Only the buyer can cancel.")
+        if payment["status"] != "pending":
+            raise Problem(409, "payment_not_cancelable", f"The payment is {payment['status']}.")
+        try:
+            self.gateways[payment["provider"]].cancel(payment)
+        except GatewayError as exc:
+            raise gateway_problem(exc) from exc
+        with self._db.transaction() as cur:
+            cur.execute(queries.LOCK_PAYMENT, (payment_id,))
+            locked = cur.fetchone()
+            if not transition(cur, locked, "canceled", "api:cancel"):
+                raise Problem(409, "payment_not_cancelable", f"The payment is {locked['status']}.")
+        return public_payment(self._load(payment_id), viewer=principal)
+
+    # Reading
+
+    def _load(self, payment_id: str) -> dict[str, Any]:
+        with self._db.transaction() as cur:
+            cur.execute(queries.PAYMENT, (payment_id,))
+            payment = cur.fetchone()
+        if payment is None:
+            raise Problem(404, "payment_not_found", "No such payment.")
+        return payment
+
+    def _visible(self, principal: Principal, payment_id: str) -> dict[str, Any]:
+        """The payment if the caller is its buyer, its seller or an admin; 404 otherwise."""
+        payment = self._load(payment_id)
+        if principal.role != "admin" and principal.id not in (
+            payment["buyer_id"],
+            payment["seller_id"],
+        ):
+            raise Problem(404, "payment_not_found", "No such payment.")
+        return payment
+
+    def get(self, principal: Principal, payment_id: str) -> dict[str, Any]:
+        """One payment with its status history and refunds."""
+        payment = self._visible(principal, payment_id)
+        with self._db.transaction() as cur:
+            cur.execute(queries.TRANSITIONS, (payment_id,))
+            history = cur.fetchall()
+            cur.execute(queries.REFUNDS, (payment_id,))
+            refunds = cur.fetchall()
+        return public_payment(payment, viewer=principal, history=history, refunds=refunds)
+
+    def list(self, principal: Principal, query: dict[str, Any]) -> dict[str, Any]:
+        """The caller's payments as buyer or seller (admins: all), newest first."""
+        page, per_page = query.get("page", 1), query.get("per_page", 20)
+        scope = (
+            "TRUE" if principal.role == "admin" else ("p.buyer_id = %(me)s OR p.seller_id = %(me)s")
+        )
+        params = {
+            "me": principal.id,
+            "status": query.get("status"),
+            "provider": query.get("provider"),
+            "limit": per_page,
+            "offset": (page - 1) * per_page,
+        }
+        with self._db.transaction() as cur:
+            cur.execute(
+                queries.LIST_PAYMENTS.format(columns=queries.PAYMENT_COLUMNS, scope=scope), params
+            )
+            rows = cur.fetchall()
+            if rows:
+                total = rows[0]["total"]
+            else:
+                cur.execute(queries.COUNT_PAYMENTS.format(scope=scope), params)
+                total = cur.fetchone()["total"]
+        return {
+            "items": [public_payment(r, viewer=principal) for r in rows],
+            "page": page,
+            "per_page": per_page,
+            "total": total,
+        }
+
+    # Refunds
+
+    def refund(
+        self,
+        principal: Principal,
+        payment_id: str,
+        amount: int | None,
+        reason: str | None,
+        request_id: str | None,
+    ) -> dict[str, Any]:
+        """Refunds part or all of a paid payment through its gateway (seller or admin)."""
+        payment = self._visible(principal, payment_id)
+        if principal.role != "admin" and payment["seller_id"] != principal.id:
+            raise Problem(403, "forbidden", "Only the seller or an admin can refund.")
+        refund_id, amount = self._hold_refund(principal, payment_id, amount, reason)
+        payment = self._load(payment_id)
+        try:
+            provider_id = self.gateways[payment["provider"]].refund(payment, amount, refund_id)
+        except GatewayError as exc:
+            with self._db.transaction() as cur:
+                cur.execute(
+                    queries.REFUND_FAILED, {"refund_id": refund_id, "code": f"gateway_{exc.kind}"}
+                )
+            raise gateway_problem(exc) from exc
+        with self._db.transaction() as cur:
+            cur.execute(
+                queries.REFUND_SUCCEEDED, {"refund_id": refund_id, "provider_id": provider_id}
+            )
+            cur.execute(queries.LOCK_PAYMENT, (payment_id,))
+            locked = cur.fetchone()
+            done = locked["amount_refunded"] >= locked["amount"]
+            transition(
+                cur, locked, "refunded" if done else "partially_refunded", f"api:refund:{refund_id}"
+            )
+            record_audit(
+                cur,
+                actor_id=principal.id,
+                action="payment.refund",
+                target_type="payment",
+                target_id=payment_id,
+                details={
+                    "refund_id": refund_id,
+                    "amount": amount,
+                    "currency": locked["currency"],
+                    "reason": reason,
+                },
+                request_id=request_id,
+            )
+            cur.execute(queries.REFUNDS, (payment_id,))
+            refund = next(r for r in cur.fetchall() if r["id"] == refund_id)
+        return {**refund, "payment_id": payment_id, "created_at": refund["created_at"].isoformat()}
+
+    def _hold_refund(
+        self, principal: Principal, payment_id: str, amount: int | None, reason: str | None
+    ) -> tuple[str, int]:
+        """Sets the amount aside under the row lock, so concurrent refunds cannot overdraw."""
+        with self._db.transaction() as cur:
+            cur.execute(queries.LOCK_PAYMENT, (payment_id,))
+            payment = cur.fetchone()
+            if payment["status"] not in ("succeeded", "partially_refunded"):
+                raise Problem(
+                    409,
+                    "payment_not_refundable",
+                    f"A {payment['status']} payment cannot be refunded.",
+                )
+            left = payment["amount"] - payment["amount_refunded"] - payment["refund_pending"]
+            amount = left if amount is None else amount
+            if amount > left or left <= 0:
+                raise Problem(
+                    409,
+                    "refund_exceeds_balance",
+                    f"At most {left} {payment['currency']} minor units can be refunded.",
+                    refundable=left,
+                )
+            cur.execute(
+                queries.INSERT_REFUND,
+                (payment_id, amount, payment["currency"], reason, principal.id),
+            )
+            refund_id = cur.fetchone()["id"]
+            cur.execute(queries.HOLD_REFUND, (amount, payment_id))
+        return refund_id, amount

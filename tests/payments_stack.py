@@ -1,0 +1,160 @@
+"""A real API over HTTP with the gateway sandboxes and the mail sink, for payment tests."""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+from wsgiref.simple_server import make_server
+
+import psycopg2
+import psycopg2.extras
+import requests
+
+from api_server.app import MarketplaceApp, create_app
+from api_server.config import Config
+from api_server.users.passwords import hash_password
+from sandbox.common import QuietHandler, ThreadingWSGIServer
+from sandbox.flutterwave import FlutterwaveSandbox
+from sandbox.mail import MailSink
+from sandbox.stripe import StripeSandbox
+
+
+@dataclass
+class PaymentsStack:
+    """Everything a payment test touches, with small helpers to make data."""
+
+    app: MarketplaceApp
+    url: str
+    dsn: str
+    stripe: StripeSandbox
+    flutterwave: FlutterwaveSandbox
+    mail: MailSink
+
+    def sql(self, query: str, *params: Any) -> list[dict[str, Any]]:
+        with (
+            psycopg2.connect(self.dsn) as conn,
+            conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur,
+        ):
+            cur.execute(query, params)
+            return cur.fetchall() if cur.description else []
+
+    def user(self, role: str) -> dict[str, Any]:
+        email = f"{role}-{uuid.uuid4().hex}@example.com"
+        row = self.sql(
+            "INSERT INTO users (email, password_hash, full_name, role, status) "
+            "VALUES (%s, %s, %s, %s, 'active') RETURNING id::text AS id, role, token_version",
+            email,
+            hash_password("irrelevant-pw-1"),
+            f"{role} person",
+            role,
+        )[0]
+        token, _ = self.app.users._tokens.issue_access(row)
+        return {**row, "email": email, "headers": {"Authorization": f"Bearer {token}"}}
+
+    def listing(
+        self,
+        seller: dict[str, Any],
+        *,
+        price: int = 250_000,
+        quantity: str = "10",
+        currency: str = "USD",
+        status: str = "active",
+    ) -> str:
+        return self.sql(
+            "INSERT INTO listings (seller_id, title, commodity, description, quantity, "
+            "available_quantity, unit, price_per_unit, currency, country, status) "
+            "VALUES (%s, 'Cobalt', 'cobalt', 'Battery grade', %s, %s, 't', %s, %s, 'CD', %s) "
+            "RETURNING id::text AS id",
+            seller["id"],
+            quantity,
+            quantity,
+            price,
+            currency,
+            status,
+        )[0]["id"]
+
+    def buy(
+        self,
+        buyer: dict[str, Any],
+        listing_id: str,
+        quantity: Any = 1,
+        key: str | None = None,
+        **extra: Any,
+    ) -> requests.Response:
+        headers = {**buyer["headers"], "Idempotency-Key": key or uuid.uuid4().hex}
+        return requests.post(
+            f"{self.url}/api/payments",
+            headers=headers,
+            timeout=30,
+            json={"listing_id": listing_id, "quantity": quantity, **extra},
+        )
+
+    def payment(self, payment_id: str) -> dict[str, Any]:
+        return self.sql("SELECT * FROM payments WHERE id = %s", payment_id)[0]
+
+    def available(self, listing_id: str) -> str:
+        return str(
+            self.sql("SELECT available_quantity FROM listings WHERE id = %s", listing_id)[0][
+                "available_quantity"
+            ]
+        )
+
+    def control(self, sandbox: Any, path: str, **body: Any) -> Any:
+        response = requests.post(f"{sandbox.url}/_sandbox/{path}", json=body, timeout=30)
+        response.raise_for_status()
+        return response.json() if response.content else None
+
+
+@contextmanager
+def payments_stack(dsn: str) -> Iterator[PaymentsStack]:
+    """Starts sandboxes, mail sink and the app over HTTP; stops all of it afterwards."""
+    mail = MailSink()
+    stripe_box = StripeSandbox(
+        secret_key=f"sk_test_{secrets.token_hex(8)}", webhook_secret=f"whsec_{secrets.token_hex(8)}"
+    )
+    flw = FlutterwaveSandbox(
+        secret_key=f"FLWSECK_TEST-{secrets.token_hex(8)}-X", webhook_secret=secrets.token_hex(8)
+    )
+    for service in (mail, stripe_box, flw):
+        service.start()
+    server = make_server(
+        "127.0.0.1",
+        0,
+        lambda e, s: app(e, s),
+        server_class=ThreadingWSGIServer,
+        handler_class=QuietHandler,
+    )
+    url = f"http://127.0.0.1:{server.server_port}"
+    env = {
+        "DATABASE_URL": dsn,
+        "JWT_SECRET": "p" * 40,
+        "PUBLIC_URL": url,
+        "STRIPE_TIMEOUT": "1",
+        "FLUTTERWAVE_TIMEOUT": "1",
+        **mail.env(),
+        **stripe_box.env(),
+        **flw.env(),
+    }
+    app = create_app(Config.from_env(env))
+    app.start_background()
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
+    thread.start()
+    stripe_box.set_webhook_url(f"{url}/api/payments/webhooks/stripe")
+    flw.set_webhook_url(f"{url}/api/payments/webhooks/flutterwave")
+    try:
+        yield PaymentsStack(app, url, dsn, stripe_box, flw, mail)
+    finally:
+        for service in (stripe_box, flw):
+            service.stop()
+        server.shutdown()
+        thread.join(5)
+        app.outbox.stop()
+        mail.stop()
+        app.db.close()
