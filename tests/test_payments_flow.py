@@ -234,3 +234,80 @@ def test_reconcile_settles_a_lost_webhook_once(stack):
     assert {"payment_id": payment_id, "from": "processing", "to": "succeeded"} in report["changed"]
     again = stack.app.reconciler.run()
     assert payment_id not in [c["payment_id"] for c in again["changed"]]
+
+
+def _settled(stack, price=10_000):
+    seller, buyer, listing = _cast(stack, price=price)
+    payment_id = stack.buy(buyer, listing, 1).json()["id"]
+    _confirm(stack, buyer, payment_id)
+    eventually(lambda: stack.payment(payment_id)["status"] == "succeeded")
+    return seller, buyer, payment_id
+
+
+def test_buyer_dispute_resolved_with_a_refund(stack):
+    _, buyer, payment_id = _settled(stack)
+    admin = stack.user("admin")
+    opened = requests.post(
+        f"{stack.url}/api/payments/{payment_id}/disputes",
+        headers=buyer["headers"],
+        json={"reason": "not_received"},
+        timeout=10,
+    )
+    assert opened.status_code == 201, opened.text
+    assert stack.payment(payment_id)["status"] == "disputed"
+    again = requests.post(
+        f"{stack.url}/api/payments/{payment_id}/disputes",
+        headers=buyer["headers"],
+        json={"reason": "other"},
+        timeout=10,
+    )
+    assert again.status_code == 409
+    resolved = requests.post(
+        f"{stack.url}/api/admin/disputes/{opened.json()['id']}/resolve",
+        headers=admin["headers"],
+        json={"outcome": "refund", "note": "never shipped"},
+        timeout=10,
+    )
+    assert resolved.status_code == 200, resolved.text
+    assert resolved.json()["status"] == "resolved_refund"
+    row = stack.payment(payment_id)
+    assert (row["status"], row["amount_refunded"]) == ("refunded", 10_000)
+    actions = [
+        r["action"]
+        for r in stack.sql(
+            "SELECT action FROM audit_log WHERE target_id IN (%s, %s) ORDER BY id",
+            payment_id,
+            opened.json()["id"],
+        )
+    ]
+    assert actions == ["dispute.open", "payment.refund", "dispute.resolve"]
+
+
+def test_rejected_dispute_restores_the_payment(stack):
+    _, buyer, payment_id = _settled(stack)
+    admin = stack.user("admin")
+    opened = requests.post(
+        f"{stack.url}/api/payments/{payment_id}/disputes",
+        headers=buyer["headers"],
+        json={"reason": "fraudulent"},
+        timeout=10,
+    )
+    resolved = requests.post(
+        f"{stack.url}/api/admin/disputes/{opened.json()['id']}/resolve",
+        headers=admin["headers"],
+        json={"outcome": "reject", "note": "delivered"},
+        timeout=10,
+    )
+    assert resolved.json()["status"] == "resolved_rejected"
+    assert stack.payment(payment_id)["status"] == "succeeded"
+
+
+def test_stripe_dispute_webhook_opens_a_dispute(stack):
+    _, _, payment_id = _settled(stack)
+    intent = stack.payment(payment_id)["provider_ref"]
+    dispute = stack.control(stack.stripe, f"payment_intents/{intent}/dispute")
+    eventually(lambda: stack.payment(payment_id)["status"] == "disputed")
+    rows = stack.sql(
+        "SELECT source, provider_dispute_id FROM disputes WHERE payment_id = %s", payment_id
+    )
+    assert rows == [{"source": "stripe", "provider_dispute_id": dispute["id"]}]

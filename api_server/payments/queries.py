@@ -55,6 +55,10 @@ PAYMENT = f"SELECT {PAYMENT_COLUMNS} FROM payments p WHERE p.id = %s"
 
 LOCK_PAYMENT = f"SELECT {PAYMENT_COLUMNS} FROM payments p WHERE p.id = %s FOR UPDATE"
 
+PAYMENT_BY_REF = f"""
+SELECT {PAYMENT_COLUMNS} FROM payments p WHERE p.provider = %s AND p.provider_ref = %s
+"""
+
 LOCK_PAYMENT_BY_REF = f"""
 SELECT {PAYMENT_COLUMNS} FROM payments p WHERE p.provider = %s AND p.provider_ref = %s FOR UPDATE
 """
@@ -157,4 +161,34 @@ SELECT b.email AS buyer_email, b.full_name AS buyer_name, s.email AS seller_emai
        s.full_name AS seller_name, l.title, l.unit
 FROM payments p JOIN users b ON b.id = p.buyer_id JOIN users s ON s.id = p.seller_id
 JOIN listings l ON l.id = p.listing_id WHERE p.id = %s
+"""
+
+INSERT_DISPUTE = """
+INSERT INTO disputes (payment_id, source, opened_by, provider_dispute_id, reason, details,
+                      status_before)
+VALUES (%s, %s, %s, %s, %s, %s, %s)
+ON CONFLICT DO NOTHING
+RETURNING id::text AS id
+"""
+
+DISPUTE_COLUMNS = """
+d.id::text AS id, d.payment_id::text AS payment_id, d.source, d.opened_by::text AS opened_by,
+d.provider_dispute_id, d.reason, d.details, d.status, d.status_before, d.resolution_note,
+d.resolved_by::text AS resolved_by, d.resolved_at, d.refund_id::text AS refund_id, d.created_at
+"""
+
+DISPUTE = f"SELECT {DISPUTE_COLUMNS} FROM disputes d WHERE d.id = %s"
+
+LOCK_DISPUTE = f"SELECT {DISPUTE_COLUMNS} FROM disputes d WHERE d.id = %s FOR UPDATE"
+
+LIST_DISPUTES = f"""
+SELECT {DISPUTE_COLUMNS}, count(*) OVER () AS total FROM disputes d
+WHERE (%(status)s::text IS NULL OR d.status = %(status)s)
+ORDER BY d.created_at DESC, d.id LIMIT %(limit)s OFFSET %(offset)s
+"""
+
+RESOLVE_DISPUTE = """
+UPDATE disputes SET status = %(status)s, resolution_note = %(note)s, resolved_by = %(by)s,
+                    resolved_at = now(), refund_id = %(refund_id)s
+WHERE id = %(id)s
 """

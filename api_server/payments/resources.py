@@ -10,6 +10,7 @@ import falcon
 from api_server.common.errors import Problem
 from api_server.common.validation import operation
 from api_server.payments import schemas
+from api_server.payments.disputes import DisputesService
 from api_server.payments.reconcile import Reconciler
 from api_server.payments.service import PaymentsService
 from api_server.payments.webhooks import WebhookService
@@ -156,6 +157,83 @@ class Refunds(_Resource):
         resp.status = falcon.HTTP_201
 
 
+class Disputes:
+    """POST /api/payments/{id}/disputes."""
+
+    def __init__(self, disputes: DisputesService, tokens: TokenService) -> None:
+        self.disputes = disputes
+        self.tokens = tokens
+
+    @falcon.before(require_role("buyer"))
+    @operation(
+        "Dispute a paid payment",
+        request=schemas.DISPUTE_OPEN,
+        responses={201: schemas.DISPUTE},
+        auth=True,
+        tags=TAGS,
+    )
+    def on_post(self, req: falcon.Request, resp: falcon.Response, payment_id: str) -> None:
+        """The buyer of a succeeded payment opens a dispute; the payment becomes disputed."""
+        body = req.context.body
+        resp.media = self.disputes.open(
+            req.context.principal,
+            _payment_id(payment_id),
+            body["reason"],
+            body.get("details"),
+            req.context.request_id,
+        )
+        resp.status = falcon.HTTP_201
+
+
+class AdminDisputes:
+    """GET /api/admin/disputes."""
+
+    def __init__(self, disputes: DisputesService, tokens: TokenService) -> None:
+        self.disputes = disputes
+        self.tokens = tokens
+
+    @falcon.before(require_role("admin"))
+    @operation(
+        "List disputes",
+        query=schemas.DISPUTE_QUERY,
+        responses={200: schemas.DISPUTE_PAGE},
+        auth=True,
+        tags=("admin",),
+    )
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        """Newest first, optionally by status."""
+        resp.media = self.disputes.list(req.context.query)
+
+
+class ResolveDispute:
+    """POST /api/admin/disputes/{id}/resolve."""
+
+    def __init__(self, disputes: DisputesService, tokens: TokenService) -> None:
+        self.disputes = disputes
+        self.tokens = tokens
+
+    @falcon.before(require_role("admin"))
+    @operation(
+        "Resolve a dispute",
+        request=schemas.DISPUTE_RESOLVE,
+        responses={200: schemas.DISPUTE},
+        auth=True,
+        tags=("admin",),
+    )
+    def on_post(self, req: falcon.Request, resp: falcon.Response, dispute_id: str) -> None:
+        """`refund` refunds what is left through the gateway; `reject` restores the payment."""
+        body = req.context.body
+        if not _UUID.match(dispute_id.lower()):
+            raise Problem(404, "dispute_not_found", "No such dispute.")
+        resp.media = self.disputes.resolve(
+            req.context.principal,
+            dispute_id.lower(),
+            body["outcome"],
+            body["note"],
+            req.context.request_id,
+        )
+
+
 class StripeWebhook:
     """POST /api/payments/webhooks/stripe."""
 
@@ -208,7 +286,7 @@ class FlutterwaveReturn:
         """Verifies the transaction like a webhook would; the query string is never trusted."""
         query = req.context.query
         if not query.get("transaction_id"):
-            resp.media = {"status": query.get("status") or "cancelled"}
+            resp.media = {"status": self.webhooks.abandon_flutterwave(query["tx_ref"])}
             return
         outcome = self.webhooks.settle_flutterwave(
             query["transaction_id"], query["tx_ref"], "return:redirect"
@@ -241,6 +319,7 @@ def add_routes(
     webhooks: WebhookService,
     reconciler: Reconciler,
     tokens: TokenService,
+    disputes: DisputesService,
 ) -> None:
     """Mounts /api/payments and /api/admin/payments/reconcile."""
     routes.add("/api/payments", Payments(service, tokens))
@@ -252,3 +331,6 @@ def add_routes(
     routes.add("/api/payments/webhooks/flutterwave", FlutterwaveWebhook(webhooks))
     routes.add("/api/payments/flutterwave/return", FlutterwaveReturn(webhooks))
     routes.add("/api/admin/payments/reconcile", Reconcile(reconciler, tokens))
+    routes.add("/api/payments/{payment_id}/disputes", Disputes(disputes, tokens))
+    routes.add("/api/admin/disputes", AdminDisputes(disputes, tokens))
+    routes.add("/api/admin/disputes/{dispute_id}/resolve", ResolveDispute(disputes, tokens))

@@ -144,3 +144,64 @@ RECONCILE_REPORT = {
         "errors": {"type": "array"},
     },
 }
+
+DISPUTE_OPEN = {
+    "type": "object",
+    "required": ["reason"],
+    "additionalProperties": False,
+    "properties": {
+        "reason": {
+            "type": "string",
+            "enum": ["not_received", "not_as_described", "fraudulent", "duplicate", "other"],
+        },
+        "details": {"type": "string", "maxLength": 2000},
+    },
+}
+DISPUTE_RESOLVE = {
+    "type": "object",
+    "required": ["outcome", "note"],
+    "additionalProperties": False,
+    "properties": {
+        "outcome": {"type": "string", "enum": ["refund", "reject"]},
+        "note": {"type": "string", "minLength": 1, "maxLength": 2000},
+    },
+}
+DISPUTE_QUERY = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "status": {"type": "string", "enum": ["open", "resolved_refund", "resolved_rejected"]},
+        "page": {"type": "integer", "minimum": 1, "default": 1},
+        "per_page": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20},
+    },
+}
+DISPUTE = {
+    "type": "object",
+    "required": ["id", "payment_id", "source", "reason", "status", "created_at"],
+    "properties": {
+        "id": UUID,
+        "payment_id": UUID,
+        "source": {"type": "string", "enum": ["buyer", "stripe"]},
+        "opened_by": {"type": ["string", "null"]},
+        "provider_dispute_id": _NULLABLE_STRING,
+        "reason": {"type": "string"},
+        "details": _NULLABLE_STRING,
+        "status": {"type": "string"},
+        "status_before": {"type": "string"},
+        "resolution_note": _NULLABLE_STRING,
+        "resolved_by": _NULLABLE_STRING,
+        "resolved_at": _NULLABLE_STRING,
+        "refund_id": _NULLABLE_STRING,
+        "created_at": {"type": "string"},
+    },
+}
+DISPUTE_PAGE = {
+    "type": "object",
+    "required": ["items", "page", "per_page", "total"],
+    "properties": {
+        "items": {"type": "array", "items": DISPUTE},
+        "page": {"type": "integer"},
+        "per_page": {"type": "integer"},
+        "total": {"type": "integer"},
+    },
+}

@@ -235,7 +235,7 @@ class PaymentsService:
 
     def confirm(self, principal: Principal, payment_id: str, method: str) -> dict[str, Any]:
         """Confirms a Stripe payment server-side with a payment method (a test card)."""
-        payment = self._visible(principal, payment_id)
+        payment = self.visible(principal, payment_id)
         if payment["buyer_id"] != principal.id:
             raise Problem(403, "forbidden", "Only the buyer can pay.")
         if payment["provider"] != "stripe":
@@ -270,7 +270,7 @@ class PaymentsService:
 
     def cancel(self, principal: Principal, payment_id: str) -> dict[str, Any]:
         """The buyer abandons an unpaid payment; the reservation is released."""
-        payment = self._visible(principal, payment_id)
+        payment = self.visible(principal, payment_id)
         if payment["buyer_id"] != principal.id:
             raise Problem(403, "forbidden", "Only the buyer can cancel.")
         if payment["status"] != "pending":
@@ -296,7 +296,7 @@ class PaymentsService:
             raise Problem(404, "payment_not_found", "No such payment.")
         return payment
 
-    def _visible(self, principal: Principal, payment_id: str) -> dict[str, Any]:
+    def visible(self, principal: Principal, payment_id: str) -> dict[str, Any]:
         """The payment if the caller is its buyer, its seller or an admin; 404 otherwise."""
         payment = self._load(payment_id)
         if principal.role != "admin" and principal.id not in (
@@ -308,7 +308,7 @@ class PaymentsService:
 
     def get(self, principal: Principal, payment_id: str) -> dict[str, Any]:
         """One payment with its status history and refunds."""
-        payment = self._visible(principal, payment_id)
+        payment = self.visible(principal, payment_id)
         with self._db.transaction() as cur:
             cur.execute(queries.TRANSITIONS, (payment_id,))
             history = cur.fetchall()
@@ -355,12 +355,13 @@ class PaymentsService:
         amount: int | None,
         reason: str | None,
         request_id: str | None,
+        allow_disputed: bool = False,
     ) -> dict[str, Any]:
         """Refunds part or all of a paid payment through its gateway (seller or admin)."""
-        payment = self._visible(principal, payment_id)
+        payment = self.visible(principal, payment_id)
         if principal.role != "admin" and payment["seller_id"] != principal.id:
             raise Problem(403, "forbidden", "Only the seller or an admin can refund.")
-        refund_id, amount = self._hold_refund(principal, payment_id, amount, reason)
+        refund_id, amount = self._hold_refund(principal, payment_id, amount, reason, allow_disputed)
         payment = self._load(payment_id)
         try:
             provider_id = self.gateways[payment["provider"]].refund(payment, amount, refund_id)
@@ -399,13 +400,19 @@ class PaymentsService:
         return {**refund, "payment_id": payment_id, "created_at": refund["created_at"].isoformat()}
 
     def _hold_refund(
-        self, principal: Principal, payment_id: str, amount: int | None, reason: str | None
+        self,
+        principal: Principal,
+        payment_id: str,
+        amount: int | None,
+        reason: str | None,
+        allow_disputed: bool,
     ) -> tuple[str, int]:
         """Sets the amount aside under the row lock, so concurrent refunds cannot overdraw."""
+        refundable = ("succeeded", "partially_refunded") + (("disputed",) if allow_disputed else ())
         with self._db.transaction() as cur:
             cur.execute(queries.LOCK_PAYMENT, (payment_id,))
             payment = cur.fetchone()
-            if payment["status"] not in ("succeeded", "partially_refunded"):
+            if payment["status"] not in refundable:
                 raise Problem(
                     409,
                     "payment_not_refundable",

@@ -85,7 +85,7 @@ def _queue_sale_emails(cur: RealDictCursor, payment: dict[str, Any]) -> None:
     enqueue_email(
         cur,
         parties["seller_email"],
-        f"You sold {what}",
+        f"You sold {what} (payment {payment['id']})",
         f"Hello {parties['seller_name']},\n\nA buyer paid {total} for {what}.\n"
         f"Payment: {payment['id']}\n",
     )

@@ -14,6 +14,7 @@ from api_server.common.outbox import OutboxDispatcher
 from api_server.config import Config
 from api_server.db import Database
 from api_server.payments import queries
+from api_server.payments.disputes import open_dispute
 from api_server.payments.gateways import FlutterwaveGateway, GatewayError, GatewayStatus
 from api_server.payments.service import gateway_problem
 from api_server.payments.settlement import apply_gateway_status, record_failure, transition
@@ -78,6 +79,18 @@ class WebhookService:
     def _apply_stripe(cur: Any, payment: dict[str, Any], event: dict[str, Any]) -> str:
         obj = event["data"]["object"]
         cause = f"event:{event['id']}"
+        if event["type"] == "charge.dispute.created":
+            opened = open_dispute(
+                cur,
+                payment,
+                source="stripe",
+                opened_by=None,
+                reason=str(obj.get("reason") or "stripe"),
+                details=None,
+                provider_dispute_id=obj.get("id"),
+                cause=cause,
+            )
+            return "applied:disputed" if opened else "ignored"
         if event["type"] == "charge.refunded":
             # Refunds made outside the API (the dashboard) still reach our books.
             total = int(obj.get("amount_refunded") or 0)
@@ -179,4 +192,26 @@ class WebhookService:
         if outcome.startswith("applied") or outcome == "amount_mismatch":
             _log.info("flutterwave %s for %s: %s", transaction_id, tx_ref, outcome)
         self._outbox.wake()
+        return outcome
+
+    def abandon_flutterwave(self, tx_ref: str) -> str:
+        """The customer cancelled on the hosted page: cancel unless Flutterwave says it was paid."""
+        with self._db.transaction() as cur:
+            cur.execute(queries.PAYMENT_BY_REF, ("flutterwave", tx_ref))
+            payment = cur.fetchone()
+        if payment is None:
+            return "unknown_reference"
+        try:
+            seen = self._flutterwave.status(payment)
+        except GatewayError as exc:
+            raise gateway_problem(exc) from exc
+        with self._db.transaction() as cur:
+            cur.execute(queries.LOCK_PAYMENT, (payment["id"],))
+            locked = cur.fetchone()
+            if seen.status == "succeeded":
+                outcome = apply_gateway_status(cur, locked, seen, "return:redirect")
+            elif transition(cur, locked, "canceled", "return:cancelled"):
+                outcome = "applied:canceled"
+            else:
+                outcome = "ignored"
         return outcome

@@ -1,0 +1,181 @@
+"""Disputes: the buyer (or Stripe) contests a paid payment; an admin refunds or rejects."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from psycopg2.extras import RealDictCursor
+
+from api_server.common.audit import record_audit
+from api_server.common.errors import Problem
+from api_server.db import Database
+from api_server.payments import queries
+from api_server.payments.service import PaymentsService
+from api_server.payments.settlement import transition
+from api_server.users.tokens import Principal
+
+DISPUTABLE = ("succeeded", "partially_refunded")
+
+
+def public_dispute(row: dict[str, Any]) -> dict[str, Any]:
+    """The dispute as the API shows it."""
+    return {
+        k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in row.items() if k != "total"
+    }
+
+
+def open_dispute(
+    cur: RealDictCursor,
+    payment: dict[str, Any],
+    *,
+    source: str,
+    opened_by: str | None,
+    reason: str,
+    details: str | None,
+    provider_dispute_id: str | None,
+    cause: str,
+    request_id: str | None = None,
+) -> str | None:
+    """Opens a dispute on a locked payment; None when one is already open or it is not paid."""
+    if payment["status"] not in DISPUTABLE:
+        return None
+    cur.execute(
+        queries.INSERT_DISPUTE,
+        (payment["id"], source, opened_by, provider_dispute_id, reason, details, payment["status"]),
+    )
+    row = cur.fetchone()
+    if row is None:
+        return None
+    transition(cur, payment, "disputed", cause)
+    record_audit(
+        cur,
+        actor_id=opened_by,
+        action="dispute.open",
+        target_type="payment",
+        target_id=payment["id"],
+        details={"dispute_id": row["id"], "source": source, "reason": reason},
+        request_id=request_id,
+    )
+    return row["id"]
+
+
+class DisputesService:
+    """Opening by buyers, listing and resolving by admins."""
+
+    def __init__(self, db: Database, payments: PaymentsService) -> None:
+        self._db = db
+        self._payments = payments
+
+    def open(
+        self,
+        principal: Principal,
+        payment_id: str,
+        reason: str,
+        details: str | None,
+        request_id: str | None,
+    ) -> dict[str, Any]:
+        """The buyer of a paid payment contests it."""
+        payment = self._payments.visible(principal, payment_id)
+        if payment["buyer_id"] != principal.id:
+            raise Problem(403, "forbidden", "Only the buyer can open a dispute.")
+        with self._db.transaction() as cur:
+            cur.execute(queries.LOCK_PAYMENT, (payment_id,))
+            locked = cur.fetchone()
+            if locked["status"] == "disputed":
+                raise Problem(409, "dispute_already_open", "This payment is already disputed.")
+            dispute_id = open_dispute(
+                cur,
+                locked,
+                source="buyer",
+                opened_by=principal.id,
+                reason=reason,
+                details=details,
+                provider_dispute_id=None,
+                cause=f"api:dispute:{principal.id}",
+                request_id=request_id,
+            )
+            if dispute_id is None:
+                raise Problem(
+                    409,
+                    "payment_not_disputable",
+                    f"A {locked['status']} payment cannot be disputed.",
+                )
+            cur.execute(queries.DISPUTE, (dispute_id,))
+            return public_dispute(cur.fetchone())
+
+    def list(self, query: dict[str, Any]) -> dict[str, Any]:
+        """Disputes, newest first, optionally by status."""
+        page, per_page = query.get("page", 1), query.get("per_page", 20)
+        with self._db.transaction() as cur:
+            cur.execute(
+                queries.LIST_DISPUTES,
+                {"status": query.get("status"), "limit": per_page, "offset": (page - 1) * per_page},
+            )
+            rows = cur.fetchall()
+        total = rows[0]["total"] if rows else 0
+        return {
+            "items": [public_dispute(r) for r in rows],
+            "page": page,
+            "per_page": per_page,
+            "total": total,
+        }
+
+    def resolve(
+        self, principal: Principal, dispute_id: str, outcome: str, note: str, request_id: str | None
+    ) -> dict[str, Any]:
+        """`refund` returns what is left through the payment's gateway; `reject` restores it."""
+        with self._db.transaction() as cur:
+            cur.execute(queries.DISPUTE, (dispute_id,))
+            dispute = cur.fetchone()
+        if dispute is None:
+            raise Problem(404, "dispute_not_found", "No such dispute.")
+        if dispute["status"] != "open":
+            raise Problem(409, "dispute_not_open", f"The dispute is {dispute['status']}.")
+        refund_id = None
+        if outcome == "refund":
+            refund = self._payments.refund(
+                principal,
+                dispute["payment_id"],
+                None,
+                f"dispute {dispute_id}: {note}",
+                request_id,
+                allow_disputed=True,
+            )
+            refund_id = refund["id"]
+        with self._db.transaction() as cur:
+            cur.execute(queries.LOCK_DISPUTE, (dispute_id,))
+            if cur.fetchone()["status"] != "open":
+                raise Problem(409, "dispute_not_open", "The dispute was resolved meanwhile.")
+            cur.execute(queries.LOCK_PAYMENT, (dispute["payment_id"],))
+            payment = cur.fetchone()
+            if outcome == "reject":
+                transition(
+                    cur, payment, dispute["status_before"], f"api:dispute:{dispute_id}:rejected"
+                )
+            cur.execute(
+                queries.RESOLVE_DISPUTE,
+                {
+                    "status": f"resolved_{'refund' if outcome == 'refund' else 'rejected'}",
+                    "note": note,
+                    "by": principal.id,
+                    "refund_id": refund_id,
+                    "id": dispute_id,
+                },
+            )
+            record_audit(
+                cur,
+                actor_id=principal.id,
+                action="dispute.resolve",
+                target_type="dispute",
+                target_id=dispute_id,
+                details={
+                    "outcome": outcome,
+                    "note": note,
+                    "refund_id": refund_id,
+                    "payment_id": dispute["payment_id"],
+                },
+                request_id=request_id,
+            )
+            cur.execute(queries.DISPUTE, (dispute_id,))
+            return public_dispute(cur.fetchone())
