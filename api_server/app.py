@@ -14,6 +14,7 @@ from api_server.db import Database
 from api_server.health.resources import Liveness, OpenApi, Readiness
 from api_server.openapi import build_document
 from api_server.payments import resources as payments
+from api_server.payments.disputes import DisputesService
 from api_server.payments.gateways import FlutterwaveGateway, StripeGateway
 from api_server.payments.reconcile import Reconciler
 from api_server.payments.service import PaymentsService
@@ -65,7 +66,8 @@ def create_app(config: Config, db: Database | None = None) -> MarketplaceApp:
     payments_service = PaymentsService(config, db, outbox, StripeGateway(config), flutterwave)
     webhooks = WebhookService(config, db, outbox, flutterwave)
     reconciler = Reconciler(db, payments_service)
-    payments.add_routes(routes, payments_service, webhooks, reconciler, tokens)
+    disputes = DisputesService(db, payments_service)
+    payments.add_routes(routes, payments_service, webhooks, reconciler, tokens, disputes)
     app.routes = routes
     app.outbox = outbox
     app.users = users_service
