@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from api_server.common.audit import record_audit
 from api_server.db import Database
 from api_server.payments import queries
 from api_server.payments.gateways import GatewayError
@@ -19,8 +20,10 @@ class Reconciler:
         self._db = db
         self._payments = payments
 
-    def run(self, limit: int = 500) -> dict[str, Any]:
-        """Returns what it checked and every change it made."""
+    def run(
+        self, limit: int = 500, actor_id: str | None = None, request_id: str | None = None
+    ) -> dict[str, Any]:
+        """Returns what it checked and every change it made; the run itself is audited."""
         with self._db.transaction() as cur:
             cur.execute(queries.OPEN_PAYMENTS, (limit,))
             ids = [row["id"] for row in cur.fetchall()]
@@ -33,7 +36,18 @@ class Reconciler:
                 continue
             if change is not None:
                 changes.append(change)
-        return {"checked": len(ids), "changed": changes, "errors": errors}
+        report = {"checked": len(ids), "changed": changes, "errors": errors}
+        with self._db.transaction() as cur:
+            record_audit(
+                cur,
+                actor_id=actor_id,
+                action="payments.reconcile",
+                target_type="payments",
+                target_id="*",
+                details={"checked": len(ids), "changed": len(changes), "errors": len(errors)},
+                request_id=request_id,
+            )
+        return report
 
     def _one(self, payment_id: str) -> dict[str, Any] | None:
         with self._db.transaction() as cur:

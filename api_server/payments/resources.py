@@ -310,7 +310,9 @@ class Reconcile:
     )
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         """Applies what lost webhooks would have; reports every change."""
-        resp.media = self.reconciler.run()
+        resp.media = self.reconciler.run(
+            actor_id=req.context.principal.id, request_id=req.context.request_id
+        )
 
 
 def add_routes(
