@@ -83,4 +83,10 @@ class OutboxDispatcher:
             cur.execute(queries.RETRY_LATER, (type(exc).__name__, backoff, row["id"]))
             _log.info("outbox %s: delivery failed (%s), retry in %ss", row["id"], exc, backoff)
             return
+        except Exception as exc:
+            # A row that cannot even be built (a malformed payload) never will be; parking it
+            # keeps the exception from rolling back the batch and resending the rows before it.
+            cur.execute(queries.MARK_FAILED, (type(exc).__name__, row["id"]))
+            _log.exception("outbox %s: undeliverable, marked failed", row["id"])
+            return
         cur.execute(queries.MARK_SENT, (row["id"],))

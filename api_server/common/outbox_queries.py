@@ -19,3 +19,7 @@ UPDATE outbox SET attempts = attempts + 1, last_error = %s,
                   available_at = now() + make_interval(secs => %s)
 WHERE id = %s
 """
+
+MARK_FAILED = """
+UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = %s WHERE id = %s
+"""

@@ -45,9 +45,16 @@ UPDATE users SET password_hash = %s, token_version = token_version + 1, updated_
 WHERE id = %s
 """
 
+# Held until the transaction ends: one login at a time checks and records per key.
+LOCK_LOGIN_KEY = "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))"
+
+# Every attempt starts as a failure; a right password then marks it succeeded.
 RECORD_ATTEMPT = """
-INSERT INTO login_attempts (email, client_ip, succeeded) VALUES (lower(%s), %s, %s)
+INSERT INTO login_attempts (email, client_ip, succeeded) VALUES (lower(%s), %s, false)
+RETURNING id
 """
+
+MARK_ATTEMPT_SUCCEEDED = "UPDATE login_attempts SET succeeded = true WHERE id = %s"
 
 # The oldest failure still inside the window tells when the limit lifts.
 RECENT_FAILURES = """

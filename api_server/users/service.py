@@ -157,14 +157,15 @@ class UsersService:
     def login(self, raw_email: str, password: str, client_ip: str) -> dict[str, Any]:
         """Tokens for valid credentials; uniform 401, 403 for inactive accounts, 429 limits."""
         email = raw_email.strip().lower()
-        self._check_rate_limit(email, client_ip)
+        attempt_id = self._record_attempt(email, client_ip)
         with self._db.transaction() as cur:
             cur.execute(queries.USER_BY_EMAIL, (email,))
             user = cur.fetchone()
         ok = verify_password(user["password_hash"] if user else None, password)
-        # The attempt commits on its own: the refusal below must not roll it back.
-        with self._db.transaction() as cur:
-            cur.execute(queries.RECORD_ATTEMPT, (email, client_ip, ok))
+        if ok:
+            # Commits on its own: the refusals below must not roll it back.
+            with self._db.transaction() as cur:
+                cur.execute(queries.MARK_ATTEMPT_SUCCEEDED, (attempt_id,))
         if not ok or user is None:
             raise Problem(401, "invalid_credentials", "The email or password is wrong.")
         if user["status"] == "pending_verification":
@@ -174,13 +175,22 @@ class UsersService:
         with self._db.transaction() as cur:
             return self._issue_session(cur, user, family_id=None)
 
-    def _check_rate_limit(self, email: str, client_ip: str) -> None:
+    def _record_attempt(self, email: str, client_ip: str) -> int:
+        """429 when a limit is reached; else records the attempt as failed and returns its id.
+
+        The attempt counts as a failure until the password proves right, and the check and the
+        record happen under one lock per email and per address: otherwise a burst of parallel
+        guesses would all pass the check before any of them was recorded.
+        """
         window = self._config.login_window_seconds
         limits = (
             ("email", email, self._config.login_max_failures),
             ("client_ip", client_ip, self._config.login_max_failures_per_ip),
         )
         with self._db.transaction() as cur:
+            # Always email first, then address, so two logins cannot deadlock.
+            for column, value, _ in limits:
+                cur.execute(queries.LOCK_LOGIN_KEY, (f"login:{column}:{value}",))
             for column, value, limit in limits:
                 cur.execute(
                     queries.RECENT_FAILURES.format(column=column),
@@ -195,6 +205,8 @@ class UsersService:
                         "Too many failed logins; wait before trying again.",
                         headers={"Retry-After": retry_after},
                     )
+            cur.execute(queries.RECORD_ATTEMPT, (email, client_ip))
+            return int(cur.fetchone()["id"])
 
     def _issue_session(
         self, cur: Any, user: dict[str, Any], family_id: str | None

@@ -47,6 +47,13 @@ def unauthorized(detail: str, code: str = "invalid_token") -> Problem:
     return Problem(401, code, detail, headers=headers if code != "missing_token" else _CHALLENGE)
 
 
+def _is_uuid(value: str) -> bool:
+    try:
+        return str(uuid.UUID(value)) == value.lower()
+    except ValueError:
+        return False
+
+
 class TokenService:
     """Issues and checks tokens with the secret, issuer and audience from config."""
 
@@ -74,7 +81,7 @@ class TokenService:
     def decode(self, token: str) -> dict[str, Any]:
         """Verifies signature, algorithm, issuer, audience and expiry; 401 otherwise."""
         try:
-            return jwt.decode(
+            claims = jwt.decode(
                 token,
                 self._config.jwt_secret,
                 algorithms=[ALGORITHM],
@@ -87,6 +94,10 @@ class TokenService:
             raise unauthorized("The access token has expired.", "token_expired") from exc
         except jwt.PyJWTError as exc:
             raise unauthorized("The access token is not valid.") from exc
+        # Even a validly signed `sub` that is no user id must be a 401, not a failed SQL cast.
+        if not _is_uuid(claims["sub"]):
+            raise unauthorized("The access token is not valid.")
+        return claims
 
     def authenticate(self, req: falcon.Request) -> Principal:
         """The caller of `req`, checked against revocation and the user's current state."""

@@ -1,4 +1,4 @@
-"""Fires identical requests at the same moment, for race-condition tests."""
+"""Fires requests at the same moment, for race-condition tests."""
 
 from __future__ import annotations
 
@@ -15,32 +15,43 @@ class Concurrency:
     """Requests released together by a barrier, each on its own connection."""
 
     @keyword
-    def send_concurrently(
-        self, method: str, url: str, count: int = 5, timeout: float = 30, **kwargs: Any
+    def send_together(
+        self, specs: list[dict[str, Any]], timeout: float = 30
     ) -> list[requests.Response]:
-        """Sends `count` copies of the request at once; returns the responses in send order."""
-        count = int(count)
-        barrier = threading.Barrier(count)
-        responses: list[requests.Response | None] = [None] * count
+        """Sends every request described in `specs` (method, url, and requests' keyword
+        arguments) at the same moment; returns the responses in the order given."""
+        barrier = threading.Barrier(len(specs))
+        responses: list[requests.Response | None] = [None] * len(specs)
         failures: list[BaseException] = []
 
-        def send(index: int) -> None:
+        def send(index: int, spec: dict[str, Any]) -> None:
+            options = {k: v for k, v in spec.items() if k not in ("method", "url")}
             try:
                 barrier.wait(timeout)
-                responses[index] = requests.request(method, url, timeout=timeout, **kwargs)
+                responses[index] = requests.request(
+                    spec["method"], spec["url"], timeout=timeout, **options
+                )
             except BaseException as exc:  # reported below, with the rest
                 failures.append(exc)
 
-        threads = [threading.Thread(target=send, args=(i,)) for i in range(count)]
+        threads = [threading.Thread(target=send, args=item) for item in enumerate(specs)]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join(timeout + 5)
         if failures:
             raise AssertionError(f"{len(failures)} concurrent request(s) failed: {failures[0]}")
-        statuses = [r.status_code for r in responses if r is not None]
-        logger.info(f"{method} {url} x{count}: statuses {statuses}")
-        return [r for r in responses if r is not None]
+        done = [r for r in responses if r is not None]
+        logger.info(f"{len(done)} concurrent requests: statuses {[r.status_code for r in done]}")
+        return done
+
+    @keyword
+    def send_concurrently(
+        self, method: str, url: str, count: int = 5, timeout: float = 30, **kwargs: Any
+    ) -> list[requests.Response]:
+        """Sends `count` identical copies of one request at once."""
+        spec = {"method": method, "url": url, **kwargs}
+        return self.send_together([spec] * int(count), timeout)
 
     @keyword
     def status_codes(self, responses: list[requests.Response]) -> list[int]:
