@@ -90,7 +90,9 @@ class FlutterwaveSandbox(SandboxBase):
         self._transactions: dict[int, Obj] = {}
         self._overrides: dict[int, Obj] = {}
         self._rates = dict(DEFAULT_RATES)
-        self._next_id = 4_100_001
+        # Real transaction ids are unique for ever; a sandbox restarted against the same
+        # database must not hand out ids it gave before, so each instance starts elsewhere.
+        self._next_id = 4_100_001 + secrets.randbelow(10**9) * 1000
         self._next_refund = 75_001
 
     def env(self) -> dict[str, str]:

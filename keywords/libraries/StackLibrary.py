@@ -32,6 +32,7 @@ class StackLibrary:
     def __init__(self) -> None:
         self._proc: subprocess.Popen | None = None
         self._owner: str | None = None
+        self._settings: list[str] = []
 
     @keyword
     def start_test_stack_if_needed(self, timeout: float = 120) -> None:
@@ -53,6 +54,7 @@ class StackLibrary:
         settings = self._read_settings(float(timeout))
         for key, value in settings.items():
             builtin.set_global_variable(f"${{{key}}}", value)
+        self._settings = list(settings)
         shown = ", ".join(k for k in settings if k not in SECRET_KEYS)
         logger.info(f"Test stack started (pid {self._proc.pid}): {shown}")
 
@@ -90,6 +92,10 @@ class StackLibrary:
         if not force and BuiltIn().get_variable_value("${SUITE NAME}") != self._owner:
             return
         proc, self._proc = self._proc, None
+        # The next area of the same run must start its own stack, not reuse a dead one.
+        for key in self._settings:
+            BuiltIn().set_global_variable(f"${{{key}}}", "")
+        self._settings = []
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
             try:
