@@ -20,6 +20,11 @@ _RAW_PATTERNS: list[tuple[str | re.Pattern[str], str]] = [
     # `&{dict} = { password=... | ... }` assignment lines).
     (rf"""(["']?{_MASKED_FIELDS}["']?\s*[:=]\s*)(["'])(?:(?!\2).)*\2""", rf"\1\2{_MASK}\2"),
     (rf"""(["']?{_MASKED_FIELDS}["']?\s*[:=]\s*)(?!["'*])[^\s|,}}&]+""", rf"\1{_MASK}"),
+    # Robot's own `${JWT_SECRET} = ...` lines, for any variable named like a secret.
+    (
+        r"(\$\{[A-Za-z_]*(?:SECRET|PASSWORD|TOKEN|KEY|HASH)[A-Za-z_]*\} = )\S+",
+        rf"\1{_MASK}",
+    ),
     # Query-string tokens, as in a verification link.
     (re.compile(r"([?&](?:token|refresh_token)=)[^&\s\"']+"), rf"\1{_MASK}"),
     # Gateway keys and webhook secrets by their well-known prefixes.
