@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import falcon
 
+from api_server.admin import listings as admin_listings
+from api_server.admin import reports as admin_reports
+from api_server.admin import users as admin_users
 from api_server.common import errors
 from api_server.common.mail import Mailer
 from api_server.common.middleware import BodyLimit, RequestId
@@ -12,6 +15,7 @@ from api_server.common.routes import Routes
 from api_server.config import Config
 from api_server.db import Database
 from api_server.health.resources import Liveness, OpenApi, Readiness
+from api_server.marketplace import resources as marketplace
 from api_server.openapi import build_document
 from api_server.payments import resources as payments
 from api_server.payments.disputes import DisputesService
@@ -62,12 +66,16 @@ def create_app(config: Config, db: Database | None = None) -> MarketplaceApp:
     tokens = TokenService(config, db)
     users_service = UsersService(config, db, tokens, outbox)
     users.add_routes(routes, users_service, tokens, config)
+    marketplace.add_routes(routes, db, tokens, config)
+    admin_listings.add_routes(routes, db, tokens)
     flutterwave = FlutterwaveGateway(config)
     payments_service = PaymentsService(config, db, outbox, StripeGateway(config), flutterwave)
     webhooks = WebhookService(config, db, outbox, flutterwave)
     reconciler = Reconciler(db, payments_service)
     disputes = DisputesService(db, payments_service)
     payments.add_routes(routes, payments_service, webhooks, reconciler, tokens, disputes)
+    admin_users.add_routes(routes, db, tokens)
+    admin_reports.add_routes(routes, db, tokens, payments_service.gateways)
     app.routes = routes
     app.outbox = outbox
     app.users = users_service

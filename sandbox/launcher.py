@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # can act as distinct client addresses through X-Forwarded-For.
 TEST_STACK_DEFAULTS = {
     "LOGIN_MAX_FAILURES": "5",
-    "LOGIN_WINDOW_SECONDS": "5",
+    "LOGIN_WINDOW_SECONDS": "10",
     "LOGIN_MAX_FAILURES_PER_IP": "10",
     "TRUSTED_PROXIES": "127.0.0.1",
     # Short gateway timeouts so the suite's hang faults finish quickly.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,6 +15,7 @@ from jsonschema.exceptions import ValidationError
 from api_server.common.errors import Problem, field_error
 
 Responder = Callable[..., Any]
+_INTEGER = re.compile(r"^-?[0-9]{1,18}$")
 
 
 @dataclass(frozen=True)
@@ -90,7 +92,8 @@ def _coerce_query(req: falcon.Request, schema: dict[str, Any]) -> dict[str, Any]
             raw = raw[-1]
         kind = properties.get(name, {}).get("type")
         params[name] = raw
-        if kind == "integer" and raw.lstrip("-").isdigit():
+        # ASCII digits only: str.isdigit() also accepts "²", which int() refuses.
+        if kind == "integer" and _INTEGER.match(raw):
             params[name] = int(raw)
     return params
 

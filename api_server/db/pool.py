@@ -44,8 +44,10 @@ class Database:
         with self._lock:
             if self._pool is None:
                 try:
+                    # psycopg2 closes connections returned beyond `minconn`, so keeping
+                    # them all open means minconn = maxconn (opened on first use, per worker).
                     self._pool = psycopg2.pool.ThreadedConnectionPool(
-                        0, self._maxconn, self._dsn, connect_timeout=5
+                        self._maxconn, self._maxconn, self._dsn, connect_timeout=5
                     )
                 except psycopg2.OperationalError as exc:
                     raise DatabaseUnavailable("database connection failed") from exc
@@ -67,10 +69,7 @@ class Database:
         conn = None
         try:
             pool = self._get_pool()
-            try:
-                conn = pool.getconn()
-            except psycopg2.OperationalError as exc:
-                raise DatabaseUnavailable("database connection failed") from exc
+            conn = self._live_connection(pool)
             self._in_use += 1
             yield conn
         finally:
@@ -81,6 +80,26 @@ class Database:
                 )
                 pool.putconn(conn, close=broken)
             self._slots.release()
+
+    def _live_connection(
+        self, pool: psycopg2.pool.ThreadedConnectionPool
+    ) -> psycopg2.extensions.connection:
+        """A pooled connection that answers; stale ones (after a database restart) are dropped."""
+        for _ in range(self._maxconn + 1):
+            try:
+                conn = pool.getconn()
+            except psycopg2.OperationalError as exc:
+                raise DatabaseUnavailable("database connection failed") from exc
+            try:
+                # A round trip on a local socket costs microseconds and spares a failed request.
+                with conn.cursor() as cur:
+                    cur.execute("SELECT 1")
+                # Ends the ping's implicit transaction, so callers may still set isolation.
+                conn.rollback()
+                return conn
+            except psycopg2.Error:
+                pool.putconn(conn, close=True)
+        raise DatabaseUnavailable("no live database connection")
 
     @contextmanager
     def transaction(self) -> Iterator[psycopg2.extras.RealDictCursor]:

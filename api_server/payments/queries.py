@@ -40,14 +40,19 @@ VALUES (%(listing_id)s, %(buyer_id)s, %(seller_id)s, %(quantity)s, %(amount)s, %
 RETURNING id::text AS id
 """
 
-RESERVE = "UPDATE listings SET available_quantity = available_quantity - %s WHERE id = %s"
+# The listing's representation changes with its stock, so its version (the ETag) moves too.
+RESERVE = """
+UPDATE listings SET available_quantity = available_quantity - %s, version = version + 1
+WHERE id = %s
+"""
 
 RELEASE = """
 WITH released AS (
     UPDATE payments SET reserved = false, updated_at = now()
     WHERE id = %(id)s AND reserved RETURNING listing_id, quantity
 )
-UPDATE listings l SET available_quantity = l.available_quantity + r.quantity
+UPDATE listings l SET available_quantity = l.available_quantity + r.quantity,
+                      version = l.version + 1
 FROM released r WHERE l.id = r.listing_id
 """
 

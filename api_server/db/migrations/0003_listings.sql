@@ -48,3 +48,25 @@ CREATE TABLE listing_history (
     created_at  timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX listing_history_listing_idx ON listing_history (listing_id, id);
+
+-- Search reads only active listings, so its indexes are partial: pending, rejected,
+-- suspended and archived rows cost them nothing. Each index serves a sort order, alone or
+-- after the equality filter in front of it; the id makes every order total (stable pages).
+CREATE INDEX listings_active_newest_idx ON listings (created_at DESC, id DESC)
+    WHERE status = 'active';
+CREATE INDEX listings_active_price_idx ON listings (price_per_unit, id)
+    WHERE status = 'active';
+CREATE INDEX listings_active_commodity_newest_idx ON listings (commodity, created_at DESC, id DESC)
+    WHERE status = 'active';
+CREATE INDEX listings_active_commodity_price_idx ON listings (commodity, price_per_unit, id)
+    WHERE status = 'active';
+CREATE INDEX listings_active_commodity_country_idx
+    ON listings (commodity, country, created_at DESC, id DESC) WHERE status = 'active';
+CREATE INDEX listings_active_country_newest_idx ON listings (country, created_at DESC, id DESC)
+    WHERE status = 'active';
+CREATE INDEX listings_active_currency_price_idx ON listings (currency, price_per_unit, id)
+    WHERE status = 'active';
+CREATE INDEX listings_active_search_idx ON listings USING gin (search)
+    WHERE status = 'active';
+-- Not partial: it also serves the seller's own listings and the users foreign key.
+CREATE INDEX listings_seller_idx ON listings (seller_id, created_at DESC, id DESC);

@@ -1,0 +1,1 @@
+"""Administration: moderation of listings (more admin route groups join here)."""

@@ -1,0 +1,108 @@
+"""What the admin console's route groups share: admin-only responders, paging, periods."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Generic, TypeVar
+
+import falcon
+
+from api_server.admin import schemas
+from api_server.common.errors import Problem, field_error
+from api_server.common.validation import Responder, operation
+from api_server.users.tokens import TokenService, require_role
+
+TAGS = ("admin",)
+_DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+Service = TypeVar("Service")
+
+
+class ConsoleResource(Generic[Service]):
+    """A console resource: its service, and the TokenService that `require_role` needs."""
+
+    def __init__(self, service: Service, tokens: TokenService) -> None:
+        self.service = service
+        self.tokens = tokens
+
+
+def admin_operation(summary: str, **documented: Any) -> Callable[[Responder], Responder]:
+    """`operation` for an admins-only responder: 401 without a token, 403 for other roles."""
+
+    def decorate(responder: Responder) -> Responder:
+        described = operation(summary, auth=True, tags=TAGS, **documented)(responder)
+        return falcon.before(require_role("admin"))(described)
+
+    return decorate
+
+
+def paging(query: Mapping[str, Any]) -> tuple[int, int, int]:
+    """page, per_page and the row offset of a validated list query."""
+    page = query.get("page", 1)
+    per_page = query.get("per_page", schemas.DEFAULT_PER_PAGE)
+    return page, per_page, (page - 1) * per_page
+
+
+def page_body(items: list[dict[str, Any]], page: int, per_page: int, total: int) -> dict[str, Any]:
+    """The envelope every console list answers with."""
+    return {"items": items, "page": page, "per_page": per_page, "total": total}
+
+
+def _bad_instant(name: str) -> Problem:
+    return Problem(
+        422,
+        "validation_error",
+        "The request has invalid fields.",
+        errors=[field_error(name, "must be a valid ISO 8601 date or date-time")],
+    )
+
+
+def _instant(raw: str | None, name: str, *, end: bool) -> datetime | None:
+    """A bound of a period: a date is a whole UTC day, a date-time without offset is UTC.
+
+    An end bound is returned exclusive: the day after a date, a microsecond (PostgreSQL's
+    resolution) after a date-time, so `to` itself is included either way.
+    """
+    if raw is None:
+        return None
+    try:
+        if _DATE_ONLY.match(raw):
+            day = date.fromisoformat(raw)
+            return datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=int(end))
+        moment = datetime.fromisoformat(raw)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return moment + timedelta(microseconds=int(end))
+    except (ValueError, OverflowError) as exc:
+        raise _bad_instant(name) from exc
+
+
+@dataclass(frozen=True)
+class Period:
+    """[start, until) from the `from` and `to` query parameters; None is open-ended."""
+
+    start: datetime | None
+    until: datetime | None
+
+    @classmethod
+    def of(cls, query: Mapping[str, Any]) -> Period:
+        """Parses `from` and `to`; 422 when either is not a date or `from` is after `to`."""
+        period = cls(
+            _instant(query.get("from"), "from", end=False),
+            _instant(query.get("to"), "to", end=True),
+        )
+        if period.start and period.until and period.start >= period.until:
+            raise Problem(
+                422,
+                "validation_error",
+                "The request has invalid fields.",
+                errors=[field_error("from", "must not be after to")],
+            )
+        return period
+
+    @property
+    def params(self) -> dict[str, datetime | None]:
+        """The SQL parameters of the period filter."""
+        return {"from": self.start, "until": self.until}

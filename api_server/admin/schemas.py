@@ -1,0 +1,183 @@
+"""JSON Schemas of the admin console: they validate requests and are published in OpenAPI."""
+
+from __future__ import annotations
+
+from typing import Any
+
+# The same paging limits as the public search, deep pages refused for the same reason.
+from api_server.marketplace.schemas import DEFAULT_PER_PAGE, MAX_PAGE, MAX_PER_PAGE, text
+from api_server.marketplace.schemas import STATUSES as LISTING_STATUSES
+from api_server.payments.schemas import PAYMENT, PROVIDER
+from api_server.payments.schemas import STATUS as PAYMENT_STATUS
+from api_server.users.schemas import USER
+
+ROLES = ("buyer", "seller", "admin")
+ACCOUNT_STATUSES = ("pending_verification", "active", "disabled")
+# Only these two can be set by an admin; pending_verification is the email link's business.
+SETTABLE_STATUSES = ("active", "disabled")
+
+INTEGER = {"type": "integer"}
+COUNT = {"type": "integer", "minimum": 0}
+UUID = {"type": "string", "format": "uuid"}
+# The shape of an ISO 8601 date or date-time; the service parses it (month 13 is refused
+# there), since jsonschema checks "date-time" only when an optional package is installed.
+INSTANT = {
+    "type": "string",
+    "maxLength": 40,
+    "pattern": r"^\d{4}-\d{2}-\d{2}"
+    r"([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}(:?\d{2})?)?)?$",
+    "anyOf": [{"format": "date-time"}, {"format": "date"}],
+    "description": "An ISO 8601 date (a whole UTC day) or date-time (UTC when no offset).",
+}
+PAGING = {
+    "page": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1},
+    "per_page": {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": MAX_PER_PAGE,
+        "default": DEFAULT_PER_PAGE,
+    },
+}
+PERIOD = {"from": INSTANT, "to": INSTANT}
+
+
+def _object(
+    properties: dict[str, Any], required: tuple[str, ...] = (), **extra: Any
+) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": list(required),
+        "additionalProperties": False,
+        "properties": properties,
+        **extra,
+    }
+
+
+def _page_of(item: dict[str, Any], **more: Any) -> dict[str, Any]:
+    """A page of `item`s, with any extra top-level members."""
+    properties = {
+        "items": {"type": "array", "items": item},
+        "page": INTEGER,
+        "per_page": INTEGER,
+        "total": COUNT,
+        **more,
+    }
+    return _object(properties, tuple(properties))
+
+
+def _counts(keys: tuple[str, ...]) -> dict[str, Any]:
+    """An object with one count per key, every key present."""
+    return _object({k: COUNT for k in keys}, keys)
+
+
+def _per_currency(*fields: str) -> dict[str, Any]:
+    """An object keyed by ISO 4217 code, each value holding the given integer fields."""
+    return {
+        "type": "object",
+        "propertyNames": {"pattern": "^[A-Z]{3}$"},
+        "additionalProperties": _object({f: COUNT for f in fields}, fields),
+    }
+
+
+# Requests
+
+USERS_QUERY = _object(
+    {
+        "role": {"type": "string", "enum": list(ROLES)},
+        "status": {"type": "string", "enum": list(ACCOUNT_STATUSES)},
+        "q": {**text(200), "minLength": 1},
+        **PAGING,
+    }
+)
+USER_UPDATE = _object(
+    {
+        "role": {"type": "string", "enum": list(ROLES)},
+        "status": {"type": "string", "enum": list(SETTABLE_STATUSES)},
+    },
+    minProperties=1,
+)
+TRANSACTIONS_QUERY = _object({"status": PAYMENT_STATUS, "provider": PROVIDER, **PERIOD, **PAGING})
+AUDIT_QUERY = _object(
+    {
+        "actor": UUID,
+        "action": {**text(100), "minLength": 1},
+        "target": {**text(200), "minLength": 1},
+        **PERIOD,
+        **PAGING,
+    }
+)
+SUMMARY_QUERY = _object(PERIOD)
+
+# Responses
+
+USER_PAGE = _page_of(USER)
+TRANSACTION_PAGE = _page_of(
+    PAYMENT,
+    totals={
+        **_per_currency("count", "amount", "refunded"),
+        "description": "Per currency, over every payment the filters select (not only this page).",
+    },
+)
+AUDIT_ENTRY = _object(
+    {
+        "id": INTEGER,
+        "actor_id": {"type": ["string", "null"]},
+        "action": {"type": "string"},
+        "target_type": {"type": "string"},
+        "target_id": {"type": "string"},
+        "details": {"type": "object"},
+        "request_id": {"type": ["string", "null"]},
+        "created_at": {"type": "string"},
+    },
+    (
+        "id",
+        "actor_id",
+        "action",
+        "target_type",
+        "target_id",
+        "details",
+        "request_id",
+        "created_at",
+    ),
+)
+AUDIT_PAGE = _page_of(AUDIT_ENTRY)
+SYSTEM = _object(
+    {
+        "database": _object(
+            {
+                "latency_ms": {"type": "number", "minimum": 0},
+                "pool": _object({"size": COUNT, "in_use": COUNT}, ("size", "in_use")),
+            },
+            ("latency_ms", "pool"),
+        ),
+        "migrations": _object(
+            {"version": {"type": ["integer", "null"]}, "files": COUNT}, ("version", "files")
+        ),
+        "outbox": _object(
+            {"pending": COUNT, "oldest_pending_age_seconds": {"type": ["number", "null"]}},
+            ("pending", "oldest_pending_age_seconds"),
+        ),
+        "webhooks": _object(
+            {"stale_payments": COUNT, "unmatched_events": COUNT},
+            ("stale_payments", "unmatched_events"),
+        ),
+        "gateways": {"type": "object", "additionalProperties": {"type": "boolean"}},
+    },
+    ("database", "migrations", "outbox", "webhooks", "gateways"),
+)
+SUMMARY = _object(
+    {
+        "period": _object(
+            {"from": {"type": ["string", "null"]}, "to": {"type": ["string", "null"]}},
+            ("from", "to"),
+        ),
+        "users": _object(
+            {"by_role": _counts(ROLES), "by_status": _counts(ACCOUNT_STATUSES)},
+            ("by_role", "by_status"),
+        ),
+        "listings": _object({"by_status": _counts(LISTING_STATUSES)}, ("by_status",)),
+        "sales": _per_currency("count", "amount"),
+        "refunds": _per_currency("count", "amount"),
+    },
+    ("period", "users", "listings", "sales", "refunds"),
+)

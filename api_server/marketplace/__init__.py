@@ -1,0 +1,1 @@
+"""Mineral listings: create, search, update, photos, history."""

@@ -1,0 +1,199 @@
+"""HTTP resources of /api/marketplace."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import falcon
+
+from api_server.common.routes import Routes
+from api_server.common.validation import operation
+from api_server.config import Config
+from api_server.db import Database
+from api_server.marketplace import schemas
+from api_server.marketplace.photos import read_photo
+from api_server.marketplace.service import MarketplaceService, etag
+from api_server.users.tokens import TokenService, require_role
+
+TAGS = ("marketplace",)
+SELLERS = ("seller", "admin")
+
+
+def authenticate_if_present(
+    req: falcon.Request, resp: falcon.Response, resource: Any, params: dict
+) -> None:
+    """A Falcon `before` hook for public routes that show owners and admins more.
+
+    A credential that is sent is checked (a bad one is 401); without one the caller is
+    anonymous.
+    """
+    given = req.get_header("Authorization")
+    req.context.principal = resource.tokens.authenticate(req) if given else None
+
+
+def send_listing(resp: falcon.Response, listing: dict[str, Any]) -> None:
+    """The listing as the body, its version as the ETag."""
+    resp.media = listing
+    resp.set_header("ETag", etag(listing["version"]))
+
+
+class _Resource:
+    def __init__(self, service: MarketplaceService, tokens: TokenService) -> None:
+        self.service = service
+        self.tokens = tokens
+
+
+class Listings(_Resource):
+    """POST and GET /api/marketplace."""
+
+    @falcon.before(require_role(*SELLERS))
+    @operation(
+        "Create a listing (pending review until an admin approves it)",
+        request=schemas.CREATE,
+        responses={201: schemas.LISTING},
+        auth=True,
+        tags=TAGS,
+    )
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        """Creates a listing owned by the caller."""
+        listing = self.service.create(
+            req.context.principal, req.context.body, req.context.request_id
+        )
+        send_listing(resp, listing)
+        resp.location = f"/api/marketplace/{listing['id']}"
+        resp.status = falcon.HTTP_201
+
+    @operation(
+        "Search active listings",
+        query=schemas.SEARCH_QUERY,
+        responses={200: schemas.PAGE},
+        tags=TAGS,
+    )
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        """One page of active listings; q is full-text over title and description."""
+        resp.media = self.service.search(req.context.query)
+
+
+class Listing(_Resource):
+    """GET, PATCH and DELETE /api/marketplace/{listing_id}."""
+
+    @falcon.before(authenticate_if_present)
+    @operation(
+        "Read a listing (others than active: owner and admins only)",
+        responses={200: schemas.LISTING},
+        tags=TAGS,
+    )
+    def on_get(self, req: falcon.Request, resp: falcon.Response, listing_id: UUID) -> None:
+        """The listing with its ETag; 404 when the caller may not see it."""
+        send_listing(resp, self.service.get(str(listing_id), req.context.principal))
+
+    @falcon.before(require_role(*SELLERS))
+    @operation(
+        "Update a listing (If-Match optional; a stale one is 412)",
+        request=schemas.UPDATE,
+        responses={200: schemas.LISTING},
+        auth=True,
+        tags=TAGS,
+    )
+    def on_patch(self, req: falcon.Request, resp: falcon.Response, listing_id: UUID) -> None:
+        """Changes the given fields; the new version is the new ETag."""
+        listing = self.service.update(
+            str(listing_id), req.context.principal, req.context.body, req.get_header("If-Match")
+        )
+        send_listing(resp, listing)
+
+    @falcon.before(require_role(*SELLERS))
+    @operation(
+        "Delete a listing (archived instead when payments refer to it)",
+        responses={204: None},
+        auth=True,
+        tags=TAGS,
+    )
+    def on_delete(self, req: falcon.Request, resp: falcon.Response, listing_id: UUID) -> None:
+        """Removes the listing and its photos."""
+        self.service.delete(str(listing_id), req.context.principal, req.context.request_id)
+        resp.status = falcon.HTTP_204
+
+
+class Photos(_Resource):
+    """POST /api/marketplace/{listing_id}/photos."""
+
+    @falcon.before(require_role(*SELLERS))
+    @operation(
+        "Add a photo (multipart field `photo`: JPEG, PNG or WebP, at most 5 MiB, 10 a listing)",
+        responses={201: schemas.PHOTO},
+        auth=True,
+        content_type="multipart/form-data",
+        tags=TAGS,
+    )
+    def on_post(self, req: falcon.Request, resp: falcon.Response, listing_id: UUID) -> None:
+        """Stores the photo with the type its bytes show."""
+        principal = req.context.principal
+        self.service.check_photo_upload(str(listing_id), principal)
+        data, content_type = read_photo(req, self.service.max_photo_bytes)
+        photo = self.service.add_photo(str(listing_id), principal, data, content_type)
+        resp.media = photo
+        resp.location = photo["url"]
+        resp.status = falcon.HTTP_201
+
+
+class Photo(_Resource):
+    """GET and DELETE /api/marketplace/{listing_id}/photos/{photo_id}."""
+
+    @falcon.before(authenticate_if_present)
+    @operation(
+        "Fetch a photo's bytes (visible like its listing)",
+        responses={200: None},
+        tags=TAGS,
+    )
+    def on_get(
+        self, req: falcon.Request, resp: falcon.Response, listing_id: UUID, photo_id: UUID
+    ) -> None:
+        """The stored bytes with their sniffed content type."""
+        content_type, digest, data = self.service.photo(
+            str(listing_id), str(photo_id), req.context.principal
+        )
+        resp.content_type = content_type
+        resp.data = data
+        resp.set_header("ETag", f'"{digest}"')
+        # The type was sniffed on upload; browsers must not guess another from the bytes.
+        resp.set_header("X-Content-Type-Options", "nosniff")
+        resp.cache_control = ["private"]
+
+    @falcon.before(require_role(*SELLERS))
+    @operation("Delete a photo", responses={204: None}, auth=True, tags=TAGS)
+    def on_delete(
+        self, req: falcon.Request, resp: falcon.Response, listing_id: UUID, photo_id: UUID
+    ) -> None:
+        """Removes one photo."""
+        self.service.delete_photo(str(listing_id), str(photo_id), req.context.principal)
+        resp.status = falcon.HTTP_204
+
+
+class History(_Resource):
+    """GET /api/marketplace/{listing_id}/history."""
+
+    @falcon.before(require_role(*SELLERS))
+    @operation(
+        "Every change of a listing: who, when, which fields, old and new values",
+        responses={200: schemas.HISTORY},
+        auth=True,
+        tags=TAGS,
+    )
+    def on_get(self, req: falcon.Request, resp: falcon.Response, listing_id: UUID) -> None:
+        """The history, oldest first."""
+        resp.media = self.service.history(str(listing_id), req.context.principal)
+
+
+def add_routes(routes: Routes, db: Database, tokens: TokenService, config: Config) -> None:
+    """Mounts /api/marketplace."""
+    service = MarketplaceService(db, config.max_upload_bytes)
+    for path, cls in (
+        ("/api/marketplace", Listings),
+        ("/api/marketplace/{listing_id:uuid}", Listing),
+        ("/api/marketplace/{listing_id:uuid}/photos", Photos),
+        ("/api/marketplace/{listing_id:uuid}/photos/{photo_id:uuid}", Photo),
+        ("/api/marketplace/{listing_id:uuid}/history", History),
+    ):
+        routes.add(path, cls(service, tokens))

@@ -1,0 +1,203 @@
+"""JSON Schemas of /api/marketplace: they validate requests and are published in OpenAPI."""
+
+from __future__ import annotations
+
+from typing import Any
+
+# Listings are priced only in currencies the payment gateways can settle (ISO 4217 codes).
+from api_server.payments.money import CURRENCIES
+
+COMMODITIES = (
+    "antimony",
+    "bauxite",
+    "beryllium",
+    "chromite",
+    "coal",
+    "cobalt",
+    "coltan",
+    "copper",
+    "diamonds",
+    "gemstones",
+    "gold",
+    "graphite",
+    "iron ore",
+    "lead",
+    "lithium",
+    "manganese",
+    "molybdenum",
+    "nickel",
+    "niobium",
+    "palladium",
+    "platinum",
+    "rare earths",
+    "silver",
+    "tantalum",
+    "tin",
+    "tungsten",
+    "uranium",
+    "vanadium",
+    "zinc",
+)
+UNITS = ("t", "kg", "g", "oz", "ct")
+STATUSES = ("pending_review", "active", "rejected", "suspended", "archived")
+SORTS = ("newest", "price_asc", "price_desc")
+MAX_PHOTOS = 10
+MAX_PER_PAGE = 100
+DEFAULT_PER_PAGE = 20
+# Deeper pages are refused rather than letting OFFSET grow without bound.
+MAX_PAGE = 100_000
+MAX_PRICE = 10**12
+# numeric(18, 3) holds 15 integer digits; 12 leave room for totals computed from it.
+MAX_QUANTITY_DIGITS = 12
+
+# NUL and lone surrogates cannot be stored in PostgreSQL text: refuse them as bad input.
+_STORABLE = r"^[^\x00\ud800-\udfff]*$"
+_NOT_BLANK = r"^\s*[^\s\x00\ud800-\udfff][^\x00\ud800-\udfff]*$"
+
+
+def text(max_length: int, *, nullable: bool = False, blank: bool = False) -> dict[str, Any]:
+    """A string of storable characters; not blank unless `blank`."""
+    return {
+        "type": ["string", "null"] if nullable else "string",
+        "maxLength": max_length,
+        "pattern": _STORABLE if blank else _NOT_BLANK,
+    }
+
+
+TITLE_MIN_LENGTH = 3
+TITLE = {**text(200), "minLength": TITLE_MIN_LENGTH}
+DESCRIPTION = text(5000)
+COMMODITY = {"type": "string", "enum": list(COMMODITIES)}
+UNIT = {"type": "string", "enum": list(UNITS)}
+CURRENCY = {"type": "string", "enum": list(CURRENCIES)}
+COUNTRY = {"type": "string", "pattern": "^[A-Z]{2}$"}
+PRICE = {"type": "integer", "minimum": 1, "maximum": MAX_PRICE}
+# A decimal string ("12.5") or a JSON number; the service checks scale and sign exactly.
+QUANTITY = {
+    "type": ["string", "number"],
+    "pattern": rf"^[0-9]{{1,{MAX_QUANTITY_DIGITS}}}(\.[0-9]{{1,3}})?$",
+    "exclusiveMinimum": 0,
+    "maximum": 10**MAX_QUANTITY_DIGITS - 1,
+}
+UUID = {"type": "string", "format": "uuid"}
+
+EDITABLE = {
+    "title": TITLE,
+    "commodity": COMMODITY,
+    "description": DESCRIPTION,
+    "quantity": QUANTITY,
+    "unit": UNIT,
+    "price_per_unit": PRICE,
+    "currency": CURRENCY,
+    "country": COUNTRY,
+    "location": text(200, nullable=True),
+    "grade": text(100, nullable=True),
+}
+REQUIRED = [field for field in EDITABLE if field not in ("location", "grade")]
+
+
+def _object(required: list[str], properties: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": required,
+        "additionalProperties": False,
+        "properties": properties,
+        **extra,
+    }
+
+
+CREATE = _object(REQUIRED, EDITABLE)
+UPDATE = _object([], EDITABLE, minProperties=1)
+REASON = _object(["reason"], {"reason": {**text(500), "minLength": 1}})
+
+SEARCH_QUERY = _object(
+    [],
+    {
+        "commodity": COMMODITY,
+        "country": COUNTRY,
+        "currency": CURRENCY,
+        "min_price": {"type": "integer", "minimum": 0, "maximum": MAX_PRICE},
+        "max_price": {"type": "integer", "minimum": 0, "maximum": MAX_PRICE},
+        "seller_id": UUID,
+        "q": {**text(200), "minLength": 1},
+        "sort": {"type": "string", "enum": list(SORTS), "default": "newest"},
+        "page": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1},
+        "per_page": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": MAX_PER_PAGE,
+            "default": DEFAULT_PER_PAGE,
+        },
+    },
+)
+
+NULLABLE_STRING = {"type": ["string", "null"]}
+DECIMAL_OUT = {"type": "string", "pattern": r"^[0-9]+\.[0-9]{3}$"}
+PHOTO = _object(
+    ["id", "content_type", "size", "url"],
+    {
+        "id": UUID,
+        "content_type": {"type": "string", "enum": ["image/jpeg", "image/png", "image/webp"]},
+        "size": {"type": "integer", "minimum": 1},
+        "url": {"type": "string"},
+    },
+)
+LISTING_PROPERTIES = {
+    "id": UUID,
+    "seller_id": UUID,
+    "title": {"type": "string"},
+    "commodity": COMMODITY,
+    "description": {"type": "string"},
+    "quantity": DECIMAL_OUT,
+    "available_quantity": DECIMAL_OUT,
+    "unit": UNIT,
+    "price_per_unit": {"type": "integer"},
+    "currency": {"type": "string"},
+    "country": {"type": "string"},
+    "location": NULLABLE_STRING,
+    "grade": NULLABLE_STRING,
+    "status": {"type": "string", "enum": list(STATUSES)},
+    "status_reason": NULLABLE_STRING,
+    "version": {"type": "integer", "minimum": 1},
+    "photos": {"type": "array", "items": PHOTO},
+    "created_at": {"type": "string"},
+    "updated_at": {"type": "string"},
+}
+LISTING = _object(
+    list(LISTING_PROPERTIES),
+    LISTING_PROPERTIES,
+    description="Quantities are decimal strings with three places, prices integer minor units.",
+)
+PAGE = _object(
+    ["items", "page", "per_page", "total"],
+    {
+        "items": {"type": "array", "items": LISTING},
+        "page": {"type": "integer"},
+        "per_page": {"type": "integer"},
+        "total": {"type": "integer"},
+    },
+)
+CHANGE = {
+    "type": "object",
+    "required": ["old", "new"],
+    "properties": {"old": {}, "new": {}},
+}
+HISTORY = _object(
+    ["items"],
+    {
+        "items": {
+            "type": "array",
+            "items": _object(
+                ["id", "version", "action", "actor_id", "created_at", "changes"],
+                {
+                    "id": {"type": "integer"},
+                    "version": {"type": "integer"},
+                    "action": {"type": "string"},
+                    "actor_id": {"type": ["string", "null"]},
+                    "created_at": {"type": "string"},
+                    "changes": {"type": "object", "additionalProperties": CHANGE},
+                },
+            ),
+        }
+    },
+)

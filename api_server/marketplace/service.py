@@ -1,0 +1,408 @@
+"""The rules of listings: who sees and changes what, versions, history and photos."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import psycopg2.errors
+from psycopg2.extras import RealDictCursor
+
+from api_server.common.audit import record_audit
+from api_server.common.errors import Problem, field_error
+from api_server.db import Database
+from api_server.marketplace import queries
+from api_server.marketplace.schemas import (
+    DEFAULT_PER_PAGE,
+    LISTING_PROPERTIES,
+    MAX_PHOTOS,
+    MAX_PRICE,
+    MAX_QUANTITY_DIGITS,
+    TITLE_MIN_LENGTH,
+)
+from api_server.users.tokens import Principal
+
+# Fields whose changes the history records; photos are recorded by their own actions.
+TRACKED = tuple(
+    field
+    for field in LISTING_PROPERTIES
+    if field not in ("id", "seller_id", "version", "photos", "created_at", "updated_at")
+)
+TEXT_FIELDS = ("title", "description", "location", "grade")
+_THOUSANDTH = Decimal("0.001")
+
+
+def invalid_field(
+    field: str, message: str, detail: str = "The request has invalid fields."
+) -> Problem:
+    """A 422 validation problem naming one field, like the schema checks give."""
+    return Problem(422, "validation_error", detail, errors=[field_error(field, message)])
+
+
+def audit_listing(
+    cur: RealDictCursor,
+    actor: Principal,
+    action: str,
+    listing_id: str,
+    details: dict[str, Any],
+    request_id: str | None,
+) -> None:
+    """An audit row for an action on a listing, in the caller's transaction."""
+    record_audit(
+        cur,
+        actor_id=actor.id,
+        action=action,
+        target_type="listing",
+        target_id=listing_id,
+        details=details,
+        request_id=request_id,
+    )
+
+
+def etag(version: int) -> str:
+    """The strong entity tag of a listing version."""
+    return f'"{version}"'
+
+
+def etag_matches(if_match: str, version: int) -> bool:
+    """RFC 9110 strong comparison of an If-Match list with the current version."""
+    tags = [tag.strip() for tag in if_match.split(",")]
+    return "*" in tags or etag(version) in tags
+
+
+def parse_quantity(value: str | float, field: str = "quantity") -> str:
+    """A positive decimal of at most three places, as the "12.500" string the API shows.
+
+    JSON numbers arrive as floats; their shortest repr is the decimal the client wrote, so
+    0.1 stays 0.1 and 0.30000000000000004 is refused instead of being silently rounded.
+    """
+    try:
+        quantity = Decimal(value if isinstance(value, str) else repr(value))
+    except InvalidOperation:
+        quantity = Decimal("NaN")
+    if not quantity.is_finite() or quantity <= 0:
+        problem = "must be a decimal greater than 0"
+    elif quantity >= 10**MAX_QUANTITY_DIGITS:
+        problem = f"must be less than 10^{MAX_QUANTITY_DIGITS}"
+    elif quantity != quantity.quantize(_THOUSANDTH):
+        problem = "must have at most 3 decimal places"
+    else:
+        return str(quantity.quantize(_THOUSANDTH))
+    raise invalid_field(field, problem)
+
+
+def public_listing(row: dict[str, Any]) -> dict[str, Any]:
+    """The listing as the API shows it: decimal strings, ISO times, photo URLs."""
+    listing = {
+        k: (
+            v.isoformat()
+            if isinstance(v, datetime)
+            else str(v.quantize(_THOUSANDTH))
+            if isinstance(v, Decimal)
+            else v
+        )
+        for k, v in row.items()
+    }
+    listing["photos"] = [photo_view(listing["id"], photo) for photo in row["photos"]]
+    return listing
+
+
+def photo_view(listing_id: str, photo: dict[str, Any]) -> dict[str, Any]:
+    """One photo's metadata and the URL of its bytes."""
+    return {
+        "id": str(photo["id"]),
+        "content_type": photo["content_type"],
+        "size": photo["size"],
+        "url": f"/api/marketplace/{listing_id}/photos/{photo['id']}",
+    }
+
+
+def changes_between(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """{field: {old, new}} for every tracked field that differs."""
+    return {
+        f: {"old": before[f], "new": after[f]} for f in TRACKED if before.get(f) != after.get(f)
+    }
+
+
+def record_history(
+    cur: RealDictCursor,
+    listing_id: str,
+    actor: Principal | None,
+    action: str,
+    version: int,
+    changes: dict[str, Any],
+) -> None:
+    """Appends one history row in the caller's transaction."""
+    cur.execute(
+        queries.INSERT_HISTORY,
+        (listing_id, actor.id if actor else None, action, version, json.dumps(changes)),
+    )
+
+
+def is_owner(listing: dict[str, Any], principal: Principal | None) -> bool:
+    """The caller created the listing."""
+    return principal is not None and listing["seller_id"] == principal.id
+
+
+def can_view(listing: dict[str, Any], principal: Principal | None) -> bool:
+    """Active listings are public; others only for their owner and admins (archived: admins)."""
+    if listing["status"] == "active":
+        return True
+    if principal is not None and principal.role == "admin":
+        return True
+    return listing["status"] != "archived" and is_owner(listing, principal)
+
+
+def not_found() -> Problem:
+    """The one answer for missing and hidden listings, so hidden ones cannot be discovered."""
+    return Problem(404, "listing_not_found", "No such listing.")
+
+
+def load_listing(
+    cur: RealDictCursor,
+    listing_id: str,
+    principal: Principal | None,
+    *,
+    lock: bool = False,
+    modify: bool = False,
+) -> dict[str, Any]:
+    """The listing if `principal` may see it (and change it, with `modify`); 404/403/409."""
+    if lock:
+        cur.execute(queries.LOCK_LISTING, (listing_id,))
+    cur.execute(queries.LISTING_BY_ID, (listing_id,))
+    row = cur.fetchone()
+    if row is None or not can_view(row, principal):
+        raise not_found()
+    if modify:
+        if not (is_owner(row, principal) or (principal and principal.role == "admin")):
+            raise Problem(403, "forbidden", "Only the seller or an admin may change a listing.")
+        if row["status"] == "archived":
+            raise Problem(409, "listing_archived", "The listing was deleted and is archived.")
+    return public_listing(row)
+
+
+def reload_listing(cur: RealDictCursor, listing_id: str) -> dict[str, Any]:
+    """The listing as it is now in this transaction, with no access check."""
+    cur.execute(queries.LISTING_BY_ID, (listing_id,))
+    return public_listing(cur.fetchone())
+
+
+def search_plan(query: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
+    """The count and page statements of a validated search query, and their parameters."""
+    if query.get("min_price", 0) > query.get("max_price", MAX_PRICE):
+        raise invalid_field("max_price", "must be at least min_price", "The price range is empty.")
+    page = query.get("page", 1)
+    per_page = query.get("per_page", DEFAULT_PER_PAGE)
+    filters = [name for name in queries.SEARCH_FILTERS if name in query]
+    count_sql, page_sql = queries.search_statements(filters, query.get("sort", "newest"))
+    params = {**query, "page": page, "limit": per_page, "offset": (page - 1) * per_page}
+    return count_sql, page_sql, params
+
+
+def _normalise(body: dict[str, Any]) -> dict[str, Any]:
+    """Request values in the form the API shows them, so they compare with stored ones."""
+    values = dict(body)
+    for field in TEXT_FIELDS:
+        if isinstance(values.get(field), str):
+            values[field] = values[field].strip()
+    if len(values.get("title", "...")) < TITLE_MIN_LENGTH:
+        raise invalid_field("title", f"must be at least {TITLE_MIN_LENGTH} characters")
+    if "quantity" in values:
+        values["quantity"] = parse_quantity(values["quantity"])
+    if "price_per_unit" in values:
+        # JSON Schema counts 100.0 as an integer; store and compare it as one.
+        values["price_per_unit"] = int(values["price_per_unit"])
+    return values
+
+
+class MarketplaceService:
+    """Listings, their photos and history, over one database."""
+
+    def __init__(self, db: Database, max_photo_bytes: int) -> None:
+        self._db = db
+        self.max_photo_bytes = max_photo_bytes
+
+    def create(
+        self, principal: Principal, body: dict[str, Any], request_id: str | None = None
+    ) -> dict[str, Any]:
+        """A new listing of `principal`, pending review, with its history and audit rows."""
+        values = _normalise(body)
+        row = {"location": None, "grade": None, **values, "seller_id": principal.id}
+        with self._db.transaction() as cur:
+            cur.execute(queries.INSERT_LISTING, row)
+            listing_id = cur.fetchone()["id"]
+            listing = reload_listing(cur, listing_id)
+            created = changes_between(dict.fromkeys(TRACKED), listing)
+            record_history(cur, listing_id, principal, "create", listing["version"], created)
+            details = {"title": listing["title"]}
+            audit_listing(cur, principal, "listing.create", listing_id, details, request_id)
+        return listing
+
+    def search(self, query: dict[str, Any]) -> dict[str, Any]:
+        """One page of active listings matching the filters, and how many match in all."""
+        count_sql, page_sql, params = search_plan(query)
+        items: list[dict[str, Any]] = []
+        with self._db.transaction() as cur:
+            cur.execute(count_sql, params)
+            total = cur.fetchone()["total"]
+            # Past the end there is nothing to fetch: skip the OFFSET scan altogether.
+            if params["offset"] < total:
+                cur.execute(page_sql, params)
+                items = [public_listing(row) for row in cur.fetchall()]
+        return {"items": items, "page": params["page"], "per_page": params["limit"], "total": total}
+
+    def get(self, listing_id: str, principal: Principal | None) -> dict[str, Any]:
+        """One listing, if `principal` may see it."""
+        with self._db.transaction() as cur:
+            return load_listing(cur, listing_id, principal)
+
+    def update(
+        self,
+        listing_id: str,
+        principal: Principal,
+        changes: dict[str, Any],
+        if_match: str | None,
+    ) -> dict[str, Any]:
+        """Applies a partial update; 412 when `if_match` names another version.
+
+        Without If-Match the last writer wins, but each write is still atomic and recorded.
+        """
+        values = _normalise(changes)
+        with self._db.transaction() as cur:
+            before = load_listing(cur, listing_id, principal, lock=True, modify=True)
+            if if_match is not None and not etag_matches(if_match, before["version"]):
+                raise Problem(
+                    412,
+                    "precondition_failed",
+                    "The listing has changed since you read it; fetch it again.",
+                    current_version=before["version"],
+                )
+            if all(before[field] == value for field, value in values.items()):
+                return before
+            assignments = [
+                queries.ASSIGN_QUANTITY if field == "quantity" else f"{field} = %({field})s"
+                for field in values
+            ]
+            sql = queries.UPDATE_LISTING.format(assignments=", ".join(assignments))
+            try:
+                cur.execute(sql, {**values, "id": listing_id, "version": before["version"]})
+            except psycopg2.errors.CheckViolation as exc:
+                raise Problem(
+                    409,
+                    "quantity_below_sold",
+                    "The quantity cannot be less than what has already been sold.",
+                    errors=[field_error("quantity", "is less than the quantity already sold")],
+                ) from exc
+            if cur.rowcount != 1:
+                raise Problem(412, "precondition_failed", "The listing has changed; retry.")
+            after = reload_listing(cur, listing_id)
+            changed = changes_between(before, after)
+            record_history(cur, listing_id, principal, "update", after["version"], changed)
+        return after
+
+    def delete(self, listing_id: str, principal: Principal, request_id: str | None = None) -> bool:
+        """Erases the listing and its photos; archives it if payments refer to it.
+
+        Returns True when archived. The foreign key of any referencing table decides, so
+        the check cannot race with a payment being created.
+        """
+        with self._db.transaction() as cur:
+            before = load_listing(cur, listing_id, principal, lock=True, modify=True)
+            cur.execute("SAVEPOINT erase_listing")
+            try:
+                cur.execute(queries.DELETE_LISTING, (listing_id,))
+                archived = False
+            except psycopg2.errors.ForeignKeyViolation:
+                cur.execute("ROLLBACK TO SAVEPOINT erase_listing")
+                cur.execute(queries.DELETE_PHOTOS_OF, (listing_id,))
+                cur.execute(queries.ARCHIVE_LISTING, (listing_id,))
+                after = reload_listing(cur, listing_id)
+                changes = changes_between(before, after)
+                if before["photos"]:
+                    changes["photos"] = {"old": [p["id"] for p in before["photos"]], "new": []}
+                record_history(cur, listing_id, principal, "archive", after["version"], changes)
+                archived = True
+            details = {"title": before["title"], "archived": archived}
+            audit_listing(cur, principal, "listing.delete", listing_id, details, request_id)
+        return archived
+
+    def history(self, listing_id: str, principal: Principal) -> dict[str, Any]:
+        """Every recorded change of a listing its owner or an admin may see."""
+        with self._db.transaction() as cur:
+            listing = load_listing(cur, listing_id, principal)
+            if not (is_owner(listing, principal) or principal.role == "admin"):
+                raise Problem(403, "forbidden", "Only the seller or an admin may read the history.")
+            cur.execute(queries.HISTORY_OF, (listing_id,))
+            rows = cur.fetchall()
+        return {"items": [{**r, "created_at": r["created_at"].isoformat()} for r in rows]}
+
+    # Photos
+
+    def check_photo_upload(self, listing_id: str, principal: Principal) -> None:
+        """Refuses early (before the body is read) what add_photo would refuse anyway."""
+        with self._db.transaction() as cur:
+            listing = load_listing(cur, listing_id, principal, modify=True)
+        self._check_photo_room(listing)
+
+    @staticmethod
+    def _check_photo_room(listing: dict[str, Any]) -> None:
+        if len(listing["photos"]) >= MAX_PHOTOS:
+            raise Problem(
+                409, "too_many_photos", f"A listing may have at most {MAX_PHOTOS} photos."
+            )
+
+    def add_photo(
+        self, listing_id: str, principal: Principal, data: bytes, content_type: str
+    ) -> dict[str, Any]:
+        """Stores a photo; the row lock makes the per-listing limit hold under races."""
+        with self._db.transaction() as cur:
+            listing = load_listing(cur, listing_id, principal, lock=True, modify=True)
+            self._check_photo_room(listing)
+            digest = hashlib.sha256(data).hexdigest()
+            cur.execute(
+                queries.INSERT_PHOTO,
+                (listing_id, content_type, len(data), digest, psycopg2.Binary(data)),
+            )
+            photo = photo_view(listing_id, cur.fetchone())
+            self._photo_changed(cur, listing, principal, "photo_add", None, photo)
+        return photo
+
+    def _photo_changed(
+        self,
+        cur: RealDictCursor,
+        listing: dict[str, Any],
+        principal: Principal,
+        action: str,
+        old: dict[str, Any] | None,
+        new: dict[str, Any] | None,
+    ) -> None:
+        # Photos are part of the listing's representation, so its version (ETag) moves too.
+        cur.execute(queries.BUMP_VERSION, (listing["id"],))
+        changes = {"photos": {"old": old, "new": new}}
+        record_history(cur, listing["id"], principal, action, listing["version"] + 1, changes)
+
+    def photo(
+        self, listing_id: str, photo_id: str, principal: Principal | None
+    ) -> tuple[str, str, bytes]:
+        """(content type, sha256, bytes) of a photo of a listing `principal` may see."""
+        with self._db.transaction() as cur:
+            load_listing(cur, listing_id, principal)
+            cur.execute(queries.PHOTO_DATA, (photo_id, listing_id))
+            row = cur.fetchone()
+        if row is None:
+            raise Problem(404, "photo_not_found", "No such photo.")
+        return row["content_type"], row["sha256"], bytes(row["data"])
+
+    def delete_photo(self, listing_id: str, photo_id: str, principal: Principal) -> None:
+        """Removes one photo of a listing `principal` may change."""
+        with self._db.transaction() as cur:
+            listing = load_listing(cur, listing_id, principal, lock=True, modify=True)
+            cur.execute(queries.DELETE_PHOTO, (photo_id, listing_id))
+            row = cur.fetchone()
+            if row is None:
+                raise Problem(404, "photo_not_found", "No such photo.")
+            old = photo_view(listing_id, row)
+            self._photo_changed(cur, listing, principal, "photo_delete", old, None)

@@ -1,0 +1,1 @@
+"""Benchmarks run by make targets; they print figures and assert nothing."""

@@ -1,0 +1,321 @@
+"""Search benchmark: seeds 100,000 listings, times searches over real HTTP, shows the plans.
+
+    python -m bench.listings [--listings N] [--requests N]   (or: make bench-listings)
+
+It always starts its own stack (embedded PostgreSQL in a temporary folder, migrations,
+gunicorn), so it never writes into a database someone else is using. Figures are printed,
+never asserted: timings belong in a report, not in a test that fails on a slow machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg2
+import requests
+
+from api_server.marketplace.schemas import COMMODITIES
+from api_server.marketplace.service import search_plan
+from sandbox.launcher import Stack
+
+COUNTRIES = ["ZA", "ZM", "CD", "GH", "NG", "TZ", "KE", "BW", "NA", "ZW", "AU", "CA", "CL", "PE"]
+CURRENCIES = ["USD", "USD", "USD", "EUR", "ZAR", "GHS", "NGN", "KES"]
+# Listing words, most frequent first: descriptions draw them with a skew, so the first
+# match half of all listings and the last a few percent, as real text does.
+WORDS = [
+    "ore",
+    "grade",
+    "concentrate",
+    "high",
+    "export",
+    "bulk",
+    "certified",
+    "assay",
+    "lot",
+    "shipment",
+    "premium",
+    "raw",
+    "refined",
+    "stockpile",
+    "mine",
+    "tonnes",
+    "purity",
+    "smelter",
+    "washed",
+    "sorted",
+    "fines",
+    "lumps",
+    "pellets",
+    "cathode",
+    "ingot",
+    "dore",
+    "alluvial",
+    "artisanal",
+    "sealed",
+    "bagged",
+    "containerised",
+    "inspected",
+    "licensed",
+    "traceable",
+    "conflict-free",
+    "oxide",
+    "sulphide",
+    "nugget",
+    "rough",
+    "polished",
+    "industrial",
+    "battery",
+    "magnet",
+    "alloy",
+    "feedstock",
+    "tailings",
+    "byproduct",
+    "spodumene",
+    "cassiterite",
+    "wolframite",
+    "coltan",
+    "heterogenite",
+    "laterite",
+    "hematite",
+    "magnetite",
+    "bauxitic",
+    "placer",
+    "vein",
+    "reef",
+]
+# In about one listing in 250: the selective end of full-text search.
+RARE_WORD = "kimberlite"
+COMMON_WORD = "ore"
+
+
+def seed(dsn: str, listings: int, sellers: int = 500) -> None:
+    """Inserts active sellers and `listings` listings in a realistic spread of statuses."""
+    words = "(ARRAY[" + ",".join(f"'{w}'" for w in WORDS) + "])"
+    pick = f"{words}[1 + floor(power(random(), 1.5) * {len(WORDS)})::int]"
+    description = " || ' ' || ".join([pick] * 10)
+    description += f" || CASE WHEN random() < 0.004 THEN ' {RARE_WORD}' ELSE '' END"
+    conn = psycopg2.connect(dsn)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("SELECT setseed(0.42)")
+        cur.execute(
+            """
+            INSERT INTO users (email, password_hash, full_name, role, status, verified_at)
+            SELECT 'bench-seller-' || i || '@example.com', 'x', 'Bench Seller ' || i,
+                   'seller', 'active', now()
+            FROM generate_series(1, %s) i
+            """,
+            (sellers,),
+        )
+        cur.execute(
+            f"""
+            WITH s AS (SELECT array_agg(id) AS ids FROM users WHERE role = 'seller'),
+            g AS (
+                SELECT i, random() AS r, (%(commodities)s)[1 + floor(random() * %(nc)s)::int] AS c,
+                       round((1 + random() * 5000)::numeric, 3) AS q
+                FROM generate_series(1, %(n)s) i
+            )
+            INSERT INTO listings (seller_id, title, commodity, description, quantity,
+                                  available_quantity, unit, price_per_unit, currency, country,
+                                  status, created_at, updated_at)
+            SELECT s.ids[1 + (g.i %% array_length(s.ids, 1))],
+                   initcap(g.c) || ' ' || {pick} || ' lot ' || g.i, g.c, {description},
+                   g.q, g.q, (ARRAY['t','kg','g','oz','ct'])[1 + (g.i %% 5)],
+                   (100 + floor(random() * 10000000))::bigint,
+                   (%(currencies)s)[1 + floor(random() * %(ncur)s)::int],
+                   (%(countries)s)[1 + floor(random() * %(nco)s)::int],
+                   CASE WHEN g.r < 0.85 THEN 'active' WHEN g.r < 0.92 THEN 'pending_review'
+                        WHEN g.r < 0.95 THEN 'rejected' WHEN g.r < 0.98 THEN 'suspended'
+                        ELSE 'archived' END,
+                   now() - random() * interval '365 days', now()
+            FROM g, s
+            """,
+            {
+                "n": listings,
+                "commodities": list(COMMODITIES),
+                "nc": len(COMMODITIES),
+                "currencies": CURRENCIES,
+                "ncur": len(CURRENCIES),
+                "countries": COUNTRIES,
+                "nco": len(COUNTRIES),
+            },
+        )
+        cur.execute("VACUUM ANALYZE listings")
+        cur.execute("VACUUM ANALYZE users")
+    conn.close()
+
+
+def shapes(seller_ids: list[str]) -> dict[str, Iterator[dict[str, Any]]]:
+    """Query shapes by name; each yields ever-changing values, so caches do not flatter."""
+    commodities = itertools.cycle(COMMODITIES)
+    countries = itertools.cycle(COUNTRIES)
+    sellers = itertools.cycle(seller_ids)
+    prices = itertools.cycle(range(100_000, 9_000_000, 700_000))
+    pages = itertools.cycle(range(50, 400, 37))
+
+    def each(make: Any) -> Iterator[dict[str, Any]]:
+        while True:
+            yield make()
+
+    return {
+        "newest, no filter": each(lambda: {}),
+        "commodity": each(lambda: {"commodity": next(commodities)}),
+        "commodity + country": each(
+            lambda: {"commodity": next(commodities), "country": next(countries)}
+        ),
+        "currency + price range, price_asc": each(
+            lambda: {
+                "currency": "USD",
+                "min_price": (p := next(prices)),
+                "max_price": p + 200_000,
+                "sort": "price_asc",
+            }
+        ),
+        "country, price_desc": each(lambda: {"country": next(countries), "sort": "price_desc"}),
+        f"q common word ({COMMON_WORD})": each(lambda: {"q": COMMON_WORD}),
+        f"q rare word ({RARE_WORD})": each(lambda: {"q": RARE_WORD}),
+        "q + commodity, price_asc": each(
+            lambda: {"q": "export", "commodity": next(commodities), "sort": "price_asc"}
+        ),
+        "seller_id": each(lambda: {"seller_id": next(sellers)}),
+        "all filters": each(
+            lambda: {
+                "q": "grade",
+                "commodity": next(commodities),
+                "country": next(countries),
+                "currency": "USD",
+                "min_price": 1000,
+                "max_price": 5_000_000,
+            }
+        ),
+        "per_page 100, price_asc": each(lambda: {"per_page": 100, "sort": "price_asc"}),
+        "deep page (page 50-400 of 100)": each(lambda: {"page": next(pages), "per_page": 100}),
+    }
+
+
+def percentile(samples: list[float], pct: int) -> float:
+    """The `pct`th percentile in milliseconds."""
+    return statistics.quantiles(samples, n=100, method="inclusive")[pct - 1]
+
+
+def time_requests(
+    session: requests.Session, url: str, queries: Iterator[dict[str, Any]], count: int
+) -> tuple[list[float], dict[str, Any]]:
+    """Latencies in ms of `count` GETs of `url`, after a short warm-up; and the last body."""
+    for _ in range(5):
+        session.get(url, params=next(queries), timeout=30)
+    samples = []
+    body: dict[str, Any] = {}
+    for _ in range(count):
+        params = next(queries)
+        started = time.perf_counter()
+        response = session.get(url, params=params, timeout=30)
+        samples.append((time.perf_counter() - started) * 1000)
+        if response.status_code != 200:
+            raise RuntimeError(f"GET {url} {params} answered {response.status_code}")
+        body = response.json()
+    return samples, body
+
+
+def explain(dsn: str, query: dict[str, Any]) -> tuple[list[str], float]:
+    """EXPLAIN ANALYZE of the statements the service runs for `query`, and their total ms."""
+    count_sql, page_sql, params = search_plan(query)
+    lines = []
+    executed = 0.0
+    conn = psycopg2.connect(dsn)
+    try:
+        with conn.cursor() as cur:
+            for label, sql in (("count", count_sql), ("page", page_sql)):
+                cur.execute("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + sql, params)
+                lines.append(f"  -- {label}")
+                for (line,) in cur.fetchall():
+                    lines.append("  " + line)
+                    if line.startswith("Execution Time:"):
+                        executed += float(line.split()[2])
+    finally:
+        conn.close()
+    return lines, executed
+
+
+def measure(dsn: str, api_url: str, count: int) -> tuple[list[dict[str, Any]], list[Any]]:
+    """Times every shape over HTTP and explains it; the health check gives the HTTP floor."""
+    with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
+        cur.execute("SELECT id::text FROM users WHERE role = 'seller' LIMIT 20")
+        seller_ids = [row[0] for row in cur.fetchall()]
+    results = []
+    plans = []
+    with requests.Session() as session:
+        floor, _ = time_requests(session, f"{api_url}/api/health", itertools.repeat({}), count)
+        results.append(summary("HTTP floor: GET /api/health", floor, None, None))
+        for name, queries in shapes(seller_ids).items():
+            samples, body = time_requests(session, f"{api_url}/api/marketplace", queries, count)
+            lines, db_ms = explain(dsn, next(queries))
+            results.append(summary(name, samples, body["total"], db_ms))
+            plans.append((name, lines))
+    return results, plans
+
+
+def summary(
+    name: str, samples: list[float], total: int | None, db_ms: float | None
+) -> dict[str, Any]:
+    """One row of the report."""
+    return {
+        "shape": name,
+        "p50_ms": round(percentile(samples, 50), 2),
+        "p95_ms": round(percentile(samples, 95), 2),
+        "max_ms": round(max(samples), 2),
+        "db_ms": db_ms,
+        "last_total": total,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Seeds, measures and prints; returns 0."""
+    parser = argparse.ArgumentParser(prog="python -m bench.listings")
+    parser.add_argument("--listings", type=int, default=100_000)
+    parser.add_argument("--requests", type=int, default=200, help="timed searches per shape")
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    args = parser.parse_args(argv)
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="bench-listings-") as tmp:
+        # Never a shared database: drop anything that would point the stack elsewhere.
+        env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "API_URL")}
+        env.update(PGDATA_DIR=f"{tmp}/pg", API_LOG_DIR=tmp, API_ACCESS_LOG="/dev/null")
+        with Stack(env=env, workers=2) as stack:
+            dsn, api_url = stack.settings["DATABASE_URL"], stack.settings["API_URL"]
+            seed_started = time.monotonic()
+            seed(dsn, args.listings)
+            print(f"seeded {args.listings} listings in {time.monotonic() - seed_started:.1f} s")
+            results, plans = measure(dsn, api_url, args.requests)
+    print(f"\n{args.requests} sequential HTTP requests per shape, {args.listings} listings.")
+    print("db ms: EXPLAIN ANALYZE execution time of the count and page statements, once.\n")
+    print(f"{'shape':<38} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'db ms':>7} {'total':>7}")
+    for row in results:
+        db_ms = "" if row["db_ms"] is None else f"{row['db_ms']:.2f}"
+        total = "" if row["last_total"] is None else row["last_total"]
+        print(
+            f"{row['shape']:<38} {row['p50_ms']:>8.2f} {row['p95_ms']:>8.2f} "
+            f"{row['max_ms']:>8.2f} {db_ms:>7} {total:>7}"
+        )
+    print("\nQuery plans (EXPLAIN ANALYZE of the statements the service runs):")
+    for name, lines in plans:
+        print(f"\n{name}")
+        print("\n".join(lines))
+    print(f"\nbenchmark took {time.monotonic() - started:.0f} s")
+    if args.json:
+        args.json.write_text(json.dumps({"listings": args.listings, "shapes": results}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,103 @@
+"""The authorization matrix: every documented operation, every actor, the expected answer."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from pathlib import Path
+from typing import Any
+
+import requests
+from robot.api import logger
+from robot.api.deco import keyword, library
+
+ACTORS = ("anonymous", "buyer", "seller", "owner", "other_seller", "admin", "disabled", "revoked")
+METHODS = ("get", "post", "put", "patch", "delete")
+# A body no operation accepts: allowed callers get a 422 and nothing changes.
+PROBE_BODY = {"__authorization_matrix_probe__": True}
+
+
+@library(scope="GLOBAL", auto_keywords=False)
+class AuthorizationMatrix:
+    """Reads the expectations file and the OpenAPI document; checks one cell at a time."""
+
+    def __init__(self, matrix_file: str) -> None:
+        document = json.loads(Path(matrix_file).read_text(encoding="utf-8"))
+        self._policies: dict[str, dict[str, str]] = document["policies"]
+        self._operations: dict[str, dict[str, Any]] = document["operations"]
+
+    @keyword
+    def documented_operations(self, api_url: str) -> list[str]:
+        """Every `METHOD /path` in the live /api/openapi.json, sorted."""
+        paths = requests.get(f"{api_url}/api/openapi.json", timeout=10).json()["paths"]
+        return sorted(f"{m.upper()} {p}" for p, item in paths.items() for m in item if m in METHODS)
+
+    @keyword
+    def operations_without_expectations(self, api_url: str) -> list[str]:
+        """Documented operations the matrix file does not cover."""
+        return [op for op in self.documented_operations(api_url) if op not in self._operations]
+
+    @keyword
+    def expectations_without_operation(self, api_url: str) -> list[str]:
+        """Matrix entries for operations the API no longer documents."""
+        documented = set(self.documented_operations(api_url))
+        return sorted(op for op in self._operations if op not in documented)
+
+    @keyword
+    def expected_answer(self, operation: str, actor: str) -> str:
+        """`allow`, `hidden` (404) or a status code for `actor` calling `operation`."""
+        entry = self._operations[operation]
+        expected = entry.get("overrides", {}).get(actor)
+        return expected or self._policies[entry["policy"]][actor]
+
+    @keyword
+    def operation_options(self, operation: str) -> dict[str, Any]:
+        """Per-operation options: which fixture ids fill the path, whether to send a body."""
+        return self._operations[operation]
+
+    @keyword
+    def call_operation(
+        self,
+        api_url: str,
+        operation: str,
+        ids: dict[str, str],
+        token: str | None,
+    ) -> requests.Response:
+        """Calls `operation` with path ids from `ids` (a random UUID when the option says so)."""
+        method, template = operation.split(" ", 1)
+        options = self._operations[operation]
+        missing = options.get("ids") == "missing"
+
+        def fill(match: re.Match[str]) -> str:
+            name = match.group(1)
+            return str(uuid.uuid4()) if missing else ids[name]
+
+        path = re.sub(r"\{(\w+)\}", fill, template)
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        body = PROBE_BODY if method in ("POST", "PUT", "PATCH") else None
+        if options.get("body") == "none":
+            body = None
+        response = requests.request(
+            method, f"{api_url}{path}", headers=headers, json=body, timeout=30
+        )
+        logger.info(f"{method} {path} -> {response.status_code}")
+        return response
+
+    @keyword
+    def answer_should_match(
+        self, response: requests.Response, expected: str, operation: str, actor: str
+    ) -> None:
+        """`allow`: neither 401 nor 403 nor a 5xx; `hidden`: 404; else that exact status."""
+        status = response.status_code
+        where = f"{operation} as {actor}: got {status}"
+        if status >= 500:
+            raise AssertionError(f"{where}, a server error")
+        if expected == "allow":
+            if status in (401, 403):
+                raise AssertionError(f"{where}, expected access")
+        elif expected == "hidden":
+            if status != 404:
+                raise AssertionError(f"{where}, expected 404 (hidden)")
+        elif status != int(expected):
+            raise AssertionError(f"{where}, expected {expected}")

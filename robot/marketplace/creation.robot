@@ -1,0 +1,62 @@
+*** Settings ***
+Documentation     Creating listings: what the seller gets back, what is stored, and who sees it.
+
+Resource          ../../keywords/listings.resource
+
+Suite Setup       Create Marketplace Cast
+Suite Teardown    Disconnect From Api Database
+
+Test Tags         marketplace    listings    creation    db
+
+
+*** Test Cases ***
+A New Listing Is Pending And Stored With Its Defaults
+    [Documentation]    Nothing is public before review, and the stock starts whole.
+    [Tags]    smoke
+    ${listing} =    Create Listing As    ${SELLER}    quantity=${12.5}    location=Kolwezi
+    Should Be Equal    ${listing}[status]    pending_review
+    Should Be Equal    ${listing}[available_quantity]    12.500
+    Listing Should Be Persisted    ${listing}    status=pending_review    version=1
+    ...    quantity=12.500    available_quantity=12.500    seller_id=${SELLER}[id]    location=Kolwezi
+    ...    grade=None    status_reason=None    price_per_unit=2500000    currency=USD    country=CD
+    History Should Be Recorded    ${listing}    create
+    Audit Should Be Recorded    listing.create    ${listing}    ${SELLER}
+
+The Owner Sees A Pending Listing And Nobody Else Does
+    [Documentation]    A listing under review is the seller's draft: others must not learn it exists.
+    [Tags]    security
+    ${listing} =    Create Listing As    ${SELLER}
+    ${response} =    Get Listing    ${listing}    as=${SELLER}
+    Should Be Equal    ${response.json()}[title]    ${listing}[title]
+    Should Be Equal    ${response.headers}[ETag]    "1"
+    Listing Should Be Hidden From    ${listing}    ${OTHER_SELLER}
+    Listing Should Be Hidden From    ${listing}    ${BUYER}
+    Listing Should Be Hidden From    ${listing}    ${NOBODY}
+    Listing Should Be Persisted    ${listing}    status=pending_review
+
+A Listing Appears In Search Only After Approval
+    [Documentation]    Buyers find only what an admin has reviewed.
+    [Tags]    smoke    search
+    ${listing} =    Create Listing As    ${SELLER}    commodity=lithium
+    Search Should Not Find    ${listing}    seller_id=${SELLER}[id]    commodity=lithium
+    Approve Listing As    ${ADMIN}    ${listing}
+    Listing Should Be Persisted    ${listing}    status=active    version=2
+    Search Should Find    ${listing}    seller_id=${SELLER}[id]    commodity=lithium
+
+Quantities Are Stored Exactly
+    [Documentation]    Quantities are decimals with three places, never rounded floats.
+    [Template]    Quantity Should Be Stored As
+    ${12.5}    12.500
+    0.001    0.001
+    ${7}    7.000
+    999999999999.999    999999999999.999
+    ${0.1}    0.100
+
+
+*** Keywords ***
+Quantity Should Be Stored As
+    [Documentation]    A listing created with quantity `given` shows and stores `stored`.
+    [Arguments]    ${given}    ${stored}
+    ${listing} =    Create Listing As    ${SELLER}    quantity=${given}
+    Should Be Equal    ${listing}[quantity]    ${stored}
+    Listing Should Be Persisted    ${listing}    quantity=${stored}    available_quantity=${stored}

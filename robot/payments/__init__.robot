@@ -1,0 +1,8 @@
+*** Settings ***
+Documentation     Buying: Stripe and Flutterwave, webhooks, refunds, inventory and reconciliation.
+...               Starts the local stack unless API_URL and DATABASE_URL name a deployment.
+
+Resource          ../../keywords/stack.resource
+
+Suite Setup       Start Stack Unless Given
+Suite Teardown    Stop Stack If Started Here

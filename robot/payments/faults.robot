@@ -1,0 +1,72 @@
+*** Settings ***
+Documentation     Gateway failures never lose money or leave half-made state.
+
+Resource          ../../keywords/payments.resource
+Resource          ../../keywords/listings.resource
+Resource          ../../keywords/auth.resource
+
+Suite Setup       Create Payments Cast
+Suite Teardown    Disconnect From Api Database
+
+Test Tags         payments    resilience    db
+
+
+*** Test Cases ***
+Gateway Faults On Create Leave Nothing Half Made
+    [Documentation]    500s, timeouts and refused connections fail cleanly, and the same key can retry.
+    [Template]    Fault On Create Should Be Survived
+    stripe    error    502    gateway_unavailable
+    stripe    hang    504    gateway_timeout
+    stripe    refuse    502    gateway_unavailable
+    flutterwave    error    502    gateway_unavailable
+    flutterwave    hang    504    gateway_timeout
+    flutterwave    refuse    502    gateway_unavailable
+
+Gateway Faults On Refund Leave Nothing Half Made
+    [Documentation]    A refund the gateway did not make is not booked, and can be asked again.
+    [Template]    Fault On Refund Should Be Survived
+    error    502    gateway_unavailable
+    hang    504    gateway_timeout
+    refuse    502    gateway_unavailable
+
+
+*** Keywords ***
+Fault On Create Should Be Survived
+    [Documentation]    With a `mode` fault at `gateway`, buying is `status` `code`; nothing is reserved; a retry works.
+    [Arguments]    ${gateway}    ${mode}    ${status}    ${code}
+    ${currency} =    Set Variable If    $gateway == "stripe"    USD    NGN
+    ${listing} =    Listing To Buy    currency=${currency}
+    Inject Gateway Fault    ${gateway}    ${mode}    ${listing}[id]
+    VAR    ${key} =    fault-${{uuid.uuid4().hex}}
+    ${response} =    Request Purchase    ${BUYER}    ${listing}    2    key=${key}
+    Problem Should Be    ${response}    ${status}    ${code}
+    Nothing Should Be Reserved    ${listing}    failed
+    Retry Should Reserve    ${listing}    ${key}
+
+Fault On Refund Should Be Survived
+    [Documentation]    With a `mode` fault on refunds, refunding is `status` `code`; nothing is booked; a retry works.
+    [Arguments]    ${mode}    ${status}    ${code}
+    ${listing} =    Listing To Buy    price_per_unit=${10000}
+    ${payment} =    Pay And Settle With Stripe    ${BUYER}    ${listing}
+    Inject Gateway Fault    stripe    ${mode}    ${payment}[id]
+    ${response} =    Refund Payment    ${SELLER}    ${payment}    2500
+    Problem Should Be    ${response}    ${status}    ${code}
+    Payment Should Be Persisted As    ${payment}    status=succeeded    amount_refunded=0
+    ...    refund_pending=0
+    Refund Rows Should Be    ${payment}    0    0
+    Refund Payment    ${SELLER}    ${payment}    2500    expected_status=201
+    Payment Should Be Persisted As    ${payment}    status=partially_refunded    amount_refunded=2500
+
+Nothing Should Be Reserved
+    [Documentation]    `listing` is untouched and its payments have exactly these statuses.
+    [Arguments]    ${listing}    @{statuses}
+    Available Quantity Should Be    ${listing}    10
+    Payment Rows Should Be    ${listing}    @{statuses}
+
+Retry Should Reserve
+    [Documentation]    Retrying with the same `key` now works and reserves the quantity.
+    [Arguments]    ${listing}    ${key}
+    ${retry} =    Request Purchase    ${BUYER}    ${listing}    2    key=${key}
+    Should Be Equal As Integers    ${retry.status_code}    201    ${retry.text}
+    Payment Rows Should Be    ${listing}    failed    pending
+    Available Quantity Should Be    ${listing}    8

@@ -1,0 +1,93 @@
+*** Settings ***
+Documentation     Paying with Flutterwave: the hosted checkout, verification before value, conversion.
+
+Resource          ../../keywords/payments.resource
+Resource          ../../keywords/listings.resource
+Resource          ../../keywords/auth.resource
+
+Suite Setup       Create Payments Cast
+Suite Teardown    Disconnect From Api Database
+
+Test Tags         payments    flutterwave    db
+
+
+*** Test Cases ***
+Flutterwave Checkout Succeeds After Verification
+    [Documentation]    African-currency listings go to Flutterwave, and value follows a verified webhook.
+    [Tags]    smoke
+    ${listing} =    Listing To Buy    currency=NGN    price_per_unit=${150050}
+    ${payment} =    Buy Listing    ${BUYER}    ${listing}    2
+    Should Be Equal    ${payment}[provider]    flutterwave
+    Payment Should Be Persisted As    ${payment}    status=pending    amount=300100    currency=NGN
+    ${checkout} =    Complete Flutterwave Checkout    ${payment}    successful
+    Payment Status Should Become    ${payment}    succeeded
+    Payment Should Be Persisted As    ${payment}    provider_txn_id=${checkout}[transaction_id]
+    Flutterwave Should Deliver    ${payment}
+    Available Quantity Should Be    ${listing}    8
+
+A Failed Checkout Fails The Payment
+    [Documentation]    A failed card on the hosted page gives the goods back.
+    ${listing} =    Listing To Buy    currency=KES
+    ${payment} =    Buy Listing    ${BUYER}    ${listing}    4
+    Complete Flutterwave Checkout    ${payment}    failed
+    Payment Status Should Become    ${payment}    failed
+    Available Quantity Should Be    ${listing}    10
+    No Sale Emails Should Be Sent    ${payment}
+
+A Cancelled Checkout Cancels The Payment
+    [Documentation]    A customer who walks away from the hosted page frees the reservation.
+    ${listing} =    Listing To Buy    currency=GHS
+    ${payment} =    Buy Listing    ${BUYER}    ${listing}    4
+    Complete Flutterwave Checkout    ${payment}    cancelled
+    Payment Status Should Become    ${payment}    canceled
+    Last Transition Cause Should Start With    ${payment}    return:cancelled
+    Available Quantity Should Be    ${listing}    10
+
+A Verification That Disagrees Gives No Value
+    [Documentation]    A webhook is only a hint: Flutterwave's verify answer must match amount and currency.
+    [Tags]    security
+    [Template]    Disagreeing Verification Should Give No Value
+    amount=${1}
+    currency=USD
+
+A USD Listing Can Be Paid In Naira
+    [Documentation]    Buyers pay in their currency at the gateway's rate, which the payment records.
+    [Tags]    conversion
+    ${listing} =    Listing To Buy    currency=USD    price_per_unit=${100000}
+    ${payment} =    Buy Listing    ${BUYER}    ${listing}    1    currency=NGN
+    Should Be Equal    ${payment}[provider]    flutterwave
+    Should Be Equal As Integers    ${payment}[listing_amount]    100000
+    Should Be Equal As Integers    ${payment}[amount]    155000000
+    Should Be Equal    ${payment}[conversion][rate]    1550
+    Payment Should Be Persisted As    ${payment}    currency=NGN    listing_currency=USD
+    ...    fx_rate=1550.0000000000    fx_source=flutterwave:/v3/transfers/rates
+    Complete Flutterwave Checkout    ${payment}    successful
+    Payment Status Should Become    ${payment}    succeeded
+
+A Converted Payment Verified At Another Amount Gives No Value
+    [Documentation]    The converted amount is what the gateway must confirm, not the listing's.
+    [Tags]    conversion    security
+    ${listing} =    Listing To Buy    currency=USD    price_per_unit=${100000}
+    ${payment} =    Buy Listing    ${BUYER}    ${listing}    1    currency=NGN
+    Pause Webhooks For    flutterwave    ${payment}[id]
+    ${checkout} =    Complete Checkout Without Return    ${payment}
+    Override Flutterwave Verification    ${checkout}[transaction_id]    amount=${1000}
+    Resume Webhooks For    flutterwave    ${payment}[id]
+    Webhook Outcome Should Be    ${payment}    amount_mismatch
+    Payment Should Be Persisted As    ${payment}    status=pending    provider_txn_id=None
+
+
+*** Keywords ***
+Disagreeing Verification Should Give No Value
+    [Documentation]    The verify endpoint reports `values`; the webhook is recorded and nothing is paid.
+    [Arguments]    &{values}
+    ${listing} =    Listing To Buy    currency=NGN
+    ${payment} =    Buy Listing    ${BUYER}    ${listing}    1
+    Pause Webhooks For    flutterwave    ${payment}[id]
+    ${checkout} =    Complete Checkout Without Return    ${payment}
+    Override Flutterwave Verification    ${checkout}[transaction_id]    &{values}
+    Resume Webhooks For    flutterwave    ${payment}[id]
+    Webhook Outcome Should Be    ${payment}    amount_mismatch
+    Payment Should Be Persisted As    ${payment}    status=pending
+    Available Quantity Should Be    ${listing}    9
+    No Sale Emails Should Be Sent    ${payment}

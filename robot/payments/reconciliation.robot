@@ -1,0 +1,69 @@
+*** Settings ***
+Documentation     A lost webhook delays a sale but never loses it; emails go out once per sale.
+
+Resource          ../../keywords/payments.resource
+Resource          ../../keywords/listings.resource
+Resource          ../../keywords/auth.resource
+
+Suite Setup       Create Payments Cast
+Suite Teardown    Disconnect From Api Database
+
+Test Tags         payments    reconciliation    db
+
+
+*** Test Cases ***
+Reconciliation Settles A Lost Stripe Webhook Exactly Once
+    [Documentation]    The gateway is asked about stuck payments; a second run finds nothing to do.
+    [Tags]    smoke
+    ${payment} =    Stripe Payment Whose Webhook Was Lost
+    ${report} =    Reconcile Payments As    ${ADMIN}
+    Report Should Settle    ${report}    ${payment}    processing    succeeded
+    Payment Should Be Persisted As    ${payment}    status=succeeded
+    Last Transition Cause Should Start With    ${payment}    reconcile
+    ${again} =    Reconcile Payments As    ${ADMIN}
+    Report Should Not Mention    ${again}    ${payment}
+    Payment History Should Be    ${payment}    pending    processing    succeeded
+
+Reconciliation Settles A Lost Flutterwave Webhook
+    [Documentation]    A customer who paid but whose webhook and redirect were lost still gets the goods.
+    ${listing} =    Listing To Buy    currency=NGN
+    ${payment} =    Buy Listing    ${BUYER}    ${listing}
+    Drop Webhooks For    flutterwave    ${payment}[id]
+    Complete Checkout Without Return    ${payment}
+    Payment Should Be Persisted As    ${payment}    status=pending
+    ${report} =    Reconcile Payments As    ${ADMIN}
+    Report Should Settle    ${report}    ${payment}    pending    succeeded
+    Payment Should Be Persisted As    ${payment}    status=succeeded
+
+Only Admins Can Reconcile
+    [Documentation]    Reconciliation touches every payment; buyers and sellers may not run it.
+    [Tags]    security    authorization
+    ${response} =    Call Reconcile As    ${SELLER}
+    Problem Should Be    ${response}    403
+
+A Sale Sends One Receipt And One Sale Notice
+    [Documentation]    Buyer and seller hear of each sale once, even when the webhook is replayed.
+    [Tags]    mail
+    ${listing} =    Listing To Buy
+    ${payment} =    Pay And Settle With Stripe    ${BUYER}    ${listing}
+    Replay Last Webhook    stripe    ${payment}    payment_intent.succeeded
+    Sale Emails Should Arrive Once    ${BUYER}    ${SELLER}    ${payment}
+
+A Failed Payment Sends No Email
+    [Documentation]    Nobody is told of a sale that did not happen.
+    [Tags]    mail
+    ${listing} =    Listing To Buy
+    ${payment} =    Buy Listing With Stripe    ${BUYER}    ${listing}
+    Pay With Test Card    ${BUYER}    ${payment}    pm_card_chargeDeclined    expected_status=402
+    No Sale Emails Should Be Sent    ${payment}
+
+
+*** Keywords ***
+Stripe Payment Whose Webhook Was Lost
+    [Documentation]    A card payment Stripe took whose webhooks never reached the API: stuck processing.
+    ${listing} =    Listing To Buy
+    ${payment} =    Buy Listing With Stripe    ${BUYER}    ${listing}
+    Drop Webhooks For    stripe    ${payment}[stripe][payment_intent_id]
+    Pay With Test Card    ${BUYER}    ${payment}    expected_status=200
+    Payment Should Be Persisted As    ${payment}    status=processing
+    RETURN    ${payment}

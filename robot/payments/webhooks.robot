@@ -1,0 +1,106 @@
+*** Settings ***
+Documentation     Webhooks in the real world: forged, replayed, reordered, late, lost, unknown.
+
+Resource          ../../keywords/payments.resource
+Resource          ../../keywords/listings.resource
+Resource          ../../keywords/auth.resource
+
+Suite Setup       Create Payments Cast
+Suite Teardown    Disconnect From Api Database
+
+Test Tags         payments    webhooks    db
+
+
+*** Test Cases ***
+Badly Signed Stripe Webhooks Are Refused
+    [Documentation]    Only Stripe, with the endpoint's secret and a fresh timestamp, can move money.
+    [Tags]    security
+    [Template]    Stripe Webhook With Signature Should Be Refused
+    bad
+    missing
+    stale
+
+A Wrong Flutterwave Hash Is Refused
+    [Documentation]    Without the shared verif-hash nobody can claim a Flutterwave payment.
+    [Tags]    security
+    [Template]    Flutterwave Webhook With Signature Should Be Refused
+    bad
+    missing
+
+The Same Event Twice Changes Nothing
+    [Documentation]    Gateways deliver at least once; a duplicate must be acknowledged and ignored.
+    ${payment} =    Settled Stripe Payment
+    ${result} =    Replay Last Webhook    stripe    ${payment}    payment_intent.succeeded
+    Should Be Equal As Integers    ${result}[status]    200
+    Should Contain    ${result}[body]    duplicate
+    Webhook Events For Payment Should Be    ${payment}    payment_intent.succeeded    1
+    Payment History Should Be    ${payment}    pending    processing    succeeded
+
+Succeeded Before Processing Ends Succeeded
+    [Documentation]    Events can arrive out of order; a late `processing` must not undo a sale.
+    ${listing} =    Listing To Buy
+    ${payment} =    Buy Listing With Stripe    ${BUYER}    ${listing}
+    ${succeeded} =    Craft Stripe Event    ${payment}    payment_intent.succeeded    apply=${TRUE}
+    ${processing} =    Craft Stripe Event    ${payment}    payment_intent.processing
+    Deliver Events In Order    stripe    ${succeeded}    ${processing}
+    Payment Should Be Persisted As    ${payment}    status=succeeded
+    Payment History Should Be    ${payment}    pending    succeeded
+
+Payment Failed After Succeeded Cannot Undo The Sale
+    [Documentation]    States only move forward: a stale failure never takes back a paid order.
+    ${payment} =    Settled Stripe Payment
+    ${failed} =    Craft Stripe Event    ${payment}    payment_intent.payment_failed
+    ${results} =    Deliver Events In Order    stripe    ${failed}
+    Should Be Equal As Integers    ${results}[0][status]    200
+    Payment Should Be Persisted As    ${payment}    status=succeeded    reserved=true
+    Payment History Should Be    ${payment}    pending    processing    succeeded
+
+A Failing Delivery Is Retried Until It Lands
+    [Documentation]    If our endpoint is down, Stripe retries, and the sale is still booked once.
+    ${listing} =    Listing To Buy
+    ${payment} =    Buy Listing With Stripe    ${BUYER}    ${listing}
+    Fail Webhook Deliveries For    stripe    ${payment}[stripe][payment_intent_id]    2
+    Pay With Test Card    ${BUYER}    ${payment}    expected_status=200
+    Payment Status Should Become    ${payment}    succeeded
+    Event Should Have Been Retried    stripe    ${payment}    payment_intent.succeeded
+    Webhook Events For Payment Should Be    ${payment}    payment_intent.succeeded    1
+
+An Event For An Unknown Payment Is Acknowledged And Recorded
+    [Documentation]    Unknown references must not error (the gateway would retry forever) nor create value.
+    ${event} =    Stripe Event For A Payment The API Never Made
+    ${result} =    Redeliver Event    stripe    ${event}
+    Should Be Equal As Integers    ${result}[status]    200
+    Should Contain    ${result}[body]    unknown_reference
+    Event Should Be Recorded With Outcome    stripe    ${event}    unknown_reference
+
+
+*** Keywords ***
+Settled Stripe Payment
+    [Documentation]    A fresh listing bought with a good card and settled by its webhook.
+    ${listing} =    Listing To Buy
+    ${payment} =    Pay And Settle With Stripe    ${BUYER}    ${listing}
+    RETURN    ${payment}
+
+Stripe Webhook With Signature Should Be Refused
+    [Documentation]    A succeeded event sent with a `signature` problem is 400 and changes nothing.
+    [Arguments]    ${signature}
+    ${listing} =    Listing To Buy
+    ${payment} =    Buy Listing With Stripe    ${BUYER}    ${listing}
+    ${event} =    Craft Stripe Event    ${payment}    payment_intent.succeeded
+    ${result} =    Redeliver Event    stripe    ${event}    ${signature}
+    Should Be Equal As Integers    ${result}[status]    400
+    Payment Should Be Persisted As    ${payment}    status=pending
+    Webhook Events For Payment Should Be    ${payment}    payment_intent.succeeded    0
+
+Flutterwave Webhook With Signature Should Be Refused
+    [Documentation]    A charge.completed sent with a `signature` problem is 401 and changes nothing.
+    [Arguments]    ${signature}
+    ${listing} =    Listing To Buy    currency=NGN
+    ${payment} =    Buy Listing    ${BUYER}    ${listing}
+    Drop Webhooks For    flutterwave    ${payment}[id]    1
+    Complete Checkout Without Return    ${payment}
+    ${event} =    Gateway Event Of Type    flutterwave    ${payment}[id]    charge.completed
+    ${result} =    Redeliver Event    flutterwave    ${event}[id]    ${signature}
+    Should Be Equal As Integers    ${result}[status]    401
+    Payment Should Be Persisted As    ${payment}    status=pending
+    Webhook Events For Payment Should Be    ${payment}    charge.completed    0

@@ -1,0 +1,31 @@
+*** Settings ***
+Documentation     Every operation of /api/openapi.json against every kind of caller.
+...               The operations come from the live document, so a new route without an
+...               entry in resources/authorization_matrix.json fails this suite.
+
+Resource          ../../keywords/matrix.resource
+
+Suite Setup       Create Matrix Cast
+Suite Teardown    Disconnect From Api Database
+
+Test Tags         security    authorization    matrix
+
+
+*** Test Cases ***
+Every Documented Operation Has Expectations
+    [Documentation]    An operation nobody decided the access rules of is a hole waiting to happen.
+    Every Operation Should Have Expectations
+
+Every Operation Answers Every Caller As Expected
+    [Documentation]    Anonymous, buyer, seller, owner, other seller, admin, disabled and revoked callers.
+    [Template]    Operation Should Answer Actor As Expected
+    FOR    ${operation}    IN    @{OPERATIONS}
+        FOR    ${actor}    IN    @{ACTORS}
+            ${operation}    ${actor}
+        END
+    END
+
+The Matrix Changes Nothing
+    [Documentation]    Probes are refused or invalid: the fixtures must be exactly as the cast left them.
+    [Tags]    db
+    Matrix Fixtures Should Be Unchanged
