@@ -157,12 +157,19 @@ class Refunds(_Resource):
         resp.status = falcon.HTTP_201
 
 
-class Disputes:
-    """POST /api/payments/{id}/disputes."""
-
+class _DisputesResource:
     def __init__(self, disputes: DisputesService, tokens: TokenService) -> None:
         self.disputes = disputes
         self.tokens = tokens
+
+
+class _WebhookResource:
+    def __init__(self, webhooks: WebhookService) -> None:
+        self.webhooks = webhooks
+
+
+class Disputes(_DisputesResource):
+    """POST /api/payments/{id}/disputes."""
 
     @falcon.before(require_role("buyer"))
     @operation(
@@ -185,12 +192,8 @@ class Disputes:
         resp.status = falcon.HTTP_201
 
 
-class AdminDisputes:
+class AdminDisputes(_DisputesResource):
     """GET /api/admin/disputes."""
-
-    def __init__(self, disputes: DisputesService, tokens: TokenService) -> None:
-        self.disputes = disputes
-        self.tokens = tokens
 
     @falcon.before(require_role("admin"))
     @operation(
@@ -205,12 +208,8 @@ class AdminDisputes:
         resp.media = self.disputes.list(req.context.query)
 
 
-class ResolveDispute:
+class ResolveDispute(_DisputesResource):
     """POST /api/admin/disputes/{id}/resolve."""
-
-    def __init__(self, disputes: DisputesService, tokens: TokenService) -> None:
-        self.disputes = disputes
-        self.tokens = tokens
 
     @falcon.before(require_role("admin"))
     @operation(
@@ -234,11 +233,8 @@ class ResolveDispute:
         )
 
 
-class StripeWebhook:
+class StripeWebhook(_WebhookResource):
     """POST /api/payments/webhooks/stripe."""
-
-    def __init__(self, webhooks: WebhookService) -> None:
-        self.webhooks = webhooks
 
     @operation(
         "Stripe webhook (Stripe-Signature)",
@@ -252,11 +248,8 @@ class StripeWebhook:
         resp.media = self.webhooks.stripe(payload, req.get_header("Stripe-Signature"))
 
 
-class FlutterwaveWebhook:
+class FlutterwaveWebhook(_WebhookResource):
     """POST /api/payments/webhooks/flutterwave."""
-
-    def __init__(self, webhooks: WebhookService) -> None:
-        self.webhooks = webhooks
 
     @operation(
         "Flutterwave webhook (verif-hash)",
@@ -270,11 +263,8 @@ class FlutterwaveWebhook:
         resp.media = self.webhooks.flutterwave(payload, req.get_header("verif-hash"))
 
 
-class FlutterwaveReturn:
+class FlutterwaveReturn(_WebhookResource):
     """GET /api/payments/flutterwave/return: where the hosted checkout sends the customer."""
-
-    def __init__(self, webhooks: WebhookService) -> None:
-        self.webhooks = webhooks
 
     @operation(
         "Return from Flutterwave's hosted checkout",

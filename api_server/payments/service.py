@@ -240,33 +240,40 @@ class PaymentsService:
             raise Problem(403, "forbidden", "Only the buyer can pay.")
         if payment["provider"] != "stripe":
             raise Problem(409, "wrong_provider", "Flutterwave payments use the payment link.")
-        if payment["status"] != "pending":
-            raise Problem(409, "payment_not_pending", f"The payment is {payment['status']}.")
-        try:
-            status = self.gateways["stripe"].confirm(payment, method)
-        except GatewayError as exc:
-            if exc.kind == "declined":
-                self._decline(payment, exc)
-            raise gateway_problem(exc) from exc
-        if status in ("processing", "succeeded"):
-            # The webhook is the source of truth for value; until it comes, it is processing.
-            with self._db.transaction() as cur:
-                cur.execute(queries.LOCK_PAYMENT, (payment_id,))
-                transition(cur, cur.fetchone(), "processing", "api:confirm")
+        declined = None
+        with self._db.transaction() as cur:
+            # The row stays locked while Stripe confirms, so the webhook that Stripe sends
+            # meanwhile waits for this step and the history always reads pending, processing,
+            # succeeded.
+            cur.execute(queries.LOCK_PAYMENT, (payment_id,))
+            locked = cur.fetchone()
+            if locked["status"] != "pending":
+                raise Problem(409, "payment_not_pending", f"The payment is {locked['status']}.")
+            try:
+                status = self.gateways["stripe"].confirm(locked, method)
+            except GatewayError as exc:
+                if exc.kind != "declined":
+                    raise gateway_problem(exc) from exc
+                declined = exc
+                record_failure(
+                    cur,
+                    locked,
+                    str(exc.details.get("code") or "card_declined"),
+                    exc.details.get("decline_code"),
+                    str(exc),
+                )
+                transition(cur, locked, "failed", "api:confirm:declined")
+            else:
+                if status in ("processing", "succeeded"):
+                    # The webhook is the source of truth for value; until then, processing.
+                    transition(cur, locked, "processing", "api:confirm")
+        if declined is not None:
+            # A failed payment must not be paid later through the same intent; if the gateway
+            # is down now, the payment is failed here anyway and the intent expires unpaid.
+            with contextlib.suppress(GatewayError):
+                self.gateways["stripe"].cancel(payment)
+            raise gateway_problem(declined)
         return public_payment(self._load(payment_id), viewer=principal)
-
-    def _decline(self, payment: dict[str, Any], exc: GatewayError) -> None:
-        self._fail(
-            payment["id"],
-            str(exc.details.get("code") or "card_declined"),
-            str(exc),
-            "api:confirm:declined",
-            decline_code=exc.details.get("decline_code"),
-        )
-        # A failed payment must not be paid later through the same intent; if the gateway is
-        # down now, the payment is failed here anyway and the intent expires unpaid.
-        with contextlib.suppress(GatewayError):
-            self.gateways["stripe"].cancel(payment)
 
     def cancel(self, principal: Principal, payment_id: str) -> dict[str, Any]:
         """The buyer abandons an unpaid payment; the reservation is released."""
