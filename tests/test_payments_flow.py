@@ -311,3 +311,22 @@ def test_stripe_dispute_webhook_opens_a_dispute(stack):
         "SELECT source, provider_dispute_id FROM disputes WHERE payment_id = %s", payment_id
     )
     assert rows == [{"source": "stripe", "provider_dispute_id": dispute["id"]}]
+
+
+def test_reconcile_cancels_an_expired_payment_and_releases_it(stack):
+    _, buyer, listing = _cast(stack)
+    payment_id = stack.buy(buyer, listing, 4).json()["id"]
+    assert stack.available(listing) == "6.000"
+    stack.sql(
+        "UPDATE payments SET expires_at = now() - interval '1 second' WHERE id = %s", payment_id
+    )
+    report = stack.app.reconciler.run()
+    assert {"payment_id": payment_id, "from": "pending", "to": "canceled"} in report["changed"]
+    row = stack.payment(payment_id)
+    assert (row["status"], row["reserved"]) == ("canceled", False)
+    assert stack.available(listing) == "10.000"
+    intent = stack.stripe.url + f"/v1/payment_intents/{row['provider_ref']}"
+    status = requests.get(
+        intent, timeout=10, headers={"Authorization": f"Bearer {stack.stripe.secret_key}"}
+    ).json()
+    assert status["status"] == "canceled"

@@ -280,17 +280,18 @@ class PaymentsService:
         payment = self.visible(principal, payment_id)
         if payment["buyer_id"] != principal.id:
             raise Problem(403, "forbidden", "Only the buyer can cancel.")
-        if payment["status"] != "pending":
-            raise Problem(409, "payment_not_cancelable", f"The payment is {payment['status']}.")
-        try:
-            self.gateways[payment["provider"]].cancel(payment)
-        except GatewayError as exc:
-            raise gateway_problem(exc) from exc
         with self._db.transaction() as cur:
+            # Locked across the gateway call: the `canceled` webhook it triggers waits, so
+            # this request records the cancellation and the late event is a no-op.
             cur.execute(queries.LOCK_PAYMENT, (payment_id,))
             locked = cur.fetchone()
-            if not transition(cur, locked, "canceled", "api:cancel"):
+            if locked["status"] != "pending":
                 raise Problem(409, "payment_not_cancelable", f"The payment is {locked['status']}.")
+            try:
+                self.gateways[payment["provider"]].cancel(locked)
+            except GatewayError as exc:
+                raise gateway_problem(exc) from exc
+            transition(cur, locked, "canceled", "api:cancel")
         return public_payment(self._load(payment_id), viewer=principal)
 
     # Reading

@@ -6,6 +6,12 @@ Resource         ../../keywords/health.resource
 Test Tags        health    errors
 
 
+*** Variables ***
+&{JSON}         Content-Type=application/json
+&{TEXT}         Content-Type=text/plain
+${OVERSIZED}    ${{'{"email": "' + "x" * (1024 * 1024) + '"}'}}
+
+
 *** Test Cases ***
 Framework Errors Are Problems
     [Documentation]    Clients parse one error format, whatever layer refused the request.
@@ -13,3 +19,8 @@ Framework Errors Are Problems
     404    not_found    GET    /api/no/such/route
     405    method_not_allowed    DELETE    /api/health
     405    method_not_allowed    PUT    /api/health/ready
+    400    malformed_json    POST    /api/users/login    data={"email":    headers=${JSON}
+    400    missing_body    POST    /api/users/login    headers=${JSON}
+    415    unsupported_media_type    POST    /api/users/login    data=email=a    headers=${TEXT}
+    413    payload_too_large    POST    /api/users/login    data=${OVERSIZED}    headers=${JSON}
+    422    validation_error    POST    /api/users/login    data={}    headers=${JSON}

@@ -25,9 +25,12 @@ Gateway Faults On Create Leave Nothing Half Made
 Gateway Faults On Refund Leave Nothing Half Made
     [Documentation]    A refund the gateway did not make is not booked, and can be asked again.
     [Template]    Fault On Refund Should Be Survived
-    error    502    gateway_unavailable
-    hang    504    gateway_timeout
-    refuse    502    gateway_unavailable
+    stripe    error    502    gateway_unavailable
+    stripe    hang    504    gateway_timeout
+    stripe    refuse    502    gateway_unavailable
+    flutterwave    error    502    gateway_unavailable
+    flutterwave    hang    504    gateway_timeout
+    flutterwave    refuse    502    gateway_unavailable
 
 
 *** Keywords ***
@@ -44,11 +47,10 @@ Fault On Create Should Be Survived
     Retry Should Reserve    ${listing}    ${key}
 
 Fault On Refund Should Be Survived
-    [Documentation]    With a `mode` fault on refunds, refunding is `status` `code`; nothing is booked; a retry works.
-    [Arguments]    ${mode}    ${status}    ${code}
-    ${listing} =    Listing To Buy    price_per_unit=${10000}
-    ${payment} =    Pay And Settle With Stripe    ${BUYER}    ${listing}
-    Inject Gateway Fault    stripe    ${mode}    ${payment}[id]
+    [Documentation]    With a `mode` fault on `gateway` refunds: `status` `code`, nothing booked, a retry works.
+    [Arguments]    ${gateway}    ${mode}    ${status}    ${code}
+    ${payment} =    Settled Payment Through    ${gateway}
+    Inject Gateway Fault    ${gateway}    ${mode}    ${payment}[id]
     ${response} =    Refund Payment    ${SELLER}    ${payment}    2500
     Problem Should Be    ${response}    ${status}    ${code}
     Payment Should Be Persisted As    ${payment}    status=succeeded    amount_refunded=0
@@ -56,6 +58,20 @@ Fault On Refund Should Be Survived
     Refund Rows Should Be    ${payment}    0    0
     Refund Payment    ${SELLER}    ${payment}    2500    expected_status=201
     Payment Should Be Persisted As    ${payment}    status=partially_refunded    amount_refunded=2500
+
+Settled Payment Through
+    [Documentation]    A paid payment of 10000 minor units for one unit, through `gateway`.
+    [Arguments]    ${gateway}
+    IF    $gateway == "stripe"
+        ${listing} =    Listing To Buy    price_per_unit=${10000}
+        ${payment} =    Pay And Settle With Stripe    ${BUYER}    ${listing}
+    ELSE
+        ${listing} =    Listing To Buy    price_per_unit=${10000}    currency=NGN
+        ${payment} =    Buy Listing With Flutterwave    ${BUYER}    ${listing}
+        Complete Flutterwave Checkout    ${payment}
+        Payment Status Should Become    ${payment}    succeeded
+    END
+    RETURN    ${payment}
 
 Nothing Should Be Reserved
     [Documentation]    `listing` is untouched and its payments have exactly these statuses.

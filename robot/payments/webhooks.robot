@@ -73,6 +73,13 @@ An Event For An Unknown Payment Is Acknowledged And Recorded
     Should Contain    ${result}[body]    unknown_reference
     Event Should Be Recorded With Outcome    stripe    ${event}    unknown_reference
 
+A Stripe Dispute Opens A Dispute
+    [Documentation]    A chargeback opened at the card network must reach the admins' queue.
+    ${payment} =    Settled Stripe Payment
+    Open Stripe Dispute For    ${payment}
+    Payment Status Should Become    ${payment}    disputed
+    Dispute From Stripe Should Be Recorded For    ${payment}
+
 
 *** Keywords ***
 Settled Stripe Payment
