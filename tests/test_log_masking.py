@@ -12,6 +12,7 @@ SECRET_JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJzZWNyZXQtdXNlciJ9.c2lnbmF0dXJlLXNl
 
 SUITE = f"""
 *** Settings ***
+Library    Collections
 Library    RequestsLibrary
 Library    {ROOT}/keywords/libraries/SecretMasker.py
 
@@ -22,6 +23,10 @@ Secrets Are Handled
     Log    login body {{"password": "%{{SECRET_PASSWORD}}"}}
     VAR    &{{headers}} =    Authorization=Bearer ${{token}}
     GET    %{{ECHO_URL}}    headers=${{headers}}    json=${{actor}}
+    FOR    ${{person}}    IN    ${{actor}}
+        Log    ${{person}}[email]
+    END
+    Remove From Dictionary    ${{actor}}    password
 """
 
 

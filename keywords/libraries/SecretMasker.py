@@ -20,6 +20,8 @@ _RAW_PATTERNS: list[tuple[str | re.Pattern[str], str]] = [
     # `&{dict} = { password=... | ... }` assignment lines).
     (rf"""(["']?{_MASKED_FIELDS}["']?\s*[:=]\s*)(["'])(?:(?!\2).)*\2""", rf"\1\2{_MASK}\2"),
     (rf"""(["']?{_MASKED_FIELDS}["']?\s*[:=]\s*)(?!["'*])[^\s|,}}&]+""", rf"\1{_MASK}"),
+    # Collections' "Removed item with key 'password' and value '...'".
+    (rf"""(key ['"]{_MASKED_FIELDS}['"] and value ['"])[^'"]*""", rf"\1{_MASK}"),
     # Robot's own `${JWT_SECRET} = ...` lines, for any variable named like a secret.
     (
         r"(\$\{[A-Za-z_]*(?:SECRET|PASSWORD|TOKEN|KEY|HASH)[A-Za-z_]*\} = )\S+",
@@ -66,3 +68,7 @@ class SecretMasker:
     def message(self, message: result.Message) -> None:
         """System messages too (syslog, warnings)."""
         message.message = mask(message.message)
+
+    def end_for_iteration(self, data: object, result: result.ForIteration) -> None:
+        """FOR loop values (an actor with its password) are written to output.xml too."""
+        result.assign = {name: mask(value) for name, value in result.assign.items()}
