@@ -5,10 +5,11 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 RESULTS := results
 ROBOT_OPTS ?=
+PROCESSES ?= 4
 ROBOT := $(BIN)/robot --outputdir $(RESULTS) --xunit xunit.xml \
 	--listener keywords/libraries/SecretMasker.py --pythonpath . $(ROBOT_OPTS)
 
-.PHONY: run test setup lint format pytest robot docs bench-listings clean
+.PHONY: run run-parallel test setup lint format pytest robot docs bench-listings clean
 
 setup: $(STAMP)
 
@@ -22,6 +23,13 @@ run: setup
 	@mkdir -p $(RESULTS)
 	@$(ROBOT) robot; status=$$?; \
 	echo "Log: $(CURDIR)/$(RESULTS)/log.html"; exit $$status
+
+# One stack for the run; pabot's processes share it through the environment.
+run-parallel: setup
+	@mkdir -p $(RESULTS)
+	@PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m sandbox run -- $(BIN)/pabot --processes $(PROCESSES) --outputdir $(RESULTS) \
+		--xunit xunit.xml --listener keywords/libraries/SecretMasker.py --pythonpath . \
+		$(ROBOT_OPTS) robot; status=$$?; echo "Log: $(CURDIR)/$(RESULTS)/log.html"; exit $$status
 
 test: setup lint pytest robot
 
