@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from api_server.common.routes import Routes
+from api_server.common.validation import BINARY_KEY
 
 METHODS = ("get", "post", "put", "patch", "delete")
 _CONVERTER = re.compile(r"\{(\w+):[^}]+\}")
@@ -52,7 +53,12 @@ def _operation_doc(template: str, op: Any, method: str) -> dict[str, Any]:
     responses: dict[str, Any] = {}
     for status, schema in sorted(op.responses.items()):
         entry: dict[str, Any] = {"description": str(status)}
-        if schema is not None:
+        if schema is not None and BINARY_KEY in schema:
+            entry["content"] = {
+                media: {"schema": {"type": "string", "contentMediaType": media}}
+                for media in schema[BINARY_KEY]
+            }
+        elif schema is not None:
             entry["content"] = {"application/json": {"schema": schema}}
         responses[str(status)] = entry
     responses["default"] = {

@@ -31,6 +31,14 @@ class Operation:
     tags: tuple[str, ...] = ()
 
 
+BINARY_KEY = "x-binary-content"
+
+
+def binary(*content_types: str) -> dict[str, Any]:
+    """A response documented as raw bytes of these media types (photos), not JSON."""
+    return {BINARY_KEY: list(content_types)}
+
+
 def _message(error: ValidationError) -> tuple[str, str]:
     """A (field, message) pair that names the field and never echoes a long value."""
     path = ".".join(str(p) for p in error.absolute_path)

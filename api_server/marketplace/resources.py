@@ -8,7 +8,7 @@ from uuid import UUID
 import falcon
 
 from api_server.common.routes import Routes
-from api_server.common.validation import operation
+from api_server.common.validation import binary, operation
 from api_server.config import Config
 from api_server.db import Database
 from api_server.marketplace import schemas
@@ -144,7 +144,7 @@ class Photo(_Resource):
     @falcon.before(authenticate_if_present)
     @operation(
         "Fetch a photo's bytes (visible like its listing)",
-        responses={200: None},
+        responses={200: binary("image/jpeg", "image/png", "image/webp")},
         tags=TAGS,
     )
     def on_get(

@@ -57,6 +57,14 @@ class ApiContract:
             raise AssertionError(
                 f"{method} {template} answered {response.status_code}, an undocumented status"
             )
+        elif content_type in documented.get("content", {}) and content_type != "application/json":
+            # Raw bytes (a photo): the documented media type is the contract.
+            return
+        elif documented.get("content") and "application/json" not in documented["content"]:
+            raise AssertionError(
+                f"{method} {template} {response.status_code} answered {content_type}, "
+                f"documented {sorted(documented['content'])}"
+            )
         elif "content" not in documented:
             if response.content:
                 raise AssertionError(f"{method} {template} {response.status_code} has a body")
