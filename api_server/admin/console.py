@@ -10,7 +10,6 @@ from typing import Any, Generic, TypeVar
 
 import falcon
 
-from api_server.admin import schemas
 from api_server.common.errors import Problem, field_error
 from api_server.common.validation import Responder, operation
 from api_server.users.tokens import TokenService, require_role
@@ -36,18 +35,6 @@ def admin_operation(summary: str, **documented: Any) -> Callable[[Responder], Re
         return falcon.before(require_role("admin"))(described)
 
     return decorate
-
-
-def paging(query: Mapping[str, Any]) -> tuple[int, int, int]:
-    """page, per_page and the row offset of a validated list query."""
-    page = query.get("page", 1)
-    per_page = query.get("per_page", schemas.DEFAULT_PER_PAGE)
-    return page, per_page, (page - 1) * per_page
-
-
-def page_body(items: list[dict[str, Any]], page: int, per_page: int, total: int) -> dict[str, Any]:
-    """The envelope every console list answers with."""
-    return {"items": items, "page": page, "per_page": per_page, "total": total}
 
 
 def _bad_instant(name: str) -> Problem:

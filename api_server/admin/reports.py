@@ -14,7 +14,8 @@ import falcon
 
 from api_server.admin import console_queries as queries
 from api_server.admin import schemas
-from api_server.admin.console import ConsoleResource, Period, admin_operation, page_body, paging
+from api_server.admin.console import ConsoleResource, Period, admin_operation
+from api_server.common.pagination import page_body, paging
 from api_server.common.routes import Routes
 from api_server.db import Database
 from api_server.db.migrate import MIGRATIONS_DIR

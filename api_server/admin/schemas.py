@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-# The same paging limits as the public search, deep pages refused for the same reason.
-from api_server.marketplace.schemas import DEFAULT_PER_PAGE, MAX_PAGE, MAX_PER_PAGE, text
+from api_server.common.pagination import PAGE_QUERY, page_schema
 from api_server.marketplace.schemas import STATUSES as LISTING_STATUSES
+from api_server.marketplace.schemas import text
 from api_server.payments.schemas import PAYMENT, PROVIDER
 from api_server.payments.schemas import STATUS as PAYMENT_STATUS
 from api_server.users.schemas import USER
@@ -29,15 +29,7 @@ INSTANT = {
     "anyOf": [{"format": "date-time"}, {"format": "date"}],
     "description": "An ISO 8601 date (a whole UTC day) or date-time (UTC when no offset).",
 }
-PAGING = {
-    "page": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1},
-    "per_page": {
-        "type": "integer",
-        "minimum": 1,
-        "maximum": MAX_PER_PAGE,
-        "default": DEFAULT_PER_PAGE,
-    },
-}
+PAGING = PAGE_QUERY
 PERIOD = {"from": INSTANT, "to": INSTANT}
 
 
@@ -51,18 +43,6 @@ def _object(
         "properties": properties,
         **extra,
     }
-
-
-def _page_of(item: dict[str, Any], **more: Any) -> dict[str, Any]:
-    """A page of `item`s, with any extra top-level members."""
-    properties = {
-        "items": {"type": "array", "items": item},
-        "page": INTEGER,
-        "per_page": INTEGER,
-        "total": COUNT,
-        **more,
-    }
-    return _object(properties, tuple(properties))
 
 
 def _counts(keys: tuple[str, ...]) -> dict[str, Any]:
@@ -110,8 +90,8 @@ SUMMARY_QUERY = _object(PERIOD)
 
 # Responses
 
-USER_PAGE = _page_of(USER)
-TRANSACTION_PAGE = _page_of(
+USER_PAGE = page_schema(USER)
+TRANSACTION_PAGE = page_schema(
     PAYMENT,
     totals={
         **_per_currency("count", "amount", "refunded"),
@@ -140,7 +120,7 @@ AUDIT_ENTRY = _object(
         "created_at",
     ),
 )
-AUDIT_PAGE = _page_of(AUDIT_ENTRY)
+AUDIT_PAGE = page_schema(AUDIT_ENTRY)
 SYSTEM = _object(
     {
         "database": _object(

@@ -10,9 +10,10 @@ import falcon
 
 from api_server.admin import console_queries as queries
 from api_server.admin import schemas
-from api_server.admin.console import ConsoleResource, admin_operation, page_body, paging
+from api_server.admin.console import ConsoleResource, admin_operation
 from api_server.common.audit import record_audit
 from api_server.common.errors import Problem
+from api_server.common.pagination import page_body, paging
 from api_server.common.routes import Routes
 from api_server.db import Database
 from api_server.users.schemas import USER

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 # Listings are priced only in currencies the payment gateways can settle (ISO 4217 codes).
+from api_server.common.pagination import PAGE_QUERY, page_schema
 from api_server.payments.money import CURRENCIES
 
 COMMODITIES = (
@@ -42,10 +43,6 @@ UNITS = ("t", "kg", "g", "oz", "ct")
 STATUSES = ("pending_review", "active", "rejected", "suspended", "archived")
 SORTS = ("newest", "price_asc", "price_desc")
 MAX_PHOTOS = 10
-MAX_PER_PAGE = 100
-DEFAULT_PER_PAGE = 20
-# Deeper pages are refused rather than letting OFFSET grow without bound.
-MAX_PAGE = 100_000
 MAX_PRICE = 10**12
 # numeric(18, 3) holds 15 integer digits; 12 leave room for totals computed from it.
 MAX_QUANTITY_DIGITS = 12
@@ -121,13 +118,7 @@ SEARCH_QUERY = _object(
         "seller_id": UUID,
         "q": {**text(200), "minLength": 1},
         "sort": {"type": "string", "enum": list(SORTS), "default": "newest"},
-        "page": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1},
-        "per_page": {
-            "type": "integer",
-            "minimum": 1,
-            "maximum": MAX_PER_PAGE,
-            "default": DEFAULT_PER_PAGE,
-        },
+        **PAGE_QUERY,
     },
 )
 
@@ -168,15 +159,7 @@ LISTING = _object(
     LISTING_PROPERTIES,
     description="Quantities are decimal strings with three places, prices integer minor units.",
 )
-PAGE = _object(
-    ["items", "page", "per_page", "total"],
-    {
-        "items": {"type": "array", "items": LISTING},
-        "page": {"type": "integer"},
-        "per_page": {"type": "integer"},
-        "total": {"type": "integer"},
-    },
-)
+PAGE = page_schema(LISTING)
 CHANGE = {
     "type": "object",
     "required": ["old", "new"],

@@ -13,10 +13,10 @@ from psycopg2.extras import RealDictCursor
 
 from api_server.common.audit import record_audit
 from api_server.common.errors import Problem, field_error
+from api_server.common.pagination import paging
 from api_server.db import Database
 from api_server.marketplace import queries
 from api_server.marketplace.schemas import (
-    DEFAULT_PER_PAGE,
     LISTING_PROPERTIES,
     MAX_PHOTOS,
     MAX_PRICE,
@@ -194,11 +194,10 @@ def search_plan(query: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
     """The count and page statements of a validated search query, and their parameters."""
     if query.get("min_price", 0) > query.get("max_price", MAX_PRICE):
         raise invalid_field("max_price", "must be at least min_price", "The price range is empty.")
-    page = query.get("page", 1)
-    per_page = query.get("per_page", DEFAULT_PER_PAGE)
+    page, per_page, offset = paging(query)
     filters = [name for name in queries.SEARCH_FILTERS if name in query]
     count_sql, page_sql = queries.search_statements(filters, query.get("sort", "newest"))
-    params = {**query, "page": page, "limit": per_page, "offset": (page - 1) * per_page}
+    params = {**query, "page": page, "limit": per_page, "offset": offset}
     return count_sql, page_sql, params
 
 

@@ -9,6 +9,7 @@ from psycopg2.extras import RealDictCursor
 
 from api_server.common.audit import record_audit
 from api_server.common.errors import Problem
+from api_server.common.pagination import page_body, paging
 from api_server.db import Database
 from api_server.payments import queries
 from api_server.payments.service import PaymentsService
@@ -20,9 +21,7 @@ DISPUTABLE = ("succeeded", "partially_refunded")
 
 def public_dispute(row: dict[str, Any]) -> dict[str, Any]:
     """The dispute as the API shows it."""
-    return {
-        k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in row.items() if k != "total"
-    }
+    return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in row.items()}
 
 
 def open_dispute(
@@ -79,9 +78,7 @@ class DisputesService:
         payment = self._payments.visible(principal, payment_id)
         if payment["buyer_id"] != principal.id:
             raise Problem(403, "forbidden", "Only the buyer can open a dispute.")
-        with self._db.transaction() as cur:
-            cur.execute(queries.LOCK_PAYMENT, (payment_id,))
-            locked = cur.fetchone()
+        with self._payments.locked(payment_id) as (cur, locked):
             if locked["status"] == "disputed":
                 raise Problem(409, "dispute_already_open", "This payment is already disputed.")
             dispute_id = open_dispute(
@@ -106,20 +103,15 @@ class DisputesService:
 
     def list(self, query: dict[str, Any]) -> dict[str, Any]:
         """Disputes, newest first, optionally by status."""
-        page, per_page = query.get("page", 1), query.get("per_page", 20)
+        page, per_page, offset = paging(query)
+        params = {"status": query.get("status"), "limit": per_page, "offset": offset}
         with self._db.transaction() as cur:
-            cur.execute(
-                queries.LIST_DISPUTES,
-                {"status": query.get("status"), "limit": per_page, "offset": (page - 1) * per_page},
-            )
+            cur.execute(queries.LIST_DISPUTES, params)
             rows = cur.fetchall()
-        total = rows[0]["total"] if rows else 0
-        return {
-            "items": [public_dispute(r) for r in rows],
-            "page": page,
-            "per_page": per_page,
-            "total": total,
-        }
+            # Counted apart, so a page past the end still reports the real total.
+            cur.execute(queries.COUNT_DISPUTES, params)
+            total = cur.fetchone()["total"]
+        return page_body([public_dispute(r) for r in rows], page, per_page, total)
 
     def resolve(
         self, principal: Principal, dispute_id: str, outcome: str, note: str, request_id: str | None

@@ -101,19 +101,21 @@ SELECT id::text AS id, amount, currency, reason, status, provider_refund_id, cre
 FROM refunds WHERE payment_id = %s ORDER BY created_at, id
 """
 
-LIST_PAYMENTS = """
-SELECT {columns}, count(*) OVER () AS total FROM payments p
-WHERE ({scope}) AND (%(status)s::text IS NULL OR p.status = %(status)s)
+# Admins see every payment; others those they bought or sold.
+_LISTED = """
+FROM payments p
+WHERE (%(everyone)s OR p.buyer_id = %(me)s OR p.seller_id = %(me)s)
+  AND (%(status)s::text IS NULL OR p.status = %(status)s)
   AND (%(provider)s::text IS NULL OR p.provider = %(provider)s)
+"""
+
+LIST_PAYMENTS = f"""
+SELECT {PAYMENT_COLUMNS} {_LISTED}
 ORDER BY p.created_at DESC, p.id
 LIMIT %(limit)s OFFSET %(offset)s
 """
 
-COUNT_PAYMENTS = """
-SELECT count(*) AS total FROM payments p
-WHERE ({scope}) AND (%(status)s::text IS NULL OR p.status = %(status)s)
-  AND (%(provider)s::text IS NULL OR p.provider = %(provider)s)
-"""
+COUNT_PAYMENTS = f"SELECT count(*) AS total {_LISTED}"
 
 INSERT_REFUND = """
 INSERT INTO refunds (payment_id, amount, currency, reason, requested_by)
@@ -187,9 +189,13 @@ DISPUTE = f"SELECT {DISPUTE_COLUMNS} FROM disputes d WHERE d.id = %s"
 LOCK_DISPUTE = f"SELECT {DISPUTE_COLUMNS} FROM disputes d WHERE d.id = %s FOR UPDATE"
 
 LIST_DISPUTES = f"""
-SELECT {DISPUTE_COLUMNS}, count(*) OVER () AS total FROM disputes d
+SELECT {DISPUTE_COLUMNS} FROM disputes d
 WHERE (%(status)s::text IS NULL OR d.status = %(status)s)
 ORDER BY d.created_at DESC, d.id LIMIT %(limit)s OFFSET %(offset)s
+"""
+
+COUNT_DISPUTES = """
+SELECT count(*) AS total FROM disputes d WHERE (%(status)s::text IS NULL OR d.status = %(status)s)
 """
 
 RESOLVE_DISPUTE = """

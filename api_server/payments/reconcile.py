@@ -50,23 +50,18 @@ class Reconciler:
         return report
 
     def _one(self, payment_id: str) -> dict[str, Any] | None:
-        with self._db.transaction() as cur:
-            cur.execute(queries.PAYMENT, (payment_id,))
-            payment = cur.fetchone()
-        gateway = self._payments.gateways[payment["provider"]]
-        seen = gateway.status(payment)
-        expired = payment["expires_at"] <= datetime.now(UTC)
-        if seen.status in ("pending", "unknown") and expired:
-            gateway.cancel(payment)
-        with self._db.transaction() as cur:
-            cur.execute(queries.LOCK_PAYMENT, (payment_id,))
-            locked = cur.fetchone()
-            before = locked["status"]
-            if seen.status in ("pending", "unknown") and expired:
-                moved = transition(cur, locked, "canceled", "reconcile:expired")
+        with self._payments.locked(payment_id) as (cur, payment):
+            if payment["status"] not in ("pending", "processing"):
+                return None  # settled meanwhile
+            before = payment["status"]
+            gateway = self._payments.gateways[payment["provider"]]
+            seen = gateway.status(payment)
+            if seen.status in ("pending", "unknown") and payment["expires_at"] <= datetime.now(UTC):
+                gateway.cancel(payment)
+                moved = transition(cur, payment, "canceled", "reconcile:expired")
                 outcome = "applied:canceled" if moved else "ignored"
             else:
-                outcome = apply_gateway_status(cur, locked, seen, "reconcile")
+                outcome = apply_gateway_status(cur, payment, seen, "reconcile")
         if not outcome.startswith("applied"):
             return None
-        return {"payment_id": payment_id, "from": before, "to": locked["status"]}
+        return {"payment_id": payment_id, "from": before, "to": payment["status"]}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from uuid import UUID
 
 import falcon
 
@@ -19,14 +20,6 @@ from api_server.users.tokens import TokenService, require_role
 TAGS = ("payments",)
 ANY_ROLE = ("buyer", "seller", "admin")
 _KEY = re.compile(r"^[A-Za-z0-9_.:-]{8,255}$")
-_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-
-
-def _payment_id(value: str) -> str:
-    """Path ids that are not UUIDs cannot name a payment: 404, not a database error."""
-    if not _UUID.match(value.lower()):
-        raise Problem(404, "payment_not_found", "No such payment.")
-    return value.lower()
 
 
 class _Resource:
@@ -100,9 +93,9 @@ class Payment(_Resource):
     @operation(
         "Read a payment with its history", responses={200: schemas.PAYMENT}, auth=True, tags=TAGS
     )
-    def on_get(self, req: falcon.Request, resp: falcon.Response, payment_id: str) -> None:
+    def on_get(self, req: falcon.Request, resp: falcon.Response, payment_id: UUID) -> None:
         """The buyer, the seller and admins; 404 for anyone else."""
-        resp.media = self.service.get(req.context.principal, _payment_id(payment_id))
+        resp.media = self.service.get(req.context.principal, str(payment_id))
 
 
 class Confirm(_Resource):
@@ -116,10 +109,10 @@ class Confirm(_Resource):
         auth=True,
         tags=TAGS,
     )
-    def on_post(self, req: falcon.Request, resp: falcon.Response, payment_id: str) -> None:
+    def on_post(self, req: falcon.Request, resp: falcon.Response, payment_id: UUID) -> None:
         """402 with Stripe's code and decline_code when the card is declined."""
         resp.media = self.service.confirm(
-            req.context.principal, _payment_id(payment_id), req.context.body["payment_method"]
+            req.context.principal, str(payment_id), req.context.body["payment_method"]
         )
 
 
@@ -128,9 +121,9 @@ class Cancel(_Resource):
 
     @falcon.before(require_role("buyer"))
     @operation("Cancel an unpaid payment", responses={200: schemas.PAYMENT}, auth=True, tags=TAGS)
-    def on_post(self, req: falcon.Request, resp: falcon.Response, payment_id: str) -> None:
+    def on_post(self, req: falcon.Request, resp: falcon.Response, payment_id: UUID) -> None:
         """Releases the reservation."""
-        resp.media = self.service.cancel(req.context.principal, _payment_id(payment_id))
+        resp.media = self.service.cancel(req.context.principal, str(payment_id))
 
 
 class Refunds(_Resource):
@@ -144,12 +137,12 @@ class Refunds(_Resource):
         auth=True,
         tags=TAGS,
     )
-    def on_post(self, req: falcon.Request, resp: falcon.Response, payment_id: str) -> None:
+    def on_post(self, req: falcon.Request, resp: falcon.Response, payment_id: UUID) -> None:
         """Partial refunds allowed until the paid amount."""
         body = req.context.body
         resp.media = self.service.refund(
             req.context.principal,
-            _payment_id(payment_id),
+            str(payment_id),
             body.get("amount"),
             body.get("reason"),
             req.context.request_id,
@@ -179,12 +172,12 @@ class Disputes(_DisputesResource):
         auth=True,
         tags=TAGS,
     )
-    def on_post(self, req: falcon.Request, resp: falcon.Response, payment_id: str) -> None:
+    def on_post(self, req: falcon.Request, resp: falcon.Response, payment_id: UUID) -> None:
         """The buyer of a succeeded payment opens a dispute; the payment becomes disputed."""
         body = req.context.body
         resp.media = self.disputes.open(
             req.context.principal,
-            _payment_id(payment_id),
+            str(payment_id),
             body["reason"],
             body.get("details"),
             req.context.request_id,
@@ -219,14 +212,12 @@ class ResolveDispute(_DisputesResource):
         auth=True,
         tags=("admin",),
     )
-    def on_post(self, req: falcon.Request, resp: falcon.Response, dispute_id: str) -> None:
+    def on_post(self, req: falcon.Request, resp: falcon.Response, dispute_id: UUID) -> None:
         """`refund` refunds what is left through the gateway; `reject` restores the payment."""
         body = req.context.body
-        if not _UUID.match(dispute_id.lower()):
-            raise Problem(404, "dispute_not_found", "No such dispute.")
         resp.media = self.disputes.resolve(
             req.context.principal,
-            dispute_id.lower(),
+            str(dispute_id),
             body["outcome"],
             body["note"],
             req.context.request_id,
@@ -315,14 +306,14 @@ def add_routes(
 ) -> None:
     """Mounts /api/payments and /api/admin/payments/reconcile."""
     routes.add("/api/payments", Payments(service, tokens))
-    routes.add("/api/payments/{payment_id}", Payment(service, tokens))
-    routes.add("/api/payments/{payment_id}/confirm", Confirm(service, tokens))
-    routes.add("/api/payments/{payment_id}/cancel", Cancel(service, tokens))
-    routes.add("/api/payments/{payment_id}/refunds", Refunds(service, tokens))
+    routes.add("/api/payments/{payment_id:uuid}", Payment(service, tokens))
+    routes.add("/api/payments/{payment_id:uuid}/confirm", Confirm(service, tokens))
+    routes.add("/api/payments/{payment_id:uuid}/cancel", Cancel(service, tokens))
+    routes.add("/api/payments/{payment_id:uuid}/refunds", Refunds(service, tokens))
     routes.add("/api/payments/webhooks/stripe", StripeWebhook(webhooks))
     routes.add("/api/payments/webhooks/flutterwave", FlutterwaveWebhook(webhooks))
     routes.add("/api/payments/flutterwave/return", FlutterwaveReturn(webhooks))
     routes.add("/api/admin/payments/reconcile", Reconcile(reconciler, tokens))
-    routes.add("/api/payments/{payment_id}/disputes", Disputes(disputes, tokens))
+    routes.add("/api/payments/{payment_id:uuid}/disputes", Disputes(disputes, tokens))
     routes.add("/api/admin/disputes", AdminDisputes(disputes, tokens))
-    routes.add("/api/admin/disputes/{dispute_id}/resolve", ResolveDispute(disputes, tokens))
+    routes.add("/api/admin/disputes/{dispute_id:uuid}/resolve", ResolveDispute(disputes, tokens))

@@ -1,5 +1,6 @@
 """JSON Schemas of /api/payments: they validate requests and are published in OpenAPI."""
 
+from api_server.common.pagination import PAGE_QUERY, page_schema
 from api_server.payments.money import CURRENCIES
 
 UUID = {"type": "string", "format": "uuid"}
@@ -55,8 +56,7 @@ LIST_QUERY = {
     "properties": {
         "status": STATUS,
         "provider": PROVIDER,
-        "page": {"type": "integer", "minimum": 1, "default": 1},
-        "per_page": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20},
+        **PAGE_QUERY,
     },
 }
 RETURN_QUERY = {
@@ -110,16 +110,7 @@ PAYMENT = {
         "refunds": {"type": "array"},
     },
 }
-PAYMENT_PAGE = {
-    "type": "object",
-    "required": ["items", "page", "per_page", "total"],
-    "properties": {
-        "items": {"type": "array", "items": PAYMENT},
-        "page": {"type": "integer"},
-        "per_page": {"type": "integer"},
-        "total": {"type": "integer"},
-    },
-}
+PAYMENT_PAGE = page_schema(PAYMENT)
 REFUND_RESULT = {
     "type": "object",
     "required": ["id", "payment_id", "amount", "currency", "status"],
@@ -171,8 +162,7 @@ DISPUTE_QUERY = {
     "additionalProperties": False,
     "properties": {
         "status": {"type": "string", "enum": ["open", "resolved_refund", "resolved_rejected"]},
-        "page": {"type": "integer", "minimum": 1, "default": 1},
-        "per_page": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20},
+        **PAGE_QUERY,
     },
 }
 DISPUTE = {
@@ -195,13 +185,4 @@ DISPUTE = {
         "created_at": {"type": "string"},
     },
 }
-DISPUTE_PAGE = {
-    "type": "object",
-    "required": ["items", "page", "per_page", "total"],
-    "properties": {
-        "items": {"type": "array", "items": DISPUTE},
-        "page": {"type": "integer"},
-        "per_page": {"type": "integer"},
-        "total": {"type": "integer"},
-    },
-}
+DISPUTE_PAGE = page_schema(DISPUTE)

@@ -5,13 +5,18 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from psycopg2.extras import RealDictCursor
+
 from api_server.common.audit import record_audit
 from api_server.common.errors import Problem
 from api_server.common.outbox import OutboxDispatcher
+from api_server.common.pagination import page_body, paging
 from api_server.config import Config
 from api_server.db import Database
 from api_server.payments import queries
@@ -109,6 +114,20 @@ class PaymentsService:
                     queries.STORE_IDEMPOTENT_RESPONSE,
                     (status, json.dumps(response, default=str), user_id, key),
                 )
+
+    @contextmanager
+    def locked(self, payment_id: str) -> Iterator[tuple[RealDictCursor, dict[str, Any]]]:
+        """The payment row, locked for one transaction.
+
+        A gateway call made inside finishes before the webhook it triggers is applied (the
+        webhook waits for this lock), so the webhook finds the status already moved.
+        """
+        with self._db.transaction() as cur:
+            cur.execute(queries.LOCK_PAYMENT, (payment_id,))
+            payment = cur.fetchone()
+            if payment is None:
+                raise Problem(404, "payment_not_found", "No such payment.")
+            yield cur, payment
 
     # Creation
 
@@ -225,9 +244,7 @@ class PaymentsService:
     def _fail(
         self, payment_id: str, code: str, message: str, cause: str, decline_code: str | None = None
     ) -> None:
-        with self._db.transaction() as cur:
-            cur.execute(queries.LOCK_PAYMENT, (payment_id,))
-            payment = cur.fetchone()
+        with self.locked(payment_id) as (cur, payment):
             record_failure(cur, payment, code, decline_code, message)
             transition(cur, payment, "failed", cause)
 
@@ -241,12 +258,10 @@ class PaymentsService:
         if payment["provider"] != "stripe":
             raise Problem(409, "wrong_provider", "Flutterwave payments use the payment link.")
         declined = None
-        with self._db.transaction() as cur:
+        with self.locked(payment_id) as (cur, locked):
             # The row stays locked while Stripe confirms, so the webhook that Stripe sends
             # meanwhile waits for this step and the history always reads pending, processing,
             # succeeded.
-            cur.execute(queries.LOCK_PAYMENT, (payment_id,))
-            locked = cur.fetchone()
             if locked["status"] != "pending":
                 raise Problem(409, "payment_not_pending", f"The payment is {locked['status']}.")
             try:
@@ -280,11 +295,9 @@ class PaymentsService:
         payment = self.visible(principal, payment_id)
         if payment["buyer_id"] != principal.id:
             raise Problem(403, "forbidden", "Only the buyer can cancel.")
-        with self._db.transaction() as cur:
+        with self.locked(payment_id) as (cur, locked):
             # Locked across the gateway call: the `canceled` webhook it triggers waits, so
             # this request records the cancellation and the late event is a no-op.
-            cur.execute(queries.LOCK_PAYMENT, (payment_id,))
-            locked = cur.fetchone()
             if locked["status"] != "pending":
                 raise Problem(409, "payment_not_cancelable", f"The payment is {locked['status']}.")
             try:
@@ -326,33 +339,22 @@ class PaymentsService:
 
     def list(self, principal: Principal, query: dict[str, Any]) -> dict[str, Any]:
         """The caller's payments as buyer or seller (admins: all), newest first."""
-        page, per_page = query.get("page", 1), query.get("per_page", 20)
-        scope = (
-            "TRUE" if principal.role == "admin" else ("p.buyer_id = %(me)s OR p.seller_id = %(me)s")
-        )
+        page, per_page, offset = paging(query)
         params = {
             "me": principal.id,
+            "everyone": principal.role == "admin",
             "status": query.get("status"),
             "provider": query.get("provider"),
             "limit": per_page,
-            "offset": (page - 1) * per_page,
+            "offset": offset,
         }
         with self._db.transaction() as cur:
-            cur.execute(
-                queries.LIST_PAYMENTS.format(columns=queries.PAYMENT_COLUMNS, scope=scope), params
-            )
+            cur.execute(queries.LIST_PAYMENTS, params)
             rows = cur.fetchall()
-            if rows:
-                total = rows[0]["total"]
-            else:
-                cur.execute(queries.COUNT_PAYMENTS.format(scope=scope), params)
-                total = cur.fetchone()["total"]
-        return {
-            "items": [public_payment(r, viewer=principal) for r in rows],
-            "page": page,
-            "per_page": per_page,
-            "total": total,
-        }
+            cur.execute(queries.COUNT_PAYMENTS, params)
+            total = cur.fetchone()["total"]
+        items = [public_payment(r, viewer=principal) for r in rows]
+        return page_body(items, page, per_page, total)
 
     # Refunds
 
@@ -417,9 +419,7 @@ class PaymentsService:
     ) -> tuple[str, int]:
         """Sets the amount aside under the row lock, so concurrent refunds cannot overdraw."""
         refundable = ("succeeded", "partially_refunded") + (("disputed",) if allow_disputed else ())
-        with self._db.transaction() as cur:
-            cur.execute(queries.LOCK_PAYMENT, (payment_id,))
-            payment = cur.fetchone()
+        with self.locked(payment_id) as (cur, payment):
             if payment["status"] not in refundable:
                 raise Problem(
                     409,
