@@ -321,7 +321,9 @@ def test_reconcile_cancels_an_expired_payment_and_releases_it(stack):
         "UPDATE payments SET expires_at = now() - interval '1 second' WHERE id = %s", payment_id
     )
     report = stack.app.reconciler.run()
-    assert {"payment_id": payment_id, "from": "pending", "to": "canceled"} in report["changed"], report
+    assert {"payment_id": payment_id, "from": "pending", "to": "canceled"} in report["changed"], (
+        report
+    )
     row = stack.payment(payment_id)
     assert (row["status"], row["reserved"]) == ("canceled", False)
     assert stack.available(listing) == "10.000"

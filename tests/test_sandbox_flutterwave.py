@@ -4,25 +4,19 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
 
-# pytest puts tests/ (not the repo root) on sys.path when tests/ is not a package.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 from sandbox.common import WebhookReceiver
 from sandbox.flutterwave import FlutterwaveSandbox
+from tests.standalone import standalone
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 SECRET_KEY = "FLWSECK_TEST-0123456789abcdef-X"
 SECRET_HASH = "sandbox-verif-hash"
 TIMEOUT = 5
@@ -441,33 +435,17 @@ def test_webhook_url_set_after_start_releases_waiting_events(
 
 
 def test_standalone_module_prints_env_and_stops_on_sigterm() -> None:
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "sandbox.flutterwave",
-            "--secret-key",
-            SECRET_KEY,
-            "--webhook-secret",
-            SECRET_HASH,
-            "--webhook-url",
-            "http://127.0.0.1:9/hook",
-        ],
-        cwd=REPO_ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
+    args = (
+        "--secret-key",
+        SECRET_KEY,
+        "--webhook-secret",
+        SECRET_HASH,
+        "--webhook-url",
+        "http://127.0.0.1:9/hook",
     )
-    try:
-        assert proc.stdout is not None
-        lines = [proc.stdout.readline().strip() for _ in range(4)]
-        assert lines[-1] == "READY"
-        env = dict(line.split("=", 1) for line in lines[:-1])
+    with standalone("sandbox.flutterwave", *args) as (proc, env):
         assert env["FLUTTERWAVE_SECRET_HASH"] == SECRET_HASH
         resp = requests.get(f"{env['FLUTTERWAVE_API_BASE']}/_sandbox/faults", timeout=TIMEOUT)
         assert json.loads(resp.text) == []
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(TIMEOUT) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()

@@ -5,20 +5,17 @@ from __future__ import annotations
 import signal
 import smtplib
 import socket
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from datetime import datetime
 from email.message import EmailMessage
-from pathlib import Path
 
 import pytest
 import requests
 
 from sandbox.mail import MailSink
+from tests.standalone import standalone
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT = 5
 
 
@@ -229,28 +226,11 @@ def test_busy_http_port_fails_start_without_leaking_smtp() -> None:
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_module_runs_standalone_until_signalled(sig: signal.Signals) -> None:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "sandbox.mail"],
-        cwd=REPO_ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        lines = [proc.stdout.readline().strip() for _ in range(4)]
-        assert lines[-1] == "READY"
-        env = dict(line.split("=", 1) for line in lines[:-1])
+    with standalone("sandbox.mail") as (proc, env):
         assert set(env) == {"SMTP_HOST", "SMTP_PORT", "MAIL_API_URL"}
         with smtplib.SMTP(env["SMTP_HOST"], int(env["SMTP_PORT"]), timeout=TIMEOUT) as client:
             client.send_message(make_message("Standalone", "hi\n"))
         resp = requests.get(f"{env['MAIL_API_URL']}/messages", timeout=TIMEOUT)
         assert [r["subject"] for r in resp.json()] == ["Standalone"]
-
         proc.send_signal(sig)
         assert proc.wait(timeout=TIMEOUT) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        if proc.stdout is not None:
-            proc.stdout.close()

@@ -4,26 +4,20 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
-import sys
 import threading
 import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 import stripe
 
-# pytest puts tests/ (not the repo root) on sys.path when tests/ is not a package.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 from sandbox.common import WebhookReceiver
 from sandbox.stripe import StripeSandbox
+from tests.standalone import standalone
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 SECRET_KEY = "sk_test_sandbox_0123456789abcdef"
 WEBHOOK_SECRET = "whsec_sandbox_test"
 TIMEOUT = 5
@@ -557,25 +551,8 @@ def test_stop_is_idempotent_and_leaves_no_threads(receiver: WebhookReceiver) -> 
 
 
 def test_standalone_module_prints_env_and_stops_on_sigterm() -> None:
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "sandbox.stripe",
-            "--secret-key",
-            SECRET_KEY,
-            "--webhook-secret",
-            WEBHOOK_SECRET,
-        ],
-        cwd=REPO_ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        lines = [proc.stdout.readline().strip() for _ in range(4)]
-        assert lines[-1] == "READY"
-        env = dict(line.split("=", 1) for line in lines[:-1])
+    args = ("--secret-key", SECRET_KEY, "--webhook-secret", WEBHOOK_SECRET)
+    with standalone("sandbox.stripe", *args) as (proc, env):
         assert env["STRIPE_SECRET_KEY"] == SECRET_KEY
         resp = requests.get(
             f"{env['STRIPE_API_BASE']}/v1/events",
@@ -585,7 +562,3 @@ def test_standalone_module_prints_env_and_stops_on_sigterm() -> None:
         assert resp.json()["object"] == "list"
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(TIMEOUT) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()

@@ -2,7 +2,6 @@
 Documentation     Registration: who may sign up, with what, and what is stored and sent.
 
 Resource          ../../keywords/auth.resource
-Library           ../../keywords/libraries/Concurrency.py
 
 Suite Setup       Connect To Api Database
 Suite Teardown    Disconnect From Api Database
@@ -34,7 +33,7 @@ Email Is Stored Normalised
     [Tags]    db
     ${actor} =    New Actor
     ${body} =    Registration Payload    ${actor}    email=${{$actor['email'].upper()}}
-    ${response} =    Call Api    POST    /api/users/register    json=${body}    expected_status=201
+    ${response} =    Submit Registration    ${body}    expected_status=201
     Should Be Equal    ${response.json()}[email]    ${actor}[email]
     Account Should Be Persisted As    ${actor}    email=${actor}[email]
 
@@ -105,8 +104,7 @@ Concurrent Registrations With One Email Make One Account
     [Tags]    concurrency    db
     ${actor} =    New Actor
     ${body} =    Registration Payload    ${actor}
-    ${responses} =    Send Concurrently    POST    ${API_URL}/api/users/register    count=6    json=${body}
-    ${statuses} =    Status Codes    ${responses}
+    ${statuses} =    Submit Registrations Concurrently    ${body}    6
     Should Be Equal    ${statuses}    ${{[201, 409, 409, 409, 409, 409]}}
     Accounts With Email Should Be    ${actor}[email]    1
 
@@ -153,10 +151,3 @@ Invalid Registration Should Change Nothing
     ${problem} =    Registration Should Be Refused    ${body}    422    ${code}
     Problem Should Name Field    ${problem}    ${error_field}
     Accounts With Email Should Be    ${actor}[email]    0
-
-Raw Registration Should Be Refused
-    [Documentation]    Posting `data` as `content_type` gets `status` `code`.
-    [Arguments]    ${data}    ${content_type}    ${status}    ${code}
-    VAR    &{headers} =    Content-Type=${content_type}
-    ${response} =    Call Api Raw    POST    /api/users/register    data=${data}    headers=${headers}
-    Problem Should Be    ${response}    ${status}    ${code}
