@@ -8,11 +8,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
-import falcon
-
 from api_server.common.errors import Problem, field_error
 from api_server.common.validation import Responder, operation
-from api_server.users.tokens import TokenService, require_role
+from api_server.users.tokens import TokenService
 
 TAGS = ("admin",)
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -30,11 +28,7 @@ class ConsoleResource(Generic[Service]):
 def admin_operation(summary: str, **documented: Any) -> Callable[[Responder], Responder]:
     """`operation` for an admins-only responder: 401 without a token, 403 for other roles."""
 
-    def decorate(responder: Responder) -> Responder:
-        described = operation(summary, auth=True, tags=TAGS, **documented)(responder)
-        return falcon.before(require_role("admin"))(described)
-
-    return decorate
+    return operation(summary, roles=("admin",), tags=TAGS, **documented)
 
 
 def _bad_instant(name: str) -> Problem:

@@ -23,7 +23,7 @@ from api_server.marketplace.service import (
     record_history,
     reload_listing,
 )
-from api_server.users.tokens import Principal, TokenService, require_role
+from api_server.users.tokens import Principal, TokenService
 
 TAGS = ("admin",)
 
@@ -110,12 +110,11 @@ def _responder(action: str) -> Callable[..., None]:
     """The POST responder of one action; a reason body only where the action needs one."""
     transition = TRANSITIONS[action]
 
-    @falcon.before(require_role("admin"))
     @operation(
         transition.summary,
         request=schemas.REASON if transition.needs_reason else None,
         responses={200: schemas.LISTING},
-        auth=True,
+        roles=("admin",),
         tags=TAGS,
     )
     def responder(

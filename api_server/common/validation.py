@@ -13,6 +13,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
 from api_server.common.errors import Problem, field_error
+from api_server.users.tokens import require_role
 
 Responder = Callable[..., Any]
 _INTEGER = re.compile(r"^-?[0-9]{1,18}$")
@@ -26,9 +27,14 @@ class Operation:
     request: dict[str, Any] | None = None
     query: dict[str, Any] | None = None
     responses: dict[int, dict[str, Any] | None] = field(default_factory=dict)
-    auth: bool = False
+    roles: tuple[str, ...] | None = None
     content_type: str = "application/json"
     tags: tuple[str, ...] = ()
+
+    @property
+    def auth(self) -> bool:
+        """Whether the operation needs a Bearer token."""
+        return self.roles is not None
 
 
 BINARY_KEY = "x-binary-content"
@@ -112,16 +118,24 @@ def operation(
     request: dict[str, Any] | None = None,
     query: dict[str, Any] | None = None,
     responses: dict[int, dict[str, Any] | None] | None = None,
-    auth: bool = False,
+    roles: tuple[str, ...] | None = None,
     content_type: str = "application/json",
     tags: tuple[str, ...] = (),
 ) -> Callable[[Responder], Responder]:
-    """Declares a responder: validates its JSON body and query, and documents it."""
-    op = Operation(summary, request, query, responses or {}, auth, content_type, tags)
+    """Declares a responder: who may call it, what body and query it takes, what it answers.
+
+    With `roles` the caller must present a Bearer token of one of them (401, then 403),
+    checked before the request is validated; the same declaration documents the security
+    requirement, so the document and the check cannot disagree.
+    """
+    op = Operation(summary, request, query, responses or {}, roles, content_type, tags)
+    authorize = require_role(*roles) if roles is not None else None
 
     def decorate(responder: Responder) -> Responder:
         @functools.wraps(responder)
         def wrapper(resource: Any, req: falcon.Request, resp: falcon.Response, **kw: Any) -> Any:
+            if authorize is not None:
+                authorize(req, resp, resource, kw)
             if query is not None:
                 req.context.query = _coerce_query(req, query)
                 validate(req.context.query, query)

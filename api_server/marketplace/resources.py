@@ -14,7 +14,7 @@ from api_server.db import Database
 from api_server.marketplace import schemas
 from api_server.marketplace.photos import read_photo
 from api_server.marketplace.service import MarketplaceService, etag
-from api_server.users.tokens import TokenService, require_role
+from api_server.users.tokens import TokenService
 
 TAGS = ("marketplace",)
 SELLERS = ("seller", "admin")
@@ -47,12 +47,11 @@ class _Resource:
 class Listings(_Resource):
     """POST and GET /api/marketplace."""
 
-    @falcon.before(require_role(*SELLERS))
     @operation(
         "Create a listing (pending review until an admin approves it)",
         request=schemas.CREATE,
         responses={201: schemas.LISTING},
-        auth=True,
+        roles=SELLERS,
         tags=TAGS,
     )
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
@@ -88,12 +87,11 @@ class Listing(_Resource):
         """The listing with its ETag; 404 when the caller may not see it."""
         send_listing(resp, self.service.get(str(listing_id), req.context.principal))
 
-    @falcon.before(require_role(*SELLERS))
     @operation(
         "Update a listing (If-Match optional; a stale one is 412)",
         request=schemas.UPDATE,
         responses={200: schemas.LISTING},
-        auth=True,
+        roles=SELLERS,
         tags=TAGS,
     )
     def on_patch(self, req: falcon.Request, resp: falcon.Response, listing_id: UUID) -> None:
@@ -103,11 +101,10 @@ class Listing(_Resource):
         )
         send_listing(resp, listing)
 
-    @falcon.before(require_role(*SELLERS))
     @operation(
         "Delete a listing (archived instead when payments refer to it)",
         responses={204: None},
-        auth=True,
+        roles=SELLERS,
         tags=TAGS,
     )
     def on_delete(self, req: falcon.Request, resp: falcon.Response, listing_id: UUID) -> None:
@@ -119,11 +116,10 @@ class Listing(_Resource):
 class Photos(_Resource):
     """POST /api/marketplace/{listing_id}/photos."""
 
-    @falcon.before(require_role(*SELLERS))
     @operation(
         "Add a photo (multipart field `photo`: JPEG, PNG or WebP, at most 5 MiB, 10 a listing)",
         responses={201: schemas.PHOTO},
-        auth=True,
+        roles=SELLERS,
         content_type="multipart/form-data",
         tags=TAGS,
     )
@@ -161,8 +157,7 @@ class Photo(_Resource):
         resp.set_header("X-Content-Type-Options", "nosniff")
         resp.cache_control = ["private"]
 
-    @falcon.before(require_role(*SELLERS))
-    @operation("Delete a photo", responses={204: None}, auth=True, tags=TAGS)
+    @operation("Delete a photo", responses={204: None}, roles=SELLERS, tags=TAGS)
     def on_delete(
         self, req: falcon.Request, resp: falcon.Response, listing_id: UUID, photo_id: UUID
     ) -> None:
@@ -174,11 +169,10 @@ class Photo(_Resource):
 class History(_Resource):
     """GET /api/marketplace/{listing_id}/history."""
 
-    @falcon.before(require_role(*SELLERS))
     @operation(
         "Every change of a listing: who, when, which fields, old and new values",
         responses={200: schemas.HISTORY},
-        auth=True,
+        roles=SELLERS,
         tags=TAGS,
     )
     def on_get(self, req: falcon.Request, resp: falcon.Response, listing_id: UUID) -> None:

@@ -15,10 +15,9 @@ from api_server.payments.disputes import DisputesService
 from api_server.payments.reconcile import Reconciler
 from api_server.payments.service import PaymentsService
 from api_server.payments.webhooks import WebhookService
-from api_server.users.tokens import TokenService, require_role
+from api_server.users.tokens import ANY_ROLE, TokenService
 
 TAGS = ("payments",)
-ANY_ROLE = ("buyer", "seller", "admin")
 _KEY = re.compile(r"^[A-Za-z0-9_.:-]{8,255}$")
 
 
@@ -31,12 +30,11 @@ class _Resource:
 class Payments(_Resource):
     """POST and GET /api/payments."""
 
-    @falcon.before(require_role("buyer"))
     @operation(
         "Buy from a listing",
         request=schemas.CREATE,
         responses={201: schemas.PAYMENT, 200: schemas.PAYMENT},
-        auth=True,
+        roles=("buyer",),
         tags=TAGS,
     )
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
@@ -73,12 +71,11 @@ class Payments(_Resource):
         resp.status = falcon.HTTP_201
         resp.media = body
 
-    @falcon.before(require_role(*ANY_ROLE))
     @operation(
         "List my payments",
         query=schemas.LIST_QUERY,
         responses={200: schemas.PAYMENT_PAGE},
-        auth=True,
+        roles=ANY_ROLE,
         tags=TAGS,
     )
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
@@ -89,9 +86,11 @@ class Payments(_Resource):
 class Payment(_Resource):
     """GET /api/payments/{id}."""
 
-    @falcon.before(require_role(*ANY_ROLE))
     @operation(
-        "Read a payment with its history", responses={200: schemas.PAYMENT}, auth=True, tags=TAGS
+        "Read a payment with its history",
+        responses={200: schemas.PAYMENT},
+        roles=ANY_ROLE,
+        tags=TAGS,
     )
     def on_get(self, req: falcon.Request, resp: falcon.Response, payment_id: UUID) -> None:
         """The buyer, the seller and admins; 404 for anyone else."""
@@ -101,12 +100,11 @@ class Payment(_Resource):
 class Confirm(_Resource):
     """POST /api/payments/{id}/confirm."""
 
-    @falcon.before(require_role("buyer"))
     @operation(
         "Pay a Stripe payment with a payment method",
         request=schemas.CONFIRM,
         responses={200: schemas.PAYMENT},
-        auth=True,
+        roles=("buyer",),
         tags=TAGS,
     )
     def on_post(self, req: falcon.Request, resp: falcon.Response, payment_id: UUID) -> None:
@@ -119,8 +117,9 @@ class Confirm(_Resource):
 class Cancel(_Resource):
     """POST /api/payments/{id}/cancel."""
 
-    @falcon.before(require_role("buyer"))
-    @operation("Cancel an unpaid payment", responses={200: schemas.PAYMENT}, auth=True, tags=TAGS)
+    @operation(
+        "Cancel an unpaid payment", responses={200: schemas.PAYMENT}, roles=("buyer",), tags=TAGS
+    )
     def on_post(self, req: falcon.Request, resp: falcon.Response, payment_id: UUID) -> None:
         """Releases the reservation."""
         resp.media = self.service.cancel(req.context.principal, str(payment_id))
@@ -129,12 +128,14 @@ class Cancel(_Resource):
 class Refunds(_Resource):
     """POST /api/payments/{id}/refunds."""
 
-    @falcon.before(require_role("seller", "admin"))
     @operation(
         "Refund a payment",
         request=schemas.REFUND,
         responses={201: schemas.REFUND_RESULT},
-        auth=True,
+        roles=(
+            "seller",
+            "admin",
+        ),
         tags=TAGS,
     )
     def on_post(self, req: falcon.Request, resp: falcon.Response, payment_id: UUID) -> None:
@@ -164,12 +165,11 @@ class _WebhookResource:
 class Disputes(_DisputesResource):
     """POST /api/payments/{id}/disputes."""
 
-    @falcon.before(require_role("buyer"))
     @operation(
         "Dispute a paid payment",
         request=schemas.DISPUTE_OPEN,
         responses={201: schemas.DISPUTE},
-        auth=True,
+        roles=("buyer",),
         tags=TAGS,
     )
     def on_post(self, req: falcon.Request, resp: falcon.Response, payment_id: UUID) -> None:
@@ -188,12 +188,11 @@ class Disputes(_DisputesResource):
 class AdminDisputes(_DisputesResource):
     """GET /api/admin/disputes."""
 
-    @falcon.before(require_role("admin"))
     @operation(
         "List disputes",
         query=schemas.DISPUTE_QUERY,
         responses={200: schemas.DISPUTE_PAGE},
-        auth=True,
+        roles=("admin",),
         tags=("admin",),
     )
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
@@ -204,12 +203,11 @@ class AdminDisputes(_DisputesResource):
 class ResolveDispute(_DisputesResource):
     """POST /api/admin/disputes/{id}/resolve."""
 
-    @falcon.before(require_role("admin"))
     @operation(
         "Resolve a dispute",
         request=schemas.DISPUTE_RESOLVE,
         responses={200: schemas.DISPUTE},
-        auth=True,
+        roles=("admin",),
         tags=("admin",),
     )
     def on_post(self, req: falcon.Request, resp: falcon.Response, dispute_id: UUID) -> None:
@@ -282,11 +280,10 @@ class Reconcile:
         self.reconciler = reconciler
         self.tokens = tokens
 
-    @falcon.before(require_role("admin"))
     @operation(
         "Reconcile unfinished payments with the gateways",
         responses={200: schemas.RECONCILE_REPORT},
-        auth=True,
+        roles=("admin",),
         tags=("admin",),
     )
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:

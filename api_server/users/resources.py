@@ -9,10 +9,9 @@ from api_server.common.validation import operation
 from api_server.config import Config
 from api_server.users import schemas
 from api_server.users.service import UsersService
-from api_server.users.tokens import TokenService, require_role
+from api_server.users.tokens import ANY_ROLE, TokenService
 
 TAGS = ("users",)
-ANY_ROLE = ("buyer", "seller", "admin")
 
 
 class _Resource:
@@ -101,8 +100,7 @@ class Refresh(_Resource):
 class Logout(_Resource):
     """POST /api/users/logout."""
 
-    @falcon.before(require_role(*ANY_ROLE))
-    @operation("Log out", responses={204: None}, auth=True, tags=TAGS)
+    @operation("Log out", responses={204: None}, roles=ANY_ROLE, tags=TAGS)
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         """Revokes this access token and its refresh tokens."""
         self.service.logout(req.context.principal)
@@ -112,18 +110,16 @@ class Logout(_Resource):
 class Me(_Resource):
     """GET and PATCH /api/users/me."""
 
-    @falcon.before(require_role(*ANY_ROLE))
-    @operation("Read my profile", responses={200: schemas.USER}, auth=True, tags=TAGS)
+    @operation("Read my profile", responses={200: schemas.USER}, roles=ANY_ROLE, tags=TAGS)
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         """The caller's own account."""
         resp.media = self.service.profile(req.context.principal.id)
 
-    @falcon.before(require_role(*ANY_ROLE))
     @operation(
         "Update my profile",
         request=schemas.PROFILE_UPDATE,
         responses={200: schemas.USER},
-        auth=True,
+        roles=ANY_ROLE,
         tags=TAGS,
     )
     def on_patch(self, req: falcon.Request, resp: falcon.Response) -> None:
@@ -134,12 +130,11 @@ class Me(_Resource):
 class Password(_Resource):
     """POST /api/users/me/password."""
 
-    @falcon.before(require_role(*ANY_ROLE))
     @operation(
         "Change my password",
         request=schemas.PASSWORD_CHANGE,
         responses={204: None},
-        auth=True,
+        roles=ANY_ROLE,
         tags=TAGS,
     )
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:

@@ -18,6 +18,7 @@ from api_server.db import Database
 from api_server.users import queries
 
 ALGORITHM = "HS256"
+ANY_ROLE = ("buyer", "seller", "admin")
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="mining-marketplace"'}
 
 
