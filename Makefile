@@ -36,6 +36,7 @@ test: setup lint pytest robot
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/robocop check robot keywords resources
 	$(BIN)/robocop format --check --diff robot keywords resources
 

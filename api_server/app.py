@@ -19,9 +19,10 @@ from api_server.marketplace import resources as marketplace
 from api_server.openapi import build_document
 from api_server.payments import resources as payments
 from api_server.payments.disputes import DisputesService
-from api_server.payments.gateways import FlutterwaveGateway, StripeGateway
+from api_server.payments.flutterwave_gateway import FlutterwaveGateway
 from api_server.payments.reconcile import Reconciler
 from api_server.payments.service import PaymentsService
+from api_server.payments.stripe_gateway import StripeGateway
 from api_server.payments.webhooks import WebhookService
 from api_server.users import resources as users
 from api_server.users.service import UsersService
@@ -69,8 +70,11 @@ def create_app(config: Config, db: Database | None = None) -> MarketplaceApp:
     marketplace.add_routes(routes, db, tokens, config)
     admin_listings.add_routes(routes, db, tokens)
     flutterwave = FlutterwaveGateway(config)
-    payments_service = PaymentsService(config, db, outbox, StripeGateway(config), flutterwave)
-    webhooks = WebhookService(config, db, outbox, flutterwave)
+    stripe_gateway = StripeGateway(config)
+    payments_service = PaymentsService(
+        config, db, outbox, stripe_gateway, flutterwave, rates=flutterwave
+    )
+    webhooks = WebhookService(config, db, outbox, payments_service, stripe_gateway, flutterwave)
     reconciler = Reconciler(db, payments_service)
     disputes = DisputesService(db, payments_service)
     payments.add_routes(routes, payments_service, webhooks, reconciler, tokens, disputes)

@@ -72,6 +72,8 @@ class Config:
     stripe_api_base: str = "https://api.stripe.com"
     stripe_secret_key: str = field(default="", repr=False)
     stripe_webhook_secret: str = field(default="", repr=False)
+    # Public by design: the buyer's browser (Stripe.js) confirms with it and the client secret.
+    stripe_publishable_key: str = ""
     stripe_timeout: float = 5.0
     stripe_max_retries: int = 0
     flutterwave_api_base: str = "https://api.flutterwave.com"
@@ -116,6 +118,7 @@ class Config:
             stripe_api_base=env.get("STRIPE_API_BASE", cls.stripe_api_base).rstrip("/"),
             stripe_secret_key=env.get("STRIPE_SECRET_KEY", ""),
             stripe_webhook_secret=env.get("STRIPE_WEBHOOK_SECRET", ""),
+            stripe_publishable_key=env.get("STRIPE_PUBLISHABLE_KEY", ""),
             stripe_timeout=_float(env, "STRIPE_TIMEOUT", cls.stripe_timeout),
             flutterwave_timeout=_float(env, "FLUTTERWAVE_TIMEOUT", cls.flutterwave_timeout),
             stripe_max_retries=_int(env, "STRIPE_MAX_RETRIES", cls.stripe_max_retries, 0),

@@ -34,7 +34,7 @@ def up(args: argparse.Namespace) -> int:
     # SIGTERM during start-up must still unwind the stack, so make it an exception.
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
-        with Stack(workers=args.workers) as stack:
+        with Stack(workers=args.workers, controls=not args.no_sandbox_controls) as stack:
             for key, value in stack.settings.items():
                 print(f"{key}={value}")
             print("READY", flush=True)
@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
-        with Stack(workers=args.workers) as stack:
+        with Stack(workers=args.workers, controls=not args.no_sandbox_controls) as stack:
             env = {**os.environ, **stack.settings}
             return subprocess.call(args.command, env=env)
     except KeyboardInterrupt:
@@ -70,6 +70,11 @@ def main(argv: list[str] | None = None) -> int:
     run_parser.add_argument("command", nargs=argparse.REMAINDER)
     for p in (up_parser, run_parser):
         p.add_argument("--workers", type=int, default=int(os.environ.get("API_WORKERS", "2")))
+        p.add_argument(
+            "--no-sandbox-controls",
+            action="store_true",
+            help="serve only what the real gateways serve (no /_sandbox/ control API)",
+        )
     args = parser.parse_args(argv)
     if args.action == "run" and args.command[:1] == ["--"]:
         args.command = args.command[1:]

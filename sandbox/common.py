@@ -34,7 +34,7 @@ DEFAULT_BACKOFF: tuple[float, ...] = (0.2, 0.5, 1.0, 2.0, 4.0)
 DEFAULT_MAX_ATTEMPTS = 6
 DEFAULT_HANG_SECONDS = 30.0
 SIGNATURE_MODES = ("valid", "bad", "missing", "stale")
-FAULT_MODES = ("error", "hang", "refuse")
+FAULT_MODES = ("error", "hang", "refuse", "status")
 
 # (payload, signature mode) -> extra headers for one webhook POST
 Signer = Callable[[bytes, str], dict[str, str]]
@@ -123,6 +123,7 @@ class Rule:
     match: str | None = None
     mode: str = ""
     seconds: float = DEFAULT_HANG_SECONDS
+    status: int = 500
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -130,6 +131,7 @@ class Rule:
             "count": self.remaining,
             "match": self.match,
             "seconds": self.seconds if self.mode == "hang" else None,
+            "status": self.status if self.mode == "status" else None,
         }
 
 
@@ -455,7 +457,7 @@ class _EdgeMiddleware:
         if rule.mode == "hang":
             # Waiting on the stop event lets stop() end a hang at once.
             self._sandbox.stopping.wait(rule.seconds)
-        error = self._sandbox.fault_error()
+        error = self._sandbox.fault_error(rule.status if rule.mode == "status" else 500)
         resp.status = error.status
         resp.media = error.body
         resp.complete = True
@@ -476,7 +478,10 @@ class _Faults:
         seconds = body.get("seconds", DEFAULT_HANG_SECONDS)
         if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
             raise falcon.HTTPBadRequest(description="seconds must be a non-negative number")
-        rule = Rule(_count(body), _match(body), mode, float(seconds))
+        status = body.get("status", 500)
+        if isinstance(status, bool) or not isinstance(status, int) or not 400 <= status <= 599:
+            raise falcon.HTTPBadRequest(description="status must be an HTTP error code (4xx/5xx)")
+        rule = Rule(_count(body), _match(body), mode, float(seconds), status)
         self._sandbox.faults.add(rule)
         resp.status = falcon.HTTP_201
         resp.media = rule.as_dict()
@@ -574,8 +579,11 @@ class SandboxBase:
         backoff: Sequence[float] = DEFAULT_BACKOFF,
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
         webhook_timeout: float = 5.0,
+        controls: bool = True,
     ) -> None:
         self.host = host
+        # Off for a "live" profile: the suite then sees only what the real gateway offers.
+        self.controls = controls
         self.port = port
         self.secret_key = secret_key
         self.webhook_secret = webhook_secret
@@ -657,11 +665,21 @@ class SandboxBase:
         """A generic error in the provider's body shape."""
         raise NotImplementedError
 
-    def fault_error(self) -> GatewayError:
-        return self.error(500, "An unexpected error occurred (sandbox fault).")
+    def fault_error(self, status: int = 500) -> GatewayError:
+        """The provider's error body for an injected fault answering `status`."""
+        messages = {
+            401: "Invalid API key (sandbox fault).",
+            429: "Too many requests (sandbox fault).",
+        }
+        message = messages.get(status, "An unexpected error occurred (sandbox fault).")
+        return self.error(status, message)
 
     def add_routes(self, app: falcon.App) -> None:
+        """The provider's own API (what the real gateway serves)."""
         raise NotImplementedError
+
+    def add_control_routes(self, app: falcon.App) -> None:
+        """Provider-specific ``/_sandbox/...`` routes; left out when controls are off."""
 
     def middleware(self) -> list[object]:
         return []
@@ -681,7 +699,9 @@ class SandboxBase:
         app.add_error_handler(ConnectionAbortedError, _reraise)
         app.add_error_handler(falcon.HTTPError, self._on_http_error)
         app.add_error_handler(GatewayError, _on_gateway_error)
-        self._add_control_routes(app)
+        if self.controls:
+            self._add_control_routes(app)
+            self.add_control_routes(app)
         self.add_routes(app)
         return app
 

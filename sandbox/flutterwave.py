@@ -1,7 +1,8 @@
 """Loopback Flutterwave v3 stand-in: hosted payments, verify, refunds, transfer rates.
 
 JSON in and out inside Flutterwave's ``{"status", "message", "data"}`` envelope, with
-amounts in major units. Run standalone with ``python -m sandbox.flutterwave``.
+amounts in major units. Request rules live in sandbox/flutterwave_rules.py and the hosted
+page in sandbox/flutterwave_checkout.py. Run standalone with ``python -m sandbox.flutterwave``.
 """
 
 from __future__ import annotations
@@ -11,21 +12,44 @@ import hmac
 import secrets
 import sys
 import time
-from datetime import UTC, datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from collections.abc import Callable
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
-from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import falcon
 
 from sandbox.common import EventRecord, GatewayError, SandboxBase, read_json, run_standalone
+from sandbox.flutterwave_checkout import (
+    CENT,
+    OUTCOMES,
+    CheckoutPage,
+    HostedCheckout,
+    iso,
+    new_transaction,
+)
+from sandbox.flutterwave_rules import (
+    AMOUNT_DECIMALS,
+    AUTH_REQUIRED,
+    DEFAULT_AMOUNT_DECIMALS,
+    NOT_FOUND,
+    Obj,
+    checked_payment,
+    fault_message,
+    fw_error,
+    number,
+    ok,
+    parse_amount,
+)
 
-Obj = dict[str, Any]
-APP_FEE_RATE = Decimal("0.014")
-CENT = Decimal("0.01")
-OUTCOMES = ("successful", "failed", "cancelled")
+__all__ = [
+    "AMOUNT_DECIMALS",
+    "DEFAULT_AMOUNT_DECIMALS",
+    "OUTCOMES",
+    "FlutterwaveSandbox",
+    "fw_error",
+]
+
 OVERRIDABLE = ("amount", "currency", "status")
-NOT_FOUND = "No transaction was found for this id"
 
 # "1 A = r B" for each (A, B); other pairs are derived by inverting or crossing via USD.
 DEFAULT_RATES: dict[tuple[str, str], Decimal] = {
@@ -43,50 +67,24 @@ DEFAULT_RATES: dict[tuple[str, str], Decimal] = {
 }
 
 
-def fw_error(status: int, message: str) -> GatewayError:
-    return GatewayError(status, {"status": "error", "message": message, "data": None})
-
-
-def ok(message: str, data: Any) -> Obj:
-    return {"status": "success", "message": message, "data": data}
-
-
-def number(value: Decimal) -> int | float:
-    """JSON number for a major-unit amount: 1500 stays an int, 1500.5 a float."""
-    return int(value) if value == value.to_integral_value() else float(value)
-
-
-def _amount(value: Any, name: str = "amount") -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise fw_error(400, f"{name} is required and must be a number")
-    try:
-        amount = Decimal(str(value))
-    except InvalidOperation as exc:
-        raise fw_error(400, f"{name} must be a number") from exc
-    if not amount.is_finite() or amount <= 0:
-        raise fw_error(400, f"{name} must be greater than 0")
-    return amount
-
-
-def _iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%S.") + "000Z"
-
-
-def _with_query(url: str, params: Obj) -> str:
-    parts = urlsplit(url)
-    query = "&".join(q for q in (parts.query, urlencode(params)) if q)
-    return urlunsplit(parts._replace(query=query))
-
-
 class FlutterwaveSandbox(SandboxBase):
-    """Flutterwave v3: hosted checkout, verify, refunds, transfer rates, verif-hash webhooks."""
+    """Flutterwave v3: hosted checkout, verify, refunds, transfer rates, verif-hash webhooks.
+
+    ``clock`` (default ``time.time``) is what session expiry is measured against; tests pass
+    their own, or move it on with ``POST /_sandbox/clock``.
+    """
 
     api_prefix = "/v3/"
     name = "flutterwave"
 
+    def __init__(self, *, clock: Callable[[], float] | None = None, **kwargs: Any) -> None:
+        self._clock = clock or time.time
+        self._clock_offset = 0.0
+        super().__init__(**kwargs)
+
     def init_state(self) -> None:
-        self._payments: dict[str, Obj] = {}
-        self._tokens: dict[str, str] = {}
+        self._checkouts: dict[str, HostedCheckout] = {}  # by tx_ref
+        self._tokens: dict[str, str] = {}  # link token -> tx_ref
         self._transactions: dict[int, Obj] = {}
         self._overrides: dict[int, Obj] = {}
         self._rates = dict(DEFAULT_RATES)
@@ -94,6 +92,9 @@ class FlutterwaveSandbox(SandboxBase):
         # database must not hand out ids it gave before, so each instance starts elsewhere.
         self._next_id = 4_100_001 + secrets.randbelow(10**9) * 1000
         self._next_refund = 75_001
+
+    def now(self) -> float:
+        return self._clock() + self._clock_offset
 
     def env(self) -> dict[str, str]:
         return {
@@ -115,10 +116,14 @@ class FlutterwaveSandbox(SandboxBase):
     def authenticate(self, req: falcon.Request) -> None:
         token = self.bearer_token(req) or ""
         if not hmac.compare_digest(token.encode(), self.secret_key.encode()):
-            raise fw_error(401, "Invalid authorization key")
+            raise fw_error(401, AUTH_REQUIRED)
 
     def error(self, status: int, message: str) -> GatewayError:
         return fw_error(status, message)
+
+    def fault_error(self, status: int = 500) -> GatewayError:
+        message = fault_message(status)
+        return super().fault_error(status) if message is None else fw_error(status, message)
 
     def add_routes(self, app: falcon.App) -> None:
         api = _Api(self)
@@ -127,59 +132,61 @@ class FlutterwaveSandbox(SandboxBase):
         app.add_route("/v3/transactions/verify_by_reference", api, suffix="verify_by_ref")
         app.add_route("/v3/transactions/{ref}/refund", api, suffix="refund")
         app.add_route("/v3/transfers/rates", api, suffix="rates")
-        app.add_route("/checkout/{token}", _Checkout(self))
+        # Flutterwave's own page, not a control: it stays when controls are off.
+        app.add_route("/checkout/{token}", CheckoutPage(self))
+
+    def add_control_routes(self, app: falcon.App) -> None:
         control = _FlutterwaveControl(self)
         app.add_route("/_sandbox/rates", control, suffix="rates")
+        app.add_route("/_sandbox/clock", control, suffix="clock")
         app.add_route("/_sandbox/transactions/{ref}/override", control, suffix="override")
         app.add_route("/_sandbox/transactions/{ref}/events", control, suffix="events")
 
     # hosted payments --------------------------------------------------------
 
     def create_payment(self, body: Obj) -> Obj:
-        for name in ("tx_ref", "currency", "redirect_url"):
-            if not isinstance(body.get(name), str) or not body[name]:
-                raise fw_error(400, f"{name} is required")
-        customer = body.get("customer")
-        if not isinstance(customer, dict) or not customer.get("email"):
-            raise fw_error(400, "customer.email is required")
-        payment = {
-            "tx_ref": body["tx_ref"],
-            "amount": _amount(body.get("amount")),
-            "currency": body["currency"].upper(),
-            "redirect_url": body["redirect_url"],
-            "customer": dict(customer),
-            "meta": body.get("meta"),
-            "customizations": body.get("customizations"),
-            "token": secrets.token_urlsafe(16),
-        }
+        checkout = HostedCheckout(checked_payment(body), self.now())
         with self._lock:
-            if payment["tx_ref"] in self._payments:
+            if checkout.tx_ref in self._checkouts:
                 raise fw_error(400, "Duplicate transaction reference. Please use a unique tx_ref")
-            self._payments[payment["tx_ref"]] = payment
-            self._tokens[payment["token"]] = payment["tx_ref"]
-        return ok("Hosted Link", {"link": f"{self.url}/checkout/{payment['token']}"})
+            self._checkouts[checkout.tx_ref] = checkout
+            self._tokens[checkout.token] = checkout.tx_ref
+        return ok("Hosted Link", {"link": f"{self.url}/checkout/{checkout.token}"})
 
-    def checkout(self, token: str, outcome: str) -> Obj:
-        """The customer's action on the hosted page; returns where they are sent next."""
+    def checkout(self, token: str, outcome: str | None) -> Obj:
+        """The customer on the hosted page: a visit (no outcome) or one action on it."""
         with self._lock:
-            payment = self._payments.get(self._tokens.get(token, ""))
-            if payment is None:
-                raise falcon.HTTPNotFound(description="unknown or expired checkout link")
-            result: Obj = {"status": outcome, "tx_ref": payment["tx_ref"], "transaction_id": None}
-            if outcome != "cancelled":
-                txn = self._settled(payment) or self._new_transaction(payment, outcome)
-                result.update(status=txn["status"], transaction_id=txn["id"])
-        query = {k: v for k, v in result.items() if v is not None}
-        return {**result, "redirect": _with_query(payment["redirect_url"], query)}
+            checkout = self._checkouts.get(self._tokens.get(token, ""))
+            if checkout is None:
+                raise falcon.HTTPNotFound(description="unknown checkout link")
+            paid = self._settled(checkout.tx_ref)
+            if paid is not None:
+                # A paid checkout stays paid: revisiting it must not charge twice.
+                return checkout.result("successful", paid["id"])
+            if checkout.close_if_due(self.now()):
+                return checkout.result("failed")
+            if outcome is None:
+                return checkout.result("open", stay=True)
+            if outcome == "cancelled":
+                # "... until the payment succeeds or they choose to cancel, after which we'll
+                # redirect ... with the query parameters tx_ref and a status of failed."
+                return checkout.result("failed" if checkout.failed_attempts else "cancelled")
+            txn = self._new_transaction(checkout, outcome)
+            checkout.attempts += 1
+            if outcome == "successful":
+                return checkout.result("successful", txn["id"])
+            checkout.failed_attempts += 1
+            if checkout.attempts_left() == 0:
+                checkout.closed_reason = "retries_exhausted"
+            return checkout.result("failed", txn["id"], stay=checkout.closed_reason is None)
 
-    def _settled(self, payment: Obj) -> Obj | None:
-        # A paid checkout stays paid: revisiting it must not charge the customer twice.
-        txn = self._latest(payment["tx_ref"])
+    def _settled(self, tx_ref: str) -> Obj | None:
+        txn = self._latest(tx_ref)
         return txn if txn is not None and txn["status"] == "successful" else None
 
-    def _new_transaction(self, payment: Obj, outcome: str) -> Obj:
+    def _new_transaction(self, checkout: HostedCheckout, outcome: str) -> Obj:
         txn_id, self._next_id = self._next_id, self._next_id + 1
-        txn = _transaction(txn_id, payment, outcome)
+        txn = new_transaction(txn_id, checkout, outcome, self.now())
         self._transactions[txn_id] = txn
         self._emit(txn, deliver=True)
         return txn
@@ -189,13 +196,13 @@ class FlutterwaveSandbox(SandboxBase):
         return matches[-1] if matches else None
 
     def _emit(self, txn: Obj, deliver: bool, extra: Obj | None = None) -> EventRecord:
-        data = {**copy.deepcopy(txn), **(extra or {})}
+        data = {**copy.deepcopy(txn), **copy.deepcopy(extra or {})}
         body = {"event": "charge.completed", "data": data, "event.type": "CARD_TRANSACTION"}
         record = EventRecord(
             f"fwevt_{secrets.token_hex(8)}",
             "charge.completed",
             str(txn["id"]),
-            int(time.time()),
+            int(self.now()),
             body,
         )
         return self.webhooks.publish(record, deliver=deliver)
@@ -236,7 +243,8 @@ class FlutterwaveSandbox(SandboxBase):
             left = paid - Decimal(str(txn["amount_refunded"]))
             if left <= 0:
                 raise fw_error(400, "Transaction has been fully refunded")
-            amount = left if body.get("amount") is None else _amount(body["amount"])
+            wanted = body.get("amount")
+            amount = left if wanted is None else parse_amount(wanted, "amount", txn["currency"])
             if amount > left:
                 raise fw_error(400, f"Refund amount cannot exceed {number(left)} {txn['currency']}")
             txn["amount_refunded"] = number(paid - left + amount)
@@ -248,14 +256,14 @@ class FlutterwaveSandbox(SandboxBase):
             "id": refund_id,
             "account_id": txn["account_id"],
             "tx_id": txn["id"],
-            "flw_ref": f"URF_{int(time.time() * 1000)}_{refund_id}",
+            "flw_ref": f"URF_{int(self.now() * 1000)}_{refund_id}",
             "wallet_id": 74639,
             "amount_refunded": number(amount),
             "status": "completed",
             "destination": "payment_source",
             "comments": body.get("comments"),
             "meta": {"source": "availablebalance"},
-            "created_at": _iso(time.time()),
+            "created_at": iso(self.now()),
         }
 
     # transfer rates ---------------------------------------------------------
@@ -263,7 +271,7 @@ class FlutterwaveSandbox(SandboxBase):
     def transfer_rate(self, amount: str | None, source: str | None, dest: str | None) -> Obj:
         if not (amount and source and dest):
             raise fw_error(400, "amount, source_currency and destination_currency are required")
-        wanted = _amount(amount)
+        wanted = parse_amount(amount)
         with self._lock:
             rate = self._price(dest.upper(), source.upper())
         if rate is None:
@@ -305,29 +313,48 @@ class FlutterwaveSandbox(SandboxBase):
         dest = str(body.get("destination_currency") or "").upper()
         if not source or not dest:
             raise falcon.HTTPBadRequest(description="source_currency and destination_currency")
-        rate = _amount(body.get("rate"), "rate")
+        try:
+            rate = parse_amount(body.get("rate"), "rate")
+        except GatewayError as exc:
+            raise falcon.HTTPBadRequest(description=exc.body["message"]) from exc
         with self._lock:
             # The endpoint reports source units per destination unit: 1 dest = rate source.
             self._rates[dest, source] = rate
             self._rates.pop((source, dest), None)
         return {"source_currency": source, "destination_currency": dest, "rate": number(rate)}
 
+    def advance_clock(self, body: Obj) -> Obj:
+        seconds = body.get("seconds", 0)
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
+            raise falcon.HTTPBadRequest(description="seconds must be a non-negative number")
+        with self._lock:
+            self._clock_offset += float(seconds)
+            return {"now": iso(self.now()), "offset_seconds": self._clock_offset}
+
     def override(self, ref: str, body: Obj) -> Obj:
         unknown = set(body) - set(OVERRIDABLE)
         if unknown:
             raise falcon.HTTPBadRequest(description=f"cannot override {sorted(unknown)}")
         with self._lock:
-            txn = self._by_id(ref)
+            txn = self._control_txn(ref)
             self._overrides.setdefault(txn["id"], {}).update(body)
             return self._reported(txn)
 
     def clear_override(self, ref: str) -> Obj:
         with self._lock:
-            txn = self._by_id(ref)
+            txn = self._control_txn(ref)
             self._overrides.pop(txn["id"], None)
             return self._reported(txn)
 
+    def _control_txn(self, ref: str) -> Obj:
+        txn = self._transactions.get(int(ref)) if ref.isdigit() else None
+        if txn is None:
+            raise falcon.HTTPNotFound(description=f"no transaction {ref}")
+        return txn
+
     def craft_event(self, tx_ref: str, body: Obj) -> Obj:
+        """Another charge.completed for the latest transaction of `tx_ref`; `data` fields
+        (amount, currency, status, ...) replace the transaction's in this payload only."""
         extra = body.get("data") or {}
         if not isinstance(extra, dict):
             raise falcon.HTTPBadRequest(description="data must be an object")
@@ -337,50 +364,6 @@ class FlutterwaveSandbox(SandboxBase):
                 raise falcon.HTTPNotFound(description=f"no transaction with tx_ref {tx_ref}")
             record = self._emit(txn, bool(body.get("deliver", True)), extra)
         return record.summary()
-
-
-def _transaction(txn_id: int, payment: Obj, outcome: str) -> Obj:
-    amount: Decimal = payment["amount"]
-    fee = (amount * APP_FEE_RATE).quantize(CENT, ROUND_HALF_UP)
-    customer = payment["customer"]
-    now = time.time()
-    return {
-        "id": txn_id,
-        "tx_ref": payment["tx_ref"],
-        "flw_ref": f"FLW-MOCK-{secrets.token_hex(16)}",
-        "device_fingerprint": "N/A",
-        "amount": number(amount),
-        "currency": payment["currency"],
-        "charged_amount": number(amount),
-        "app_fee": number(fee),
-        "merchant_fee": 0,
-        "processor_response": "Approved. Successful" if outcome == "successful" else "Declined",
-        "auth_model": "PIN",
-        "ip": "127.0.0.1",
-        "narration": "CARD Transaction ",
-        "status": outcome,
-        "payment_type": "card",
-        "created_at": _iso(now),
-        "account_id": 17321,
-        "amount_settled": number(amount - fee) if outcome == "successful" else 0,
-        "amount_refunded": 0,
-        "card": {
-            "first_6digits": "553188",
-            "last_4digits": "2950",
-            "issuer": "MASTERCARD CREDIT",
-            "country": "NG",
-            "type": "MASTERCARD",
-            "expiry": "09/32",
-        },
-        "meta": payment["meta"],
-        "customer": {
-            "id": 200_000 + txn_id % 100_000,
-            "name": customer.get("name") or "Anonymous",
-            "phone_number": customer.get("phonenumber") or "N/A",
-            "email": customer["email"],
-            "created_at": _iso(now),
-        },
-    }
 
 
 # --------------------------------------------------------------------------- HTTP layer
@@ -410,39 +393,15 @@ class _Api:
         )
 
 
-class _Checkout:
-    """Stands in for the customer on Flutterwave's hosted payment page."""
-
-    def __init__(self, sandbox: FlutterwaveSandbox) -> None:
-        self._sb = sandbox
-
-    def on_get(self, req: falcon.Request, resp: falcon.Response, token: str) -> None:
-        outcome = req.get_param("outcome")
-        if outcome is None:
-            resp.content_type = falcon.MEDIA_HTML
-            resp.text = _checkout_page(req.path)
-            return
-        if outcome not in OUTCOMES:
-            raise falcon.HTTPBadRequest(description=f"outcome must be one of {OUTCOMES}")
-        result = self._sb.checkout(token, outcome)
-        if req.client_prefers([falcon.MEDIA_HTML, falcon.MEDIA_JSON]) == falcon.MEDIA_JSON:
-            resp.media = result
-            return
-        resp.status = falcon.HTTP_302
-        resp.location = result["redirect"]
-
-
-def _checkout_page(path: str) -> str:
-    links = "".join(f'<li><a href="{path}?outcome={o}">{o}</a></li>' for o in OUTCOMES)
-    return f"<!doctype html><title>Sandbox checkout</title><h1>Pay?</h1><ul>{links}</ul>"
-
-
 class _FlutterwaveControl:
     def __init__(self, sandbox: FlutterwaveSandbox) -> None:
         self._sb = sandbox
 
     def on_post_rates(self, req: falcon.Request, resp: falcon.Response) -> None:
         resp.media = self._sb.set_rate(read_json(req))
+
+    def on_post_clock(self, req: falcon.Request, resp: falcon.Response) -> None:
+        resp.media = self._sb.advance_clock(read_json(req))
 
     def on_post_override(self, req: falcon.Request, resp: falcon.Response, ref: str) -> None:
         resp.media = self._sb.override(ref, read_json(req))

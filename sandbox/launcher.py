@@ -50,11 +50,14 @@ def free_port(host: str = "127.0.0.1") -> int:
 class Stack:
     """The whole local stack; use as a context manager so every part is stopped."""
 
-    def __init__(self, env: dict[str, str] | None = None, workers: int = 2) -> None:
+    def __init__(
+        self, env: dict[str, str] | None = None, workers: int = 2, controls: bool = True
+    ) -> None:
         self._base_env = dict(os.environ if env is None else env)
         self._workers = workers
+        self._controls = controls
         self._exit = ExitStack()
-        self.settings: dict[str, str] = {}
+        self.settings: dict[str, str] = {"SANDBOX_CONTROLS": "on" if controls else "off"}
 
     def __enter__(self) -> Stack:
         try:
@@ -108,10 +111,12 @@ class Stack:
             StripeSandbox(
                 secret_key=f"sk_test_{secrets.token_hex(12)}",
                 webhook_secret=f"whsec_{secrets.token_hex(16)}",
+                controls=self._controls,
             ),
             FlutterwaveSandbox(
                 secret_key=f"FLWSECK_TEST-{secrets.token_hex(16)}-X",
                 webhook_secret=secrets.token_hex(16),
+                controls=self._controls,
             ),
         ]
 

@@ -1,210 +1,82 @@
 """Loopback Stripe stand-in speaking the real /v1 wire format (form in, JSON out).
 
 The official ``stripe`` SDK talks to it unchanged when pointed at ``url`` with
-``base_addresses={"api": url}``. Run standalone with ``python -m sandbox.stripe``.
+``base_addresses={"api": url}``; Stripe.js-style calls use ``publishable_key`` with the
+PaymentIntent's client secret. Run standalone with ``python -m sandbox.stripe``.
+
+Parameter and amount rules live in ``sandbox.stripe_rules``, error bodies in
+``sandbox.stripe_errors``, object shapes and test cards in ``sandbox.stripe_objects``, the HTTP
+layer in ``sandbox.stripe_http``, crafted events in ``sandbox.stripe_control``
+(docs/sandboxes.md, "Stripe sandbox").
 """
 
 from __future__ import annotations
 
-import base64
 import copy
 import hashlib
 import hmac
 import re
 import secrets
 import sys
-import threading
 import time
-from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl
 
 import falcon
 
-from sandbox.common import (
-    EventRecord,
-    GatewayError,
-    SandboxBase,
-    new_id,
-    read_json,
-    run_standalone,
+from sandbox import stripe_objects as objects
+from sandbox.common import EventRecord, GatewayError, SandboxBase, new_id, run_standalone
+from sandbox.stripe_control import ControlMixin
+from sandbox.stripe_errors import (
+    PUBLISHABLE_REFUSED,
+    Obj,
+    invalid,
+    missing,
+    no_such,
+    stripe_error,
+    unexpected_state,
 )
+from sandbox.stripe_http import (
+    API_VERSION,
+    IdempotencyStore,
+    StripeMiddleware,
+    add_api_routes,
+    add_control_routes,
+    basic_user,
+    redact,
+    same_key,
+)
+from sandbox.stripe_objects import TestCard
+from sandbox.stripe_rules import boolean, created_filter, metadata, money, page, type_matches
 
-API_VERSION = "2026-10-28.endive"
 STALE_SECONDS = 600
 CONFIRMABLE = ("requires_payment_method", "requires_confirmation", "requires_action")
-CANCELABLE = (*CONFIRMABLE, "requires_capture", "processing")
-REFUND_REASONS = ("duplicate", "fraudulent", "requested_by_customer")
-ZERO_DECIMAL = frozenset(
-    [
-        "bif",
-        "clp",
-        "djf",
-        "gnf",
-        "jpy",
-        "kmf",
-        "krw",
-        "mga",
-        "pyg",
-        "rwf",
-        "ugx",
-        "vnd",
-        "vuv",
-        "xaf",
-        "xof",
-        "xpf",
-    ]
+# docs.stripe.com/api/payment_intents/cancel; its "in rare cases, processing" is limited to
+# bank debits by docs.stripe.com/payments/paymentintents/lifecycle, and cards are all we have.
+CANCELABLE = (
+    "requires_payment_method",
+    "requires_capture",
+    "requires_confirmation",
+    "requires_action",
 )
-SYMBOLS = {"usd": "$", "eur": "€", "gbp": "£"}
-Obj = dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Decline:
-    code: str
-    decline_code: str
-    message: str
-    param: str | None = None
-
-
-@dataclass(frozen=True)
-class TestCard:
-    brand: str
-    last4: str
-    decline: Decline | None = None
-
-
-_GENERIC = Decline("card_declined", "generic_decline", "Your card was declined.")
-_FUNDS = Decline("card_declined", "insufficient_funds", "Your card has insufficient funds.")
-_EXPIRED = Decline("expired_card", "expired_card", "Your card has expired.", "exp_month")
-_CVC = Decline("incorrect_cvc", "incorrect_cvc", "Your card's security code is incorrect.", "cvc")
-_PROCESSING = Decline(
-    "processing_error",
-    "processing_error",
-    "An error occurred while processing your card. Try again in a little bit.",
+REFUSED_CANCEL_NAMES = (*CANCELABLE, "processing")  # the list Stripe's message names
+AUTH_OUTCOMES = ("succeed", "fail")
+# What a publishable key may call (docs.stripe.com/api/payment_intents/retrieve and /confirm).
+PUBLISHABLE_ROUTES = (
+    ("POST", re.compile(r"/v1/payment_intents/[^/]+/confirm")),
+    ("GET", re.compile(r"/v1/payment_intents/[^/]+")),
 )
 
-# Stripe's test-mode PaymentMethod shortcuts (docs.stripe.com/testing).
-TEST_CARDS: dict[str, TestCard] = {
-    "pm_card_visa": TestCard("visa", "4242"),
-    "pm_card_visa_debit": TestCard("visa", "5556"),
-    "pm_card_mastercard": TestCard("mastercard", "4444"),
-    "pm_card_amex": TestCard("amex", "8431"),
-    "pm_card_visa_chargeDeclined": TestCard("visa", "0002", _GENERIC),
-    "pm_card_chargeDeclined": TestCard("visa", "0002", _GENERIC),
-    "pm_card_visa_chargeDeclinedInsufficientFunds": TestCard("visa", "9995", _FUNDS),
-    "pm_card_chargeDeclinedInsufficientFunds": TestCard("visa", "9995", _FUNDS),
-    "pm_card_chargeDeclinedExpiredCard": TestCard("visa", "0069", _EXPIRED),
-    "pm_card_chargeDeclinedIncorrectCvc": TestCard("visa", "0127", _CVC),
-    "pm_card_chargeDeclinedProcessingError": TestCard("visa", "0119", _PROCESSING),
-}
 
-# Status a crafted PaymentIntent event implies for the PI it carries.
-CRAFTED_STATUS = {
-    "payment_intent.processing": "processing",
-    "payment_intent.succeeded": "succeeded",
-    "payment_intent.payment_failed": "requires_payment_method",
-    "payment_intent.canceled": "canceled",
-}
-
-
-# --------------------------------------------------------------------------- wire helpers
-
-
-_BRACKETS = re.compile(r"\[([^\]]*)\]")
-
-
-def parse_form(text: str) -> Obj:
-    """Decodes Stripe's nested form keys (a[b]=1, a[0]=x, a[]=y) into dicts and lists."""
-    root: Obj = {}
-    for key, value in parse_qsl(text, keep_blank_values=True):
-        head, bracket, rest = key.partition("[")
-        parts = [head, *_BRACKETS.findall(bracket + rest)]
-        node = root
-        for part in parts[:-1]:
-            node = node.setdefault(part or str(len(node)), {})
-        node[parts[-1] or str(len(node))] = value
-    return _listify(root)
-
-
-def _listify(node: Any) -> Any:
-    if not isinstance(node, dict):
-        return node
-    items = {k: _listify(v) for k, v in node.items()}
-    if items and all(k.isdigit() for k in items):
-        return [items[k] for k in sorted(items, key=int)]
-    return items
-
-
-def stripe_error(
-    status: int, message: str, *, type_: str = "invalid_request_error", **fields: Any
-) -> GatewayError:
-    body = {"type": type_, "message": message, **{k: v for k, v in fields.items() if v}}
-    if "code" in body:
-        body["doc_url"] = f"https://stripe.com/docs/error-codes/{body['code'].replace('_', '-')}"
-    return GatewayError(status, {"error": body})
-
-
-def _missing(name: str) -> GatewayError:
-    return stripe_error(
-        400, f"Missing required param: {name}.", code="parameter_missing", param=name
-    )
-
-
-def _no_such(kind: str, obj_id: str, param: str = "id") -> GatewayError:
-    # A missing object in the URL is a 404; one named by a request parameter is a 400.
-    status = 404 if param == "id" else 400
-    return stripe_error(status, f"No such {kind}: '{obj_id}'", code="resource_missing", param=param)
-
-
-def _int_param(params: Obj, name: str, default: int | None = None) -> int:
-    raw = params.get(name)
-    if raw is None or raw == "":
-        if default is None:
-            raise _missing(name)
-        return default
-    if not re.fullmatch(r"\d+", str(raw)) or int(raw) < 1:
-        raise stripe_error(
-            400, "Invalid positive integer", code="parameter_invalid_integer", param=name
-        )
-    return int(raw)
-
-
-def _flag(params: Obj, name: str) -> bool:
-    return str(params.get(name, "")).lower() == "true"
-
-
-def _money(amount: int, currency: str) -> str:
-    major = str(amount) if currency in ZERO_DECIMAL else f"{amount / 100:.2f}"
-    return f"{SYMBOLS.get(currency, currency.upper() + ' ')}{major}"
-
-
-def _metadata(params: Obj) -> dict[str, str]:
-    meta = params.get("metadata") or {}
-    if not isinstance(meta, dict):
-        raise stripe_error(400, "Invalid object", code="parameter_invalid_empty", param="metadata")
-    return {str(k): str(v) for k, v in meta.items() if v != ""}
-
-
-def _listing(items: list[Obj], url: str, params: Obj) -> Obj:
-    """Stripe's list envelope over newest-first items, honouring limit/starting_after."""
-    limit = min(_int_param(params, "limit", 10), 100)
-    after = params.get("starting_after")
-    if after:
-        ids = [item["id"] for item in items]
-        items = items[ids.index(after) + 1 :] if after in ids else []
-    return {"object": "list", "data": items[:limit], "has_more": len(items) > limit, "url": url}
-
-
-# --------------------------------------------------------------------------- the sandbox
-
-
-class StripeSandbox(SandboxBase):
-    """Stripe /v1: payment intents, refunds, events, disputes (control), signed webhooks."""
+class StripeSandbox(ControlMixin, SandboxBase):
+    """Stripe /v1: payment intents (server and Stripe.js confirmation, 3-D Secure), refunds,
+    events, disputes (control), signed webhooks."""
 
     api_prefix = "/v1/"
     name = "stripe"
+
+    def __init__(self, *, publishable_key: str | None = None, **kwargs: Any) -> None:
+        self.publishable_key = publishable_key or f"pk_test_{secrets.token_hex(12)}"
+        super().__init__(**kwargs)
 
     def init_state(self) -> None:
         self._intents: dict[str, Obj] = {}
@@ -212,12 +84,13 @@ class StripeSandbox(SandboxBase):
         self._refunds: dict[str, Obj] = {}
         self._disputes: dict[str, Obj] = {}
         self._methods: dict[str, tuple[Obj, TestCard]] = {}
-        self.idempotency = _IdempotencyStore()
+        self.idempotency = IdempotencyStore()
 
     def env(self) -> dict[str, str]:
         return {
             "STRIPE_API_BASE": self.url,
             "STRIPE_SECRET_KEY": self.secret_key,
+            "STRIPE_PUBLISHABLE_KEY": self.publishable_key,
             "STRIPE_WEBHOOK_SECRET": self.webhook_secret,
         }
 
@@ -233,7 +106,7 @@ class StripeSandbox(SandboxBase):
         return {"Stripe-Signature": f"t={stamp},v1={digest}"}
 
     def authenticate(self, req: falcon.Request) -> None:
-        key = self.bearer_token(req) or _basic_user(req.get_header("Authorization"))
+        key = self.bearer_token(req) or basic_user(req.get_header("Authorization"))
         if key is None:
             raise stripe_error(
                 401,
@@ -241,88 +114,136 @@ class StripeSandbox(SandboxBase):
                 "API key in the Authorization header, using Bearer auth (e.g. "
                 "'Authorization: Bearer YOUR_SECRET_KEY').",
             )
-        if not hmac.compare_digest(key.encode(), self.secret_key.encode()):
-            raise stripe_error(401, f"Invalid API Key provided: {_redact(key)}")
+        if same_key(key, self.secret_key):
+            req.context.key_kind = "secret"
+            return
+        if same_key(key, self.publishable_key):
+            req.context.key_kind = "publishable"
+            path = req.path.rstrip("/")
+            if any(req.method == verb and rx.fullmatch(path) for verb, rx in PUBLISHABLE_ROUTES):
+                return
+            raise stripe_error(401, PUBLISHABLE_REFUSED, code="secret_key_required")
+        raise stripe_error(401, f"Invalid API Key provided: {redact(key)}")
 
     def error(self, status: int, message: str) -> GatewayError:
-        type_ = "api_error" if status >= 500 else "invalid_request_error"
-        return stripe_error(status, message, type_=type_)
+        # docs.stripe.com/api/errors: 402 is a card error, 5xx api_error, the rest invalid
+        # requests; docs.stripe.com/rate-limits: a 429 carries the code `rate_limit`.
+        if status == 429:
+            return stripe_error(status, message, code="rate_limit")
+        type_ = "api_error" if status >= 500 else "card_error" if status == 402 else None
+        return stripe_error(status, message, type_=type_ or "invalid_request_error")
+
+    def fault_error(self, status: int = 500) -> GatewayError:
+        if status == 429:
+            return self.error(
+                429,
+                "Request rate limit exceeded. Learn more about rate limits here "
+                "https://stripe.com/docs/rate-limits. (sandbox fault)",
+            )
+        return super().fault_error(status)
 
     def middleware(self) -> list[object]:
-        return [_StripeMiddleware(self)]
+        return [StripeMiddleware(self)]
 
     def add_routes(self, app: falcon.App) -> None:
-        intents = _PaymentIntents(self)
-        app.add_route("/v1/payment_intents", intents, suffix="collection")
-        app.add_route("/v1/payment_intents/{obj_id}", intents)
-        app.add_route("/v1/payment_intents/{obj_id}/confirm", intents, suffix="confirm")
-        app.add_route("/v1/payment_intents/{obj_id}/cancel", intents, suffix="cancel")
-        refunds = _Refunds(self)
-        app.add_route("/v1/refunds", refunds, suffix="collection")
-        app.add_route("/v1/refunds/{obj_id}", refunds)
-        app.add_route("/v1/charges/{obj_id}", _Charges(self))
-        events = _StripeEvents(self)
-        app.add_route("/v1/events", events, suffix="collection")
-        app.add_route("/v1/events/{obj_id}", events)
-        control = _StripeControl(self)
-        app.add_route("/_sandbox/payment_intents/{obj_id}/events", control, suffix="events")
-        app.add_route("/_sandbox/payment_intents/{obj_id}/dispute", control, suffix="dispute")
+        add_api_routes(app, self)
+
+    def add_control_routes(self, app: falcon.App) -> None:
+        add_control_routes(app, self)
 
     # payment intents --------------------------------------------------------
 
     def create_payment_intent(self, params: Obj, ctx: Obj) -> Obj:
-        amount = _int_param(params, "amount")
-        currency = str(params.get("currency") or "").lower()
-        if not currency:
-            raise _missing("currency")
-        pi_id = new_id("pi_")
-        pi = _payment_intent(pi_id, amount, currency, params)
+        if params.get("customer"):  # the sandbox keeps no Customers
+            raise no_such("customer", str(params["customer"]), "customer")
+        currency = str(params["currency"]).lower()
+        amount = int(params["amount"])
+        pi = objects.payment_intent(new_id("pi_"), amount, currency, params, metadata(params))
         with self._lock:
             if params.get("payment_method"):
                 method, _ = self._resolve_method(str(params["payment_method"]))
                 pi.update(payment_method=method["id"], status="requires_confirmation")
-            self._intents[pi_id] = pi
-            if _flag(params, "confirm"):
-                self._confirm(pi, None, ctx)
-            return copy.deepcopy(pi)
+            self._intents[pi["id"]] = pi
+            if boolean(params, "confirm"):
+                self._confirm(pi, None, params, ctx)
+            return self._render(pi, "payment_intent", params)
 
-    def get_payment_intent(self, pi_id: str) -> Obj:
+    def get_payment_intent(self, pi_id: str, params: Obj, ctx: Obj) -> Obj:
         with self._lock:
-            return copy.deepcopy(self._intent(pi_id))
+            pi = self._intent(pi_id)
+            if ctx["publishable"]:
+                _check_client_secret(pi, params)
+            return self._render(pi, "payment_intent", params)
 
     def list_payment_intents(self, params: Obj) -> Obj:
         with self._lock:
             items = [copy.deepcopy(pi) for pi in reversed(self._intents.values())]
-        return _listing(items, "/v1/payment_intents", params)
+        if params.get("customer"):
+            items = [pi for pi in items if pi["customer"] == params["customer"]]
+        items = created_filter(items, params.get("created"))
+        listed = page(items, "/v1/payment_intents", params, "payment_intent")
+        return self._render(listed, "list:payment_intent", params)
 
     def confirm_payment_intent(self, pi_id: str, params: Obj, ctx: Obj) -> Obj:
         with self._lock:
             pi = self._intent(pi_id)
-            self._confirm(pi, params.get("payment_method") or None, ctx)
-            return copy.deepcopy(pi)
+            if ctx["publishable"]:
+                _check_client_secret(pi, params)
+            self._confirm(pi, params.get("payment_method") or None, params, ctx)
+            return self._render(pi, "payment_intent", params)
 
     def cancel_payment_intent(self, pi_id: str, params: Obj, ctx: Obj) -> Obj:
         with self._lock:
             pi = self._intent(pi_id)
             if pi["status"] not in CANCELABLE:
-                raise _unexpected_state(pi, "cancel", CANCELABLE)
+                raise unexpected_state(pi, "cancel", REFUSED_CANCEL_NAMES)
             pi.update(
                 status="canceled",
                 canceled_at=int(time.time()),
-                cancellation_reason=params.get("cancellation_reason") or "requested_by_customer",
+                cancellation_reason=params.get("cancellation_reason") or None,
+                next_action=None,
+                amount_capturable=0,
             )
             self._emit("payment_intent.canceled", pi, ctx)
+            return self._render(pi, "payment_intent", params)
+
+    def authenticate_payment_intent(self, pi_id: str, body: Obj) -> Obj:
+        """The customer's answer to the 3-D Secure challenge (a sandbox control)."""
+        outcome = body.get("outcome")
+        if outcome not in AUTH_OUTCOMES:
+            raise falcon.HTTPBadRequest(description=f"outcome must be one of {AUTH_OUTCOMES}")
+        with self._lock:
+            pi = self._intents.get(pi_id)
+            if pi is None:
+                raise falcon.HTTPNotFound(description=f"no PaymentIntent {pi_id}")
+            if pi["status"] != "requires_action":
+                raise falcon.HTTPBadRequest(
+                    description=f"{pi_id} has status {pi['status']}, not requires_action"
+                )
+            method, card = self._methods[pi["payment_method"]]
+            if outcome == "fail":
+                # docs.stripe.com/payments/3d-secure/authentication-flow: "Failure: the
+                # PaymentIntent transitions to a status of requires_payment_method ... or
+                # you can retry 3DS by reconfirming" (so the payment method stays).
+                pi.update(
+                    status="requires_payment_method",
+                    next_action=None,
+                    last_payment_error=objects.authentication_failure(method),
+                )
+                self._emit("payment_intent.payment_failed", pi, {})
+            else:
+                self._settle(pi, method, card, {}, authenticated=True)
             return copy.deepcopy(pi)
 
     def _intent(self, pi_id: str) -> Obj:
         pi = self._intents.get(pi_id)
         if pi is None:
-            raise _no_such("payment_intent", pi_id)
+            raise no_such("payment_intent", pi_id)
         return pi
 
-    def _confirm(self, pi: Obj, method_ref: str | None, ctx: Obj) -> None:
+    def _confirm(self, pi: Obj, method_ref: str | None, params: Obj, ctx: Obj) -> None:
         if pi["status"] not in CONFIRMABLE:
-            raise _unexpected_state(pi, "confirm", CONFIRMABLE)
+            raise unexpected_state(pi, "confirm", CONFIRMABLE)
         method_ref = method_ref or pi["payment_method"]
         if not method_ref:
             raise stripe_error(
@@ -334,15 +255,40 @@ class StripeSandbox(SandboxBase):
                 payment_intent=copy.deepcopy(pi),
             )
         method, card = self._resolve_method(method_ref)
-        charge = self._charge(pi, method, card)
-        pi.update(latest_charge=charge["id"], payment_method=method["id"])
+        for name in ("receipt_email", "setup_future_usage"):
+            if params.get(name):
+                pi[name] = params[name]
+        if card.three_ds:
+            challenge = f"{self.url}/_sandbox/payment_intents/{pi['id']}/authenticate"
+            pi.update(
+                status="requires_action",
+                payment_method=method["id"],
+                last_payment_error=None,
+                next_action=objects.next_action(pi["id"], params.get("return_url"), challenge),
+            )
+            self._emit("payment_intent.requires_action", pi, ctx)
+            return
+        error = self._settle(pi, method, card, ctx)
+        if error is not None:
+            raise error
+
+    def _settle(
+        self, pi: Obj, method: Obj, card: TestCard, ctx: Obj, *, authenticated: bool = False
+    ) -> GatewayError | None:
+        """Charges the card: success, or the decline (returned, for the caller to raise)."""
+        charge = objects.charge(pi, method, card, authenticated=authenticated)
+        self._charges[charge["id"]] = charge
+        pi.update(latest_charge=charge["id"], payment_method=method["id"], next_action=None)
         if card.decline is not None:
-            self._decline(pi, method, charge, card.decline, ctx)
+            return self._decline(pi, method, charge, card.decline, ctx)
         pi.update(status="succeeded", amount_received=pi["amount"], last_payment_error=None)
         self._emit("charge.succeeded", charge, ctx)
         self._emit("payment_intent.succeeded", pi, ctx)
+        return None
 
-    def _decline(self, pi: Obj, method: Obj, charge: Obj, decline: Decline, ctx: Obj) -> None:
+    def _decline(
+        self, pi: Obj, method: Obj, charge: Obj, decline: objects.Decline, ctx: Obj
+    ) -> GatewayError:
         fields = {
             "code": decline.code,
             "decline_code": decline.decline_code,
@@ -353,108 +299,112 @@ class StripeSandbox(SandboxBase):
         pi.update(
             status="requires_payment_method",
             payment_method=None,
-            last_payment_error={**error.body["error"], "payment_method": method},
+            last_payment_error={**error.body["error"], "payment_method": copy.deepcopy(method)},
         )
         self._emit("payment_intent.payment_failed", pi, ctx)
         error.body["error"].update(payment_intent=copy.deepcopy(pi), payment_method=method)
-        raise error
+        return error
 
     def _resolve_method(self, ref: str) -> tuple[Obj, TestCard]:
         if ref in self._methods:
             return self._methods[ref]
-        card = TEST_CARDS.get(ref)
+        card = objects.TEST_CARDS.get(ref)
         if card is None:
-            raise _no_such("PaymentMethod", ref, "payment_method")
-        method = _payment_method(card)
+            raise no_such("PaymentMethod", ref, "payment_method")
+        method = objects.payment_method(card)
         self._methods[method["id"]] = (method, card)
         return method, card
 
-    def _charge(self, pi: Obj, method: Obj, card: TestCard) -> Obj:
-        charge = _charge_object(pi, method, card)
-        self._charges[charge["id"]] = charge
-        return charge
-
-    # refunds ----------------------------------------------------------------
+    # refunds, charges -------------------------------------------------------
 
     def create_refund(self, params: Obj, ctx: Obj) -> Obj:
         with self._lock:
             charge = self._refundable_charge(params)
+            if charge["disputed"]:
+                raise invalid(
+                    f"Charge {charge['id']} has been charged back; cannot issue a refund.",
+                    None,
+                    "charge_disputed",
+                )
             left = charge["amount_captured"] - charge["amount_refunded"]
             if left <= 0:
-                raise stripe_error(
-                    400,
+                raise invalid(
                     f"Charge {charge['id']} has already been refunded.",
-                    code="charge_already_refunded",
+                    None,
+                    "charge_already_refunded",
                 )
-            amount = _int_param(params, "amount", left)
+            amount = int(params["amount"]) if params.get("amount") else left
             if amount > left:
-                raise stripe_error(
-                    400,
-                    f"Refund amount ({_money(amount, charge['currency'])}) is greater than "
-                    f"unrefunded amount on charge ({_money(left, charge['currency'])})",
-                    code="amount_too_large",
-                    param="amount",
+                raise invalid(
+                    f"Refund amount ({money(amount, charge['currency'])}) is greater than "
+                    f"unrefunded amount on charge ({money(left, charge['currency'])})",
+                    "amount",
+                    "amount_too_large",
                 )
-            reason = params.get("reason") or None
-            if reason is not None and reason not in REFUND_REASONS:
-                raise stripe_error(
-                    400,
-                    f"Invalid reason: must be one of {', '.join(REFUND_REASONS)}",
-                    code="parameter_invalid_empty",
-                    param="reason",
-                )
-            refund = _refund_object(charge, amount, reason, _metadata(params))
+            refund = objects.refund(charge, amount, params.get("reason") or None, metadata(params))
             self._refunds[refund["id"]] = refund
-            self._apply_refund(charge, refund)
+            charge["amount_refunded"] += amount
+            charge["refunded"] = charge["amount_refunded"] >= charge["amount_captured"]
+            refunds = charge["refunds"]
+            refunds["data"].insert(0, copy.deepcopy(refund))
+            refunds["total_count"] = len(refunds["data"])
             self._emit("charge.refunded", charge, ctx)
             self._emit("refund.created", refund, ctx)
-            return copy.deepcopy(refund)
-
-    def get_refund(self, refund_id: str) -> Obj:
-        with self._lock:
-            if refund_id not in self._refunds:
-                raise _no_such("refund", refund_id)
-            return copy.deepcopy(self._refunds[refund_id])
-
-    def get_charge(self, charge_id: str) -> Obj:
-        with self._lock:
-            if charge_id not in self._charges:
-                raise _no_such("charge", charge_id)
-            return copy.deepcopy(self._charges[charge_id])
+            return self._render(refund, "refund", params)
 
     def _refundable_charge(self, params: Obj) -> Obj:
         if params.get("charge"):
             charge = self._charges.get(str(params["charge"]))
             if charge is None:
-                raise _no_such("charge", str(params["charge"]), "charge")
-        elif params.get("payment_intent"):
+                raise no_such("charge", str(params["charge"]), "charge")
+            if charge["status"] != "succeeded":
+                raise invalid(
+                    f"Charge {charge['id']} did not succeed, so it cannot be refunded.",
+                    "charge",
+                    "charge_not_refundable",
+                )
+            return charge
+        if params.get("payment_intent"):
             pi_id = str(params["payment_intent"])
             pi = self._intents.get(pi_id)
             if pi is None:
-                raise _no_such("payment_intent", pi_id, "payment_intent")
+                raise no_such("payment_intent", pi_id, "payment_intent")
             charge = self._succeeded_charge(pi)
-        else:
-            raise stripe_error(
-                400,
-                "One of the following params should be provided for this "
-                "request: payment_intent or charge.",
-                code="parameter_missing",
-            )
-        if charge is None or charge["status"] != "succeeded":
-            raise stripe_error(
-                400,
-                "This PaymentIntent does not have a successful charge to refund.",
-                code="charge_not_refundable",
-            )
-        return charge
+            if charge is None:
+                raise invalid(
+                    "This PaymentIntent does not have a successful charge to refund.",
+                    "payment_intent",
+                    "payment_intent_unexpected_state",
+                )
+            return charge
+        raise invalid(
+            "One of the following params should be provided for this request: "
+            "payment_intent or charge.",
+            None,
+            "parameter_missing",
+        )
 
-    @staticmethod
-    def _apply_refund(charge: Obj, refund: Obj) -> None:
-        charge["amount_refunded"] += refund["amount"]
-        charge["refunded"] = charge["amount_refunded"] >= charge["amount_captured"]
-        refunds = charge["refunds"]
-        refunds["data"].insert(0, copy.deepcopy(refund))
-        refunds["total_count"] = len(refunds["data"])
+    def _succeeded_charge(self, pi: Obj) -> Obj | None:
+        charge = self._charges.get(pi["latest_charge"] or "")
+        return charge if charge is not None and charge["status"] == "succeeded" else None
+
+    def get_object(self, kind: str, obj_id: str, params: Obj) -> Obj:
+        store = self._charges if kind == "charge" else self._refunds
+        with self._lock:
+            if obj_id not in store:
+                raise no_such(kind, obj_id)
+            return self._render(store[obj_id], kind, params)
+
+    def _render(self, obj: Obj, root: str, params: Obj) -> Obj:
+        paths = params.get("expand") or []
+        return objects.expand(copy.deepcopy(obj), root, paths, self._lookup)
+
+    def _lookup(self, kind: str, obj_id: str) -> Obj | None:
+        if kind == "payment_method":
+            found = self._methods.get(obj_id)
+            return copy.deepcopy(found[0]) if found else None
+        store = {"charge": self._charges, "payment_intent": self._intents}[kind]
+        return copy.deepcopy(store.get(obj_id))
 
     # events -----------------------------------------------------------------
 
@@ -476,19 +426,22 @@ class StripeSandbox(SandboxBase):
         return event
 
     def list_events(self, params: Obj) -> Obj:
-        items = [self._event_view(r) for r in reversed(self.webhooks.records())]
-        wanted = str(params.get("type") or "")
-        if wanted:
-            items = [e for e in items if _type_matches(wanted, e["type"])]
-        created = params.get("created")
-        if isinstance(created, dict):
-            items = [e for e in items if _created_matches(created, e["created"])]
-        return _listing(items, "/v1/events", params)
+        records = list(reversed(self.webhooks.records()))
+        if params.get("delivery_success") is not None:
+            wanted = boolean(params, "delivery_success")
+            records = [r for r in records if r.delivered == wanted]
+        items = [self._event_view(r) for r in records]
+        if params.get("type"):
+            items = [e for e in items if type_matches(str(params["type"]), e["type"])]
+        if params.get("types") is not None:
+            items = [e for e in items if e["type"] in params["types"]]
+        items = created_filter(items, params.get("created"))
+        return page(items, "/v1/events", params, "event")
 
     def get_event(self, event_id: str) -> Obj:
         record = self.webhooks.get(event_id)
         if record is None:
-            raise _no_such("event", event_id)
+            raise no_such("event", event_id)
         return self._event_view(record)
 
     @staticmethod
@@ -497,403 +450,23 @@ class StripeSandbox(SandboxBase):
         event["pending_webhooks"] = 0 if record.delivered or record.gave_up else 1
         return event
 
-    # control ----------------------------------------------------------------
 
-    def craft_event(self, pi_id: str, body: Obj) -> Obj:
-        type_ = body.get("type")
-        if type_ not in CRAFTED_STATUS:
-            raise falcon.HTTPBadRequest(description=f"type must be one of {list(CRAFTED_STATUS)}")
-        with self._lock:
-            pi = self._intent(pi_id)
-            apply = bool(body.get("apply"))
-            shown = pi if apply else copy.deepcopy(pi)
-            self._imply(shown, type_, apply)
-            return self._emit(type_, shown, {}, deliver=bool(body.get("deliver", True)))
-
-    def _imply(self, pi: Obj, type_: str, apply: bool) -> None:
-        pi["status"] = CRAFTED_STATUS[type_]
-        if type_ == "payment_intent.succeeded":
-            pi["amount_received"] = pi["amount"]
-            # Only an applied success gets a real charge, so refunds and disputes work on it.
-            if apply and self._succeeded_charge(pi) is None:
-                method, card = self._resolve_method("pm_card_visa")
-                pi.update(
-                    latest_charge=self._charge(pi, method, card)["id"], payment_method=method["id"]
-                )
-        elif type_ == "payment_intent.payment_failed":
-            error = stripe_error(
-                402,
-                _GENERIC.message,
-                type_="card_error",
-                code=_GENERIC.code,
-                decline_code=_GENERIC.decline_code,
-            )
-            pi.update(last_payment_error=error.body["error"], payment_method=None)
-        elif type_ == "payment_intent.canceled":
-            pi.update(canceled_at=int(time.time()), cancellation_reason="requested_by_customer")
-
-    def _succeeded_charge(self, pi: Obj) -> Obj | None:
-        charge = self._charges.get(pi["latest_charge"] or "")
-        return charge if charge is not None and charge["status"] == "succeeded" else None
-
-    def open_dispute(self, pi_id: str, body: Obj) -> Obj:
-        with self._lock:
-            charge = self._succeeded_charge(self._intent(pi_id))
-            if charge is None:
-                raise falcon.HTTPBadRequest(
-                    description="the PaymentIntent has no successful charge"
-                )
-            dispute = _dispute_object(charge, str(body.get("reason") or "fraudulent"))
-            self._disputes[dispute["id"]] = dispute
-            charge["disputed"] = True
-            self._emit("charge.dispute.created", dispute, {})
-            return copy.deepcopy(dispute)
-
-
-# --------------------------------------------------------------------------- object shapes
-
-
-def _payment_intent(pi_id: str, amount: int, currency: str, params: Obj) -> Obj:
-    automatic = params.get("automatic_payment_methods")
-    enabled = isinstance(automatic, dict) and _flag(automatic, "enabled")
-    unused = (
-        "application",
-        "application_fee_amount",
-        "canceled_at",
-        "cancellation_reason",
-        "last_payment_error",
-        "latest_charge",
-        "next_action",
-        "on_behalf_of",
-        "payment_method",
-        "setup_future_usage",
-        "shipping",
-        "statement_descriptor",
-        "transfer_data",
-        "transfer_group",
-    )
-    return {
-        **dict.fromkeys(unused),
-        "id": pi_id,
-        "object": "payment_intent",
-        "amount": amount,
-        "amount_capturable": 0,
-        "amount_received": 0,
-        "capture_method": "automatic",
-        "automatic_payment_methods": {"allow_redirects": "always", "enabled": True}
-        if enabled
-        else None,
-        "client_secret": f"{pi_id}_secret_{secrets.token_hex(12)}",
-        "confirmation_method": "automatic",
-        "created": int(time.time()),
-        "currency": currency,
-        "customer": params.get("customer"),
-        "description": params.get("description"),
-        "livemode": False,
-        "metadata": _metadata(params),
-        "payment_method_types": params.get("payment_method_types") or ["card"],
-        "receipt_email": params.get("receipt_email"),
-        "status": "requires_payment_method",
-    }
-
-
-def _payment_method(card: TestCard) -> Obj:
-    return {
-        "id": new_id("pm_"),
-        "object": "payment_method",
-        "type": "card",
-        "billing_details": {"address": None, "email": None, "name": None, "phone": None},
-        "card": {
-            "brand": card.brand,
-            "country": "US",
-            "exp_month": 12,
-            "exp_year": time.gmtime().tm_year + 3,
-            "funding": "credit",
-            "last4": card.last4,
-        },
-        "created": int(time.time()),
-        "customer": None,
-        "livemode": False,
-        "metadata": {},
-    }
-
-
-def _charge_object(pi: Obj, method: Obj, card: TestCard) -> Obj:
-    decline = card.decline
-    charge_id = new_id("ch_")
-    return {
-        "id": charge_id,
-        "object": "charge",
-        "amount": pi["amount"],
-        "amount_captured": 0 if decline else pi["amount"],
-        "amount_refunded": 0,
-        "balance_transaction": None if decline else new_id("txn_"),
-        "captured": decline is None,
-        "created": int(time.time()),
-        "currency": pi["currency"],
-        "customer": pi["customer"],
-        "description": pi["description"],
-        "disputed": False,
-        "failure_code": decline.code if decline else None,
-        "failure_message": decline.message if decline else None,
-        "livemode": False,
-        "metadata": dict(pi["metadata"]),
-        "outcome": {
-            "network_status": "declined_by_network" if decline else "approved_by_network",
-            "reason": decline.decline_code if decline else None,
-            "risk_level": "normal",
-            "seller_message": "The bank did not return any further details with this decline."
-            if decline
-            else "Payment complete.",
-            "type": "issuer_declined" if decline else "authorized",
-        },
-        "paid": decline is None,
-        "payment_intent": pi["id"],
-        "payment_method": method["id"],
-        "payment_method_details": {"type": "card", "card": dict(method["card"])},
-        "refunded": False,
-        "refunds": {
-            "object": "list",
-            "data": [],
-            "has_more": False,
-            "total_count": 0,
-            "url": f"/v1/charges/{charge_id}/refunds",
-        },
-        "status": "failed" if decline else "succeeded",
-    }
-
-
-def _refund_object(charge: Obj, amount: int, reason: str | None, metadata: Obj) -> Obj:
-    return {
-        "id": new_id("re_"),
-        "object": "refund",
-        "amount": amount,
-        "balance_transaction": new_id("txn_"),
-        "charge": charge["id"],
-        "created": int(time.time()),
-        "currency": charge["currency"],
-        "destination_details": {"card": {"type": "refund"}, "type": "card"},
-        "metadata": metadata,
-        "payment_intent": charge["payment_intent"],
-        "reason": reason,
-        "receipt_number": None,
-        "source_transfer_reversal": None,
-        "status": "succeeded",
-        "transfer_reversal": None,
-    }
-
-
-def _dispute_object(charge: Obj, reason: str) -> Obj:
-    now = int(time.time())
-    return {
-        "id": new_id("dp_"),
-        "object": "dispute",
-        "amount": charge["amount"],
-        "balance_transactions": [],
-        "charge": charge["id"],
-        "created": now,
-        "currency": charge["currency"],
-        "evidence": {},
-        "evidence_details": {
-            "due_by": now + 7 * 86400,
-            "has_evidence": False,
-            "past_due": False,
-            "submission_count": 0,
-        },
-        "is_charge_refundable": False,
-        "livemode": False,
-        "metadata": {},
-        "payment_intent": charge["payment_intent"],
-        "reason": reason,
-        "status": "needs_response",
-    }
-
-
-def _unexpected_state(pi: Obj, action: str, allowed: Iterable[str]) -> GatewayError:
-    return stripe_error(
-        400,
-        f"You cannot {action} this PaymentIntent because it has a status of "
-        f"{pi['status']}. Only a PaymentIntent with one of the following statuses may be "
-        f"{'confirmed' if action == 'confirm' else 'canceled'}: {', '.join(allowed)}.",
-        code="payment_intent_unexpected_state",
-        payment_intent=copy.deepcopy(pi),
-    )
-
-
-def _type_matches(wanted: str, actual: str) -> bool:
-    return actual.startswith(wanted[:-1]) if wanted.endswith("*") else actual == wanted
-
-
-def _created_matches(bounds: Obj, created: int) -> bool:
-    checks = {
-        "gt": created.__gt__,
-        "gte": created.__ge__,
-        "lt": created.__lt__,
-        "lte": created.__le__,
-    }
-    return all(checks[op](int(v)) for op, v in bounds.items() if op in checks)
-
-
-def _redact(key: str) -> str:
-    # Stripe shows only the key's kind ("sk_test_") and last four characters.
-    if len(key) <= 8:
-        return "****"
-    parts = key.split("_")
-    prefix = f"{parts[0]}_{parts[1]}_" if len(parts) > 2 else ""
-    return prefix + "*" * max(len(key) - len(prefix) - 4, 4) + key[-4:]
-
-
-def _basic_user(header: str | None) -> str | None:
-    scheme, _, token = (header or "").partition(" ")
-    if scheme.lower() != "basic":
-        return None
-    try:
-        return base64.b64decode(token).decode().partition(":")[0] or None
-    except ValueError:
-        return None
-
-
-# --------------------------------------------------------------------------- HTTP layer
-
-
-class _IdempotencyStore:
-    """Idempotency-Key -> (params, status, body); a key in flight answers 409."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._entries: dict[str, tuple[Obj, str, Any] | None] = {}
-
-    def claim(self, key: str, params: Obj) -> tuple[str, Any] | None:
-        with self._lock:
-            if key not in self._entries:
-                self._entries[key] = None
-                return None
-            entry = self._entries[key]
-        if entry is None:
-            raise stripe_error(
-                409,
-                "There is currently another in-progress request using this "
-                "Stripe token (probably means you clicked twice).",
-                code="idempotency_key_in_use",
-            )
-        if entry[0] != params:
-            raise stripe_error(
-                400,
-                "Keys for idempotent requests can only be used with the same "
-                "parameters they were first used with. Try using a key other "
-                f"than '{key}' if you meant to execute a different request.",
-                type_="idempotency_error",
-            )
-        return entry[1], entry[2]
-
-    def store(self, key: str, params: Obj, status: str, body: Any) -> None:
-        with self._lock:
-            self._entries[key] = (params, status, copy.deepcopy(body))
-
-
-class _StripeMiddleware:
-    """Request-Id on every answer, request params, and Idempotency-Key replay for POSTs."""
-
-    def __init__(self, sandbox: StripeSandbox) -> None:
-        self._store = sandbox.idempotency
-
-    def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
-        req.context.request_id = new_id("req_", 14)
-        raw = req.context.raw_body.decode() if req.method == "POST" else req.query_string
-        req.context.params = parse_form(raw) if req.path.startswith("/v1/") else {}
-        key = req.get_header("Idempotency-Key")
-        req.context.stripe = {
-            "request_id": req.context.request_id,
-            "idempotency_key": key,
-            "api_version": req.get_header("Stripe-Version"),
-        }
-        if req.method != "POST" or not key or not req.path.startswith("/v1/"):
-            return
-        replay = self._store.claim(key, req.context.params)
-        if replay is None:
-            req.context.idempotency_key = key
-            return
-        resp.status, resp.media = replay
-        resp.set_header("Idempotent-Replayed", "true")
-        resp.complete = True
-
-    def process_response(
-        self, req: falcon.Request, resp: falcon.Response, resource: object, req_succeeded: bool
-    ) -> None:
-        resp.set_header("Request-Id", req.context.get("request_id") or new_id("req_", 14))
-        resp.set_header("Stripe-Version", req.get_header("Stripe-Version") or API_VERSION)
-        key = req.context.get("idempotency_key")
-        if key:
-            self._store.store(key, req.context.params, resp.status, resp.media)
-
-
-def _params(req: falcon.Request) -> Obj:
-    return req.context.params
-
-
-def _ctx(req: falcon.Request) -> Obj:
-    return req.context.stripe
-
-
-class _PaymentIntents:
-    def __init__(self, sandbox: StripeSandbox) -> None:
-        self._sb = sandbox
-
-    def on_post_collection(self, req: falcon.Request, resp: falcon.Response) -> None:
-        resp.media = self._sb.create_payment_intent(_params(req), _ctx(req))
-
-    def on_get_collection(self, req: falcon.Request, resp: falcon.Response) -> None:
-        resp.media = self._sb.list_payment_intents(_params(req))
-
-    def on_get(self, req: falcon.Request, resp: falcon.Response, obj_id: str) -> None:
-        resp.media = self._sb.get_payment_intent(obj_id)
-
-    def on_post_confirm(self, req: falcon.Request, resp: falcon.Response, obj_id: str) -> None:
-        resp.media = self._sb.confirm_payment_intent(obj_id, _params(req), _ctx(req))
-
-    def on_post_cancel(self, req: falcon.Request, resp: falcon.Response, obj_id: str) -> None:
-        resp.media = self._sb.cancel_payment_intent(obj_id, _params(req), _ctx(req))
-
-
-class _Refunds:
-    def __init__(self, sandbox: StripeSandbox) -> None:
-        self._sb = sandbox
-
-    def on_post_collection(self, req: falcon.Request, resp: falcon.Response) -> None:
-        resp.media = self._sb.create_refund(_params(req), _ctx(req))
-
-    def on_get(self, req: falcon.Request, resp: falcon.Response, obj_id: str) -> None:
-        resp.media = self._sb.get_refund(obj_id)
-
-
-class _Charges:
-    def __init__(self, sandbox: StripeSandbox) -> None:
-        self._sb = sandbox
-
-    def on_get(self, req: falcon.Request, resp: falcon.Response, obj_id: str) -> None:
-        resp.media = self._sb.get_charge(obj_id)
-
-
-class _StripeEvents:
-    def __init__(self, sandbox: StripeSandbox) -> None:
-        self._sb = sandbox
-
-    def on_get_collection(self, req: falcon.Request, resp: falcon.Response) -> None:
-        resp.media = self._sb.list_events(_params(req))
-
-    def on_get(self, req: falcon.Request, resp: falcon.Response, obj_id: str) -> None:
-        resp.media = self._sb.get_event(obj_id)
-
-
-class _StripeControl:
-    def __init__(self, sandbox: StripeSandbox) -> None:
-        self._sb = sandbox
-
-    def on_post_events(self, req: falcon.Request, resp: falcon.Response, obj_id: str) -> None:
-        resp.media = self._sb.craft_event(obj_id, read_json(req))
-
-    def on_post_dispute(self, req: falcon.Request, resp: falcon.Response, obj_id: str) -> None:
-        resp.media = self._sb.open_dispute(obj_id, read_json(req))
+# --------------------------------------------------------------------------- helpers
+
+
+def _check_client_secret(pi: Obj, params: Obj) -> None:
+    """docs.stripe.com/api/payment_intents/retrieve: `client_secret` is "Required if you use a
+    publishable key"; a wrong one is refused as Stripe.js sees it."""
+    secret = params.get("client_secret")
+    if not secret:
+        raise missing("client_secret")
+    if not isinstance(secret, str) or not same_key(secret, pi["client_secret"]):
+        raise invalid(
+            "The client_secret provided does not match the client_secret associated with "
+            "the PaymentIntent.",
+            "client_secret",
+            "payment_intent_invalid_parameter",
+        )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,6 +13,7 @@ from api_server.admin.console import Period
 from api_server.admin.users import AdminUsersService, like_pattern
 from api_server.app import MarketplaceApp
 from api_server.common.errors import Problem
+from api_server.payments.gateways import Health, HealthStatus
 from api_server.users.passwords import hash_password
 from api_server.users.tokens import Principal
 
@@ -27,18 +28,18 @@ ADMIN_GETS = [
 
 
 class FakeGateway:
-    def __init__(self, up: bool) -> None:
-        self.up = up
+    def __init__(self, status: HealthStatus) -> None:
+        self.health = Health(status, f"fake: {status}")
 
-    def reachable(self) -> bool:
-        return self.up
+    def probe(self) -> Health:
+        return self.health
 
 
 @pytest.fixture
 def client(app: MarketplaceApp) -> falcon.testing.TestClient:
     # Status checks must never reach the real Stripe or Flutterwave from a unit test.
-    app.payments.gateways["stripe"] = FakeGateway(True)
-    app.payments.gateways["flutterwave"] = FakeGateway(False)
+    app.payments.gateways["stripe"] = FakeGateway("ok")
+    app.payments.gateways["flutterwave"] = FakeGateway("unauthorized")
     return falcon.testing.TestClient(app)
 
 
@@ -565,19 +566,23 @@ def test_system_status_reports_database_backlogs_and_gateways(client, app):
     assert body["outbox"]["pending"] == 2
     assert body["outbox"]["oldest_pending_age_seconds"] >= 90
     assert body["webhooks"] == {"stale_payments": 1, "unmatched_events": 2}
-    assert body["gateways"] == {"stripe": True, "flutterwave": False}
+    assert body["gateways"] == {
+        "stripe": {"status": "ok", "ok": True, "detail": "fake: ok"},
+        "flutterwave": {"status": "unauthorized", "ok": False, "detail": "fake: unauthorized"},
+    }
     assert result.headers["Cache-Control"] == "no-store"
 
 
 def test_system_status_survives_a_failing_gateway_check(client, app):
     class Broken:
-        def reachable(self) -> bool:
+        def probe(self) -> Health:
             raise RuntimeError("boom")
 
     app.payments.gateways["stripe"] = Broken()
     admin = make_user(app, "admin")
     body = client.simulate_get("/api/admin/system", headers=admin["headers"]).json
-    assert body["gateways"]["stripe"] is False
+    assert body["gateways"]["stripe"]["status"] == "error"
+    assert body["gateways"]["stripe"]["ok"] is False
     assert body["outbox"] == {"pending": 0, "oldest_pending_age_seconds": None}
 
 

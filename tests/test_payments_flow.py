@@ -74,7 +74,7 @@ def test_stripe_payment_succeeds_through_the_webhook(stack):
         ("pm_card_chargeDeclinedProcessingError", "processing_error", "processing_error"),
     ],
 )
-def test_declines_fail_the_payment_and_release_the_reservation(stack, method, code, decline):
+def test_a_decline_keeps_the_payment_open_for_another_card(stack, method, code, decline):
     _, buyer, listing = _cast(stack)
     payment_id = stack.buy(buyer, listing, 3).json()["id"]
     assert stack.available(listing) == "7.000"
@@ -83,11 +83,18 @@ def test_declines_fail_the_payment_and_release_the_reservation(stack, method, co
     problem = declined.json()
     assert (problem["gateway_code"], problem["decline_code"]) == (code, decline)
     row = stack.payment(payment_id)
-    assert (row["status"], row["failure_code"], row["decline_code"]) == ("failed", code, decline)
-    assert stack.available(listing) == "10.000"
-    retry = stack.buy(buyer, listing, 3).json()["id"]
-    assert _confirm(stack, buyer, retry).status_code == 200
-    eventually(lambda: stack.payment(retry)["status"] == "succeeded")
+    assert (row["status"], row["failure_code"], row["decline_code"], row["reserved"]) == (
+        "requires_payment_method",
+        code,
+        decline,
+        True,
+    )
+    assert stack.available(listing) == "7.000"
+    assert _confirm(stack, buyer, payment_id).status_code == 200
+    eventually(lambda: stack.payment(payment_id)["status"] == "succeeded")
+    row = stack.payment(payment_id)
+    assert (row["failure_code"], row["reserved"]) == (None, True)
+    assert stack.available(listing) == "7.000"
 
 
 def test_idempotency_replays_and_refuses_a_changed_body(stack):
@@ -180,8 +187,21 @@ def test_refunds_partial_then_full_and_never_more(stack):
     assert (row["status"], row["amount_refunded"]) == ("refunded", 10_000)
 
 
-def test_flutterwave_checkout_success_and_mismatch(stack):
+def test_flutterwave_refuses_a_fractional_amount_before_reserving(stack):
     _, buyer, listing = _cast(stack, price=150_050, currency="NGN")
+    response = stack.buy(buyer, listing, 1)
+    assert response.status_code == 422, response.text
+    assert response.json()["code"] == "amount_not_accepted"
+    assert stack.available(listing) == "10.000"
+    assert stack.sql("SELECT count(*) AS n FROM payments WHERE listing_id = %s", listing) == [
+        {"n": 0}
+    ]
+    # Two units come to a whole 3001 NGN: Flutterwave takes that.
+    assert stack.buy(buyer, listing, 2).status_code == 201
+
+
+def test_flutterwave_checkout_success_and_mismatch(stack):
+    _, buyer, listing = _cast(stack, price=150_000, currency="NGN")
     body = stack.buy(buyer, listing, 1).json()
     assert body["provider"] == "flutterwave"
     link = body["flutterwave"]["payment_link"]

@@ -107,8 +107,12 @@ def test_env_describes_the_running_sandbox(sandbox: StripeSandbox) -> None:
     assert sandbox.env() == {
         "STRIPE_API_BASE": sandbox.url,
         "STRIPE_SECRET_KEY": SECRET_KEY,
+        "STRIPE_PUBLISHABLE_KEY": sandbox.publishable_key,
         "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
     }
+    assert sandbox.publishable_key.startswith("pk_test_")
+    chosen = StripeSandbox(secret_key="sk_test_x", webhook_secret="whsec_x", publishable_key="pk_1")
+    assert chosen.env()["STRIPE_PUBLISHABLE_KEY"] == "pk_1"
 
 
 def test_create_retrieve_confirm_succeeds_and_signs_webhooks(
@@ -347,7 +351,11 @@ def test_refund_of_unpaid_intent_is_refused(client: stripe.StripeClient) -> None
     pi = new_intent(client, listing_id())
     with pytest.raises(stripe.InvalidRequestError) as raised:
         client.v1.refunds.create(params={"payment_intent": pi.id})
-    assert raised.value.code == "charge_not_refundable"
+    # docs.stripe.com/error-codes: `charge_not_refundable` is about a charge that is "no longer
+    # refundable"; a PaymentIntent with no charge is in the wrong state for a refund.
+    assert raised.value.code == "payment_intent_unexpected_state"
+    assert raised.value.param == "payment_intent"
+    assert "does not have a successful charge to refund" in str(raised.value)
 
 
 def test_error_fault_raises_api_error_without_changing_state(
@@ -552,8 +560,9 @@ def test_stop_is_idempotent_and_leaves_no_threads(receiver: WebhookReceiver) -> 
 
 def test_standalone_module_prints_env_and_stops_on_sigterm() -> None:
     args = ("--secret-key", SECRET_KEY, "--webhook-secret", WEBHOOK_SECRET)
-    with standalone("sandbox.stripe", *args) as (proc, env):
+    with standalone("sandbox.stripe", *args, settings=4) as (proc, env):
         assert env["STRIPE_SECRET_KEY"] == SECRET_KEY
+        assert env["STRIPE_PUBLISHABLE_KEY"].startswith("pk_test_")
         resp = requests.get(
             f"{env['STRIPE_API_BASE']}/v1/events",
             timeout=TIMEOUT,

@@ -19,6 +19,7 @@ from api_server.common.pagination import page_body, paging
 from api_server.common.routes import Routes
 from api_server.db import Database
 from api_server.db.migrate import MIGRATIONS_DIR
+from api_server.payments.gateways import Health
 from api_server.payments.views import public_payment
 from api_server.users.tokens import Principal, TokenService
 
@@ -27,11 +28,11 @@ STALE_PAYMENT_SECONDS = 600
 _log = logging.getLogger("api_server.admin")
 
 
-class Reachable(Protocol):
+class Probed(Protocol):
     """What the status page needs of a payment gateway."""
 
-    def reachable(self) -> bool:
-        """True when the gateway's API answers."""
+    def probe(self) -> Health:
+        """One valid, authenticated call: usable, wrong key, unreachable or failing."""
         ...
 
 
@@ -49,7 +50,7 @@ class ReportsService:
     def __init__(
         self,
         db: Database,
-        gateways: Mapping[str, Reachable],
+        gateways: Mapping[str, Probed],
         migrations_dir: Path = MIGRATIONS_DIR,
     ) -> None:
         self._db = db
@@ -109,7 +110,7 @@ class ReportsService:
         """Database, migrations, outbox and webhook backlogs, and gateway reachability."""
         # The gateways are asked in parallel: each may take its whole timeout when down.
         with ThreadPoolExecutor(max_workers=max(1, len(self._gateways))) as pool:
-            checks = {name: pool.submit(_reachable, name, g) for name, g in self._gateways.items()}
+            checks = {name: pool.submit(_probe, name, g) for name, g in self._gateways.items()}
             with self._db.transaction() as cur:
                 started = time.perf_counter()
                 cur.execute(queries.PING)
@@ -168,13 +169,14 @@ class ReportsService:
         }
 
 
-def _reachable(name: str, gateway: Reachable) -> bool:
+def _probe(name: str, gateway: Probed) -> dict[str, Any]:
     # A status page must answer even when a gateway client misbehaves in a new way.
     try:
-        return bool(gateway.reachable())
+        health = gateway.probe()
     except Exception:
-        _log.exception("reachability check of %s failed", name)
-        return False
+        _log.exception("probe of %s failed", name)
+        health = Health("error", "The check itself failed; see the server log.")
+    return {"status": health.status, "ok": health.status == "ok", "detail": health.detail}
 
 
 class Transactions(ConsoleResource[ReportsService]):
@@ -230,7 +232,7 @@ class Summary(ConsoleResource[ReportsService]):
 
 
 def add_routes(
-    routes: Routes, db: Database, tokens: TokenService, gateways: Mapping[str, Reachable]
+    routes: Routes, db: Database, tokens: TokenService, gateways: Mapping[str, Probed]
 ) -> None:
     """Mounts the console's reports under /api/admin."""
     service = ReportsService(db, gateways)

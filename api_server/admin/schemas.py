@@ -141,7 +141,20 @@ SYSTEM = _object(
             {"stale_payments": COUNT, "unmatched_events": COUNT},
             ("stale_payments", "unmatched_events"),
         ),
-        "gateways": {"type": "object", "additionalProperties": {"type": "boolean"}},
+        "gateways": {
+            "type": "object",
+            "additionalProperties": _object(
+                {
+                    "status": {
+                        "type": "string",
+                        "enum": ["ok", "unauthorized", "unreachable", "error"],
+                    },
+                    "ok": {"type": "boolean"},
+                    "detail": {"type": "string"},
+                },
+                ("status", "ok", "detail"),
+            ),
+        },
     },
     ("database", "migrations", "outbox", "webhooks", "gateways"),
 )

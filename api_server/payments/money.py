@@ -96,3 +96,22 @@ def convert(amount_minor: int, from_currency: str, to_currency: str, rate: Decim
 def default_provider(currency: str) -> str:
     """Flutterwave for African currencies, Stripe for the rest."""
     return "flutterwave" if currency.upper() in FLUTTERWAVE_CURRENCIES else "stripe"
+
+
+def whole_major(amount_minor: int, currency: str) -> bool:
+    """True when the amount is a whole number of major units (1500.00, not 1500.50)."""
+    return amount_minor % (10 ** exponent(currency)) == 0
+
+
+def checkout_amount(amount_minor: int, currency: str) -> int:
+    """The amount for Flutterwave's `POST /v3/payments`, whose published definition types
+    `amount` as an integer: whole major units only (docs/sandboxes.md)."""
+    if not whole_major(amount_minor, currency):
+        raise ValueError(f"{amount_minor} {currency} minor units is not a whole amount")
+    return amount_minor // (10 ** exponent(currency))
+
+
+def round_to_whole_major(amount_minor: int, currency: str) -> int:
+    """A converted amount rounded half up to whole major units, in minor units."""
+    unit = 10 ** exponent(currency)
+    return int((Decimal(amount_minor) / unit).quantize(Decimal(1), rounding=ROUND_HALF_UP)) * unit

@@ -6,7 +6,8 @@ p.seller_id::text AS seller_id, p.quantity, p.amount, p.currency, p.listing_amou
 p.listing_currency, p.fx_rate, p.fx_source, p.fx_at, p.provider, p.provider_ref,
 p.provider_txn_id, p.client_secret, p.payment_link, p.status, p.amount_refunded,
 p.refund_pending, p.failure_code, p.decline_code, p.failure_message, p.reserved,
-p.expires_at, p.paid_at, p.created_at, p.updated_at
+p.expires_at, p.paid_at, p.created_at, p.updated_at, p.next_action, p.refund_due_reason,
+p.closed_at_gateway
 """
 
 CLAIM_IDEMPOTENCY_KEY = """
@@ -84,6 +85,41 @@ UPDATE payments SET failure_code = %s, decline_code = %s, failure_message = %s, 
 WHERE id = %s
 """
 
+# A success after we gave up: the stock is taken again only if the listing still sells it.
+RESERVE_AGAIN = """
+WITH taken AS (
+    UPDATE listings l SET available_quantity = l.available_quantity - p.quantity,
+                          version = l.version + 1
+    FROM payments p
+    WHERE p.id = %(id)s AND NOT p.reserved AND l.id = p.listing_id AND l.status = 'active'
+      AND l.available_quantity >= p.quantity
+    RETURNING l.id
+)
+UPDATE payments SET reserved = true, updated_at = now()
+WHERE id = %(id)s AND EXISTS (SELECT 1 FROM taken) RETURNING id
+"""
+
+# A paid payment shows no earlier decline or pending challenge, as a succeeded intent does.
+CLEAR_ATTEMPT = """
+UPDATE payments SET failure_code = NULL, decline_code = NULL, failure_message = NULL,
+                    next_action = NULL
+WHERE id = %s
+"""
+
+SET_NEXT_ACTION = "UPDATE payments SET next_action = %s::jsonb, updated_at = now() WHERE id = %s"
+
+SET_REFUND_DUE = """
+UPDATE payments SET refund_due_reason = %s, updated_at = now() WHERE id = %s
+"""
+
+CLEAR_REFUND_DUE = "UPDATE payments SET refund_due_reason = NULL WHERE id = %s"
+
+MARK_CLOSED = "UPDATE payments SET closed_at_gateway = true WHERE id = %s"
+
+BUYER = """
+SELECT u.email, u.full_name FROM payments p JOIN users u ON u.id = p.buyer_id WHERE p.id = %s
+"""
+
 SET_TXN = "UPDATE payments SET provider_txn_id = %s WHERE id = %s AND provider_txn_id IS NULL"
 
 INSERT_TRANSITION = """
@@ -148,19 +184,37 @@ SET_REFUNDED_TOTAL = """
 UPDATE payments SET amount_refunded = %s, updated_at = now() WHERE id = %s
 """
 
+# A redelivery is a duplicate, unless we could not check the first delivery with the
+# gateway: then it is applied again.
 RECORD_EVENT = """
 INSERT INTO payment_events (provider, event_id, event_type, payload)
-VALUES (%s, %s, %s, %s::jsonb) ON CONFLICT (provider, event_id) DO NOTHING RETURNING id
+VALUES (%s, %s, %s, %s::jsonb)
+ON CONFLICT (provider, event_id) DO UPDATE SET received_at = now()
+WHERE payment_events.outcome LIKE 'unverified:%%'
+RETURNING id
 """
 
-EVENT_SEEN = "SELECT 1 FROM payment_events WHERE provider = %s AND event_id = %s"
+EVENT_SEEN = """
+SELECT 1 FROM payment_events
+WHERE provider = %s AND event_id = %s AND outcome NOT LIKE 'unverified:%%'
+"""
 
 EVENT_OUTCOME = "UPDATE payment_events SET outcome = %s, payment_id = %s WHERE id = %s"
 
-OPEN_PAYMENTS = """
-SELECT p.id::text AS id FROM payments p
-WHERE p.status IN ('pending', 'processing') AND p.provider_ref IS NOT NULL
-ORDER BY p.created_at LIMIT %s
+# What reconciliation asks the gateways about: open payments, given-up payments whose
+# checkout may still take money, and late successes whose refund has not gone through.
+RECONCILE_CANDIDATES = """
+(SELECT p.id::text AS id, p.created_at FROM payments p
+ WHERE p.status IN ('pending', 'requires_action', 'requires_payment_method', 'processing')
+   AND p.provider_ref IS NOT NULL)
+UNION ALL
+(SELECT p.id::text, p.created_at FROM payments p
+ WHERE p.status IN ('canceled', 'failed') AND NOT p.closed_at_gateway
+   AND p.provider_ref IS NOT NULL)
+UNION ALL
+(SELECT p.id::text, p.created_at FROM payments p
+ WHERE p.refund_due_reason IS NOT NULL AND p.amount_refunded + p.refund_pending < p.amount)
+ORDER BY created_at LIMIT %s
 """
 
 PARTIES = """

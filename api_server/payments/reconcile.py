@@ -1,4 +1,11 @@
-"""Asks the gateways about every unfinished payment and applies what webhooks missed."""
+"""Asks the gateways about every payment they may still move and applies what we missed.
+
+Open payments are settled, declined or (past their expiry) canceled at the gateway first.
+Canceled and failed payments whose checkout could still take money are asked too: a success
+there is a late success, sold if the stock is still there and refunded otherwise. A gateway
+answer that says nothing about the payment (a wrong key, a rate limit, an outage) leaves the
+payment untouched and is reported.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +17,11 @@ from api_server.db import Database
 from api_server.payments import queries
 from api_server.payments.gateways import GatewayError
 from api_server.payments.service import PaymentsService
-from api_server.payments.settlement import apply_gateway_status, transition
+from api_server.payments.settlement import LATE, OPEN, apply_gateway_status
 
 
 class Reconciler:
-    """One pass over open payments; running it twice changes nothing the second time."""
+    """One pass; running it twice changes nothing the second time."""
 
     def __init__(self, db: Database, payments: PaymentsService) -> None:
         self._db = db
@@ -25,8 +32,8 @@ class Reconciler:
     ) -> dict[str, Any]:
         """Returns what it checked and every change it made; the run itself is audited."""
         with self._db.transaction() as cur:
-            cur.execute(queries.OPEN_PAYMENTS, (limit,))
-            ids = [row["id"] for row in cur.fetchall()]
+            cur.execute(queries.RECONCILE_CANDIDATES, (limit,))
+            ids = list(dict.fromkeys(row["id"] for row in cur.fetchall()))
         changes, errors = [], []
         for payment_id in ids:
             try:
@@ -51,17 +58,40 @@ class Reconciler:
 
     def _one(self, payment_id: str) -> dict[str, Any] | None:
         with self._payments.locked(payment_id) as (cur, payment):
-            if payment["status"] not in ("pending", "processing"):
-                return None  # settled meanwhile
             before = payment["status"]
-            gateway = self._payments.gateways[payment["provider"]]
-            seen = gateway.status(payment)
-            if seen.status in ("pending", "unknown") and payment["expires_at"] <= datetime.now(UTC):
-                gateway.cancel(payment)
-                moved = transition(cur, payment, "canceled", "reconcile:expired")
-                outcome = "applied:canceled" if moved else "ignored"
+            if payment["refund_due_reason"] is not None and before not in OPEN | LATE:
+                outcome = "refund_due"
+            elif before in OPEN:
+                outcome = self._open(cur, payment)
+            elif before in LATE and not payment["closed_at_gateway"]:
+                outcome = self._given_up(cur, payment)
             else:
-                outcome = apply_gateway_status(cur, payment, seen, "reconcile")
+                return None  # settled meanwhile
+        if outcome == "refund_due":
+            if not self._payments.refunds.refund_due(payment_id):
+                raise GatewayError("unavailable", "The refund of a late success did not go through")
+            outcome = "applied:refunded"
+            with self._db.transaction() as cur:
+                cur.execute(queries.PAYMENT, (payment_id,))
+                payment = cur.fetchone()
         if not outcome.startswith("applied"):
             return None
         return {"payment_id": payment_id, "from": before, "to": payment["status"]}
+
+    def _open(self, cur: Any, payment: dict[str, Any]) -> str:
+        gateway = self._payments.gateways[payment["provider"]]
+        seen = gateway.status(payment)
+        expired = payment["expires_at"] <= datetime.now(UTC)
+        if expired and seen.status not in ("succeeded", "processing", "canceled"):
+            return self._payments.close(cur, payment, "abandoned", "reconcile:expired")
+        return apply_gateway_status(cur, payment, seen, "reconcile")
+
+    def _given_up(self, cur: Any, payment: dict[str, Any]) -> str:
+        """A canceled or failed payment: did the gateway take the money after all?"""
+        seen = self._payments.gateways[payment["provider"]].status(payment)
+        if seen.status == "succeeded":
+            return apply_gateway_status(cur, payment, seen, "reconcile")
+        session_over = payment["expires_at"] <= datetime.now(UTC)
+        if seen.status == "canceled" or (payment["provider"] == "flutterwave" and session_over):
+            cur.execute(queries.MARK_CLOSED, (payment["id"],))
+        return "ignored"

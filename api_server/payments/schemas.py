@@ -15,6 +15,8 @@ STATUS = {
     "type": "string",
     "enum": [
         "pending",
+        "requires_action",
+        "requires_payment_method",
         "processing",
         "succeeded",
         "partially_refunded",
@@ -99,6 +101,7 @@ PAYMENT = {
         "provider": PROVIDER,
         "status": STATUS,
         "amount_refunded": {"type": "integer"},
+        "refund_due": _NULLABLE_STRING,
         "failure": {"type": ["object", "null"]},
         "stripe": {"type": ["object", "null"]},
         "flutterwave": {"type": ["object", "null"]},

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 from collections.abc import Iterator
@@ -13,16 +12,31 @@ from typing import Any
 
 from psycopg2.extras import RealDictCursor
 
-from api_server.common.audit import record_audit
 from api_server.common.errors import Problem
 from api_server.common.outbox import OutboxDispatcher
 from api_server.common.pagination import page_body, paging
 from api_server.config import Config
 from api_server.db import Database
 from api_server.payments import queries
-from api_server.payments.gateways import FlutterwaveGateway, GatewayError, StripeGateway
-from api_server.payments.money import convert, default_provider, line_amount, to_major
-from api_server.payments.settlement import record_failure, transition
+from api_server.payments.gateways import (
+    CardGateway,
+    Customer,
+    Failure,
+    Gateway,
+    GatewayError,
+    GatewayStatus,
+    RateSource,
+)
+from api_server.payments.money import (
+    convert,
+    default_provider,
+    line_amount,
+    round_to_whole_major,
+    to_major,
+    whole_major,
+)
+from api_server.payments.refunds import Refunds
+from api_server.payments.settlement import OPEN, apply_gateway_status, record_failure, transition
 from api_server.payments.views import public_payment
 from api_server.users.tokens import Principal
 
@@ -30,11 +44,19 @@ _GATEWAY_PROBLEMS = {
     "unavailable": (502, "gateway_unavailable", "The payment gateway failed; nothing was charged."),
     "timeout": (504, "gateway_timeout", "The payment gateway did not answer in time."),
     "rejected": (502, "gateway_rejected", "The payment gateway refused the request."),
+    "unauthorized": (502, "gateway_rejected", "The payment gateway refused our credentials."),
+    "rate_limited": (502, "gateway_unavailable", "The payment gateway is busy; try again soon."),
 }
+# Statuses the buyer may still confirm (another card after a decline, or again during 3DS).
+CONFIRMABLE = frozenset({"pending", "requires_payment_method", "requires_action"})
+CANCELABLE = OPEN - {"processing"}
 
 
 def gateway_problem(exc: GatewayError) -> Problem:
-    """502/504 for gateway failures, 402 with Stripe's codes for a declined card."""
+    """502/504 for gateway failures, 402 with Stripe's codes for a declined card, 422 for an
+    amount the gateway does not take."""
+    if exc.kind == "amount":
+        return Problem(422, "amount_not_accepted", str(exc), gateway_code=exc.details.get("code"))
     if exc.kind == "declined":
         return Problem(
             402,
@@ -62,14 +84,17 @@ class PaymentsService:
         config: Config,
         db: Database,
         outbox: OutboxDispatcher,
-        stripe_gateway: StripeGateway,
-        flutterwave: FlutterwaveGateway,
+        stripe_gateway: CardGateway,
+        flutterwave: Gateway,
+        rates: RateSource,
     ) -> None:
         self._config = config
         self._db = db
         self._outbox = outbox
-        self.gateways = {"stripe": stripe_gateway, "flutterwave": flutterwave}
-        self._flutterwave = flutterwave
+        self._stripe = stripe_gateway
+        self.gateways: dict[str, Gateway] = {"stripe": stripe_gateway, "flutterwave": flutterwave}
+        self._rates = rates
+        self.refunds = Refunds(db, outbox, self.gateways, gateway_problem)
 
     # Idempotency
 
@@ -142,6 +167,8 @@ class PaymentsService:
         provider = body.get("provider") or default_provider(currency)
         listing_amount = line_amount(listing["price_per_unit"], quantity)
         fx = self._conversion(listing["currency"], currency, listing_amount)
+        if provider == "flutterwave":
+            self._check_whole_amount(fx, currency)
         payment_id = self._reserve(
             principal, body["listing_id"], quantity, currency, provider, listing_amount, fx
         )
@@ -162,6 +189,21 @@ class PaymentsService:
                 409, "insufficient_quantity", f"Only {listing['available_quantity']} is available."
             )
 
+    @staticmethod
+    def _check_whole_amount(fx: dict[str, Any], currency: str) -> None:
+        """Flutterwave's checkout takes whole major units; a converted price is rounded to
+        one, an order that is priced in fractions is refused before anything is reserved."""
+        if fx["fx_rate"] is not None:
+            fx["amount"] = round_to_whole_major(fx["amount"], currency)
+        if fx["amount"] <= 0 or not whole_major(fx["amount"], currency):
+            raise Problem(
+                422,
+                "amount_not_accepted",
+                f"Flutterwave charges whole amounts of {currency}; this order comes to "
+                f"{to_major(fx['amount'], currency)} {currency}. Change the quantity or pay "
+                "with Stripe.",
+            )
+
     def _conversion(
         self, listing_currency: str, currency: str, listing_amount: int
     ) -> dict[str, Any]:
@@ -169,8 +211,10 @@ class PaymentsService:
         if currency == listing_currency:
             return {"amount": listing_amount, "fx_rate": None, "fx_source": None, "fx_at": None}
         try:
-            rate = self._flutterwave.rate(
-                currency, listing_currency, to_major(listing_amount, listing_currency)
+            rate = self._rates.rate(
+                source=currency,
+                destination=listing_currency,
+                destination_amount=to_major(listing_amount, listing_currency),
             )
         except GatewayError as exc:
             if exc.kind == "rejected":
@@ -228,30 +272,42 @@ class PaymentsService:
     def _open_checkout(self, payment_id: str, principal: Principal) -> dict[str, Any]:
         payment = self._load(payment_id)
         gateway = self.gateways[payment["provider"]]
-        redirect = f"{self._config.public_url}/api/payments/flutterwave/return"
+        with self._db.transaction() as cur:
+            cur.execute(queries.BUYER, (payment_id,))
+            buyer = cur.fetchone()
         try:
-            checkout = gateway.create(payment, redirect, principal.id)
+            checkout = gateway.create(
+                payment,
+                customer=Customer(buyer["email"], buyer["full_name"]),
+                redirect_url=f"{self._config.public_url}/api/payments/flutterwave/return",
+                ttl_seconds=self._config.payment_ttl_seconds,
+            )
         except GatewayError as exc:
-            self._fail(payment_id, f"gateway_{exc.kind}", str(exc), "gateway:create")
+            failure = Failure(f"gateway_{exc.kind}", None, str(exc))
+            self._fail(payment_id, failure, "gateway:create")
             raise gateway_problem(exc) from exc
         with self._db.transaction() as cur:
             cur.execute(
                 queries.SET_CHECKOUT,
                 (checkout.provider_ref, checkout.client_secret, checkout.payment_link, payment_id),
             )
-        return public_payment(self._load(payment_id), viewer=principal)
+        return self._view(self._load(payment_id), principal)
 
-    def _fail(
-        self, payment_id: str, code: str, message: str, cause: str, decline_code: str | None = None
-    ) -> None:
+    def _fail(self, payment_id: str, failure: Failure, cause: str) -> None:
+        """The checkout never opened: nothing can be paid, so the goods go back."""
         with self.locked(payment_id) as (cur, payment):
-            record_failure(cur, payment, code, decline_code, message)
+            record_failure(cur, payment, failure)
             transition(cur, payment, "failed", cause)
+            cur.execute(queries.MARK_CLOSED, (payment_id,))
 
     # Confirmation and cancellation
 
     def confirm(self, principal: Principal, payment_id: str, method: str) -> dict[str, Any]:
-        """Confirms a Stripe payment server-side with a payment method (a test card)."""
+        """Confirms a Stripe payment server-side with a payment method (a test card).
+
+        A decline answers 402 with Stripe's codes and keeps the payment open: the buyer may
+        try another card on the same payment. A 3-D Secure card answers `requires_action`.
+        """
         payment = self.visible(principal, payment_id)
         if payment["buyer_id"] != principal.id:
             raise Problem(403, "forbidden", "Only the buyer can pay.")
@@ -260,35 +316,30 @@ class PaymentsService:
         declined = None
         with self.locked(payment_id) as (cur, locked):
             # The row stays locked while Stripe confirms, so the webhook that Stripe sends
-            # meanwhile waits for this step and the history always reads pending, processing,
-            # succeeded.
-            if locked["status"] != "pending":
+            # meanwhile waits for this step and the history always reads the same.
+            if locked["status"] not in CONFIRMABLE:
                 raise Problem(409, "payment_not_pending", f"The payment is {locked['status']}.")
             try:
-                status = self.gateways["stripe"].confirm(locked, method)
+                seen = self._stripe.confirm(locked, payment_method=method)
             except GatewayError as exc:
                 if exc.kind != "declined":
                     raise gateway_problem(exc) from exc
                 declined = exc
-                record_failure(
-                    cur,
-                    locked,
+                failure = Failure(
                     str(exc.details.get("code") or "card_declined"),
                     exc.details.get("decline_code"),
                     str(exc),
                 )
-                transition(cur, locked, "failed", "api:confirm:declined")
+                seen = GatewayStatus("requires_payment_method", failure=failure)
+                apply_gateway_status(cur, locked, seen, "api:confirm:declined")
             else:
-                if status in ("processing", "succeeded"):
+                if seen.status in ("processing", "succeeded"):
                     # The webhook is the source of truth for value; until then, processing.
-                    transition(cur, locked, "processing", "api:confirm")
+                    seen = GatewayStatus("processing")
+                apply_gateway_status(cur, locked, seen, "api:confirm")
         if declined is not None:
-            # A failed payment must not be paid later through the same intent; if the gateway
-            # is down now, the payment is failed here anyway and the intent expires unpaid.
-            with contextlib.suppress(GatewayError):
-                self.gateways["stripe"].cancel(payment)
             raise gateway_problem(declined)
-        return public_payment(self._load(payment_id), viewer=principal)
+        return self._view(self._load(payment_id), principal)
 
     def cancel(self, principal: Principal, payment_id: str) -> dict[str, Any]:
         """The buyer abandons an unpaid payment; the reservation is released."""
@@ -298,16 +349,43 @@ class PaymentsService:
         with self.locked(payment_id) as (cur, locked):
             # Locked across the gateway call: the `canceled` webhook it triggers waits, so
             # this request records the cancellation and the late event is a no-op.
-            if locked["status"] != "pending":
+            if locked["status"] not in CANCELABLE:
                 raise Problem(409, "payment_not_cancelable", f"The payment is {locked['status']}.")
-            try:
-                self.gateways[payment["provider"]].cancel(locked)
-            except GatewayError as exc:
-                raise gateway_problem(exc) from exc
-            transition(cur, locked, "canceled", "api:cancel")
-        return public_payment(self._load(payment_id), viewer=principal)
+            outcome = self.close(cur, locked, "requested_by_customer", "api:cancel")
+        if outcome == "applied:succeeded":
+            raise Problem(
+                409,
+                "payment_already_paid",
+                "The gateway had already taken this payment, so it was not canceled.",
+            )
+        if outcome != "applied:canceled":
+            raise Problem(
+                409, "payment_not_cancelable", "The gateway could not cancel this payment now."
+            )
+        return self._view(self._load(payment_id), principal)
+
+    def close(self, cur: RealDictCursor, locked: dict[str, Any], reason: str, cause: str) -> str:
+        """Cancels at the gateway first; if the gateway says it was paid, settles instead.
+
+        Raises GatewayError when the gateway cannot be asked (nothing changes then).
+        """
+        seen = self.gateways[locked["provider"]].cancel(locked, reason=reason)
+        if seen.status == "succeeded":
+            return apply_gateway_status(cur, locked, seen, f"{cause}:already_paid")
+        if seen.status != "canceled":
+            return "ignored"
+        if locked["provider"] == "stripe":
+            # A canceled PaymentIntent can never be paid: nothing left to watch for.
+            cur.execute(queries.MARK_CLOSED, (locked["id"],))
+        moved = transition(cur, locked, "canceled", cause)
+        return "applied:canceled" if moved else "ignored"
 
     # Reading
+
+    def _view(self, payment: dict[str, Any], viewer: Principal, **extra: Any) -> dict[str, Any]:
+        return public_payment(
+            payment, viewer=viewer, publishable_key=self._config.stripe_publishable_key, **extra
+        )
 
     def _load(self, payment_id: str) -> dict[str, Any]:
         with self._db.transaction() as cur:
@@ -335,7 +413,7 @@ class PaymentsService:
             history = cur.fetchall()
             cur.execute(queries.REFUNDS, (payment_id,))
             refunds = cur.fetchall()
-        return public_payment(payment, viewer=principal, history=history, refunds=refunds)
+        return self._view(payment, principal, history=history, refunds=refunds)
 
     def list(self, principal: Principal, query: dict[str, Any]) -> dict[str, Any]:
         """The caller's payments as buyer or seller (admins: all), newest first."""
@@ -353,7 +431,7 @@ class PaymentsService:
             rows = cur.fetchall()
             cur.execute(queries.COUNT_PAYMENTS, params)
             total = cur.fetchone()["total"]
-        items = [public_payment(r, viewer=principal) for r in rows]
+        items = [self._view(r, principal) for r in rows]
         return page_body(items, page, per_page, total)
 
     # Refunds
@@ -371,74 +449,11 @@ class PaymentsService:
         payment = self.visible(principal, payment_id)
         if principal.role != "admin" and payment["seller_id"] != principal.id:
             raise Problem(403, "forbidden", "Only the seller or an admin can refund.")
-        refund_id, amount = self._hold_refund(principal, payment_id, amount, reason, allow_disputed)
-        payment = self._load(payment_id)
-        try:
-            provider_id = self.gateways[payment["provider"]].refund(payment, amount, refund_id)
-        except GatewayError as exc:
-            with self._db.transaction() as cur:
-                cur.execute(
-                    queries.REFUND_FAILED, {"refund_id": refund_id, "code": f"gateway_{exc.kind}"}
-                )
-            raise gateway_problem(exc) from exc
-        with self._db.transaction() as cur:
-            cur.execute(
-                queries.REFUND_SUCCEEDED, {"refund_id": refund_id, "provider_id": provider_id}
-            )
-            cur.execute(queries.LOCK_PAYMENT, (payment_id,))
-            locked = cur.fetchone()
-            done = locked["amount_refunded"] >= locked["amount"]
-            transition(
-                cur, locked, "refunded" if done else "partially_refunded", f"api:refund:{refund_id}"
-            )
-            record_audit(
-                cur,
-                actor_id=principal.id,
-                action="payment.refund",
-                target_type="payment",
-                target_id=payment_id,
-                details={
-                    "refund_id": refund_id,
-                    "amount": amount,
-                    "currency": locked["currency"],
-                    "reason": reason,
-                },
-                request_id=request_id,
-            )
-            cur.execute(queries.REFUNDS, (payment_id,))
-            refund = next(r for r in cur.fetchall() if r["id"] == refund_id)
-        return {**refund, "payment_id": payment_id, "created_at": refund["created_at"].isoformat()}
-
-    def _hold_refund(
-        self,
-        principal: Principal,
-        payment_id: str,
-        amount: int | None,
-        reason: str | None,
-        allow_disputed: bool,
-    ) -> tuple[str, int]:
-        """Sets the amount aside under the row lock, so concurrent refunds cannot overdraw."""
-        refundable = ("succeeded", "partially_refunded") + (("disputed",) if allow_disputed else ())
-        with self.locked(payment_id) as (cur, payment):
-            if payment["status"] not in refundable:
-                raise Problem(
-                    409,
-                    "payment_not_refundable",
-                    f"A {payment['status']} payment cannot be refunded.",
-                )
-            left = payment["amount"] - payment["amount_refunded"] - payment["refund_pending"]
-            amount = left if amount is None else amount
-            if amount > left or left <= 0:
-                raise Problem(
-                    409,
-                    "refund_exceeds_balance",
-                    f"At most {left} {payment['currency']} minor units can be refunded.",
-                    refundable=left,
-                )
-            cur.execute(
-                queries.INSERT_REFUND,
-                (payment_id, amount, payment["currency"], reason, principal.id),
-            )
-            refund_id = cur.fetchone()["id"]
-            cur.execute(queries.HOLD_REFUND, (amount, payment_id))
-        return refund_id, amount
+        return self.refunds.refund(
+            payment_id,
+            actor_id=principal.id,
+            amount=amount,
+            reason=reason,
+            request_id=request_id,
+            allow_disputed=allow_disputed,
+        )

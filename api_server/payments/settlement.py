@@ -1,55 +1,80 @@
-"""The payment state machine: forward-only transitions, recorded with their cause."""
+"""The payment state machine: forward-only transitions, recorded with their cause.
+
+A declined attempt keeps the payment open (`requires_payment_method`): the buyer may try
+another card on the same PaymentIntent or hosted checkout, and the reservation stays held
+until the buyer pays, cancels or the payment expires. No success is ever ignored: one that
+arrives for a payment we had given up on is settled if the stock is still there, and owed
+back to the buyer in full otherwise.
+"""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from psycopg2.extras import RealDictCursor
 
+from api_server.common.audit import record_audit
 from api_server.common.outbox import enqueue_email
 from api_server.payments import queries
-from api_server.payments.gateways import GatewayStatus
+from api_server.payments.gateways import Failure, GatewayStatus
 from api_server.payments.money import to_major
+
+# Open: the buyer can still pay. Late: we gave up, but the gateway may still take money.
+OPEN = frozenset({"pending", "requires_action", "requires_payment_method", "processing"})
+LATE = frozenset({"failed", "canceled"})
 
 # Which statuses each status may move to. Anything else (a late, replayed or out-of-order
 # event) is ignored, so a payment never moves back.
 ALLOWED: dict[str, frozenset[str]] = {
-    "pending": frozenset({"processing", "succeeded", "failed", "canceled"}),
-    "processing": frozenset({"succeeded", "failed", "canceled"}),
+    "pending": frozenset(
+        {"requires_action", "requires_payment_method", "processing", "succeeded", "failed"}
+        | {"canceled"}
+    ),
+    "requires_action": frozenset(
+        {"requires_payment_method", "processing", "succeeded", "canceled"}
+    ),
+    "requires_payment_method": frozenset(
+        {"requires_action", "processing", "succeeded", "canceled"}
+    ),
+    "processing": frozenset({"requires_payment_method", "succeeded", "canceled"}),
     "succeeded": frozenset({"partially_refunded", "refunded", "disputed"}),
     "partially_refunded": frozenset({"refunded", "disputed"}),
     "disputed": frozenset({"succeeded", "partially_refunded", "refunded"}),
-    "failed": frozenset(),
-    "canceled": frozenset(),
+    # Only through settle_late: money arrived after we stopped waiting for it.
+    "failed": frozenset({"succeeded"}),
+    "canceled": frozenset({"succeeded"}),
     "refunded": frozenset(),
 }
-FINAL = frozenset({"failed", "canceled", "refunded"})
-RELEASING = frozenset({"failed", "canceled"})
+RELEASING = LATE
+SOLD_OUT = "sold_out_before_payment"
 
 
-def transition(cur: RealDictCursor, payment: dict[str, Any], to: str, cause: str) -> bool:
-    """Moves `payment` (a locked row) to `to` if allowed; records it; returns whether it moved."""
+def transition(
+    cur: RealDictCursor, payment: dict[str, Any], to: str, cause: str, *, sale: bool = True
+) -> bool:
+    """Moves `payment` (a locked row) to `to` if allowed; records it; returns whether it moved.
+
+    `sale=False` books a success without telling buyer and seller of a sale (it is refunded).
+    """
     if to not in ALLOWED[payment["status"]]:
         return False
     cur.execute(queries.SET_STATUS, {"to": to, "id": payment["id"]})
     cur.execute(queries.INSERT_TRANSITION, (payment["id"], payment["status"], to, cause))
     if to in RELEASING:
         cur.execute(queries.RELEASE, {"id": payment["id"]})
-    if to == "succeeded" and payment["status"] in ("pending", "processing"):
+    if to == "succeeded" and payment["status"] in OPEN | LATE and sale:
         _queue_sale_emails(cur, payment)
     payment["status"] = to
     return True
 
 
-def record_failure(
-    cur: RealDictCursor,
-    payment: dict[str, Any],
-    code: str | None,
-    decline_code: str | None,
-    message: str | None,
-) -> None:
-    """Keeps why a payment failed, for the buyer and for support."""
-    cur.execute(queries.SET_FAILURE, (code, decline_code, message, payment["id"]))
+def record_failure(cur: RealDictCursor, payment: dict[str, Any], failure: Failure) -> None:
+    """Keeps why the last attempt failed, for the buyer and for support."""
+    cur.execute(
+        queries.SET_FAILURE, (failure.code, failure.decline_code, failure.message, payment["id"])
+    )
+    payment["failure_code"] = failure.code
 
 
 def apply_gateway_status(
@@ -62,11 +87,48 @@ def apply_gateway_status(
         if seen.transaction_id:
             cur.execute(queries.SET_TXN, (seen.transaction_id, payment["id"]))
             payment["provider_txn_id"] = payment["provider_txn_id"] or seen.transaction_id
-    if seen.status == "failed" and payment["status"] in ("pending", "processing"):
-        record_failure(cur, payment, "payment_failed", None, "The gateway reported a failure.")
-    if seen.status in ALLOWED and transition(cur, payment, seen.status, cause):
+        if payment["status"] in LATE:
+            return settle_late(cur, payment, cause)
+        cur.execute(queries.CLEAR_ATTEMPT, (payment["id"],))
+    if seen.status == "requires_payment_method" and payment["status"] in OPEN:
+        # A second decline changes no status but must still show its own reason.
+        record_failure(cur, payment, seen.failure or Failure("payment_failed"))
+        if payment["status"] == "requires_payment_method":
+            return "failure_recorded"
+    if seen.status == "requires_action" and payment["status"] in OPEN:
+        cur.execute(queries.SET_NEXT_ACTION, (json.dumps(seen.next_action or {}), payment["id"]))
+    if (
+        seen.status in ALLOWED
+        and seen.status not in LATE
+        and transition(cur, payment, seen.status, cause)
+    ):
         return f"applied:{seen.status}"
     return "ignored"
+
+
+def settle_late(cur: RealDictCursor, payment: dict[str, Any], cause: str) -> str:
+    """A success for a payment we had canceled or failed: sell if we still can, else owe it.
+
+    Returns `applied:succeeded` when the stock was reserved again and the sale booked, or
+    `refund_due` when the money must go back (the caller refunds it after commit).
+    """
+    cur.execute(queries.RESERVE_AGAIN, {"id": payment["id"]})
+    sold = cur.fetchone() is not None
+    cur.execute(queries.CLEAR_ATTEMPT, (payment["id"],))
+    if sold:
+        transition(cur, payment, "succeeded", f"{cause}:late")
+        return "applied:succeeded"
+    cur.execute(queries.SET_REFUND_DUE, (SOLD_OUT, payment["id"]))
+    transition(cur, payment, "succeeded", f"{cause}:late:refund_due", sale=False)
+    record_audit(
+        cur,
+        actor_id=None,
+        action="payment.late_success",
+        target_type="payment",
+        target_id=payment["id"],
+        details={"outcome": "refund_due", "reason": SOLD_OUT, "cause": cause},
+    )
+    return "refund_due"
 
 
 def _queue_sale_emails(cur: RealDictCursor, payment: dict[str, Any]) -> None:

@@ -19,8 +19,13 @@ def public_payment(
     viewer: Principal,
     history: list[dict[str, Any]] | None = None,
     refunds: list[dict[str, Any]] | None = None,
+    publishable_key: str | None = None,
 ) -> dict[str, Any]:
-    """The payment as the API shows it; the client secret only to the buyer."""
+    """The payment as the API shows it; the client secret only to the buyer.
+
+    The buyer's browser confirms a Stripe payment itself (Stripe.js) with the publishable
+    key and the client secret; what Stripe asks of the buyer next (3-D Secure) is shown too.
+    """
     body: dict[str, Any] = {
         "id": p["id"],
         "listing_id": p["listing_id"],
@@ -35,6 +40,7 @@ def public_payment(
         "provider": p["provider"],
         "status": p["status"],
         "amount_refunded": p["amount_refunded"],
+        "refund_due": p.get("refund_due_reason"),
         "failure": None,
         "stripe": None,
         "flutterwave": None,
@@ -60,6 +66,8 @@ def public_payment(
         body["stripe"] = {
             "payment_intent_id": p["provider_ref"],
             "client_secret": p["client_secret"] if is_buyer else None,
+            "publishable_key": (publishable_key or None) if is_buyer else None,
+            "next_action": p.get("next_action") if is_buyer else None,
         }
     else:
         body["flutterwave"] = {

@@ -1,26 +1,66 @@
-"""Gateway webhooks: verified before parsing, stored by event id, applied forward-only."""
+"""Gateway webhooks: verified before parsing, stored by event id, applied forward-only.
+
+A verified event is always acknowledged (2xx) and stored, whatever its shape: a gateway
+retries anything else for days. Only a database we cannot reach answers 5xx. An event we
+could not check with the gateway is stored as `unverified:...`; its redelivery is tried
+again, and reconciliation settles the payment meanwhile.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
 import logging
-from typing import Any
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
+import psycopg2
 import stripe
 
 from api_server.common.errors import Problem
 from api_server.common.outbox import OutboxDispatcher
 from api_server.config import Config
-from api_server.db import Database
+from api_server.db import Database, DatabaseUnavailable
 from api_server.payments import queries
 from api_server.payments.disputes import open_dispute
-from api_server.payments.gateways import FlutterwaveGateway, GatewayError, GatewayStatus
-from api_server.payments.service import gateway_problem
-from api_server.payments.settlement import apply_gateway_status, record_failure, transition
+from api_server.payments.gateways import (
+    Failure,
+    GatewayError,
+    GatewayStatus,
+    SeenStatus,
+    TransactionVerifier,
+)
+from api_server.payments.service import PaymentsService, gateway_problem
+from api_server.payments.settlement import apply_gateway_status, transition
+from api_server.payments.stripe_gateway import failure_of, intent_status
+
+if TYPE_CHECKING:
+    from api_server.payments.stripe_gateway import StripeGateway
 
 _log = logging.getLogger("api_server.payments.webhooks")
 STRIPE_TOLERANCE_SECONDS = 300
+# What each PaymentIntent event says of the intent, whatever else its object carries.
+_INTENT_EVENTS: dict[str, SeenStatus] = {
+    "payment_intent.processing": "processing",
+    "payment_intent.succeeded": "succeeded",
+    "payment_intent.payment_failed": "requires_payment_method",
+    "payment_intent.canceled": "canceled",
+    "payment_intent.requires_action": "requires_action",
+}
+# Errors that mean our own database is gone: the gateway must retry later.
+_DATABASE_DOWN = (psycopg2.OperationalError, psycopg2.InterfaceError, DatabaseUnavailable)
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _ref(value: Any) -> str | None:
+    """An id that Stripe may send as an id or expanded into its object."""
+    if isinstance(value, dict):
+        value = value.get("id")
+    return value if isinstance(value, str) and value else None
 
 
 class WebhookService:
@@ -31,17 +71,21 @@ class WebhookService:
         config: Config,
         db: Database,
         outbox: OutboxDispatcher,
-        flutterwave: FlutterwaveGateway,
+        payments: PaymentsService,
+        stripe_gateway: StripeGateway,
+        flutterwave: TransactionVerifier,
     ) -> None:
         self._config = config
         self._db = db
         self._outbox = outbox
+        self._payments = payments
+        self._stripe = stripe_gateway
         self._flutterwave = flutterwave
 
     # Stripe
 
     def stripe(self, payload: bytes, signature: str | None) -> dict[str, str]:
-        """Verifies the Stripe-Signature with the SDK, then applies the event once."""
+        """Verifies the Stripe-Signature with the SDK, then stores and applies the event once."""
         try:
             stripe.Webhook.construct_event(
                 payload,
@@ -54,32 +98,25 @@ class WebhookService:
                 400, "invalid_signature", "The Stripe-Signature header does not verify."
             ) from exc
         # Verified: now the plain JSON is read (SDK objects are not dicts).
-        event = json.loads(payload)
-        obj = event["data"]["object"]
-        is_intent = event["type"].startswith("payment_intent.")
-        reference = obj.get("id") if is_intent else obj.get("payment_intent")
-        with self._db.transaction() as cur:
-            cur.execute(
-                queries.RECORD_EVENT,
-                ("stripe", event["id"], event["type"], payload.decode("utf-8")),
-            )
-            row = cur.fetchone()
-            if row is None:
-                return {"status": "duplicate"}
-            cur.execute(queries.LOCK_PAYMENT_BY_REF, ("stripe", reference))
-            payment = cur.fetchone()
-            outcome = (
-                "unknown_reference" if payment is None else self._apply_stripe(cur, payment, event)
-            )
-            cur.execute(queries.EVENT_OUTCOME, (outcome, payment and payment["id"], row["id"]))
-        self._outbox.wake()
-        return {"status": outcome}
+        event = _dict(json.loads(payload))
+        event_id = _ref(event.get("id")) or _digest(payload)
+        raw_type = event.get("type")
+        event_type = raw_type if isinstance(raw_type, str) and raw_type else "unknown"
+        obj = _dict(_dict(event.get("data")).get("object"))
+        is_intent = event_type.startswith("payment_intent.")
+        reference = _ref(obj.get("id")) if is_intent else _ref(obj.get("payment_intent"))
+        return self._store_and_apply(
+            "stripe",
+            (event_id, event_type, payload),
+            reference,
+            lambda cur, payment: self._apply_stripe(cur, payment, event_type, obj, event_id),
+        )
 
-    @staticmethod
-    def _apply_stripe(cur: Any, payment: dict[str, Any], event: dict[str, Any]) -> str:
-        obj = event["data"]["object"]
-        cause = f"event:{event['id']}"
-        if event["type"] == "charge.dispute.created":
+    def _apply_stripe(
+        self, cur: Any, payment: dict[str, Any], event_type: str, obj: dict[str, Any], eid: str
+    ) -> str:
+        cause = f"event:{eid}"
+        if event_type == "charge.dispute.created":
             opened = open_dispute(
                 cur,
                 payment,
@@ -87,43 +124,38 @@ class WebhookService:
                 opened_by=None,
                 reason=str(obj.get("reason") or "stripe"),
                 details=None,
-                provider_dispute_id=obj.get("id"),
+                provider_dispute_id=_ref(obj.get("id")),
                 cause=cause,
             )
             return "applied:disputed" if opened else "ignored"
-        if event["type"] == "charge.refunded":
-            # Refunds made outside the API (the dashboard) still reach our books.
-            total = int(obj.get("amount_refunded") or 0)
-            if total <= payment["amount_refunded"] + payment["refund_pending"]:
-                return "ignored"
-            cur.execute(queries.SET_REFUNDED_TOTAL, (total, payment["id"]))
-            to = "refunded" if total >= payment["amount"] else "partially_refunded"
-            return f"applied:{to}" if transition(cur, payment, to, cause) else "ignored"
-        status = {
-            "payment_intent.processing": "processing",
-            "payment_intent.succeeded": "succeeded",
-            "payment_intent.payment_failed": "failed",
-            "payment_intent.canceled": "canceled",
-        }.get(event["type"])
+        if event_type == "charge.refunded":
+            return self._external_refund(cur, payment, obj, cause)
+        status = _INTENT_EVENTS.get(event_type)
         if status is None:
             return "ignored"
-        if status == "failed" and payment["status"] in ("pending", "processing"):
-            error = obj.get("last_payment_error") or {}
-            record_failure(
-                cur,
-                payment,
-                error.get("code") or "payment_failed",
-                error.get("decline_code"),
-                error.get("message"),
-            )
-        seen = GatewayStatus(
-            status,
-            obj.get("amount"),
-            str(obj.get("currency") or "").upper(),
-            obj.get("id"),
-            obj.get("latest_charge"),
-        )
+        seen = replace(intent_status(obj), status=status)
+        if status == "requires_payment_method":
+            failure = failure_of(obj.get("last_payment_error")) or Failure("payment_failed")
+            seen = replace(seen, failure=failure)
+        if status == "succeeded" and (seen.amount is None or seen.currency is None):
+            # A partial object: ask Stripe itself before giving any value.
+            try:
+                seen = replace(self._stripe.intent(payment["provider_ref"]), status=status)
+            except GatewayError as exc:
+                return f"unverified:{exc.kind}"
         return apply_gateway_status(cur, payment, seen, cause)
+
+    @staticmethod
+    def _external_refund(cur: Any, payment: dict[str, Any], obj: dict[str, Any], cause: str) -> str:
+        """Refunds made outside the API (the dashboard) still reach our books."""
+        total = obj.get("amount_refunded")
+        if not isinstance(total, int) or isinstance(total, bool):
+            return "ignored"
+        if total <= payment["amount_refunded"] + payment["refund_pending"]:
+            return "ignored"
+        cur.execute(queries.SET_REFUNDED_TOTAL, (min(total, payment["amount"]), payment["id"]))
+        to = "refunded" if total >= payment["amount"] else "partially_refunded"
+        return f"applied:{to}" if transition(cur, payment, to, cause) else "ignored"
 
     # Flutterwave
 
@@ -133,25 +165,28 @@ class WebhookService:
         if not expected or not hmac.compare_digest((verif_hash or "").encode(), expected):
             raise Problem(401, "invalid_signature", "The verif-hash header is wrong.")
         try:
-            body = json.loads(payload)
-            data = body["data"]
-            transaction_id = str(data["id"])
-            event_id = f"{body.get('event', 'charge.completed')}:{transaction_id}:{data['status']}"
-        except (ValueError, KeyError, TypeError) as exc:
-            raise Problem(
-                400, "malformed_event", "The webhook body is not a Flutterwave event."
-            ) from exc
+            body = _dict(json.loads(payload))
+        except ValueError:
+            body = {}
+        data = _dict(body.get("data"))
+        raw_kind = body.get("event")
+        kind = raw_kind if isinstance(raw_kind, str) and raw_kind else "charge.completed"
+        transaction_id = data.get("id")
+        if not isinstance(transaction_id, int | str) or isinstance(transaction_id, bool):
+            return self._store_and_apply(
+                "flutterwave", (_digest(payload), kind, payload), None, None, "malformed"
+            )
+        event_id = f"{kind}:{transaction_id}:{data.get('status')}"
+        tx_ref = str(data.get("tx_ref") or "")
         with self._db.transaction() as cur:
             cur.execute(queries.EVENT_SEEN, ("flutterwave", event_id))
             if cur.fetchone() is not None:
                 return {"status": "duplicate"}
-        outcome = self.settle_flutterwave(
-            transaction_id,
-            str(data.get("tx_ref") or ""),
-            f"event:{event_id}",
-            event=(event_id, body.get("event", ""), payload),
-        )
-        return {"status": outcome}
+        return {
+            "status": self.settle_flutterwave(
+                str(transaction_id), tx_ref, f"event:{event_id}", (event_id, kind, payload)
+            )
+        }
 
     def settle_flutterwave(
         self,
@@ -165,53 +200,111 @@ class WebhookService:
             seen = self._flutterwave.verify(transaction_id)
         except GatewayError as exc:
             if exc.kind == "rejected":
-                seen = GatewayStatus("unknown", None, None, tx_ref, transaction_id)
+                seen = GatewayStatus("unknown", reference=tx_ref, transaction_id=transaction_id)
+            elif event is None:
+                raise
             else:
-                # Not recorded: Flutterwave retries and the next attempt verifies again.
-                raise gateway_problem(exc) from exc
-        with self._db.transaction() as cur:
-            row = None
-            if event is not None:
-                cur.execute(
-                    queries.RECORD_EVENT,
-                    ("flutterwave", event[0], event[1], event[2].decode("utf-8")),
-                )
-                row = cur.fetchone()
-                if row is None:
-                    return "duplicate"
-            cur.execute(queries.LOCK_PAYMENT_BY_REF, ("flutterwave", tx_ref))
-            payment = cur.fetchone()
-            if payment is None:
-                outcome = "unknown_reference"
-            elif seen.status == "unknown" or seen.reference != tx_ref:
-                outcome = "verification_mismatch"
-            else:
-                outcome = apply_gateway_status(cur, payment, seen, cause)
-            if row is not None:
-                cur.execute(queries.EVENT_OUTCOME, (outcome, payment and payment["id"], row["id"]))
-        if outcome.startswith("applied") or outcome == "amount_mismatch":
-            _log.info("flutterwave %s for %s: %s", transaction_id, tx_ref, outcome)
-        self._outbox.wake()
-        return outcome
+                # Says nothing about the payment: stored as unverified, tried again later.
+                unverified = f"unverified:{exc.kind}"
+                return self._store_and_apply("flutterwave", event, tx_ref, lambda c, p: unverified)[
+                    "status"
+                ]
+
+        def apply(cur: Any, payment: dict[str, Any]) -> str:
+            if seen.status == "unknown" or seen.reference != tx_ref:
+                return "verification_mismatch"
+            return apply_gateway_status(cur, payment, seen, cause)
+
+        if event is not None:
+            return self._store_and_apply("flutterwave", event, tx_ref, apply)["status"]
+        return self._apply_unrecorded(tx_ref, apply)
 
     def abandon_flutterwave(self, tx_ref: str) -> str:
         """The customer cancelled on the hosted page: cancel unless Flutterwave says it was paid."""
         with self._db.transaction() as cur:
-            cur.execute(queries.PAYMENT_BY_REF, ("flutterwave", tx_ref))
+            cur.execute(queries.LOCK_PAYMENT_BY_REF, ("flutterwave", tx_ref))
             payment = cur.fetchone()
-        if payment is None:
-            return "unknown_reference"
-        try:
-            seen = self._flutterwave.status(payment)
-        except GatewayError as exc:
-            raise gateway_problem(exc) from exc
-        with self._db.transaction() as cur:
-            cur.execute(queries.LOCK_PAYMENT, (payment["id"],))
-            locked = cur.fetchone()
-            if seen.status == "succeeded":
-                outcome = apply_gateway_status(cur, locked, seen, "return:redirect")
-            elif transition(cur, locked, "canceled", "return:cancelled"):
-                outcome = "applied:canceled"
-            else:
-                outcome = "ignored"
+            if payment is None:
+                return "unknown_reference"
+            if payment["status"] not in ("pending", "requires_payment_method"):
+                return "ignored"
+            try:
+                outcome = self._payments.close(cur, payment, "abandoned", "return:cancelled")
+            except GatewayError as exc:
+                raise gateway_problem(exc) from exc
+        self._after(outcome, payment["id"])
         return outcome
+
+    # Shared
+
+    def _store_and_apply(
+        self,
+        provider: str,
+        event: tuple[str, str, bytes],
+        reference: str | None,
+        apply: Any,
+        without_payment: str = "unknown_reference",
+    ) -> dict[str, str]:
+        """Stores the event (once), applies it to its payment under the row lock."""
+        event_id, event_type, payload = event
+        with self._db.transaction() as cur:
+            cur.execute(
+                queries.RECORD_EVENT,
+                (provider, event_id, event_type, _json_text(payload)),
+            )
+            row = cur.fetchone()
+            if row is None:
+                return {"status": "duplicate"}
+            payment = None
+            if reference:
+                cur.execute(queries.LOCK_PAYMENT_BY_REF, (provider, reference))
+                payment = cur.fetchone()
+            outcome = without_payment if payment is None else self._guarded(cur, apply, payment)
+            cur.execute(queries.EVENT_OUTCOME, (outcome, payment and payment["id"], row["id"]))
+        self._after(outcome, payment and payment["id"])
+        return {"status": outcome}
+
+    def _apply_unrecorded(self, reference: str, apply: Any) -> str:
+        with self._db.transaction() as cur:
+            cur.execute(queries.LOCK_PAYMENT_BY_REF, ("flutterwave", reference))
+            payment = cur.fetchone()
+            outcome = "unknown_reference" if payment is None else self._guarded(cur, apply, payment)
+        self._after(outcome, payment and payment["id"])
+        return outcome
+
+    @staticmethod
+    def _guarded(cur: Any, apply: Any, payment: dict[str, Any]) -> str:
+        """Applies under a savepoint: a shape we did not foresee is logged, never a 500."""
+        cur.execute("SAVEPOINT apply_event")
+        try:
+            outcome = str(apply(cur, payment))
+        except _DATABASE_DOWN:
+            raise
+        except Exception:
+            _log.exception("webhook for payment %s could not be applied", payment["id"])
+            cur.execute("ROLLBACK TO SAVEPOINT apply_event")
+            return "error"
+        cur.execute("RELEASE SAVEPOINT apply_event")
+        return outcome
+
+    def _after(self, outcome: str, payment_id: str | None) -> None:
+        """After commit: wake the mailer; give back a late success we could not sell."""
+        if outcome.startswith("applied") or outcome in ("amount_mismatch", "refund_due"):
+            _log.info("payment %s: %s", payment_id, outcome)
+        if outcome == "refund_due" and payment_id is not None:
+            self._payments.refunds.refund_due(payment_id)
+        self._outbox.wake()
+
+
+def _digest(payload: bytes) -> str:
+    """An id for an event that carries none of its own, stable across redeliveries."""
+    return "sha256:" + hashlib.sha256(payload).hexdigest()
+
+
+def _json_text(payload: bytes) -> str:
+    """The payload as JSON text for the jsonb column, even when it is not JSON."""
+    try:
+        json.loads(payload)
+        return payload.decode("utf-8")
+    except ValueError:
+        return json.dumps({"unparsed": payload.decode("utf-8", "replace")})

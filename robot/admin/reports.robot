@@ -65,6 +65,14 @@ The System Status Shows Every Part
     System Status Should Be Healthy    ${status}
     Migration Version Should Match Database    ${status}
 
+A Gateway Refusing Our Key Is Reported As Such
+    [Documentation]    A rotated or wrong gateway key must show on the status page, not pass for "reachable".
+    [Tags]    db    sandbox-only
+    Make Gateway Answer    flutterwave    401    ?amount=1&source_currency=USD&destination_currency=NGN
+    ${status} =    System Status As    ${ADMIN}
+    Gateway Should Be Reported As    ${status}    flutterwave    unauthorized
+    Gateway Should Be Reported As    ${status}    stripe    ok
+
 Bad Report Queries Are Refused
     [Documentation]    A filter the API cannot apply is an error, never a silently wider report.
     [Tags]    validation

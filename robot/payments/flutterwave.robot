@@ -25,13 +25,56 @@ Flutterwave Checkout Succeeds After Verification
     Flutterwave Should Deliver    ${payment}
     Available Quantity Should Be    ${listing}    8
 
-A Failed Checkout Fails The Payment
-    [Documentation]    A failed card on the hosted page gives the goods back.
+A Failed Attempt Then A Success In The Same Checkout Sells
+    [Documentation]    The hosted page lets the buyer retry after a failed card; that retry must end in a sale.
+    [Tags]    sandbox-only
     ${listing} =    Listing To Buy    currency=KES
     ${payment} =    Buy Listing    ${BUYER}    ${listing}    4
-    Complete Flutterwave Checkout    ${payment}    failed
-    Payment Status Should Become    ${payment}    failed
+    Pause Webhooks For    flutterwave    ${payment}[id]
+    Complete Checkout Without Return    ${payment}    failed
+    Resume Webhooks For    flutterwave    ${payment}[id]
+    Payment Status Should Become    ${payment}    requires_payment_method
+    Payment Should Be Persisted As    ${payment}    failure_code=flutterwave_failed    reserved=true
+    Available Quantity Should Be    ${listing}    6
+    Complete Flutterwave Checkout    ${payment}    successful
+    Payment Status Should Become    ${payment}    succeeded
+    Payment History Should Be    ${payment}    pending    requires_payment_method    succeeded
+    Available Quantity Should Be    ${listing}    6
+    Sale Emails Should Arrive Once    ${BUYER}    ${SELLER}    ${payment}
+
+A Success After A Cancelled Return Still Sells
+    [Documentation]    The hosted link stays payable after the buyer came back cancelled; paid money must become a sale.
+    [Tags]    sandbox-only    late-success
+    ${listing} =    Listing To Buy    currency=NGN
+    ${payment} =    Buy Listing    ${BUYER}    ${listing}    3
+    Complete Flutterwave Checkout    ${payment}    cancelled
+    Payment Status Should Become    ${payment}    canceled
     Available Quantity Should Be    ${listing}    10
+    Complete Checkout Without Return    ${payment}    successful
+    Payment Status Should Become    ${payment}    succeeded
+    Last Transition Cause Should Start With    ${payment}    event:
+    Payment Should Be Persisted As    ${payment}    reserved=true    refund_due_reason=None
+    Available Quantity Should Be    ${listing}    7
+    Sale Emails Should Arrive Once    ${BUYER}    ${SELLER}    ${payment}
+
+A Late Success When The Stock Is Gone Is Refunded In Full
+    [Documentation]    Money for goods already sold to someone else goes straight back, with a reason, an audit row and an email.
+    [Tags]    sandbox-only    late-success
+    ${listing} =    Listing To Buy    currency=NGN    quantity=3
+    ${payment} =    Buy Listing    ${BUYER}    ${listing}    3
+    Complete Flutterwave Checkout    ${payment}    cancelled
+    Payment Status Should Become    ${payment}    canceled
+    ${other} =    Register Verified Buyer
+    ${sale} =    Buy Listing    ${other}    ${listing}    3
+    Complete Flutterwave Checkout    ${sale}    successful
+    Payment Status Should Become    ${sale}    succeeded
+    Complete Checkout Without Return    ${payment}    successful
+    Payment Status Should Become    ${payment}    refunded
+    Payment Should Be Persisted As    ${payment}    reserved=false    refund_due_reason=None
+    Refund Rows Should Be    ${payment}    1    ${payment}[amount]
+    Available Quantity Should Be    ${listing}    0
+    Late Success Should Be Audited    ${payment}
+    Wait For Message    ${BUYER}[email]    Refund for payment ${payment}[id]
     No Sale Emails Should Be Sent    ${payment}
 
 A Cancelled Checkout Cancels The Payment
@@ -47,6 +90,13 @@ A Verification That Disagrees Gives No Value
     [Documentation]    A webhook is only a hint: Flutterwave's verify answer must match amount and currency.
     [Tags]    security
     [Template]    Disagreeing Verification Should Give No Value
+    amount=${1}
+    currency=USD
+
+A Webhook Claiming Another Amount Or Currency Is Only A Hint
+    [Documentation]    The webhook body is not trusted: the verified transaction decides, and it matches the payment.
+    [Tags]    security    sandbox-only
+    [Template]    Webhook With Wrong Figures Should Not Change The Verified Result
     amount=${1}
     currency=USD
 
@@ -78,6 +128,19 @@ A Converted Payment Verified At Another Amount Gives No Value
 
 
 *** Keywords ***
+Webhook With Wrong Figures Should Not Change The Verified Result
+    [Documentation]    A crafted webhook carries `values`; verification still reads the real transaction.
+    [Arguments]    &{values}
+    ${listing} =    Listing To Buy    currency=NGN
+    ${payment} =    Buy Listing    ${BUYER}    ${listing}    1
+    Pause Webhooks For    flutterwave    ${payment}[id]
+    Complete Checkout Without Return    ${payment}
+    ${event} =    Craft Flutterwave Event    ${payment}    &{values}
+    ${result} =    Redeliver Event    flutterwave    ${event}
+    Should Be Equal As Integers    ${result}[status]    200
+    Payment Should Be Persisted As    ${payment}    status=succeeded    reserved=true
+    Available Quantity Should Be    ${listing}    9
+
 Disagreeing Verification Should Give No Value
     [Documentation]    The verify endpoint reports `values`; the webhook is recorded and nothing is paid.
     [Arguments]    &{values}

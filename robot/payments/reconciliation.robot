@@ -35,6 +35,49 @@ Reconciliation Settles A Lost Flutterwave Webhook
     Report Should Settle    ${report}    ${payment}    pending    succeeded
     Payment Should Be Persisted As    ${payment}    status=succeeded
 
+An Answer That Says Nothing Leaves The Payment Untouched
+    [Documentation]    A wrong key or a rate limit is not "unpaid": an expired payment must not be canceled on it.
+    [Tags]    sandbox-only
+    [Template]    Unreadable Lookup Should Leave The Payment Alone
+    401    gateway_unauthorized
+    429    gateway_rate_limited
+
+Reconciliation Sells A Payment Made After Expiry While Stock Remains
+    [Documentation]    A buyer who paid on the hosted page after we gave up still gets the goods, with no webhook.
+    [Tags]    sandbox-only    late-success    expiry
+    ${listing} =    Listing To Buy    currency=NGN
+    ${payment} =    Buy Listing    ${BUYER}    ${listing}    2
+    Let Payment Expire    ${payment}
+    ${report} =    Reconcile Payments As    ${ADMIN}
+    Report Should Settle    ${report}    ${payment}    pending    canceled
+    Available Quantity Should Be    ${listing}    10
+    Drop Webhooks For    flutterwave    ${payment}[id]
+    Complete Checkout Without Return    ${payment}    successful
+    Payment Should Be Persisted As    ${payment}    status=canceled
+    ${report} =    Reconcile Payments As    ${ADMIN}
+    Report Should Settle    ${report}    ${payment}    canceled    succeeded
+    Payment Should Be Persisted As    ${payment}    status=succeeded    reserved=true
+    Last Transition Cause Should Start With    ${payment}    reconcile:late
+    Available Quantity Should Be    ${listing}    8
+
+Reconciliation Refunds A Payment Made After Expiry When Sold Out
+    [Documentation]    Paid-but-unsold is found by reconciliation too, and the money goes back at once.
+    [Tags]    sandbox-only    late-success    expiry
+    ${listing} =    Listing To Buy    currency=NGN    quantity=2
+    ${payment} =    Buy Listing    ${BUYER}    ${listing}    2
+    Let Payment Expire    ${payment}
+    Reconcile Payments As    ${ADMIN}
+    Payment Should Be Persisted As    ${payment}    status=canceled
+    Record Sale Of    ${listing}    2
+    Drop Webhooks For    flutterwave    ${payment}[id]
+    Complete Checkout Without Return    ${payment}    successful
+    ${report} =    Reconcile Payments As    ${ADMIN}
+    Report Should Settle    ${report}    ${payment}    canceled    refunded
+    Payment Should Be Persisted As    ${payment}    reserved=false    refund_due_reason=None
+    Refund Rows Should Be    ${payment}    1    ${payment}[amount]
+    Late Success Should Be Audited    ${payment}
+    Wait For Message    ${BUYER}[email]    Refund for payment ${payment}[id]
+
 Only Admins Can Reconcile
     [Documentation]    Reconciliation touches every payment; buyers and sellers may not run it.
     [Tags]    security    authorization
@@ -49,7 +92,7 @@ A Sale Sends One Receipt And One Sale Notice
     Replay Last Webhook    stripe    ${payment}    payment_intent.succeeded
     Sale Emails Should Arrive Once    ${BUYER}    ${SELLER}    ${payment}
 
-A Failed Payment Sends No Email
+A Declined Payment Sends No Email
     [Documentation]    Nobody is told of a sale that did not happen.
     [Tags]    mail
     ${listing} =    Listing To Buy
@@ -59,6 +102,20 @@ A Failed Payment Sends No Email
 
 
 *** Keywords ***
+Unreadable Lookup Should Leave The Payment Alone
+    [Documentation]    Flutterwave answers `status` to the lookup of an expired payment: untouched, reported as `error`.
+    [Arguments]    ${status}    ${error}
+    ${listing} =    Listing To Buy    currency=NGN
+    ${payment} =    Buy Listing    ${BUYER}    ${listing}    2
+    Let Payment Expire    ${payment}
+    Make Gateway Answer    flutterwave    ${status}    tx_ref=${payment}[id]
+    ${report} =    Reconcile Payments As    ${ADMIN}
+    VAR    &{reported} =    payment_id=${payment}[id]    error=${error}
+    Should Contain    ${report}[errors]    ${reported}
+    Report Should Not Mention    ${report}    ${payment}
+    Payment Should Be Persisted As    ${payment}    status=pending    reserved=true
+    Available Quantity Should Be    ${listing}    8
+
 Stripe Payment Whose Webhook Was Lost
     [Documentation]    A card payment Stripe took whose webhooks never reached the API: stuck processing.
     ${listing} =    Listing To Buy

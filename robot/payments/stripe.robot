@@ -26,25 +26,93 @@ Stripe Payment Succeeds Through The Webhook
     Payment History Should Be    ${payment}    pending    processing    succeeded
     Available Quantity Should Be    ${listing}    7.5
 
-Declined Cards Fail The Payment And Release The Reservation
-    [Documentation]    Each Stripe test decline shows its codes to the buyer and gives the goods back.
+A Declined Card Keeps The Order Open For Another Card
+    [Documentation]    Stripe lets the buyer retry on the same PaymentIntent, so a decline must not end the order.
     [Tags]    declines
-    [Template]    Declined Card Should Fail The Payment
+    [Template]    Declined Card Should Keep The Payment Open
     pm_card_visa_chargeDeclined    card_declined    generic_decline
     pm_card_chargeDeclinedInsufficientFunds    card_declined    insufficient_funds
     pm_card_chargeDeclinedExpiredCard    expired_card    expired_card
     pm_card_chargeDeclinedIncorrectCvc    incorrect_cvc    incorrect_cvc
     pm_card_chargeDeclinedProcessingError    processing_error    processing_error
 
-A Retry With A Good Card Succeeds After A Decline
-    [Documentation]    A declined buyer must be able to pay at once with another card.
+A Retry With A Good Card Sells The Same Order After A Decline
+    [Documentation]    Money taken on a retried card must end in a sale, not in a failed payment.
     ${listing} =    Listing To Buy
-    ${declined} =    Buy Listing With Stripe    ${BUYER}    ${listing}
-    Pay With Test Card    ${BUYER}    ${declined}    pm_card_chargeDeclined    expected_status=402
-    Payment Should Be Persisted As    ${declined}    status=failed
-    ${retry} =    Pay And Settle With Stripe    ${BUYER}    ${listing}
-    Payment History Should Be    ${retry}    pending    processing    succeeded
+    ${payment} =    Buy Listing With Stripe    ${BUYER}    ${listing}
+    Pay With Test Card    ${BUYER}    ${payment}    pm_card_chargeDeclined    expected_status=402
+    Payment Should Be Persisted As    ${payment}    status=requires_payment_method    reserved=true
+    Pay With Test Card    ${BUYER}    ${payment}    expected_status=200
+    Payment Status Should Become    ${payment}    succeeded
+    Payment History Should Be    ${payment}    pending    requires_payment_method    processing    succeeded
+    Payment Should Be Persisted As    ${payment}    failure_code=None    reserved=true
     Available Quantity Should Be    ${listing}    9
+    Sale Emails Should Arrive Once    ${BUYER}    ${SELLER}    ${payment}
+
+The Browser Confirms And Only The Webhook Tells The API
+    [Documentation]    With Stripe.js the buyer's browser pays at Stripe directly; the signed webhook must book the sale.
+    [Tags]    smoke    browser
+    ${listing} =    Listing To Buy
+    ${payment} =    Buy Listing With Stripe    ${BUYER}    ${listing}    2
+    Confirm In The Browser    ${payment}    pm_card_visa
+    Payment Status Should Become    ${payment}    succeeded
+    Payment History Should Be    ${payment}    pending    succeeded
+    Available Quantity Should Be    ${listing}    8
+    Sale Emails Should Arrive Once    ${BUYER}    ${SELLER}    ${payment}
+
+A Browser Decline Keeps Its Reason And Another Card Pays
+    [Documentation]    A decline reaches us only as payment_intent.payment_failed; its codes must reach the buyer.
+    [Tags]    browser    declines
+    ${listing} =    Listing To Buy
+    ${payment} =    Buy Listing With Stripe    ${BUYER}    ${listing}
+    ${declined} =    Confirm In The Browser    ${payment}    pm_card_chargeDeclinedInsufficientFunds
+    ...    expected_status=402
+    Payment Status Should Become    ${payment}    requires_payment_method
+    Payment Should Be Persisted As    ${payment}    failure_code=card_declined
+    ...    decline_code=insufficient_funds    reserved=true
+    Buyer Should See The Decline    ${payment}    card_declined    insufficient_funds
+    Confirm In The Browser    ${payment}    pm_card_mastercard
+    Payment Status Should Become    ${payment}    succeeded
+    Available Quantity Should Be    ${listing}    9
+
+A 3-D Secure Challenge Passed Completes The Sale
+    [Documentation]    Cards that need authentication wait in requires_action until the bank says yes.
+    [Tags]    browser    3ds    sandbox-only
+    ${listing} =    Listing To Buy
+    ${payment} =    Buy Listing With Stripe    ${BUYER}    ${listing}
+    Confirm In The Browser    ${payment}    pm_card_threeDSecure2Required
+    Payment Status Should Become    ${payment}    requires_action
+    Payment Should Be Persisted As    ${payment}    reserved=true
+    Complete 3-D Secure Challenge    ${payment}    succeed
+    Payment Status Should Become    ${payment}    succeeded
+    Payment History Should Be    ${payment}    pending    requires_action    succeeded
+
+A Failed 3-D Secure Challenge Keeps The Order Open
+    [Documentation]    A failed authentication is a decline: the buyer may try again, the goods stay held.
+    [Tags]    browser    3ds    sandbox-only
+    ${listing} =    Listing To Buy
+    ${payment} =    Buy Listing With Stripe    ${BUYER}    ${listing}
+    Confirm In The Browser    ${payment}    pm_card_threeDSecure2Required
+    Payment Status Should Become    ${payment}    requires_action
+    Complete 3-D Secure Challenge    ${payment}    fail
+    Payment Status Should Become    ${payment}    requires_payment_method
+    Payment Should Be Persisted As    ${payment}    failure_code=payment_intent_authentication_failure
+    ...    reserved=true
+    Available Quantity Should Be    ${listing}    9
+
+An Abandoned Payment Expires And Is Canceled At Stripe
+    [Documentation]    A buyer who walks away must not keep the goods, nor be chargeable later.
+    [Tags]    expiry    sandbox-only
+    ${listing} =    Listing To Buy
+    ${payment} =    Buy Listing With Stripe    ${BUYER}    ${listing}    4
+    Pay With Test Card    ${BUYER}    ${payment}    pm_card_chargeDeclined    expected_status=402
+    Let Payment Expire    ${payment}
+    ${report} =    Reconcile Payments As    ${ADMIN}
+    Report Should Settle    ${report}    ${payment}    requires_payment_method    canceled
+    Payment Should Be Persisted As    ${payment}    status=canceled    reserved=false
+    ...    closed_at_gateway=true
+    Available Quantity Should Be    ${listing}    10
+    Stripe Should Show Intent As    ${payment}    canceled
 
 The Amount Comes From The Listing, Never The Client
     [Documentation]    A client that sends its own amount is refused; the price is the server's to compute.
@@ -83,8 +151,8 @@ Only Active Listings Can Be Bought
 
 
 *** Keywords ***
-Declined Card Should Fail The Payment
-    [Documentation]    Paying with `card` is 402 with `code` and `decline_code`, the payment failed, goods back.
+Declined Card Should Keep The Payment Open
+    [Documentation]    Paying with `card` is 402 with `code` and `decline_code`; the order stays open, goods held.
     [Arguments]    ${card}    ${code}    ${decline_code}
     ${listing} =    Listing To Buy
     ${payment} =    Buy Listing With Stripe    ${BUYER}    ${listing}    3
@@ -93,7 +161,8 @@ Declined Card Should Fail The Payment
     ${problem} =    Problem Should Be    ${response}    402    card_declined
     Should Be Equal    ${problem}[gateway_code]    ${code}
     Should Be Equal    ${problem}[decline_code]    ${decline_code}
-    Payment Should Be Persisted As    ${payment}    status=failed    failure_code=${code}
-    ...    decline_code=${decline_code}    reserved=false
-    Available Quantity Should Be    ${listing}    10
+    Payment Should Be Persisted As    ${payment}    status=requires_payment_method    failure_code=${code}
+    ...    decline_code=${decline_code}    reserved=true
+    Buyer Should See The Decline    ${payment}    ${code}    ${decline_code}
+    Available Quantity Should Be    ${listing}    7
     No Sale Emails Should Be Sent    ${payment}

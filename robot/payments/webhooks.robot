@@ -73,6 +73,15 @@ An Event For An Unknown Payment Is Acknowledged And Recorded
     Should Contain    ${result}[body]    unknown_reference
     Event Should Be Recorded With Outcome    stripe    ${event}    unknown_reference
 
+Every Shape Stripe Can Send Is Acknowledged And Stored
+    [Documentation]    A verified event that answers 5xx is retried for days; every shape must be 2xx and recorded.
+    [Tags]    sandbox-only    robustness
+    [Template]    Stripe Event Shape Should Be Acknowledged
+    payment_intent.succeeded    expanded_charge    applied:succeeded    succeeded
+    payment_intent.succeeded    minimal    applied:succeeded    succeeded
+    payment_intent.amount_capturable_updated    ${EMPTY}    ignored    pending
+    payment_intent.payment_failed    minimal    applied:requires_payment_method    requires_payment_method
+
 A Stripe Dispute Opens A Dispute
     [Documentation]    A chargeback opened at the card network must reach the admins' queue.
     ${payment} =    Settled Stripe Payment
@@ -82,6 +91,17 @@ A Stripe Dispute Opens A Dispute
 
 
 *** Keywords ***
+Stripe Event Shape Should Be Acknowledged
+    [Documentation]    A `event_type` event in `shape` for a new payment is 200, stored with `outcome`, payment `status`.
+    [Arguments]    ${event_type}    ${shape}    ${outcome}    ${status}
+    ${listing} =    Listing To Buy
+    ${payment} =    Buy Listing With Stripe    ${BUYER}    ${listing}
+    ${event} =    Craft Stripe Event    ${payment}    ${event_type}    apply=${TRUE}    shape=${shape}
+    ${result} =    Redeliver Event    stripe    ${event}
+    Should Be Equal As Integers    ${result}[status]    200    ${result}
+    Event Should Be Recorded With Outcome    stripe    ${event}    ${outcome}
+    Payment Should Be Persisted As    ${payment}    status=${status}
+
 Settled Stripe Payment
     [Documentation]    A fresh listing bought with a good card and settled by its webhook.
     ${listing} =    Listing To Buy

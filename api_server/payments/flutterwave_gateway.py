@@ -1,0 +1,196 @@
+"""Flutterwave v3 over plain HTTP: hosted checkout, verify, refunds, rates."""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal
+from typing import Any
+
+import requests
+
+from api_server.config import Config
+from api_server.payments.gateways import (
+    Checkout,
+    Customer,
+    ErrorKind,
+    Failure,
+    GatewayError,
+    GatewayStatus,
+    Health,
+    PaymentRow,
+    SeenStatus,
+)
+from api_server.payments.money import checkout_amount, to_minor
+
+# Flutterwave's one documented "nothing here" answer for a reference it does not know.
+NOT_FOUND = "no transaction was found"
+MAX_SESSION_MINUTES = 1440  # "The maximum possible value is 1440 minutes (24 hours)."
+_KINDS: dict[int, ErrorKind] = {401: "unauthorized", 403: "unauthorized", 429: "rate_limited"}
+# A failed attempt leaves the hosted checkout open for another try; verify decides.
+_STATUSES: dict[str, SeenStatus] = {
+    "successful": "succeeded",
+    "failed": "requires_payment_method",
+    "pending": "pending",
+}
+
+
+class FlutterwaveGateway:
+    """Hosted payments; our payment id is the tx_ref."""
+
+    name = "flutterwave"
+
+    def __init__(self, config: Config) -> None:
+        self._base = config.flutterwave_api_base
+        self._timeout = config.flutterwave_timeout
+        self._session = requests.Session()
+        self._session.headers["Authorization"] = f"Bearer {config.flutterwave_secret_key}"
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        try:
+            response = self._session.request(
+                method, f"{self._base}{path}", timeout=self._timeout, **kwargs
+            )
+        except requests.Timeout as exc:
+            raise GatewayError(
+                "timeout", "Flutterwave did not answer in time.", reached=False
+            ) from exc
+        except requests.RequestException as exc:
+            raise GatewayError(
+                "unavailable", "Flutterwave could not be reached.", reached=False
+            ) from exc
+        if response.status_code >= 500:
+            raise GatewayError("unavailable", "Flutterwave answered with a server error.")
+        try:
+            body = response.json()
+        except ValueError as exc:
+            raise GatewayError("unavailable", "Flutterwave answered with no JSON.") from exc
+        if not isinstance(body, dict):
+            raise GatewayError("unavailable", "Flutterwave answered with an unexpected body.")
+        if response.status_code >= 400 or body.get("status") != "success":
+            kind = _KINDS.get(response.status_code, "rejected")
+            raise GatewayError(
+                kind, str(body.get("message") or "refused"), status=response.status_code
+            )
+        data = body.get("data")
+        return data if isinstance(data, dict) else {}
+
+    def create(
+        self, payment: PaymentRow, *, customer: Customer, redirect_url: str, ttl_seconds: int
+    ) -> Checkout:
+        """A hosted checkout whose session ends with the payment's reservation."""
+        payer: dict[str, str] = {"email": customer.email}
+        if customer.name:
+            payer["name"] = customer.name
+        data = self._call(
+            "POST",
+            "/v3/payments",
+            json={
+                "tx_ref": str(payment["id"]),
+                "amount": checkout_amount(payment["amount"], payment["currency"]),
+                "currency": payment["currency"],
+                "redirect_url": redirect_url,
+                "customer": payer,
+                "session_duration": min(MAX_SESSION_MINUTES, math.ceil(ttl_seconds / 60)),
+                "meta": {
+                    "payment_id": str(payment["id"]),
+                    "listing_id": str(payment["listing_id"]),
+                },
+                "customizations": {"title": "Mining Marketplace"},
+            },
+        )
+        return Checkout(str(payment["id"]), payment_link=data.get("link"))
+
+    def cancel(self, payment: PaymentRow, *, reason: str) -> GatewayStatus:
+        """Nothing to cancel at Flutterwave: ask whether the checkout was paid meanwhile.
+
+        The hosted link stays payable until its session ends; a success after this is a
+        late success, settled or refunded by the webhook or by reconciliation.
+        """
+        seen = self.status(payment)
+        return seen if seen.status == "succeeded" else GatewayStatus("canceled")
+
+    def refund(self, payment: PaymentRow, *, amount: int, refund_id: str) -> str:
+        """Refunds `amount` minor units of the verified transaction."""
+        data = self._call(
+            "POST",
+            f"/v3/transactions/{payment['provider_txn_id']}/refund",
+            json={
+                "amount": checkout_amount(amount, payment["currency"]),
+                "comments": f"payment {payment['id']} refund {refund_id}",
+            },
+        )
+        return str(data.get("id") or data.get("flw_ref") or refund_id)
+
+    def verify(self, transaction_id: str) -> GatewayStatus:
+        """Re-reads a transaction from Flutterwave; the only source of value we trust."""
+        return _status(self._call("GET", f"/v3/transactions/{transaction_id}/verify"))
+
+    def status(self, payment: PaymentRow) -> GatewayStatus:
+        """The latest transaction for the payment's tx_ref.
+
+        Only Flutterwave's "no transaction was found" means nobody has paid yet; any other
+        refusal (a wrong key, a rate limit) says nothing about the payment and is raised.
+        """
+        try:
+            data = self._call(
+                "GET",
+                "/v3/transactions/verify_by_reference",
+                params={"tx_ref": payment["provider_ref"]},
+            )
+        except GatewayError as exc:
+            if exc.kind == "rejected" and NOT_FOUND in str(exc).lower():
+                return GatewayStatus("pending", reference=payment["provider_ref"])
+            raise
+        return _status(data)
+
+    def rate(self, *, source: str, destination: str, destination_amount: Decimal) -> Decimal:
+        """Source units per destination unit, as Flutterwave quotes it."""
+        data = self._call(
+            "GET",
+            "/v3/transfers/rates",
+            params={
+                "amount": str(destination_amount),
+                "source_currency": source,
+                "destination_currency": destination,
+            },
+        )
+        try:
+            return Decimal(str(data["rate"]))
+        except (KeyError, ArithmeticError) as exc:
+            raise GatewayError("unavailable", "Flutterwave quoted no usable rate.") from exc
+
+    def probe(self) -> Health:
+        """A valid rates call (all three required parameters): needs a valid key."""
+        try:
+            self.rate(source="USD", destination="NGN", destination_amount=Decimal(1))
+        except GatewayError as exc:
+            if exc.kind == "unauthorized":
+                return Health("unauthorized", "Flutterwave refused our secret key.")
+            if exc.details.get("reached") is False:
+                return Health("unreachable", str(exc))
+            return Health("error", str(exc))
+        return Health("ok", "Flutterwave answered an authenticated call.")
+
+
+def _status(data: dict[str, Any]) -> GatewayStatus:
+    currency = str(data.get("currency") or "").upper()
+    amount = data.get("amount")
+    status = _STATUSES.get(str(data.get("status")), "pending")
+    failure = None
+    if status == "requires_payment_method":
+        message = data.get("processor_response")
+        failure = Failure("flutterwave_failed", None, str(message) if message else None)
+    try:
+        minor = (
+            to_minor(Decimal(str(amount)), currency) if amount is not None and currency else None
+        )
+    except ArithmeticError:
+        minor = None
+    return GatewayStatus(
+        status,
+        minor,
+        currency or None,
+        data.get("tx_ref"),
+        str(data["id"]) if data.get("id") is not None else None,
+        failure,
+    )

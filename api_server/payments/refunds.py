@@ -1,0 +1,172 @@
+"""Refunds: set aside under the payment's lock, sent to the gateway, then booked.
+
+Sellers and admins refund through the API; the system itself refunds a late success it could
+not sell (the stock was gone), and reconciliation retries that refund until it goes through.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from api_server.common.audit import record_audit
+from api_server.common.errors import Problem
+from api_server.common.outbox import OutboxDispatcher, enqueue_email
+from api_server.db import Database
+from api_server.payments import queries
+from api_server.payments.gateways import Gateway, GatewayError
+from api_server.payments.money import to_major, whole_major
+from api_server.payments.settlement import transition
+
+GatewayProblem = Callable[[GatewayError], Problem]
+
+
+class Refunds:
+    """One refund at a time per amount: concurrent refunds can never overdraw a payment."""
+
+    def __init__(
+        self,
+        db: Database,
+        outbox: OutboxDispatcher,
+        gateways: Mapping[str, Gateway],
+        problem: GatewayProblem,
+    ) -> None:
+        self._db = db
+        self._outbox = outbox
+        self._gateways = gateways
+        self._problem = problem
+
+    def refund(
+        self,
+        payment_id: str,
+        *,
+        actor_id: str | None,
+        amount: int | None,
+        reason: str | None,
+        request_id: str | None,
+        allow_disputed: bool = False,
+    ) -> dict[str, Any]:
+        """Refunds part or all of a paid payment through its gateway; returns the refund."""
+        refund_id, amount = self._hold(payment_id, actor_id, amount, reason, allow_disputed)
+        with self._db.transaction() as cur:
+            cur.execute(queries.PAYMENT, (payment_id,))
+            payment = cur.fetchone()
+        try:
+            provider_id = self._gateways[payment["provider"]].refund(
+                payment, amount=amount, refund_id=refund_id
+            )
+        except GatewayError as exc:
+            with self._db.transaction() as cur:
+                cur.execute(
+                    queries.REFUND_FAILED, {"refund_id": refund_id, "code": f"gateway_{exc.kind}"}
+                )
+            raise self._problem(exc) from exc
+        with self._db.transaction() as cur:
+            cur.execute(
+                queries.REFUND_SUCCEEDED, {"refund_id": refund_id, "provider_id": provider_id}
+            )
+            cur.execute(queries.LOCK_PAYMENT, (payment_id,))
+            locked = cur.fetchone()
+            done = locked["amount_refunded"] >= locked["amount"]
+            transition(
+                cur, locked, "refunded" if done else "partially_refunded", f"api:refund:{refund_id}"
+            )
+            record_audit(
+                cur,
+                actor_id=actor_id,
+                action="payment.refund",
+                target_type="payment",
+                target_id=payment_id,
+                details={
+                    "refund_id": refund_id,
+                    "amount": amount,
+                    "currency": locked["currency"],
+                    "reason": reason,
+                },
+                request_id=request_id,
+            )
+            cur.execute(queries.REFUNDS, (payment_id,))
+            refund = next(r for r in cur.fetchall() if r["id"] == refund_id)
+        return {**refund, "payment_id": payment_id, "created_at": refund["created_at"].isoformat()}
+
+    def refund_due(self, payment_id: str) -> bool:
+        """Gives a late success that could not be sold back in full; True once it is back.
+
+        A failure leaves the debt recorded (`refund_due_reason`) for reconciliation to retry.
+        """
+        with self._db.transaction() as cur:
+            cur.execute(queries.PAYMENT, (payment_id,))
+            payment = cur.fetchone()
+        if payment is None or payment["refund_due_reason"] is None:
+            return False
+        reason = payment["refund_due_reason"]
+        try:
+            self.refund(
+                payment_id,
+                actor_id=None,
+                amount=None,
+                reason=reason,
+                request_id=None,
+                allow_disputed=True,
+            )
+        except Problem:
+            return False
+        with self._db.transaction() as cur:
+            cur.execute(queries.CLEAR_REFUND_DUE, (payment_id,))
+            cur.execute(queries.BUYER, (payment_id,))
+            buyer = cur.fetchone()
+            total = f"{to_major(payment['amount'], payment['currency'])} {payment['currency']}"
+            enqueue_email(
+                cur,
+                buyer["email"],
+                f"Refund for payment {payment_id}",
+                f"Hello {buyer['full_name']},\n\nYour payment of {total} reached us after the "
+                "order had lapsed and the goods were no longer available, so we refunded it "
+                f"in full.\nPayment: {payment_id}\n",
+            )
+        self._outbox.wake()
+        return True
+
+    def _hold(
+        self,
+        payment_id: str,
+        actor_id: str | None,
+        amount: int | None,
+        reason: str | None,
+        allow_disputed: bool,
+    ) -> tuple[str, int]:
+        """Sets the amount aside under the row lock, so concurrent refunds cannot overdraw."""
+        refundable = ("succeeded", "partially_refunded") + (("disputed",) if allow_disputed else ())
+        with self._db.transaction() as cur:
+            cur.execute(queries.LOCK_PAYMENT, (payment_id,))
+            payment = cur.fetchone()
+            if payment is None:
+                raise Problem(404, "payment_not_found", "No such payment.")
+            if payment["status"] not in refundable:
+                raise Problem(
+                    409,
+                    "payment_not_refundable",
+                    f"A {payment['status']} payment cannot be refunded.",
+                )
+            left = payment["amount"] - payment["amount_refunded"] - payment["refund_pending"]
+            amount = left if amount is None else amount
+            currency = payment["currency"]
+            if payment["provider"] == "flutterwave" and not whole_major(amount, currency):
+                raise Problem(
+                    422,
+                    "amount_not_accepted",
+                    f"Flutterwave refunds whole amounts of {payment['currency']}.",
+                )
+            if amount > left or left <= 0:
+                raise Problem(
+                    409,
+                    "refund_exceeds_balance",
+                    f"At most {left} {payment['currency']} minor units can be refunded.",
+                    refundable=left,
+                )
+            cur.execute(
+                queries.INSERT_REFUND, (payment_id, amount, payment["currency"], reason, actor_id)
+            )
+            refund_id = cur.fetchone()["id"]
+            cur.execute(queries.HOLD_REFUND, (amount, payment_id))
+        return refund_id, amount

@@ -1,0 +1,126 @@
+"""Sandbox controls of the Stripe stand-in: crafted PaymentIntent events and disputes.
+
+A mixin of ``StripeSandbox`` (it uses its stores, ``_lock``, ``_intent``, ``_resolve_method``,
+``_succeeded_charge`` and ``_emit``); the routes are ``/_sandbox/payment_intents/{id}/...``.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from typing import Any
+
+import falcon
+
+from sandbox import stripe_objects as objects
+from sandbox.stripe_errors import Obj, stripe_error
+
+# Status a crafted PaymentIntent event implies for the PI it carries.
+CRAFTED_STATUS = {
+    "payment_intent.processing": "processing",
+    "payment_intent.succeeded": "succeeded",
+    "payment_intent.payment_failed": "requires_payment_method",
+    "payment_intent.canceled": "canceled",
+    "payment_intent.requires_action": "requires_action",
+    "payment_intent.amount_capturable_updated": "requires_capture",
+}
+SHAPES = ("expanded_charge", "minimal")
+MINIMAL_DROPPED = (
+    "description",
+    "last_payment_error",
+    "latest_charge",
+    "metadata",
+    "next_action",
+    "payment_method",
+    "receipt_email",
+    "shipping",
+)
+
+
+class ControlMixin:
+    """``craft_event`` and ``open_dispute`` for ``StripeSandbox``."""
+
+    _lock: Any
+    _charges: dict[str, Obj]
+    _disputes: dict[str, Obj]
+    url: str
+
+    def craft_event(self, pi_id: str, body: Obj) -> Obj:
+        type_, shape = body.get("type"), body.get("shape")
+        known = type_ in CRAFTED_STATUS
+        if not isinstance(type_, str) or not (known or (body.get("unknown_type") and type_)):
+            raise falcon.HTTPBadRequest(
+                description=f"type must be one of {list(CRAFTED_STATUS)} "
+                '(any other with "unknown_type": true)'
+            )
+        apply = bool(body.get("apply"))
+        if apply and not known:
+            raise falcon.HTTPBadRequest(description=f"apply works for {list(CRAFTED_STATUS)}")
+        if shape is not None and shape not in SHAPES:
+            raise falcon.HTTPBadRequest(description=f"shape must be one of {SHAPES}")
+        with self._lock:
+            pi = self._intent(pi_id)
+            shown = pi if apply else copy.deepcopy(pi)
+            if known:
+                self._imply(shown, type_, apply)
+            payload = copy.deepcopy(shown)
+            self._shape(payload, shape)
+            return self._emit(type_, payload, {}, deliver=bool(body.get("deliver", True)))
+
+    def _imply(self, pi: Obj, type_: str, apply: bool) -> None:
+        pi.update(status=CRAFTED_STATUS[type_], next_action=None)
+        if type_ == "payment_intent.succeeded":
+            pi.update(amount_received=pi["amount"], last_payment_error=None)
+            # Only an applied success gets a real charge, so refunds and disputes work on it.
+            if apply and self._succeeded_charge(pi) is None:
+                method, card = self._resolve_method("pm_card_visa")
+                charge = objects.charge(pi, method, card)
+                self._charges[charge["id"]] = charge
+                pi.update(latest_charge=charge["id"], payment_method=method["id"])
+        elif type_ == "payment_intent.payment_failed":
+            method, card = self._resolve_method("pm_card_chargeDeclined")
+            assert card.decline is not None
+            error = stripe_error(
+                402,
+                card.decline.message,
+                type_="card_error",
+                code=card.decline.code,
+                decline_code=card.decline.decline_code,
+            ).body["error"]
+            pi.update(last_payment_error={**error, "payment_method": method}, payment_method=None)
+        elif type_ == "payment_intent.canceled":
+            pi.update(canceled_at=int(time.time()), cancellation_reason="requested_by_customer")
+        elif type_ == "payment_intent.requires_action":
+            method, _ = self._resolve_method("pm_card_threeDSecure2Required")
+            challenge = f"{self.url}/_sandbox/payment_intents/{pi['id']}/authenticate"
+            pi.update(
+                payment_method=method["id"],
+                last_payment_error=None,
+                next_action=objects.next_action(pi["id"], None, challenge),
+            )
+        elif type_ == "payment_intent.amount_capturable_updated":
+            pi.update(amount_capturable=pi["amount"], capture_method="manual")
+
+    def _shape(self, payload: Obj, shape: str | None) -> None:
+        if shape == "minimal":
+            for name in MINIMAL_DROPPED:
+                payload.pop(name, None)
+        elif shape == "expanded_charge":
+            charge = self._charges.get(payload.get("latest_charge") or "")
+            if charge is None and payload["status"] == "succeeded":  # a charge not kept
+                method, card = self._resolve_method("pm_card_visa")
+                charge = objects.charge(payload, method, card)
+            payload["latest_charge"] = copy.deepcopy(charge)
+
+    def open_dispute(self, pi_id: str, body: Obj) -> Obj:
+        with self._lock:
+            charge = self._succeeded_charge(self._intent(pi_id))
+            if charge is None:
+                raise falcon.HTTPBadRequest(
+                    description="the PaymentIntent has no successful charge"
+                )
+            dispute = objects.dispute(charge, str(body.get("reason") or "fraudulent"))
+            self._disputes[dispute["id"]] = dispute
+            charge["disputed"] = True
+            self._emit("charge.dispute.created", dispute, {})
+            return copy.deepcopy(dispute)

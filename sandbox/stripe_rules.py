@@ -1,0 +1,437 @@
+"""What the Stripe stand-in checks before it acts: parameters, amounts, list paging.
+
+Each rule comes from a Stripe page; docs/sandboxes.md ("Strict rules") lists them with sources.
+Parameter lists follow the API reference of each endpoint (docs.stripe.com/api/...), the same
+lists the official SDK's generated ``stripe.params`` types carry.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+from sandbox.stripe_errors import Obj, invalid, missing, no_such, unsupported, words
+from sandbox.stripe_objects import check_expand
+
+# --------------------------------------------------------------------------- form decoding
+
+_BRACKETS = re.compile(r"\[([^\]]*)\]")
+
+
+def parse_form(text: str) -> Obj:
+    """Decodes Stripe's nested form keys (a[b]=1, a[0]=x, a[]=y) into dicts and lists."""
+    root: Obj = {}
+    for key, value in parse_qsl(text, keep_blank_values=True):
+        head, bracket, rest = key.partition("[")
+        parts = [head, *_BRACKETS.findall(bracket + rest)]
+        node = root
+        for part in parts[:-1]:
+            child = node.setdefault(part or str(len(node)), {})
+            if not isinstance(child, dict):  # a[b]=1 after a=2: keep the nested form
+                child = node[part or str(len(node) - 1)] = {}
+            node = child
+        node[parts[-1] or str(len(node))] = value
+    return _listify(root)
+
+
+def _listify(node: Any) -> Any:
+    if not isinstance(node, dict):
+        return node
+    items = {k: _listify(v) for k, v in node.items()}
+    if items and all(k.isdigit() for k in items):
+        return [items[k] for k in sorted(items, key=int)]
+    return items
+
+
+# --------------------------------------------------------------------------- value checks
+
+
+def integer(params: Obj, name: str, *, minimum: int = 1, maximum: int | None = None) -> int:
+    raw = params.get(name)
+    if not isinstance(raw, str) or not re.fullmatch(r"-?\d+", raw):
+        raise invalid(f"Invalid integer: {raw}", name, "parameter_invalid_integer")
+    value = int(raw)
+    if value < minimum:
+        raise invalid(
+            f"This value must be greater than or equal to {minimum}.",
+            name,
+            "parameter_invalid_integer",
+        )
+    if maximum is not None and value > maximum:
+        raise invalid(
+            f"This value must be less than or equal to {maximum}.",
+            name,
+            "parameter_invalid_integer",
+        )
+    return value
+
+
+def boolean(params: Obj, name: str) -> bool:
+    raw = params.get(name)
+    if raw is None:
+        return False
+    if raw not in ("true", "false"):
+        raise invalid(f"Invalid boolean: {raw}", name)
+    return raw == "true"
+
+
+def one_of(params: Obj, name: str, allowed: tuple[str, ...]) -> str | None:
+    raw = params.get(name)
+    if raw is None or raw == "":
+        return None
+    if raw not in allowed:
+        words = ", ".join(allowed[:-1]) + f", or {allowed[-1]}"
+        raise invalid(f"Invalid {name}: must be one of {words}", name)
+    return raw
+
+
+def metadata(params: Obj) -> dict[str, str]:
+    """docs.stripe.com/api/metadata: up to 50 keys, names up to 40, values up to 500 chars."""
+    meta = params.get("metadata")
+    if meta is None or meta == "":
+        return {}
+    if not isinstance(meta, dict):
+        raise invalid("Invalid hash", "metadata")
+    if len(meta) > 50:
+        raise invalid("Metadata can have at most 50 keys.", "metadata")
+    for key, value in meta.items():
+        if len(key) > 40:
+            raise invalid("Metadata keys can be at most 40 characters long.", f"metadata[{key}]")
+        if not isinstance(value, str) or len(value) > 500:
+            raise invalid("Metadata values can be at most 500 characters long.", f"metadata[{key}]")
+    return {k: v for k, v in meta.items() if v != ""}
+
+
+# --------------------------------------------------------------------------- currencies
+
+# docs.stripe.com/currencies, "Minimum charge amount by currency", in minor units.
+MINIMUMS = {
+    "usd": 50, "aed": 200, "ars": 50, "aud": 50, "brl": 50, "cad": 50, "chf": 50, "cop": 50,
+    "czk": 1500, "dkk": 250, "eur": 50, "gbp": 30, "hkd": 400, "huf": 17500, "idr": 50,
+    "ils": 50, "inr": 50, "jpy": 50, "krw": 50, "mxn": 1000, "myr": 200, "nok": 300, "nzd": 50,
+    "php": 50, "pln": 200, "ron": 200, "rub": 50, "sek": 300, "sgd": 50, "thb": 1000, "zar": 50,
+}  # fmt: skip
+# docs.stripe.com/currencies#zero-decimal (UGX is a special case below).
+ZERO_DECIMAL = words("bif clp djf gnf jpy kmf krw mga pyg rwf vnd vuv xaf xof xpf")
+# docs.stripe.com/currencies#three-decimal: "the least-significant (last) digit to be 0".
+THREE_DECIMAL = words("bhd jod kwd omr tnd")
+# docs.stripe.com/currencies#special-cases: ISK and UGX are sent as two-decimal values whose
+# decimal part is always 00 ("to charge 5 UGX, provide an amount value of 500").
+WHOLE_HUNDREDS = frozenset(("isk", "ugx"))
+# docs.stripe.com/api/payment_intents/create: "The amount value supports up to eight digits";
+# docs.stripe.com/currencies#maximum-charge-amounts widens IDR, COP and INR.
+MAX_DIGITS = {"idr": 12, "cop": 10, "inr": 9}
+SYMBOLS = {"usd": "$", "eur": "€", "gbp": "£", "jpy": "¥", "inr": "₹", "krw": "₩"}
+
+
+def _major(amount: int, currency: str) -> str:
+    if currency in ZERO_DECIMAL:
+        major = f"{amount:,}"
+    elif currency in THREE_DECIMAL:
+        major = f"{amount / 1000:,.3f}"
+    else:
+        major = f"{amount / 100:,.2f}"
+    return SYMBOLS.get(currency, "") + major
+
+
+def money(amount: int, currency: str) -> str:
+    """An amount as Stripe's messages word it: "$15.00", "€0.50", "¥50", "15.00 CZK"."""
+    text = _major(amount, currency)
+    return text if currency in SYMBOLS else f"{text} {currency.upper()}"
+
+
+def check_charge_amount(amount: int, currency: str) -> None:
+    """Minimum, maximum and minor-unit rules for a PaymentIntent's amount."""
+    minimum = MINIMUMS.get(currency)
+    if minimum is not None and amount < minimum:
+        raise invalid(
+            f"Amount must be at least {_major(minimum, currency)} {currency}",
+            "amount",
+            "amount_too_small",
+        )
+    maximum = 10 ** MAX_DIGITS.get(currency, 8) - 1
+    if amount > maximum:
+        raise invalid(
+            f"Amount must be no more than {_major(maximum, currency)} {currency}",
+            "amount",
+            "amount_too_large",
+        )
+    step = 10 if currency in THREE_DECIMAL else 100 if currency in WHOLE_HUNDREDS else 1
+    if amount % step:
+        raise invalid(
+            f"Invalid amount for {currency}: the amount must be a multiple of {step} "
+            f"(docs.stripe.com/currencies).",
+            "amount",
+            "invalid_charge_amount",
+        )
+
+
+# --------------------------------------------------------------------------- endpoints
+
+Check = Callable[[Obj], None]
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """The parameters one endpoint takes, split by what the sandbox does with them."""
+
+    doc: str
+    modelled: frozenset[str]
+    unsupported: frozenset[str] = frozenset()
+    required: tuple[str, ...] = ()
+    publishable: frozenset[str] = frozenset()  # only with the publishable key (Stripe.js)
+    root: str = ""  # the object type the answer holds, for expand[]
+    checks: tuple[Check, ...] = field(default=())
+
+
+# Hash parameters and the keys they take; metadata is free-form.
+NESTED = {
+    "automatic_payment_methods": words("enabled allow_redirects"),
+    "created": words("gt gte lt lte"),
+}
+ARRAYS = words("expand payment_method_types types")
+
+
+def _check_create_intent(params: Obj) -> None:
+    amount = integer(params, "amount")
+    currency = str(params["currency"]).lower()
+    check_charge_amount(amount, currency)
+    confirm = boolean(params, "confirm")
+    for name in ("return_url",):
+        if params.get(name) and not confirm:
+            raise invalid(f"`{name}` can only be used with confirm=true.", name)
+    automatic = params.get("automatic_payment_methods")
+    if automatic is not None and params.get("payment_method_types") is not None:
+        raise invalid(
+            "You may only specify one of these parameters: automatic_payment_methods, "
+            "payment_method_types.",
+            "automatic_payment_methods",
+            "parameters_exclusive",
+        )
+    if isinstance(automatic, dict):
+        boolean(automatic, "enabled")
+        one_of(automatic, "allow_redirects", ("always", "never"))
+    for kind in params.get("payment_method_types") or []:
+        if kind != "card":
+            raise unsupported(f"payment_method_types[]={kind}")
+    _check_methods(params, "capture_method", ("automatic", "automatic_async"), "manual")
+    _check_methods(params, "confirmation_method", ("automatic",), "manual")
+    _check_common_confirm(params)
+    metadata(params)
+
+
+def _check_methods(params: Obj, name: str, modelled: tuple[str, ...], other: str) -> None:
+    value = one_of(params, name, (*modelled, other))
+    if value == other:
+        raise unsupported(f"{name}={other}")
+
+
+def _check_common_confirm(params: Obj) -> None:
+    boolean(params, "use_stripe_sdk")
+    one_of(params, "setup_future_usage", ("off_session", "on_session"))
+
+
+def _check_confirm(params: Obj) -> None:
+    _check_methods(params, "capture_method", ("automatic", "automatic_async"), "manual")
+    _check_common_confirm(params)
+
+
+def _check_cancel(params: Obj) -> None:
+    one_of(
+        params,
+        "cancellation_reason",
+        ("duplicate", "fraudulent", "requested_by_customer", "abandoned"),
+    )
+
+
+def _check_list(params: Obj) -> None:
+    if params.get("limit") is not None:
+        integer(params, "limit", minimum=1, maximum=100)
+    created = params.get("created")
+    if isinstance(created, dict):
+        for op in created:
+            integer(created, op, minimum=0)
+    elif created is not None:
+        integer(params, "created", minimum=0)
+
+
+def _check_list_events(params: Obj) -> None:
+    _check_list(params)
+    if params.get("type") and params.get("types") is not None:
+        raise invalid("You may pass either type or types, but not both.", "types")
+    if len(params.get("types") or []) > 20:
+        raise invalid("types takes at most 20 event types.", "types")
+    boolean(params, "delivery_success")
+
+
+def _check_refund(params: Obj) -> None:
+    if params.get("amount") is not None:
+        integer(params, "amount")
+    one_of(params, "reason", ("duplicate", "fraudulent", "requested_by_customer"))
+    metadata(params)
+
+
+INTENT_CREATE = Endpoint(
+    "https://docs.stripe.com/api/payment_intents/create",
+    words(
+        "amount currency automatic_payment_methods capture_method confirm confirmation_method "
+        "customer description expand metadata payment_method payment_method_types "
+        "receipt_email return_url setup_future_usage statement_descriptor_suffix use_stripe_sdk"
+    ),
+    words(
+        "allowed_payment_method_types amount_details application_fee_amount confirmation_token "
+        "customer_account error_on_requires_action excluded_payment_method_types hooks mandate "
+        "mandate_data off_session on_behalf_of payment_details payment_method_configuration "
+        "payment_method_data payment_method_options radar_options shipping "
+        "statement_descriptor transfer_data transfer_group"
+    ),
+    required=("amount", "currency"),
+    root="payment_intent",
+    checks=(_check_create_intent,),
+)
+INTENT_CONFIRM = Endpoint(
+    "https://docs.stripe.com/api/payment_intents/confirm",
+    words(
+        "capture_method expand payment_method receipt_email return_url setup_future_usage "
+        "use_stripe_sdk"
+    ),
+    words(
+        "allowed_payment_method_types amount_details amount_to_confirm confirmation_token "
+        "error_on_requires_action excluded_payment_method_types hooks mandate mandate_data "
+        "off_session payment_details payment_method_data payment_method_options radar_options "
+        "shipping"
+    ),
+    publishable=words("client_secret"),
+    root="payment_intent",
+    checks=(_check_confirm,),
+)
+ENDPOINTS: dict[tuple[str, str], Endpoint] = {
+    ("POST", "/v1/payment_intents"): INTENT_CREATE,
+    ("GET", "/v1/payment_intents"): Endpoint(
+        "https://docs.stripe.com/api/payment_intents/list",
+        words("created customer ending_before expand limit starting_after"),
+        words("customer_account"),
+        root="list:payment_intent",
+        checks=(_check_list,),
+    ),
+    ("GET", "/v1/payment_intents/{obj_id}"): Endpoint(
+        "https://docs.stripe.com/api/payment_intents/retrieve",
+        words("client_secret expand"),
+        root="payment_intent",
+    ),
+    ("POST", "/v1/payment_intents/{obj_id}/confirm"): INTENT_CONFIRM,
+    ("POST", "/v1/payment_intents/{obj_id}/cancel"): Endpoint(
+        "https://docs.stripe.com/api/payment_intents/cancel",
+        words("cancellation_reason expand"),
+        root="payment_intent",
+        checks=(_check_cancel,),
+    ),
+    ("POST", "/v1/refunds"): Endpoint(
+        "https://docs.stripe.com/api/refunds/create",
+        words("amount charge expand metadata payment_intent reason"),
+        words(
+            "currency customer instructions_email origin refund_application_fee reverse_transfer"
+        ),
+        root="refund",
+        checks=(_check_refund,),
+    ),
+    ("GET", "/v1/refunds/{obj_id}"): Endpoint(
+        "https://docs.stripe.com/api/refunds/retrieve", words("expand"), root="refund"
+    ),
+    ("GET", "/v1/charges/{obj_id}"): Endpoint(
+        "https://docs.stripe.com/api/charges/retrieve", words("expand"), root="charge"
+    ),
+    ("GET", "/v1/events"): Endpoint(
+        "https://docs.stripe.com/api/events/list",
+        words("created delivery_success ending_before expand limit starting_after type types"),
+        root="list:event",
+        checks=(_check_list_events,),
+    ),
+    ("GET", "/v1/events/{obj_id}"): Endpoint(
+        "https://docs.stripe.com/api/events/retrieve", words("expand"), root="event"
+    ),
+}
+
+
+def validate(method: str, template: str, params: Obj, *, publishable: bool) -> None:
+    """Refuses what Stripe refuses before acting: unknown, unsupported, missing, invalid."""
+    spec = ENDPOINTS.get((method, template))
+    if spec is None:
+        return
+    allowed = spec.modelled | spec.unsupported | (spec.publishable if publishable else set())
+    unknown = [name for name in params if name not in allowed]
+    if unknown:
+        plural = "s" if len(unknown) > 1 else ""
+        raise invalid(
+            f"Received unknown parameter{plural}: {', '.join(unknown)}",
+            unknown[0],
+            "parameter_unknown",
+        )
+    for name in params:
+        if name in spec.unsupported:
+            raise unsupported(name)
+    _check_shapes(params)
+    for name in spec.required:
+        if params.get(name) is None or params.get(name) == "":
+            raise missing(name)
+    for check in spec.checks:
+        check(params)
+    check_expand(spec.root, params.get("expand") or [])
+
+
+def _check_shapes(params: Obj) -> None:
+    for name, value in params.items():
+        if name in ARRAYS and not isinstance(value, list):
+            raise invalid("Invalid array", name)
+        keys = NESTED.get(name)
+        if keys is None or not isinstance(value, dict):
+            continue
+        for key in value:
+            if key not in keys:
+                raise invalid(
+                    f"Received unknown parameter: {name}[{key}]",
+                    f"{name}[{key}]",
+                    "parameter_unknown",
+                )
+
+
+# --------------------------------------------------------------------------- lists
+
+
+def page(items: list[Obj], url: str, params: Obj, kind: str) -> Obj:
+    """Stripe's list envelope over newest-first items (limit, starting_after, ending_before)."""
+    limit = int(params.get("limit") or 10)
+    ids = [item["id"] for item in items]
+    for name in ("starting_after", "ending_before"):
+        cursor = params.get(name)
+        if cursor and cursor not in ids:
+            raise no_such(kind, str(cursor), name)
+    if params.get("starting_after"):
+        items = items[ids.index(params["starting_after"]) + 1 :]
+        page = items[:limit]
+    elif params.get("ending_before"):
+        items = items[: ids.index(params["ending_before"])]
+        page = items[-limit:]
+    else:
+        page = items[:limit]
+    return {"object": "list", "data": page, "has_more": len(items) > limit, "url": url}
+
+
+def created_filter(items: list[Obj], created: Any) -> list[Obj]:
+    if created is None:
+        return items
+    if not isinstance(created, dict):
+        return [item for item in items if item["created"] == int(created)]
+    checks = {"gt": int.__gt__, "gte": int.__ge__, "lt": int.__lt__, "lte": int.__le__}
+    return [
+        item
+        for item in items
+        if all(checks[op](item["created"], int(value)) for op, value in created.items())
+    ]
+
+
+def type_matches(wanted: str, actual: str) -> bool:
+    return actual.startswith(wanted[:-1]) if wanted.endswith("*") else actual == wanted
