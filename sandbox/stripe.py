@@ -36,7 +36,6 @@ from sandbox.stripe_errors import (
     unexpected_state,
 )
 from sandbox.stripe_http import (
-    API_VERSION,
     IdempotencyStore,
     StripeMiddleware,
     add_api_routes,
@@ -46,7 +45,15 @@ from sandbox.stripe_http import (
     same_key,
 )
 from sandbox.stripe_objects import TestCard
-from sandbox.stripe_rules import boolean, created_filter, metadata, money, page, type_matches
+from sandbox.stripe_rules import (
+    API_VERSION,
+    boolean,
+    created_filter,
+    metadata,
+    money,
+    page,
+    type_matches,
+)
 
 STALE_SECONDS = 600
 CONFIRMABLE = ("requires_payment_method", "requires_confirmation", "requires_action")

@@ -13,12 +13,10 @@ import falcon
 from sandbox.common import GatewayError, new_id, read_json
 from sandbox.stripe_errors import Obj, stripe_error
 from sandbox.stripe_objects import publishable_view
-from sandbox.stripe_rules import parse_form, validate
+from sandbox.stripe_rules import API_VERSION, parse_form, validate
 
 if TYPE_CHECKING:
     from sandbox.stripe import StripeSandbox
-
-API_VERSION = "2026-10-28.endive"
 
 
 class IdempotencyStore:
@@ -104,6 +102,7 @@ class StripeMiddleware:
                 req.uri_template or "",
                 req.context.params,
                 publishable=req.context.stripe["publishable"],
+                api_version=req.context.stripe["api_version"],
             )
         except GatewayError:
             key = req.context.get("idempotency_key")

@@ -135,7 +135,10 @@ def payment_intent(pi_id: str, amount: int, currency: str, params: Obj, meta: Ob
                 "request_three_d_secure": "automatic",
             }
         },
-        "payment_method_types": params.get("payment_method_types") or ["card"],
+        # docs.stripe.com/changelog/dahlia/2026-07-29: the compatible subset is reflected in
+        # `payment_method_types`; the sandbox's only payment method type is the card.
+        "allowed_payment_method_types": params.get("allowed_payment_method_types"),
+        "payment_method_types": ["card"],
         "receipt_email": params.get("receipt_email") or None,
         "setup_future_usage": params.get("setup_future_usage") or None,
         "statement_descriptor_suffix": params.get("statement_descriptor_suffix") or None,

@@ -16,6 +16,17 @@ from urllib.parse import parse_qsl
 from sandbox.stripe_errors import Obj, invalid, missing, no_such, unsupported, words
 from sandbox.stripe_objects import check_expand
 
+# The version the official SDK pins (stripe._api_version); the sandbox speaks it unless a
+# request names another in Stripe-Version (docs.stripe.com/api/versioning).
+API_VERSION = "2026-10-28.endive"
+# docs.stripe.com/changelog/dahlia/2026-07-29/allowed-payment-method-types-parameter adds
+# `allowed_payment_method_types`; docs.stripe.com/changelog/endive/2026-09-30/removes-the-
+# payment-method-types-parameter-from-payment-intents-and-setup-intents removes the writable
+# `payment_method_types` ("returns a 400 error with the code
+# `payment_method_types_no_longer_supported`").
+ALLOWED_TYPES_SINCE = "2026-07-29"
+TYPES_REMOVED_SINCE = "2026-09-30"
+
 # --------------------------------------------------------------------------- form decoding
 
 _BRACKETS = re.compile(r"\[([^\]]*)\]")
@@ -192,7 +203,16 @@ NESTED = {
     "automatic_payment_methods": words("enabled allow_redirects"),
     "created": words("gt gte lt lte"),
 }
-ARRAYS = words("expand payment_method_types types")
+ARRAYS = words("expand allowed_payment_method_types payment_method_types types")
+# docs.stripe.com/changelog/dahlia/2026-07-29/allowed-payment-method-types-parameter: "mutually
+# exclusive with payment_method_types, excluded_payment_method_types, automatic_payment_methods,
+# and payment_method_configuration".
+EXCLUSIVE_WITH_ALLOWED = (
+    "payment_method_types",
+    "excluded_payment_method_types",
+    "automatic_payment_methods",
+    "payment_method_configuration",
+)
 
 
 def _check_create_intent(params: Obj) -> None:
@@ -205,18 +225,11 @@ def _check_create_intent(params: Obj) -> None:
             raise invalid(f"`{name}` can only be used with confirm=true.", name)
     automatic = params.get("automatic_payment_methods")
     if automatic is not None and params.get("payment_method_types") is not None:
-        raise invalid(
-            "You may only specify one of these parameters: automatic_payment_methods, "
-            "payment_method_types.",
-            "automatic_payment_methods",
-            "parameters_exclusive",
-        )
+        _exclusive("automatic_payment_methods", "payment_method_types")
     if isinstance(automatic, dict):
         boolean(automatic, "enabled")
         one_of(automatic, "allow_redirects", ("always", "never"))
-    for kind in params.get("payment_method_types") or []:
-        if kind != "card":
-            raise unsupported(f"payment_method_types[]={kind}")
+    _check_method_types(params)
     _check_methods(params, "capture_method", ("automatic", "automatic_async"), "manual")
     _check_methods(params, "confirmation_method", ("automatic",), "manual")
     _check_common_confirm(params)
@@ -236,7 +249,50 @@ def _check_common_confirm(params: Obj) -> None:
 
 def _check_confirm(params: Obj) -> None:
     _check_methods(params, "capture_method", ("automatic", "automatic_async"), "manual")
+    _check_method_types(params)
     _check_common_confirm(params)
+
+
+def _exclusive(*names: str) -> None:
+    raise invalid(
+        f"You may only specify one of these parameters: {', '.join(names)}.",
+        names[0],
+        "parameters_exclusive",
+    )
+
+
+def _check_method_types(params: Obj) -> None:
+    """`allowed_payment_method_types` "silently filters out incompatible methods"; the legacy
+    `payment_method_types` "returns an error when you specify an incompatible payment method".
+    The sandbox only has cards, so a list without `card` is refused as not modelled."""
+    allowed = params.get("allowed_payment_method_types")
+    if allowed is not None:
+        for other in EXCLUSIVE_WITH_ALLOWED:
+            if params.get(other) is not None:
+                _exclusive("allowed_payment_method_types", other)
+        if "card" not in allowed:
+            raise unsupported(f"allowed_payment_method_types[]={','.join(allowed)}")
+    for kind in params.get("payment_method_types") or []:
+        if kind != "card":
+            raise unsupported(f"payment_method_types[]={kind}")
+
+
+def _check_version(params: Obj, api_version: str) -> None:
+    """What the request's API version (Stripe-Version, else the sandbox's) lets it send."""
+    date = api_version[:10]
+    if "allowed_payment_method_types" in params and date < ALLOWED_TYPES_SINCE:
+        raise invalid(
+            "Received unknown parameter: allowed_payment_method_types",
+            "allowed_payment_method_types",
+            "parameter_unknown",
+        )
+    if "payment_method_types" in params and date >= TYPES_REMOVED_SINCE:
+        raise invalid(
+            f"`payment_method_types` is no longer supported on API version {api_version}; use "
+            "`allowed_payment_method_types` (docs.stripe.com/changelog/endive/2026-09-30).",
+            "payment_method_types",
+            "payment_method_types_no_longer_supported",
+        )
 
 
 def _check_cancel(params: Obj) -> None:
@@ -277,12 +333,13 @@ def _check_refund(params: Obj) -> None:
 INTENT_CREATE = Endpoint(
     "https://docs.stripe.com/api/payment_intents/create",
     words(
-        "amount currency automatic_payment_methods capture_method confirm confirmation_method "
-        "customer description expand metadata payment_method payment_method_types "
-        "receipt_email return_url setup_future_usage statement_descriptor_suffix use_stripe_sdk"
+        "allowed_payment_method_types amount currency automatic_payment_methods capture_method "
+        "confirm confirmation_method customer description expand metadata payment_method "
+        "payment_method_types receipt_email return_url setup_future_usage "
+        "statement_descriptor_suffix use_stripe_sdk"
     ),
     words(
-        "allowed_payment_method_types amount_details application_fee_amount confirmation_token "
+        "amount_details application_fee_amount confirmation_token "
         "customer_account error_on_requires_action excluded_payment_method_types hooks mandate "
         "mandate_data off_session on_behalf_of payment_details payment_method_configuration "
         "payment_method_data payment_method_options radar_options shipping "
@@ -295,11 +352,11 @@ INTENT_CREATE = Endpoint(
 INTENT_CONFIRM = Endpoint(
     "https://docs.stripe.com/api/payment_intents/confirm",
     words(
-        "capture_method expand payment_method receipt_email return_url setup_future_usage "
-        "use_stripe_sdk"
+        "allowed_payment_method_types capture_method expand payment_method payment_method_types "
+        "receipt_email return_url setup_future_usage use_stripe_sdk"
     ),
     words(
-        "allowed_payment_method_types amount_details amount_to_confirm confirmation_token "
+        "amount_details amount_to_confirm confirmation_token "
         "error_on_requires_action excluded_payment_method_types hooks mandate mandate_data "
         "off_session payment_details payment_method_data payment_method_options radar_options "
         "shipping"
@@ -356,7 +413,9 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
 }
 
 
-def validate(method: str, template: str, params: Obj, *, publishable: bool) -> None:
+def validate(
+    method: str, template: str, params: Obj, *, publishable: bool, api_version: str | None = None
+) -> None:
     """Refuses what Stripe refuses before acting: unknown, unsupported, missing, invalid."""
     spec = ENDPOINTS.get((method, template))
     if spec is None:
@@ -373,6 +432,7 @@ def validate(method: str, template: str, params: Obj, *, publishable: bool) -> N
     for name in params:
         if name in spec.unsupported:
             raise unsupported(name)
+    _check_version(params, api_version or API_VERSION)
     _check_shapes(params)
     for name in spec.required:
         if params.get(name) is None or params.get(name) == "":

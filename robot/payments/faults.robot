@@ -8,7 +8,7 @@ Resource          ../../keywords/auth.resource
 Suite Setup       Create Payments Cast
 Suite Teardown    Disconnect From Api Database
 
-Test Tags         payments    resilience    db
+Test Tags         payments    resilience    db    sandbox-only
 
 
 *** Test Cases ***

@@ -2,6 +2,7 @@
 Documentation     A lost webhook delays a sale but never loses it; emails go out once per sale.
 
 Resource          ../../keywords/payments.resource
+Resource          ../../keywords/buyer_flows.resource
 Resource          ../../keywords/listings.resource
 Resource          ../../keywords/auth.resource
 
@@ -14,7 +15,7 @@ Test Tags         payments    reconciliation    db
 *** Test Cases ***
 Reconciliation Settles A Lost Stripe Webhook Exactly Once
     [Documentation]    The gateway is asked about stuck payments; a second run finds nothing to do.
-    [Tags]    smoke
+    [Tags]    smoke    sandbox-only
     ${payment} =    Stripe Payment Whose Webhook Was Lost
     ${report} =    Reconcile Payments As    ${ADMIN}
     Report Should Settle    ${report}    ${payment}    processing    succeeded
@@ -26,6 +27,7 @@ Reconciliation Settles A Lost Stripe Webhook Exactly Once
 
 Reconciliation Settles A Lost Flutterwave Webhook
     [Documentation]    A customer who paid but whose webhook and redirect were lost still gets the goods.
+    [Tags]    sandbox-only
     ${listing} =    Listing To Buy    currency=NGN
     ${payment} =    Buy Listing    ${BUYER}    ${listing}
     Drop Webhooks For    flutterwave    ${payment}[id]
@@ -47,13 +49,9 @@ Reconciliation Sells A Payment Made After Expiry While Stock Remains
     [Tags]    sandbox-only    late-success    expiry
     ${listing} =    Listing To Buy    currency=NGN
     ${payment} =    Buy Listing    ${BUYER}    ${listing}    2
-    Let Payment Expire    ${payment}
-    ${report} =    Reconcile Payments As    ${ADMIN}
-    Report Should Settle    ${report}    ${payment}    pending    canceled
+    Expire Through Reconciliation    ${payment}
     Available Quantity Should Be    ${listing}    10
-    Drop Webhooks For    flutterwave    ${payment}[id]
-    Complete Checkout Without Return    ${payment}    successful
-    Payment Should Be Persisted As    ${payment}    status=canceled
+    Pay After The Order Lapsed    ${payment}
     ${report} =    Reconcile Payments As    ${ADMIN}
     Report Should Settle    ${report}    ${payment}    canceled    succeeded
     Payment Should Be Persisted As    ${payment}    status=succeeded    reserved=true
@@ -65,18 +63,12 @@ Reconciliation Refunds A Payment Made After Expiry When Sold Out
     [Tags]    sandbox-only    late-success    expiry
     ${listing} =    Listing To Buy    currency=NGN    quantity=2
     ${payment} =    Buy Listing    ${BUYER}    ${listing}    2
-    Let Payment Expire    ${payment}
-    Reconcile Payments As    ${ADMIN}
-    Payment Should Be Persisted As    ${payment}    status=canceled
+    Expire Through Reconciliation    ${payment}
     Record Sale Of    ${listing}    2
-    Drop Webhooks For    flutterwave    ${payment}[id]
-    Complete Checkout Without Return    ${payment}    successful
+    Pay After The Order Lapsed    ${payment}
     ${report} =    Reconcile Payments As    ${ADMIN}
     Report Should Settle    ${report}    ${payment}    canceled    refunded
-    Payment Should Be Persisted As    ${payment}    reserved=false    refund_due_reason=None
-    Refund Rows Should Be    ${payment}    1    ${payment}[amount]
-    Late Success Should Be Audited    ${payment}
-    Wait For Message    ${BUYER}[email]    Refund for payment ${payment}[id]
+    Late Success Should Be Refunded In Full    ${payment}
 
 Only Admins Can Reconcile
     [Documentation]    Reconciliation touches every payment; buyers and sellers may not run it.
@@ -86,7 +78,7 @@ Only Admins Can Reconcile
 
 A Sale Sends One Receipt And One Sale Notice
     [Documentation]    Buyer and seller hear of each sale once, even when the webhook is replayed.
-    [Tags]    mail
+    [Tags]    mail    sandbox-only
     ${listing} =    Listing To Buy
     ${payment} =    Pay And Settle With Stripe    ${BUYER}    ${listing}
     Replay Last Webhook    stripe    ${payment}    payment_intent.succeeded

@@ -2,13 +2,14 @@
 Documentation     Webhooks in the real world: forged, replayed, reordered, late, lost, unknown.
 
 Resource          ../../keywords/payments.resource
+Resource          ../../keywords/buyer_flows.resource
 Resource          ../../keywords/listings.resource
 Resource          ../../keywords/auth.resource
 
 Suite Setup       Create Payments Cast
 Suite Teardown    Disconnect From Api Database
 
-Test Tags         payments    webhooks    db
+Test Tags         payments    webhooks    db    sandbox-only
 
 
 *** Test Cases ***
@@ -75,7 +76,7 @@ An Event For An Unknown Payment Is Acknowledged And Recorded
 
 Every Shape Stripe Can Send Is Acknowledged And Stored
     [Documentation]    A verified event that answers 5xx is retried for days; every shape must be 2xx and recorded.
-    [Tags]    sandbox-only    robustness
+    [Tags]    robustness
     [Template]    Stripe Event Shape Should Be Acknowledged
     payment_intent.succeeded    expanded_charge    applied:succeeded    succeeded
     payment_intent.succeeded    minimal    applied:succeeded    succeeded
@@ -92,7 +93,7 @@ A Stripe Dispute Opens A Dispute
 
 *** Keywords ***
 Stripe Event Shape Should Be Acknowledged
-    [Documentation]    A `event_type` event in `shape` for a new payment is 200, stored with `outcome`, payment `status`.
+    [Documentation]    An `event_type` event in `shape` is 200, stored with `outcome`; the payment is `status`.
     [Arguments]    ${event_type}    ${shape}    ${outcome}    ${status}
     ${listing} =    Listing To Buy
     ${payment} =    Buy Listing With Stripe    ${BUYER}    ${listing}
