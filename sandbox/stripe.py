@@ -44,16 +44,8 @@ from sandbox.stripe_http import (
     redact,
     same_key,
 )
-from sandbox.stripe_objects import TestCard
-from sandbox.stripe_rules import (
-    API_VERSION,
-    boolean,
-    created_filter,
-    metadata,
-    money,
-    page,
-    type_matches,
-)
+from sandbox.stripe_objects import TestCard, created_filter, page, type_matches
+from sandbox.stripe_rules import API_VERSION, boolean, metadata, money
 
 STALE_SECONDS = 600
 CONFIRMABLE = ("requires_payment_method", "requires_confirmation", "requires_action")
@@ -262,7 +254,7 @@ class StripeSandbox(ControlMixin, SandboxBase):
                 payment_intent=copy.deepcopy(pi),
             )
         method, card = self._resolve_method(method_ref)
-        for name in ("receipt_email", "setup_future_usage"):
+        for name in ("allowed_payment_method_types", "receipt_email", "setup_future_usage"):
             if params.get(name):
                 pi[name] = params[name]
         if card.three_ds:
@@ -342,9 +334,14 @@ class StripeSandbox(ControlMixin, SandboxBase):
                 )
             amount = int(params["amount"]) if params.get("amount") else left
             if amount > left:
+                cur = charge["currency"]
+                than = (
+                    f"unrefunded amount on charge ({money(left, cur)})"
+                    if charge["amount_refunded"]
+                    else f"charge amount ({money(charge['amount_captured'], cur)})"
+                )
                 raise invalid(
-                    f"Refund amount ({money(amount, charge['currency'])}) is greater than "
-                    f"unrefunded amount on charge ({money(left, charge['currency'])})",
+                    f"Refund amount ({money(amount, cur)}) is greater than {than}",
                     "amount",
                     "amount_too_large",
                 )
@@ -378,10 +375,9 @@ class StripeSandbox(ControlMixin, SandboxBase):
                 raise no_such("payment_intent", pi_id, "payment_intent")
             charge = self._succeeded_charge(pi)
             if charge is None:
+                # The message real answers carry; Stripe documents no code for this case.
                 raise invalid(
-                    "This PaymentIntent does not have a successful charge to refund.",
-                    "payment_intent",
-                    "payment_intent_unexpected_state",
+                    f"This PaymentIntent ({pi_id}) does not have a successful charge to refund."
                 )
             return charge
         raise invalid(

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sandbox.common import new_id
-from sandbox.stripe_errors import Obj, invalid, stripe_error, unsupported, words
+from sandbox.stripe_errors import Obj, invalid, no_such, stripe_error, unsupported, words
 
 
 @dataclass(frozen=True)
@@ -396,6 +396,45 @@ def check_expand(root: str, paths: list[Any]) -> None:
             if segment not in EXPANDABLE[kind]:
                 raise invalid(f"This property cannot be expanded ({path}).", "expand")
             kind = EXPANDABLE[kind][segment]
+
+
+# --------------------------------------------------------------------------- lists
+
+
+def page(items: list[Obj], url: str, params: Obj, kind: str) -> Obj:
+    """Stripe's list envelope over newest-first items (limit, starting_after, ending_before)."""
+    limit = int(params.get("limit") or 10)
+    ids = [item["id"] for item in items]
+    for name in ("starting_after", "ending_before"):
+        cursor = params.get(name)
+        if cursor and cursor not in ids:
+            raise no_such(kind, str(cursor), name)
+    if params.get("starting_after"):
+        items = items[ids.index(params["starting_after"]) + 1 :]
+        page = items[:limit]
+    elif params.get("ending_before"):
+        items = items[: ids.index(params["ending_before"])]
+        page = items[-limit:]
+    else:
+        page = items[:limit]
+    return {"object": "list", "data": page, "has_more": len(items) > limit, "url": url}
+
+
+def created_filter(items: list[Obj], created: Any) -> list[Obj]:
+    if created is None:
+        return items
+    if not isinstance(created, dict):
+        return [item for item in items if item["created"] == int(created)]
+    checks = {"gt": int.__gt__, "gte": int.__ge__, "lt": int.__lt__, "lte": int.__le__}
+    return [
+        item
+        for item in items
+        if all(checks[op](item["created"], int(value)) for op, value in created.items())
+    ]
+
+
+def type_matches(wanted: str, actual: str) -> bool:
+    return actual.startswith(wanted[:-1]) if wanted.endswith("*") else actual == wanted
 
 
 Resolver = Callable[[str, str], Obj | None]

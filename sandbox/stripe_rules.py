@@ -1,4 +1,4 @@
-"""What the Stripe stand-in checks before it acts: parameters, amounts, list paging.
+"""What the Stripe stand-in checks before it acts: parameters, amounts, API versions.
 
 Each rule comes from a Stripe page; docs/sandboxes.md ("Strict rules") lists them with sources.
 Parameter lists follow the API reference of each endpoint (docs.stripe.com/api/...), the same
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
-from sandbox.stripe_errors import Obj, invalid, missing, no_such, unsupported, words
+from sandbox.stripe_errors import Obj, invalid, missing, unsupported, words
 from sandbox.stripe_objects import check_expand
 
 # The version the official SDK pins (stripe._api_version); the sandbox speaks it unless a
@@ -40,9 +40,10 @@ def parse_form(text: str) -> Obj:
         parts = [head, *_BRACKETS.findall(bracket + rest)]
         node = root
         for part in parts[:-1]:
-            child = node.setdefault(part or str(len(node)), {})
-            if not isinstance(child, dict):  # a[b]=1 after a=2: keep the nested form
-                child = node[part or str(len(node) - 1)] = {}
+            name = part or str(len(node))
+            child = node.get(name)
+            if not isinstance(child, dict):  # a[b]=1 after a=2: the nested form wins
+                child = node[name] = {}
             node = child
         node[parts[-1] or str(len(node))] = value
     return _listify(root)
@@ -111,7 +112,9 @@ def metadata(params: Obj) -> dict[str, str]:
     for key, value in meta.items():
         if len(key) > 40:
             raise invalid("Metadata keys can be at most 40 characters long.", f"metadata[{key}]")
-        if not isinstance(value, str) or len(value) > 500:
+        if not isinstance(value, str):
+            raise invalid("Invalid string", f"metadata[{key}]")
+        if len(value) > 500:
             raise invalid("Metadata values can be at most 500 characters long.", f"metadata[{key}]")
     return {k: v for k, v in meta.items() if v != ""}
 
@@ -456,42 +459,3 @@ def _check_shapes(params: Obj) -> None:
                     f"{name}[{key}]",
                     "parameter_unknown",
                 )
-
-
-# --------------------------------------------------------------------------- lists
-
-
-def page(items: list[Obj], url: str, params: Obj, kind: str) -> Obj:
-    """Stripe's list envelope over newest-first items (limit, starting_after, ending_before)."""
-    limit = int(params.get("limit") or 10)
-    ids = [item["id"] for item in items]
-    for name in ("starting_after", "ending_before"):
-        cursor = params.get(name)
-        if cursor and cursor not in ids:
-            raise no_such(kind, str(cursor), name)
-    if params.get("starting_after"):
-        items = items[ids.index(params["starting_after"]) + 1 :]
-        page = items[:limit]
-    elif params.get("ending_before"):
-        items = items[: ids.index(params["ending_before"])]
-        page = items[-limit:]
-    else:
-        page = items[:limit]
-    return {"object": "list", "data": page, "has_more": len(items) > limit, "url": url}
-
-
-def created_filter(items: list[Obj], created: Any) -> list[Obj]:
-    if created is None:
-        return items
-    if not isinstance(created, dict):
-        return [item for item in items if item["created"] == int(created)]
-    checks = {"gt": int.__gt__, "gte": int.__ge__, "lt": int.__lt__, "lte": int.__le__}
-    return [
-        item
-        for item in items
-        if all(checks[op](item["created"], int(value)) for op, value in created.items())
-    ]
-
-
-def type_matches(wanted: str, actual: str) -> bool:
-    return actual.startswith(wanted[:-1]) if wanted.endswith("*") else actual == wanted

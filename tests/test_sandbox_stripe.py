@@ -351,11 +351,12 @@ def test_refund_of_unpaid_intent_is_refused(client: stripe.StripeClient) -> None
     pi = new_intent(client, listing_id())
     with pytest.raises(stripe.InvalidRequestError) as raised:
         client.v1.refunds.create(params={"payment_intent": pi.id})
-    # docs.stripe.com/error-codes: `charge_not_refundable` is about a charge that is "no longer
-    # refundable"; a PaymentIntent with no charge is in the wrong state for a refund.
-    assert raised.value.code == "payment_intent_unexpected_state"
-    assert raised.value.param == "payment_intent"
-    assert "does not have a successful charge to refund" in str(raised.value)
+    # Stripe documents no code for this; `charge_not_refundable` is about a charge that is "no
+    # longer refundable" (docs.stripe.com/error-codes). Real answers carry only this message.
+    assert raised.value.code is None and raised.value.http_status == 400
+    assert f"This PaymentIntent ({pi.id}) does not have a successful charge to refund." in str(
+        raised.value
+    )
 
 
 def test_error_fault_raises_api_error_without_changing_state(
@@ -1361,3 +1362,77 @@ def test_unknown_customer_is_resource_missing(client: stripe.StripeClient) -> No
             params={"amount": 900, "currency": "usd", "customer": "cus_1"}
         )
     assert raised.value.code == "resource_missing" and raised.value.param == "customer"
+
+
+def test_payment_method_types_follow_the_api_version(
+    sandbox: StripeSandbox, client: stripe.StripeClient
+) -> None:
+    # The SDK pins 2026-10-28.endive, where `payment_method_types` is no longer writable.
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        client.v1.payment_intents.create(
+            params={"amount": 900, "currency": "usd", "payment_method_types": ["card"]}
+        )
+    assert raised.value.code == "payment_method_types_no_longer_supported"
+    mixed = client.v1.payment_intents.create(
+        params={"amount": 900, "currency": "usd", "allowed_payment_method_types": ["card", "link"]}
+    )  # incompatible types are filtered out silently
+    assert mixed.payment_method_types == ["card"]
+    with pytest.raises(stripe.InvalidRequestError) as both:
+        client.v1.payment_intents.create(
+            params={
+                "amount": 900,
+                "currency": "usd",
+                "allowed_payment_method_types": ["card"],
+                "automatic_payment_methods": {"enabled": True},
+            }
+        )
+    assert both.value.code == "parameters_exclusive"
+
+    def at(version: str, name: str) -> requests.Response:
+        return requests.post(
+            f"{sandbox.url}/v1/payment_intents",
+            data={"amount": "900", "currency": "usd", f"{name}[]": "card"},
+            headers={"Authorization": f"Bearer {SECRET_KEY}", "Stripe-Version": version},
+            timeout=TIMEOUT,
+        )
+
+    assert at("2024-06-20", "payment_method_types").status_code == 200
+    assert at("2026-08-26.dahlia", "allowed_payment_method_types").status_code == 200
+    old = error_of(at("2024-06-20", "allowed_payment_method_types"), 400)
+    assert old["code"] == "parameter_unknown"
+
+
+@pytest.mark.parametrize(
+    ("route", "params_module", "params_class"),
+    [
+        (("POST", "/v1/payment_intents"), "_payment_intent_create_params",
+         "PaymentIntentCreateParams"),
+        (("POST", "/v1/payment_intents/{obj_id}/confirm"), "_payment_intent_confirm_params",
+         "PaymentIntentConfirmParams"),
+        (("POST", "/v1/payment_intents/{obj_id}/cancel"), "_payment_intent_cancel_params",
+         "PaymentIntentCancelParams"),
+        (("GET", "/v1/payment_intents/{obj_id}"), "_payment_intent_retrieve_params",
+         "PaymentIntentRetrieveParams"),
+        (("GET", "/v1/payment_intents"), "_payment_intent_list_params", "PaymentIntentListParams"),
+        (("POST", "/v1/refunds"), "_refund_create_params", "RefundCreateParams"),
+        (("GET", "/v1/refunds/{obj_id}"), "_refund_retrieve_params", "RefundRetrieveParams"),
+        (("GET", "/v1/charges/{obj_id}"), "_charge_retrieve_params", "ChargeRetrieveParams"),
+        (("GET", "/v1/events"), "_event_list_params", "EventListParams"),
+        (("GET", "/v1/events/{obj_id}"), "_event_retrieve_params", "EventRetrieveParams"),
+    ],
+)  # fmt: skip
+def test_parameter_lists_are_stripes(
+    route: tuple[str, str], params_module: str, params_class: str
+) -> None:
+    """Each endpoint knows exactly the parameters of Stripe's reference for the SDK's API version
+    (the SDK's params types are generated from it); `payment_method_types` stays known so older
+    `Stripe-Version`s can send it."""
+    import importlib
+
+    from sandbox.stripe_rules import ENDPOINTS
+
+    spec = ENDPOINTS[route]
+    module = importlib.import_module(f"stripe.params.{params_module}")
+    options = set(importlib.import_module("stripe._request_options").RequestOptions.__annotations__)
+    documented = set(getattr(module, params_class).__annotations__) - options
+    assert (spec.modelled | spec.unsupported) - {"payment_method_types"} == documented
