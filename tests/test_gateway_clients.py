@@ -11,9 +11,14 @@ import requests
 
 from api_server.config import Config
 from api_server.payments.flutterwave_gateway import FlutterwaveGateway
-from api_server.payments.gateways import GatewayError
+from api_server.payments.gateways import Customer, GatewayError
 from api_server.payments.money import checkout_amount, round_to_whole_major, whole_major
-from api_server.payments.stripe_gateway import StripeGateway, intent_status
+from api_server.payments.stripe_gateway import (
+    StripeGateway,
+    from_stripe_amount,
+    intent_status,
+    to_stripe_amount,
+)
 from sandbox.flutterwave import FlutterwaveSandbox
 from sandbox.stripe import StripeSandbox
 
@@ -154,3 +159,26 @@ def test_rate_goes_through_flutterwave_with_all_three_parameters(flw_box):
     )
     rate = gateway.rate(source="NGN", destination="USD", destination_amount=Decimal("10"))
     assert rate > 0
+
+
+def test_ugx_goes_to_stripe_in_hundreds_and_comes_back_in_shillings(stripe_box):
+    gateway = StripeGateway(_config(STRIPE_API_BASE=stripe_box.url, STRIPE_SECRET_KEY=STRIPE_KEY))
+    payment = {"id": "ugx-1", "listing_id": "l-1", "amount": 5_000, "currency": "UGX"}
+    checkout = gateway.create(
+        payment, customer=Customer("b@example.com"), redirect_url="http://x", ttl_seconds=60
+    )
+    raw = requests.get(
+        f"{stripe_box.url}/v1/payment_intents/{checkout.provider_ref}",
+        headers={"Authorization": f"Bearer {STRIPE_KEY}"},
+        timeout=5,
+    ).json()
+    assert (raw["amount"], raw["currency"]) == (500_000, "ugx")
+    seen = gateway.status({**payment, "provider_ref": checkout.provider_ref})
+    assert (seen.amount, seen.currency) == (5_000, "UGX")
+
+
+def test_stripe_amount_units_for_special_currencies():
+    assert (to_stripe_amount(5, "UGX"), to_stripe_amount(5, "USD")) == (500, 5)
+    assert from_stripe_amount(500, "UGX") == 5
+    assert from_stripe_amount(550, "UGX") is None
+    assert from_stripe_amount(550, "USD") == 550

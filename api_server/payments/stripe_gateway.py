@@ -20,7 +20,24 @@ from api_server.payments.gateways import (
 
 # Stripe refuses these amounts for the currency (docs.stripe.com/currencies): the buyer's
 # order is the problem, not the gateway.
-AMOUNT_CODES = frozenset({"amount_too_small", "amount_too_large"})
+AMOUNT_CODES = frozenset({"amount_too_small", "amount_too_large", "invalid_charge_amount"})
+# docs.stripe.com/currencies#special-cases: ISK and UGX have no minor unit in ISO 4217 (nor in
+# our books) but go to Stripe as two-decimal values ending in 00 ("to charge 5 UGX, provide an
+# amount value of 500").
+_HUNDREDS = frozenset({"ISK", "UGX"})
+
+
+def to_stripe_amount(amount: int, currency: str) -> int:
+    """Our minor units -> the integer Stripe expects for `currency`."""
+    return amount * 100 if currency.upper() in _HUNDREDS else amount
+
+
+def from_stripe_amount(amount: int | None, currency: str | None) -> int | None:
+    """Stripe's integer -> our minor units; None when it cannot be one of ours."""
+    if amount is None or currency is None or currency.upper() not in _HUNDREDS:
+        return amount
+    return amount // 100 if amount % 100 == 0 else None
+
 
 _STATUSES: dict[str, SeenStatus] = {
     "requires_confirmation": "pending",
@@ -69,12 +86,13 @@ def intent_status(intent: dict[str, Any]) -> GatewayStatus:
         status = "requires_payment_method" if failure is not None else "pending"
     else:
         status = _STATUSES.get(str(raw), "unknown")
-    currency = intent.get("currency")
+    raw_currency = intent.get("currency")
+    currency = raw_currency.upper() if isinstance(raw_currency, str) else None
     next_action = intent.get("next_action")
     return GatewayStatus(
         status,
-        _int(intent.get("amount")),
-        currency.upper() if isinstance(currency, str) else None,
+        from_stripe_amount(_int(intent.get("amount")), currency),
+        currency,
         _id(intent.get("id")),
         _id(intent.get("latest_charge")),
         failure if status == "requires_payment_method" else None,
@@ -131,7 +149,7 @@ class StripeGateway:
         try:
             intent = self._client.v1.payment_intents.create(
                 params={
-                    "amount": payment["amount"],
+                    "amount": to_stripe_amount(payment["amount"], payment["currency"]),
                     "currency": payment["currency"].lower(),
                     # This API version's name for the old `payment_method_types`.
                     "allowed_payment_method_types": ["card"],
@@ -177,7 +195,7 @@ class StripeGateway:
             refund = self._client.v1.refunds.create(
                 params={
                     "payment_intent": payment["provider_ref"],
-                    "amount": amount,
+                    "amount": to_stripe_amount(amount, payment["currency"]),
                     "metadata": {"payment_id": str(payment["id"]), "refund_id": refund_id},
                 },
                 options={"idempotency_key": f"refund-{refund_id}"},

@@ -33,7 +33,7 @@ from api_server.payments.gateways import (
 )
 from api_server.payments.service import PaymentsService, gateway_problem
 from api_server.payments.settlement import apply_gateway_status, transition
-from api_server.payments.stripe_gateway import failure_of, intent_status
+from api_server.payments.stripe_gateway import failure_of, from_stripe_amount, intent_status
 
 if TYPE_CHECKING:
     from api_server.payments.stripe_gateway import StripeGateway
@@ -148,8 +148,11 @@ class WebhookService:
     @staticmethod
     def _external_refund(cur: Any, payment: dict[str, Any], obj: dict[str, Any], cause: str) -> str:
         """Refunds made outside the API (the dashboard) still reach our books."""
-        total = obj.get("amount_refunded")
-        if not isinstance(total, int) or isinstance(total, bool):
+        raw = obj.get("amount_refunded")
+        if not isinstance(raw, int) or isinstance(raw, bool):
+            return "ignored"
+        total = from_stripe_amount(raw, payment["currency"])
+        if total is None:
             return "ignored"
         if total <= payment["amount_refunded"] + payment["refund_pending"]:
             return "ignored"
