@@ -59,12 +59,12 @@ class Reconciler:
     def _one(self, payment_id: str) -> dict[str, Any] | None:
         with self._payments.locked(payment_id) as (cur, payment):
             before = payment["status"]
-            if payment["refund_due_reason"] is not None and before not in OPEN | LATE:
-                outcome = "refund_due"
-            elif before in OPEN:
+            if before in OPEN:
                 outcome = self._open(cur, payment)
             elif before in LATE and not payment["closed_at_gateway"]:
                 outcome = self._given_up(cur, payment)
+            elif payment["refund_due_reason"] is not None:
+                outcome = "refund_due"  # a late success whose refund has not gone through
             else:
                 return None  # settled meanwhile
         if outcome == "refund_due":

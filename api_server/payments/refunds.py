@@ -6,7 +6,7 @@ not sell (the stock was gone), and reconciliation retries that refund until it g
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from api_server.common.audit import record_audit
@@ -16,9 +16,8 @@ from api_server.db import Database
 from api_server.payments import queries
 from api_server.payments.gateways import Gateway, GatewayError
 from api_server.payments.money import to_major, whole_major
+from api_server.payments.problems import gateway_problem
 from api_server.payments.settlement import transition
-
-GatewayProblem = Callable[[GatewayError], Problem]
 
 
 class Refunds:
@@ -29,12 +28,10 @@ class Refunds:
         db: Database,
         outbox: OutboxDispatcher,
         gateways: Mapping[str, Gateway],
-        problem: GatewayProblem,
     ) -> None:
         self._db = db
         self._outbox = outbox
         self._gateways = gateways
-        self._problem = problem
 
     def refund(
         self,
@@ -60,7 +57,7 @@ class Refunds:
                 cur.execute(
                     queries.REFUND_FAILED, {"refund_id": refund_id, "code": f"gateway_{exc.kind}"}
                 )
-            raise self._problem(exc) from exc
+            raise gateway_problem(exc) from exc
         with self._db.transaction() as cur:
             cur.execute(
                 queries.REFUND_SUCCEEDED, {"refund_id": refund_id, "provider_id": provider_id}

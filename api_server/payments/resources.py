@@ -47,7 +47,7 @@ class Payments(_Resource):
                 "Send an Idempotency-Key header (8-255 letters, digits, -_.:).",
             )
         principal = req.context.principal
-        stored = self.service.begin_idempotent(principal.id, key, req.context.body)
+        stored = self.service.idempotency.begin(principal.id, key, req.context.body)
         if stored is not None:
             resp.set_header("Idempotent-Replayed", "true")
             status, body = stored
@@ -60,14 +60,14 @@ class Payments(_Resource):
         try:
             body = self.service.create(principal, req.context.body)
         except Problem as exc:
-            self.service.finish_idempotent(
+            self.service.idempotency.finish(
                 principal.id, key, exc.status_code, {"code": exc.code, "detail": exc.description}
             )
             raise
         except Exception:
-            self.service.finish_idempotent(principal.id, key, 500, None)
+            self.service.idempotency.finish(principal.id, key, 500, None)
             raise
-        self.service.finish_idempotent(principal.id, key, 201, body)
+        self.service.idempotency.finish(principal.id, key, 201, body)
         resp.status = falcon.HTTP_201
         resp.media = body
 

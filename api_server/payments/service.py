@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -27,6 +25,7 @@ from api_server.payments.gateways import (
     GatewayStatus,
     RateSource,
 )
+from api_server.payments.idempotency import IdempotencyKeys
 from api_server.payments.money import (
     convert,
     default_provider,
@@ -35,45 +34,15 @@ from api_server.payments.money import (
     to_major,
     whole_major,
 )
+from api_server.payments.problems import gateway_problem
 from api_server.payments.refunds import Refunds
 from api_server.payments.settlement import OPEN, apply_gateway_status, record_failure, transition
 from api_server.payments.views import public_payment
 from api_server.users.tokens import Principal
 
-_GATEWAY_PROBLEMS = {
-    "unavailable": (502, "gateway_unavailable", "The payment gateway failed; nothing was charged."),
-    "timeout": (504, "gateway_timeout", "The payment gateway did not answer in time."),
-    "rejected": (502, "gateway_rejected", "The payment gateway refused the request."),
-    "unauthorized": (502, "gateway_rejected", "The payment gateway refused our credentials."),
-    "rate_limited": (502, "gateway_unavailable", "The payment gateway is busy; try again soon."),
-}
 # Statuses the buyer may still confirm (another card after a decline, or again during 3DS).
 CONFIRMABLE = frozenset({"pending", "requires_payment_method", "requires_action"})
 CANCELABLE = OPEN - {"processing"}
-
-
-def gateway_problem(exc: GatewayError) -> Problem:
-    """502/504 for gateway failures, 402 with Stripe's codes for a declined card, 422 for an
-    amount the gateway does not take."""
-    if exc.kind == "amount":
-        return Problem(422, "amount_not_accepted", str(exc), gateway_code=exc.details.get("code"))
-    if exc.kind == "declined":
-        return Problem(
-            402,
-            "card_declined",
-            str(exc),
-            **{
-                "decline_code": exc.details.get("decline_code"),
-                "gateway_code": exc.details.get("code"),
-            },
-        )
-    status, code, detail = _GATEWAY_PROBLEMS[exc.kind]
-    return Problem(status, code, detail)
-
-
-def request_hash(body: dict[str, Any]) -> str:
-    """A stable digest of a request body, to tell a replay from a different request."""
-    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
 class PaymentsService:
@@ -94,51 +63,8 @@ class PaymentsService:
         self._stripe = stripe_gateway
         self.gateways: dict[str, Gateway] = {"stripe": stripe_gateway, "flutterwave": flutterwave}
         self._rates = rates
-        self.refunds = Refunds(db, outbox, self.gateways, gateway_problem)
-
-    # Idempotency
-
-    def begin_idempotent(
-        self,
-        user_id: str,
-        key: str,
-        body: dict[str, Any],
-    ) -> tuple[int, dict[str, Any]] | None:
-        """Claims the key, or returns the stored answer of the first request that used it."""
-        digest = request_hash(body)
-        with self._db.transaction() as cur:
-            cur.execute(queries.CLAIM_IDEMPOTENCY_KEY, (user_id, key, digest))
-            if cur.fetchone() is not None:
-                return None
-            cur.execute(queries.IDEMPOTENCY_KEY, (user_id, key))
-            stored = cur.fetchone()
-        if stored["request_hash"] != digest:
-            raise Problem(
-                422,
-                "idempotency_key_reused",
-                "This Idempotency-Key was used with a different request.",
-            )
-        if stored["status_code"] is None:
-            raise Problem(
-                409,
-                "idempotency_key_in_use",
-                "A request with this Idempotency-Key is still running; retry soon.",
-                headers={"Retry-After": "1"},
-            )
-        return stored["status_code"], stored["response"]
-
-    def finish_idempotent(
-        self, user_id: str, key: str, status: int, response: dict[str, Any] | None
-    ) -> None:
-        """Stores the answer for replays; a retryable failure frees the key instead."""
-        with self._db.transaction() as cur:
-            if status >= 500 or response is None:
-                cur.execute(queries.RELEASE_IDEMPOTENCY_KEY, (user_id, key))
-            else:
-                cur.execute(
-                    queries.STORE_IDEMPOTENT_RESPONSE,
-                    (status, json.dumps(response, default=str), user_id, key),
-                )
+        self.refunds = Refunds(db, outbox, self.gateways)
+        self.idempotency = IdempotencyKeys(db)
 
     @contextmanager
     def locked(self, payment_id: str) -> Iterator[tuple[RealDictCursor, dict[str, Any]]]:
@@ -166,9 +92,17 @@ class PaymentsService:
         currency = (body.get("currency") or listing["currency"]).upper()
         provider = body.get("provider") or default_provider(currency)
         listing_amount = line_amount(listing["price_per_unit"], quantity)
-        fx = self._conversion(listing["currency"], currency, listing_amount)
-        if provider == "flutterwave":
-            self._check_whole_amount(fx, currency)
+        # Flutterwave's checkout takes whole major units only (docs/sandboxes.md).
+        whole = provider == "flutterwave"
+        fx = self._conversion(listing["currency"], currency, listing_amount, whole=whole)
+        if fx["amount"] <= 0 or (whole and not whole_major(fx["amount"], currency)):
+            raise Problem(
+                422,
+                "amount_not_accepted",
+                f"This order comes to {to_major(fx['amount'], currency)} {currency}, which "
+                f"{provider} does not charge (Flutterwave takes whole amounts only). Change "
+                "the quantity or the provider.",
+            )
         payment_id = self._reserve(
             principal, body["listing_id"], quantity, currency, provider, listing_amount, fx
         )
@@ -189,25 +123,11 @@ class PaymentsService:
                 409, "insufficient_quantity", f"Only {listing['available_quantity']} is available."
             )
 
-    @staticmethod
-    def _check_whole_amount(fx: dict[str, Any], currency: str) -> None:
-        """Flutterwave's checkout takes whole major units; a converted price is rounded to
-        one, an order that is priced in fractions is refused before anything is reserved."""
-        if fx["fx_rate"] is not None:
-            fx["amount"] = round_to_whole_major(fx["amount"], currency)
-        if fx["amount"] <= 0 or not whole_major(fx["amount"], currency):
-            raise Problem(
-                422,
-                "amount_not_accepted",
-                f"Flutterwave charges whole amounts of {currency}; this order comes to "
-                f"{to_major(fx['amount'], currency)} {currency}. Change the quantity or pay "
-                "with Stripe.",
-            )
-
     def _conversion(
-        self, listing_currency: str, currency: str, listing_amount: int
+        self, listing_currency: str, currency: str, listing_amount: int, *, whole: bool
     ) -> dict[str, Any]:
-        """The amount in the buyer's currency at the gateway's quoted rate, if it differs."""
+        """The amount in the buyer's currency at the gateway's quoted rate, if it differs;
+        rounded half up to a whole major unit when the gateway takes only those."""
         if currency == listing_currency:
             return {"amount": listing_amount, "fx_rate": None, "fx_source": None, "fx_at": None}
         try:
@@ -224,8 +144,9 @@ class PaymentsService:
                     f"No rate from {listing_currency} to {currency}.",
                 ) from exc
             raise gateway_problem(exc) from exc
+        amount = convert(listing_amount, listing_currency, currency, rate)
         return {
-            "amount": convert(listing_amount, listing_currency, currency, rate),
+            "amount": round_to_whole_major(amount, currency) if whole else amount,
             "fx_rate": rate,
             "fx_source": "flutterwave:/v3/transfers/rates",
             "fx_at": datetime.now(UTC),

@@ -28,8 +28,14 @@ LATE = frozenset({"failed", "canceled"})
 # event) is ignored, so a payment never moves back.
 ALLOWED: dict[str, frozenset[str]] = {
     "pending": frozenset(
-        {"requires_action", "requires_payment_method", "processing", "succeeded", "failed"}
-        | {"canceled"}
+        {
+            "requires_action",
+            "requires_payment_method",
+            "processing",
+            "succeeded",
+            "failed",
+            "canceled",
+        }
     ),
     "requires_action": frozenset(
         {"requires_payment_method", "processing", "succeeded", "canceled"}
@@ -46,7 +52,6 @@ ALLOWED: dict[str, frozenset[str]] = {
     "canceled": frozenset({"succeeded"}),
     "refunded": frozenset(),
 }
-RELEASING = LATE
 SOLD_OUT = "sold_out_before_payment"
 
 
@@ -61,7 +66,7 @@ def transition(
         return False
     cur.execute(queries.SET_STATUS, {"to": to, "id": payment["id"]})
     cur.execute(queries.INSERT_TRANSITION, (payment["id"], payment["status"], to, cause))
-    if to in RELEASING:
+    if to in LATE:
         cur.execute(queries.RELEASE, {"id": payment["id"]})
     if to == "succeeded" and payment["status"] in OPEN | LATE and sale:
         _queue_sale_emails(cur, payment)
@@ -97,11 +102,7 @@ def apply_gateway_status(
             return "failure_recorded"
     if seen.status == "requires_action" and payment["status"] in OPEN:
         cur.execute(queries.SET_NEXT_ACTION, (json.dumps(seen.next_action or {}), payment["id"]))
-    if (
-        seen.status in ALLOWED
-        and seen.status not in LATE
-        and transition(cur, payment, seen.status, cause)
-    ):
+    if seen.status in ALLOWED and transition(cur, payment, seen.status, cause):
         return f"applied:{seen.status}"
     return "ignored"
 

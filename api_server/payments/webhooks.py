@@ -12,8 +12,9 @@ import hashlib
 import hmac
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import psycopg2
 import stripe
@@ -31,13 +32,18 @@ from api_server.payments.gateways import (
     SeenStatus,
     TransactionVerifier,
 )
-from api_server.payments.service import PaymentsService, gateway_problem
+from api_server.payments.problems import gateway_problem
+from api_server.payments.service import PaymentsService
 from api_server.payments.settlement import apply_gateway_status, transition
-from api_server.payments.stripe_gateway import failure_of, from_stripe_amount, intent_status
+from api_server.payments.stripe_gateway import (
+    StripeGateway,
+    failure_of,
+    from_stripe_amount,
+    intent_status,
+)
 
-if TYPE_CHECKING:
-    from api_server.payments.stripe_gateway import StripeGateway
-
+# Applies one event to its locked payment row; returns the outcome recorded with the event.
+Apply = Callable[[Any, dict[str, Any]], str]
 _log = logging.getLogger("api_server.payments.webhooks")
 STRIPE_TOLERANCE_SECONDS = 300
 # What each PaymentIntent event says of the intent, whatever else its object carries.
@@ -245,7 +251,7 @@ class WebhookService:
         provider: str,
         event: tuple[str, str, bytes],
         reference: str | None,
-        apply: Any,
+        apply: Apply | None,
         without_payment: str = "unknown_reference",
     ) -> dict[str, str]:
         """Stores the event (once), applies it to its payment under the row lock."""
@@ -267,7 +273,7 @@ class WebhookService:
         self._after(outcome, payment and payment["id"])
         return {"status": outcome}
 
-    def _apply_unrecorded(self, reference: str, apply: Any) -> str:
+    def _apply_unrecorded(self, reference: str, apply: Apply) -> str:
         with self._db.transaction() as cur:
             cur.execute(queries.LOCK_PAYMENT_BY_REF, ("flutterwave", reference))
             payment = cur.fetchone()
@@ -276,11 +282,13 @@ class WebhookService:
         return outcome
 
     @staticmethod
-    def _guarded(cur: Any, apply: Any, payment: dict[str, Any]) -> str:
+    def _guarded(cur: Any, apply: Apply | None, payment: dict[str, Any]) -> str:
         """Applies under a savepoint: a shape we did not foresee is logged, never a 500."""
+        if apply is None:
+            return "ignored"
         cur.execute("SAVEPOINT apply_event")
         try:
-            outcome = str(apply(cur, payment))
+            outcome = apply(cur, payment)
         except _DATABASE_DOWN:
             raise
         except Exception:

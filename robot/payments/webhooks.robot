@@ -82,6 +82,7 @@ Every Shape Stripe Can Send Is Acknowledged And Stored
     payment_intent.succeeded    minimal    applied:succeeded    succeeded
     payment_intent.amount_capturable_updated    ${EMPTY}    ignored    pending
     payment_intent.payment_failed    minimal    applied:requires_payment_method    requires_payment_method
+    payment_intent.canceled    ${EMPTY}    applied:canceled    canceled
 
 A Stripe Dispute Opens A Dispute
     [Documentation]    A chargeback opened at the card network must reach the admins' queue.
