@@ -68,7 +68,7 @@ The System Status Shows Every Part
 A Gateway Refusing Our Key Is Reported As Such
     [Documentation]    A rotated or wrong gateway key must show on the status page, not pass for "reachable".
     [Tags]    db    sandbox-only
-    Make Gateway Answer    flutterwave    401    ?amount=1&source_currency=USD&destination_currency=NGN
+    Flutterwave Refuses Our Key On The Next Status Check
     ${status} =    System Status As    ${ADMIN}
     Gateway Should Be Reported As    ${status}    flutterwave    unauthorized
     Gateway Should Be Reported As    ${status}    stripe    ok
