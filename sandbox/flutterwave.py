@@ -18,7 +18,8 @@ from typing import Any
 
 import falcon
 
-from sandbox.common import EventRecord, GatewayError, SandboxBase, read_json, run_standalone
+from sandbox.base import SandboxBase
+from sandbox.common import GatewayError, read_json
 from sandbox.flutterwave_checkout import (
     CENT,
     OUTCOMES,
@@ -40,6 +41,8 @@ from sandbox.flutterwave_rules import (
     ok,
     parse_amount,
 )
+from sandbox.standalone import run_standalone
+from sandbox.webhooks import EventRecord
 
 __all__ = [
     "AMOUNT_DECIMALS",

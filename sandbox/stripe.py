@@ -24,7 +24,9 @@ from typing import Any
 import falcon
 
 from sandbox import stripe_objects as objects
-from sandbox.common import EventRecord, GatewayError, SandboxBase, new_id, run_standalone
+from sandbox.base import SandboxBase
+from sandbox.common import GatewayError, new_id
+from sandbox.standalone import run_standalone
 from sandbox.stripe_control import ControlMixin
 from sandbox.stripe_errors import (
     PUBLISHABLE_REFUSED,
@@ -46,6 +48,7 @@ from sandbox.stripe_http import (
 )
 from sandbox.stripe_objects import TestCard, created_filter, page, type_matches
 from sandbox.stripe_rules import API_VERSION, boolean, metadata, money
+from sandbox.webhooks import EventRecord
 
 STALE_SECONDS = 600
 CONFIRMABLE = ("requires_payment_method", "requires_confirmation", "requires_action")

@@ -18,9 +18,9 @@ import requests
 from api_server.app import MarketplaceApp, create_app
 from api_server.config import Config
 from api_server.users.passwords import hash_password
-from sandbox.common import QuietHandler, ThreadingWSGIServer
 from sandbox.flutterwave import FlutterwaveSandbox
 from sandbox.mail import MailSink
+from sandbox.server import QuietHandler, ThreadingWSGIServer
 from sandbox.stripe import StripeSandbox
 
 

@@ -17,8 +17,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from sandbox.common import WebhookReceiver
 from sandbox.flutterwave import AMOUNT_DECIMALS, DEFAULT_AMOUNT_DECIMALS, FlutterwaveSandbox
+from sandbox.standalone import WebhookReceiver
 from tests.standalone import standalone
 
 SECRET_KEY = "FLWSECK_TEST-0123456789abcdef-X"

@@ -14,7 +14,7 @@ import pytest
 import requests
 import stripe
 
-from sandbox.common import WebhookReceiver
+from sandbox.standalone import WebhookReceiver
 from sandbox.stripe import StripeSandbox
 from tests.standalone import standalone
 
