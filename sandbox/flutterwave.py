@@ -19,7 +19,7 @@ from typing import Any
 import falcon
 
 from sandbox.base import SandboxBase
-from sandbox.common import GatewayError, read_json
+from sandbox.common import GatewayError
 from sandbox.flutterwave_checkout import (
     CENT,
     OUTCOMES,
@@ -28,6 +28,7 @@ from sandbox.flutterwave_checkout import (
     iso,
     new_transaction,
 )
+from sandbox.flutterwave_http import FlutterwaveApi, FlutterwaveControl
 from sandbox.flutterwave_rules import (
     AMOUNT_DECIMALS,
     AUTH_REQUIRED,
@@ -129,7 +130,7 @@ class FlutterwaveSandbox(SandboxBase):
         return super().fault_error(status) if message is None else fw_error(status, message)
 
     def add_routes(self, app: falcon.App) -> None:
-        api = _Api(self)
+        api = FlutterwaveApi(self)
         app.add_route("/v3/payments", api, suffix="payments")
         app.add_route("/v3/transactions/{ref}/verify", api, suffix="verify")
         app.add_route("/v3/transactions/verify_by_reference", api, suffix="verify_by_ref")
@@ -139,7 +140,7 @@ class FlutterwaveSandbox(SandboxBase):
         app.add_route("/checkout/{token}", CheckoutPage(self))
 
     def add_control_routes(self, app: falcon.App) -> None:
-        control = _FlutterwaveControl(self)
+        control = FlutterwaveControl(self)
         app.add_route("/_sandbox/rates", control, suffix="rates")
         app.add_route("/_sandbox/clock", control, suffix="clock")
         app.add_route("/_sandbox/transactions/{ref}/override", control, suffix="override")
@@ -367,53 +368,6 @@ class FlutterwaveSandbox(SandboxBase):
                 raise falcon.HTTPNotFound(description=f"no transaction with tx_ref {tx_ref}")
             record = self._emit(txn, bool(body.get("deliver", True)), extra)
         return record.summary()
-
-
-# --------------------------------------------------------------------------- HTTP layer
-
-
-class _Api:
-    def __init__(self, sandbox: FlutterwaveSandbox) -> None:
-        self._sb = sandbox
-
-    def on_post_payments(self, req: falcon.Request, resp: falcon.Response) -> None:
-        resp.media = self._sb.create_payment(read_json(req))
-
-    def on_get_verify(self, req: falcon.Request, resp: falcon.Response, ref: str) -> None:
-        resp.media = self._sb.verify(ref)
-
-    def on_get_verify_by_ref(self, req: falcon.Request, resp: falcon.Response) -> None:
-        resp.media = self._sb.verify_by_reference(req.get_param("tx_ref"))
-
-    def on_post_refund(self, req: falcon.Request, resp: falcon.Response, ref: str) -> None:
-        resp.media = self._sb.refund(ref, read_json(req))
-
-    def on_get_rates(self, req: falcon.Request, resp: falcon.Response) -> None:
-        resp.media = self._sb.transfer_rate(
-            req.get_param("amount"),
-            req.get_param("source_currency"),
-            req.get_param("destination_currency"),
-        )
-
-
-class _FlutterwaveControl:
-    def __init__(self, sandbox: FlutterwaveSandbox) -> None:
-        self._sb = sandbox
-
-    def on_post_rates(self, req: falcon.Request, resp: falcon.Response) -> None:
-        resp.media = self._sb.set_rate(read_json(req))
-
-    def on_post_clock(self, req: falcon.Request, resp: falcon.Response) -> None:
-        resp.media = self._sb.advance_clock(read_json(req))
-
-    def on_post_override(self, req: falcon.Request, resp: falcon.Response, ref: str) -> None:
-        resp.media = self._sb.override(ref, read_json(req))
-
-    def on_delete_override(self, req: falcon.Request, resp: falcon.Response, ref: str) -> None:
-        resp.media = self._sb.clear_override(ref)
-
-    def on_post_events(self, req: falcon.Request, resp: falcon.Response, ref: str) -> None:
-        resp.media = self._sb.craft_event(ref, read_json(req))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -37,6 +37,7 @@ from sandbox.stripe_errors import (
     stripe_error,
     unexpected_state,
 )
+from sandbox.stripe_events import EventsMixin
 from sandbox.stripe_http import (
     IdempotencyStore,
     StripeMiddleware,
@@ -46,9 +47,10 @@ from sandbox.stripe_http import (
     redact,
     same_key,
 )
-from sandbox.stripe_objects import TestCard, created_filter, page, type_matches
-from sandbox.stripe_rules import API_VERSION, boolean, metadata, money
-from sandbox.webhooks import EventRecord
+from sandbox.stripe_lists import created_filter, expand, page
+from sandbox.stripe_objects import TestCard
+from sandbox.stripe_params import boolean, metadata
+from sandbox.stripe_refunds import RefundsMixin
 
 STALE_SECONDS = 600
 CONFIRMABLE = ("requires_payment_method", "requires_confirmation", "requires_action")
@@ -69,7 +71,7 @@ PUBLISHABLE_ROUTES = (
 )
 
 
-class StripeSandbox(ControlMixin, SandboxBase):
+class StripeSandbox(ControlMixin, RefundsMixin, EventsMixin, SandboxBase):
     """Stripe /v1: payment intents (server and Stripe.js confirmation, 3-D Secure), refunds,
     events, disputes (control), signed webhooks."""
 
@@ -317,79 +319,6 @@ class StripeSandbox(ControlMixin, SandboxBase):
         self._methods[method["id"]] = (method, card)
         return method, card
 
-    # refunds, charges -------------------------------------------------------
-
-    def create_refund(self, params: Obj, ctx: Obj) -> Obj:
-        with self._lock:
-            charge = self._refundable_charge(params)
-            if charge["disputed"]:
-                raise invalid(
-                    f"Charge {charge['id']} has been charged back; cannot issue a refund.",
-                    None,
-                    "charge_disputed",
-                )
-            left = charge["amount_captured"] - charge["amount_refunded"]
-            if left <= 0:
-                raise invalid(
-                    f"Charge {charge['id']} has already been refunded.",
-                    None,
-                    "charge_already_refunded",
-                )
-            amount = int(params["amount"]) if params.get("amount") else left
-            if amount > left:
-                cur = charge["currency"]
-                than = (
-                    f"unrefunded amount on charge ({money(left, cur)})"
-                    if charge["amount_refunded"]
-                    else f"charge amount ({money(charge['amount_captured'], cur)})"
-                )
-                raise invalid(
-                    f"Refund amount ({money(amount, cur)}) is greater than {than}",
-                    "amount",
-                    "amount_too_large",
-                )
-            refund = objects.refund(charge, amount, params.get("reason") or None, metadata(params))
-            self._refunds[refund["id"]] = refund
-            charge["amount_refunded"] += amount
-            charge["refunded"] = charge["amount_refunded"] >= charge["amount_captured"]
-            refunds = charge["refunds"]
-            refunds["data"].insert(0, copy.deepcopy(refund))
-            refunds["total_count"] = len(refunds["data"])
-            self._emit("charge.refunded", charge, ctx)
-            self._emit("refund.created", refund, ctx)
-            return self._render(refund, "refund", params)
-
-    def _refundable_charge(self, params: Obj) -> Obj:
-        if params.get("charge"):
-            charge = self._charges.get(str(params["charge"]))
-            if charge is None:
-                raise no_such("charge", str(params["charge"]), "charge")
-            if charge["status"] != "succeeded":
-                raise invalid(
-                    f"Charge {charge['id']} did not succeed, so it cannot be refunded.",
-                    "charge",
-                    "charge_not_refundable",
-                )
-            return charge
-        if params.get("payment_intent"):
-            pi_id = str(params["payment_intent"])
-            pi = self._intents.get(pi_id)
-            if pi is None:
-                raise no_such("payment_intent", pi_id, "payment_intent")
-            charge = self._succeeded_charge(pi)
-            if charge is None:
-                # The message real answers carry; Stripe documents no code for this case.
-                raise invalid(
-                    f"This PaymentIntent ({pi_id}) does not have a successful charge to refund."
-                )
-            return charge
-        raise invalid(
-            "One of the following params should be provided for this request: "
-            "payment_intent or charge.",
-            None,
-            "parameter_missing",
-        )
-
     def _succeeded_charge(self, pi: Obj) -> Obj | None:
         charge = self._charges.get(pi["latest_charge"] or "")
         return charge if charge is not None and charge["status"] == "succeeded" else None
@@ -403,7 +332,7 @@ class StripeSandbox(ControlMixin, SandboxBase):
 
     def _render(self, obj: Obj, root: str, params: Obj) -> Obj:
         paths = params.get("expand") or []
-        return objects.expand(copy.deepcopy(obj), root, paths, self._lookup)
+        return expand(copy.deepcopy(obj), root, paths, self._lookup)
 
     def _lookup(self, kind: str, obj_id: str) -> Obj | None:
         if kind == "payment_method":
@@ -411,50 +340,6 @@ class StripeSandbox(ControlMixin, SandboxBase):
             return copy.deepcopy(found[0]) if found else None
         store = {"charge": self._charges, "payment_intent": self._intents}[kind]
         return copy.deepcopy(store.get(obj_id))
-
-    # events -----------------------------------------------------------------
-
-    def _emit(self, type_: str, obj: Obj, ctx: Obj, deliver: bool = True) -> Obj:
-        event = {
-            "id": new_id("evt_"),
-            "object": "event",
-            "api_version": ctx.get("api_version") or API_VERSION,
-            "created": int(time.time()),
-            "data": {"object": copy.deepcopy(obj)},
-            "livemode": False,
-            "pending_webhooks": 1,
-            "request": {"id": ctx.get("request_id"), "idempotency_key": ctx.get("idempotency_key")},
-            "type": type_,
-        }
-        self.webhooks.publish(
-            EventRecord(event["id"], type_, obj["id"], event["created"], event), deliver=deliver
-        )
-        return event
-
-    def list_events(self, params: Obj) -> Obj:
-        records = list(reversed(self.webhooks.records()))
-        if params.get("delivery_success") is not None:
-            wanted = boolean(params, "delivery_success")
-            records = [r for r in records if r.delivered == wanted]
-        items = [self._event_view(r) for r in records]
-        if params.get("type"):
-            items = [e for e in items if type_matches(str(params["type"]), e["type"])]
-        if params.get("types") is not None:
-            items = [e for e in items if e["type"] in params["types"]]
-        items = created_filter(items, params.get("created"))
-        return page(items, "/v1/events", params, "event")
-
-    def get_event(self, event_id: str) -> Obj:
-        record = self.webhooks.get(event_id)
-        if record is None:
-            raise no_such("event", event_id)
-        return self._event_view(record)
-
-    @staticmethod
-    def _event_view(record: EventRecord) -> Obj:
-        event = copy.deepcopy(record.body)
-        event["pending_webhooks"] = 0 if record.delivered or record.gave_up else 1
-        return event
 
 
 # --------------------------------------------------------------------------- helpers

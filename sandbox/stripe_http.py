@@ -13,7 +13,8 @@ import falcon
 from sandbox.common import GatewayError, new_id, read_json
 from sandbox.stripe_errors import Obj, stripe_error
 from sandbox.stripe_objects import publishable_view
-from sandbox.stripe_rules import API_VERSION, parse_form, validate
+from sandbox.stripe_params import parse_form
+from sandbox.stripe_rules import API_VERSION, validate
 
 if TYPE_CHECKING:
     from sandbox.stripe import StripeSandbox
