@@ -11,7 +11,8 @@ import urllib3
 
 from api_server.common.errors import Problem
 from api_server.config import Config
-from api_server.marketplace.service import MarketplaceService, etag_matches, parse_quantity
+from api_server.marketplace.service import MarketplaceService, parse_quantity
+from api_server.marketplace.views import etag_matches
 from api_server.users.tokens import Principal, TokenService
 from tests.conftest import JWT_SECRET
 from tests.test_marketplace_photos import JPEG, PNG, WEBP

@@ -13,7 +13,8 @@ from api_server.config import Config
 from api_server.db import Database
 from api_server.marketplace import schemas
 from api_server.marketplace.photos import read_photo
-from api_server.marketplace.service import MarketplaceService, etag
+from api_server.marketplace.service import MarketplaceService
+from api_server.marketplace.views import etag
 from api_server.users.tokens import TokenService
 
 TAGS = ("marketplace",)

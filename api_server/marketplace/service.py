@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -23,6 +22,7 @@ from api_server.marketplace.schemas import (
     MAX_QUANTITY_DIGITS,
     TITLE_MIN_LENGTH,
 )
+from api_server.marketplace.views import THOUSANDTH, etag_matches, photo_view, public_listing
 from api_server.users.tokens import Principal
 
 # Fields whose changes the history records; photos are recorded by their own actions.
@@ -32,7 +32,6 @@ TRACKED = tuple(
     if field not in ("id", "seller_id", "version", "photos", "created_at", "updated_at")
 )
 TEXT_FIELDS = ("title", "description", "location", "grade")
-_THOUSANDTH = Decimal("0.001")
 
 
 def invalid_field(
@@ -62,17 +61,6 @@ def audit_listing(
     )
 
 
-def etag(version: int) -> str:
-    """The strong entity tag of a listing version."""
-    return f'"{version}"'
-
-
-def etag_matches(if_match: str, version: int) -> bool:
-    """RFC 9110 strong comparison of an If-Match list with the current version."""
-    tags = [tag.strip() for tag in if_match.split(",")]
-    return "*" in tags or etag(version) in tags
-
-
 def parse_quantity(value: str | float, field: str = "quantity") -> str:
     """A positive decimal of at most three places, as the "12.500" string the API shows.
 
@@ -87,37 +75,11 @@ def parse_quantity(value: str | float, field: str = "quantity") -> str:
         problem = "must be a decimal greater than 0"
     elif quantity >= 10**MAX_QUANTITY_DIGITS:
         problem = f"must be less than 10^{MAX_QUANTITY_DIGITS}"
-    elif quantity != quantity.quantize(_THOUSANDTH):
+    elif quantity != quantity.quantize(THOUSANDTH):
         problem = "must have at most 3 decimal places"
     else:
-        return str(quantity.quantize(_THOUSANDTH))
+        return str(quantity.quantize(THOUSANDTH))
     raise invalid_field(field, problem)
-
-
-def public_listing(row: dict[str, Any]) -> dict[str, Any]:
-    """The listing as the API shows it: decimal strings, ISO times, photo URLs."""
-    listing = {
-        k: (
-            v.isoformat()
-            if isinstance(v, datetime)
-            else str(v.quantize(_THOUSANDTH))
-            if isinstance(v, Decimal)
-            else v
-        )
-        for k, v in row.items()
-    }
-    listing["photos"] = [photo_view(listing["id"], photo) for photo in row["photos"]]
-    return listing
-
-
-def photo_view(listing_id: str, photo: dict[str, Any]) -> dict[str, Any]:
-    """One photo's metadata and the URL of its bytes."""
-    return {
-        "id": str(photo["id"]),
-        "content_type": photo["content_type"],
-        "size": photo["size"],
-        "url": f"/api/marketplace/{listing_id}/photos/{photo['id']}",
-    }
 
 
 def changes_between(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
