@@ -108,9 +108,8 @@ An Abandoned Payment Expires And Is Canceled At Stripe
     ${payment} =    Buy Listing With Stripe    ${BUYER}    ${listing}    4
     Pay With Test Card    ${BUYER}    ${payment}    pm_card_chargeDeclined    expected_status=402
     Let Payment Expire    ${payment}
-    ${report} =    Reconcile Payments As    ${ADMIN}
-    Report Should Settle    ${report}    ${payment}    requires_payment_method    canceled
-    Payment Should Be Persisted As    ${payment}    status=canceled    reserved=false
+    Reconciliation Should Move    ${payment}    requires_payment_method    canceled
+    Payment Should Be Persisted As    ${payment}    reserved=false
     ...    closed_at_gateway=true
     Available Quantity Should Be    ${listing}    10
     Stripe Should Show Intent As    ${payment}    canceled
