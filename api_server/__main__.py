@@ -8,41 +8,31 @@ import json
 import os
 import sys
 
-from api_server.common.errors import Problem
+from api_server.common.errors import DomainError
 from api_server.config import Config, ConfigError
+from api_server.services import Services, build_services
 
 
-def _create_admin(args: argparse.Namespace, config: Config) -> int:
-    from api_server.app import create_app
-
+def _create_admin(args: argparse.Namespace, services: Services) -> int:
     password = os.environ.get("ADMIN_PASSWORD")
     if password is None:
         password = getpass.getpass("Password: ") if sys.stdin.isatty() else sys.stdin.readline()
     password = password.rstrip("\n")
-    app = create_app(config)
     try:
-        user = app.users.create_admin(args.email, password, args.full_name)
-    except Problem as exc:
-        details = "; ".join(e["message"] for e in exc.errors or []) or exc.description
+        user = services.users.create_admin(args.email, password, args.full_name)
+    except DomainError as exc:
+        details = "; ".join(e["message"] for e in exc.errors or []) or exc.detail
         print(f"refused: {details}", file=sys.stderr)
         return 2
     except ValueError as exc:
         print(f"refused: {exc}", file=sys.stderr)
         return 1
-    finally:
-        app.db.close()
     print(json.dumps(user))
     return 0
 
 
-def _reconcile(args: argparse.Namespace, config: Config) -> int:
-    from api_server.app import create_app
-
-    app = create_app(config)
-    try:
-        report = app.reconciler.run()
-    finally:
-        app.db.close()
+def _reconcile(args: argparse.Namespace, services: Services) -> int:
+    report = services.reconciler.run()
     print(json.dumps(report, indent=2))
     return 1 if report["errors"] else 0
 
@@ -59,17 +49,18 @@ def main(argv: list[str] | None = None) -> int:
     payments = groups.add_parser("payments").add_subparsers(dest="command", required=True)
     payments.add_parser("reconcile", help="settle unfinished payments with the gateways")
     args = parser.parse_args(argv)
-    # Commands need the database and secrets, not a running server.
-    env = {**os.environ}
-    env.setdefault("JWT_SECRET", "cli-does-not-issue-tokens-" + "x" * 16)
+    # Commands need the database and the gateways' secrets, not a server or a JWT secret.
     try:
-        config = Config.from_env(env)
+        config = Config.from_env(signs_tokens=False)
     except ConfigError as exc:
         print(f"configuration: {exc}", file=sys.stderr)
         return 2
-    if args.group == "payments":
-        return _reconcile(args, config)
-    return _create_admin(args, config)
+    services = build_services(config)
+    try:
+        command = _reconcile if args.group == "payments" else _create_admin
+        return command(args, services)
+    finally:
+        services.close()
 
 
 if __name__ == "__main__":

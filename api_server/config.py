@@ -5,33 +5,37 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 
 class ConfigError(ValueError):
     """A setting is missing or malformed; the message names it."""
 
 
-def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+Number = TypeVar("Number", int, float)
+
+
+def _number(
+    env: Mapping[str, str], name: str, default: Number, parse: type[Number], kind: str
+) -> Number:
     raw = env.get(name)
     if raw is None or raw == "":
         return default
     try:
-        value = int(raw)
+        return parse(raw)
     except ValueError as exc:
-        raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
+        raise ConfigError(f"{name} must be {kind}, got {raw!r}") from exc
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+    value = _number(env, name, default, int, "an integer")
     if value < minimum:
         raise ConfigError(f"{name} must be at least {minimum}, got {value}")
     return value
 
 
 def _float(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = float(raw)
-    except ValueError as exc:
-        raise ConfigError(f"{name} must be a number, got {raw!r}") from exc
+    value = _number(env, name, default, float, "a number")
     if value <= 0:
         raise ConfigError(f"{name} must be positive, got {value}")
     return value
@@ -83,14 +87,18 @@ class Config:
     payment_ttl_seconds: int = 1800
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
-        """Reads the settings; raises ConfigError naming the first bad one."""
+    def from_env(cls, env: Mapping[str, str] | None = None, *, signs_tokens: bool = True) -> Config:
+        """Reads the settings; raises ConfigError naming the first bad one.
+
+        Operator commands that never issue or check a token pass `signs_tokens=False`, so
+        they run without JWT_SECRET (the token service then refuses to sign).
+        """
         env = os.environ if env is None else env
         database_url = env.get("DATABASE_URL", "")
         if not database_url:
             raise ConfigError("DATABASE_URL is required (python -m sandbox up sets it)")
         jwt_secret = env.get("JWT_SECRET", "")
-        if len(jwt_secret) < 32:
+        if signs_tokens and len(jwt_secret) < 32:
             raise ConfigError("JWT_SECRET is required and must be at least 32 characters")
         return cls(
             database_url=database_url,

@@ -8,7 +8,6 @@ from typing import Any
 from api_server.common.routes import Routes
 from api_server.common.validation import BINARY_KEY
 
-METHODS = ("get", "post", "put", "patch", "delete")
 _CONVERTER = re.compile(r"\{(\w+):[^}]+\}")
 
 PROBLEM_SCHEMA: dict[str, Any] = {
@@ -36,11 +35,6 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 def openapi_path(template: str) -> str:
     """Falcon's `{id:int}` becomes OpenAPI's `{id}`."""
     return _CONVERTER.sub(r"{\1}", template)
-
-
-def _responder(resource: object, method: str, suffix: str | None) -> Any:
-    name = f"on_{method}" + (f"_{suffix}" if suffix else "")
-    return getattr(resource, name, None)
 
 
 def _operation_doc(template: str, op: Any, method: str) -> dict[str, Any]:
@@ -81,8 +75,11 @@ def _operation_doc(template: str, op: Any, method: str) -> dict[str, Any]:
         }
     elif op.content_type != "application/json":
         doc["requestBody"] = {"required": True, "content": {op.content_type: {"schema": {}}}}
-    if op.auth:
+    if op.auth == "required":
         doc["security"] = [{"bearerAuth": []}]
+    elif op.auth == "optional":
+        # OpenAPI's way of saying "anonymous, or with a token": an empty requirement first.
+        doc["security"] = [{}, {"bearerAuth": []}]
     return doc
 
 
@@ -91,11 +88,8 @@ def build_document(routes: Routes, version: str = "0.1.0") -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     for route in routes.routes:
         template = openapi_path(route.path)
-        for method in METHODS:
-            responder = _responder(route.resource, method, route.suffix)
-            op = getattr(responder, "__operation__", None)
-            if op is not None:
-                paths.setdefault(template, {})[method] = _operation_doc(template, op, method)
+        for method, op in route.operations.items():
+            paths.setdefault(template, {})[method] = _operation_doc(template, op, method)
     return {
         "openapi": "3.1.0",
         "info": {"title": "Mining Marketplace API", "version": version},

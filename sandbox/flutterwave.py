@@ -131,11 +131,14 @@ class FlutterwaveSandbox(SandboxBase):
 
     def add_routes(self, app: falcon.App) -> None:
         api = FlutterwaveApi(self)
-        app.add_route("/v3/payments", api, suffix="payments")
-        app.add_route("/v3/transactions/{ref}/verify", api, suffix="verify")
-        app.add_route("/v3/transactions/verify_by_reference", api, suffix="verify_by_ref")
-        app.add_route("/v3/transactions/{ref}/refund", api, suffix="refund")
-        app.add_route("/v3/transfers/rates", api, suffix="rates")
+        for path, suffix in (
+            ("/v3/payments", "payments"),
+            ("/v3/transactions/{ref}/verify", "verify"),
+            ("/v3/transactions/verify_by_reference", "verify_by_ref"),
+            ("/v3/transactions/{ref}/refund", "refund"),
+            ("/v3/transfers/rates", "rates"),
+        ):
+            app.add_route(path, api, suffix=suffix)
         # Flutterwave's own page, not a control: it stays when controls are off.
         app.add_route("/checkout/{token}", CheckoutPage(self))
 

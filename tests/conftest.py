@@ -9,10 +9,11 @@ from pathlib import Path
 import psycopg2
 import pytest
 
-from api_server.app import MarketplaceApp, create_app
+from api_server.app import MarketplaceApp
 from api_server.config import Config
 from api_server.db.migrate import migrate
 from sandbox.postgres import EmbeddedPostgres
+from tests.factories import make_app
 
 JWT_SECRET = "test-secret-" + "x" * 40
 
@@ -58,6 +59,6 @@ def config(dsn: str) -> Config:
 @pytest.fixture
 def app(config: Config) -> Iterator[MarketplaceApp]:
     """The real app on the test database; its pool is closed afterwards."""
-    application = create_app(config)
+    application = make_app(config)
     yield application
-    application.db.close()
+    application.services.db.close()

@@ -15,13 +15,14 @@ import psycopg2
 import psycopg2.extras
 import requests
 
-from api_server.app import MarketplaceApp, create_app
+from api_server.app import MarketplaceApp
 from api_server.config import Config
 from api_server.users.passwords import hash_password
 from sandbox.flutterwave import FlutterwaveSandbox
 from sandbox.mail import MailSink
 from sandbox.server import QuietHandler, ThreadingWSGIServer
 from sandbox.stripe import StripeSandbox
+from tests.factories import make_app
 
 
 @dataclass
@@ -53,7 +54,7 @@ class PaymentsStack:
             f"{role} person",
             role,
         )[0]
-        token, _ = self.app.users._tokens.issue_access(row)
+        token, _ = self.app.services.tokens.issue_access(row)
         return {**row, "email": email, "headers": {"Authorization": f"Bearer {token}"}}
 
     def listing(
@@ -140,7 +141,7 @@ def payments_stack(dsn: str) -> Iterator[PaymentsStack]:
         **stripe_box.env(),
         **flw.env(),
     }
-    app = create_app(Config.from_env(env))
+    app = make_app(Config.from_env(env))
     app.start_background()
     thread = threading.Thread(
         target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
@@ -155,6 +156,6 @@ def payments_stack(dsn: str) -> Iterator[PaymentsStack]:
             service.stop()
         server.shutdown()
         thread.join(5)
-        app.outbox.stop()
+        app.services.outbox.stop()
         mail.stop()
-        app.db.close()
+        app.services.db.close()

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import threading
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import falcon.testing
 import pytest
 
 from api_server.admin.console import Period
-from api_server.admin.users import AdminUsersService, like_pattern
 from api_server.app import MarketplaceApp
-from api_server.common.errors import Problem
+from api_server.auth.principal import Principal, Role
+from api_server.common.errors import DomainError
+from api_server.config import Config
 from api_server.payments.gateways import Health, HealthStatus
+from api_server.users.accounts import AccountsService, like_pattern
 from api_server.users.passwords import hash_password
-from api_server.users.tokens import Principal
+from tests.factories import make_app
 
 PASSWORD = "Admin-Console-Pw-42"
 ADMIN_GETS = [
@@ -36,15 +39,22 @@ class FakeGateway:
 
 
 @pytest.fixture
-def client(app: MarketplaceApp) -> falcon.testing.TestClient:
+def app(config: Config) -> Iterator[MarketplaceApp]:
     # Status checks must never reach the real Stripe or Flutterwave from a unit test.
-    app.payments.gateways["stripe"] = FakeGateway("ok")
-    app.payments.gateways["flutterwave"] = FakeGateway("unauthorized")
+    application = make_app(
+        config, stripe=FakeGateway("ok"), flutterwave=FakeGateway("unauthorized")
+    )
+    yield application
+    application.services.db.close()
+
+
+@pytest.fixture
+def client(app: MarketplaceApp) -> falcon.testing.TestClient:
     return falcon.testing.TestClient(app)
 
 
 def sql(app: MarketplaceApp, query: str, *params: Any) -> list[dict[str, Any]]:
-    with app.db.transaction() as cur:
+    with app.services.db.transaction() as cur:
         cur.execute(query, params)
         return cur.fetchall() if cur.description else []
 
@@ -72,7 +82,7 @@ def make_user(
         role,
         status,
     )[0]
-    token, _ = app.users._tokens.issue_access(row)
+    token, _ = app.services.tokens.issue_access(row)
     return {**row, "email": email, "headers": {"Authorization": f"Bearer {token}"}}
 
 
@@ -213,7 +223,7 @@ def test_promoting_a_buyer_is_persisted_and_audited(client, app):
 
 def test_disabling_revokes_every_token_at_once(client, app):
     admin, seller = make_user(app, "admin"), make_user(app, "seller")
-    session = app.users.login(seller["email"], PASSWORD, "10.1.1.1")
+    session = app.services.users.login(seller["email"], PASSWORD, "10.1.1.1")
     access = {"Authorization": f"Bearer {session['access_token']}"}
     assert client.simulate_get("/api/users/me", headers=access).status_code == 200
 
@@ -241,7 +251,7 @@ def test_disabling_revokes_every_token_at_once(client, app):
     assert patch_user(client, admin, seller["id"], status="active").json["status"] == "active"
     stale = client.simulate_get("/api/users/me", headers=access)
     assert (stale.status_code, stale.json["code"]) == (401, "token_revoked")
-    assert app.users.login(seller["email"], PASSWORD, "10.1.1.1")["access_token"]
+    assert app.services.users.login(seller["email"], PASSWORD, "10.1.1.1")["access_token"]
     assert [r["details"] for r in audit_rows(app, seller["id"])][1] == {
         "status": {"old": "disabled", "new": "active"}
     }
@@ -294,17 +304,17 @@ def test_an_admin_may_step_down_while_another_remains(client, app):
 def test_two_admins_disabling_each_other_at_once_leave_one_admin(app):
     # Straight to the service, so both requests are past authentication when they race.
     first, second = make_user(app, "admin"), make_user(app, "admin")
-    service = AdminUsersService(app.db)
+    service = AccountsService(app.services.db)
     barrier = threading.Barrier(2)
     outcomes: list[str] = []
 
     def disable(actor: dict[str, Any], target: dict[str, Any]) -> None:
-        principal = Principal(actor["id"], "admin", uuid.uuid4().hex, 0)
+        principal = Principal(actor["id"], Role.ADMIN, uuid.uuid4().hex, 0)
         barrier.wait()
         try:
             service.update(target["id"], {"status": "disabled"}, principal)
             outcomes.append("disabled")
-        except Problem as exc:
+        except DomainError as exc:
             outcomes.append(exc.code)
 
     threads = [
@@ -560,8 +570,8 @@ def test_system_status_reports_database_backlogs_and_gateways(client, app):
     assert result.status_code == 200, result.text
     body = result.json
     assert body["database"]["latency_ms"] >= 0
-    assert body["database"]["pool"]["size"] == app.db.size
-    assert 1 <= body["database"]["pool"]["in_use"] <= app.db.size
+    assert body["database"]["pool"]["size"] == app.services.db.size
+    assert 1 <= body["database"]["pool"]["in_use"] <= app.services.db.size
     assert body["migrations"]["version"] == body["migrations"]["files"] >= 5
     assert body["outbox"]["pending"] == 2
     assert body["outbox"]["oldest_pending_age_seconds"] >= 90
@@ -573,12 +583,13 @@ def test_system_status_reports_database_backlogs_and_gateways(client, app):
     assert result.headers["Cache-Control"] == "no-store"
 
 
-def test_system_status_survives_a_failing_gateway_check(client, app):
+def test_system_status_survives_a_failing_gateway_check(config):
     class Broken:
         def probe(self) -> Health:
             raise RuntimeError("boom")
 
-    app.payments.gateways["stripe"] = Broken()
+    app = make_app(config, stripe=Broken(), flutterwave=FakeGateway("ok"))
+    client = falcon.testing.TestClient(app)
     admin = make_user(app, "admin")
     body = client.simulate_get("/api/admin/system", headers=admin["headers"]).json
     assert body["gateways"]["stripe"]["status"] == "error"

@@ -10,11 +10,11 @@ from pathlib import Path
 import falcon.testing
 import pytest
 
-from api_server.app import create_app
 from api_server.config import Config
 from api_server.db.migrate import migrate
 from api_server.users.passwords import verify_password
 from tests.conftest import JWT_SECRET, _create_database
+from tests.factories import make_app
 
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "Operator-Horse-31"
@@ -52,13 +52,13 @@ def new_email(name):
 
 
 def create_app_for(dsn):
-    return create_app(Config(database_url=dsn, jwt_secret=JWT_SECRET))
+    return make_app(Config(database_url=dsn, jwt_secret=JWT_SECRET))
 
 
 def users(dsn, email):
     app = create_app_for(dsn)
     try:
-        with app.db.transaction() as cur:
+        with app.services.db.transaction() as cur:
             cur.execute(
                 """SELECT email, role, status, password_hash, verified_at FROM users
                    WHERE lower(email) = lower(%s)""",
@@ -66,7 +66,7 @@ def users(dsn, email):
             )
             return cur.fetchall()
     finally:
-        app.db.close()
+        app.services.db.close()
 
 
 def test_creates_an_active_admin_from_the_environment(dsn):
@@ -90,7 +90,7 @@ def test_creates_an_active_admin_from_the_environment(dsn):
         assert login.status_code == 200
         assert login.json["user"]["role"] == "admin"
     finally:
-        app.db.close()
+        app.services.db.close()
 
 
 def test_reads_the_password_from_standard_input(dsn):

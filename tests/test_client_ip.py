@@ -5,11 +5,11 @@ import uuid
 import falcon.testing
 import pytest
 
-from api_server.app import create_app
 from api_server.common.client import client_ip
 from api_server.config import Config
 from api_server.db.migrate import migrate
 from tests.conftest import JWT_SECRET, _create_database
+from tests.factories import make_app
 
 PROXY = "127.0.0.1"
 CLIENT = "203.0.113.7"
@@ -72,7 +72,7 @@ def dsn(postgres):
     "trusted, expected", [((PROXY,), CLIENT), ((), PROXY)], ids=["trusted", "untrusted"]
 )
 def test_login_attempts_record_the_client_address(dsn, trusted, expected):
-    app = create_app(Config(database_url=dsn, jwt_secret=JWT_SECRET, trusted_proxies=trusted))
+    app = make_app(Config(database_url=dsn, jwt_secret=JWT_SECRET, trusted_proxies=trusted))
     email = f"nobody-{uuid.uuid4().hex[:12]}@example.com"
     try:
         result = falcon.testing.TestClient(app).simulate_post(
@@ -82,8 +82,8 @@ def test_login_attempts_record_the_client_address(dsn, trusted, expected):
             remote_addr=PROXY,
         )
         assert result.status_code == 401
-        with app.db.transaction() as cur:
+        with app.services.db.transaction() as cur:
             cur.execute("SELECT client_ip FROM login_attempts WHERE email = %s", (email,))
             assert cur.fetchall() == [{"client_ip": expected}]
     finally:
-        app.db.close()
+        app.services.db.close()

@@ -9,10 +9,10 @@ from decimal import Decimal
 import pytest
 import requests
 
+from api_server.common.money import checkout_amount, round_to_whole_major, whole_major
 from api_server.config import Config
 from api_server.payments.flutterwave_gateway import FlutterwaveGateway
 from api_server.payments.gateways import Customer, GatewayError
-from api_server.payments.money import checkout_amount, round_to_whole_major, whole_major
 from api_server.payments.stripe_gateway import (
     StripeGateway,
     from_stripe_amount,

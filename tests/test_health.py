@@ -1,10 +1,10 @@
 import falcon.testing
 import psycopg2
 
-from api_server.app import create_app
 from api_server.config import Config
 from api_server.db.migrate import migrate
 from tests.conftest import JWT_SECRET
+from tests.factories import make_app
 
 
 def test_ready_when_database_answers_and_schema_is_current(app):
@@ -14,18 +14,18 @@ def test_ready_when_database_answers_and_schema_is_current(app):
 
 
 def test_not_ready_while_migrations_are_pending(empty_dsn):
-    app = create_app(Config(database_url=empty_dsn, jwt_secret=JWT_SECRET))
+    app = make_app(Config(database_url=empty_dsn, jwt_secret=JWT_SECRET))
     result = falcon.testing.TestClient(app).simulate_get("/api/health/ready")
     assert result.status_code == 503
     assert result.json["check"] == "migrations"
     migrate(empty_dsn)
     assert falcon.testing.TestClient(app).simulate_get("/api/health/ready").status_code == 200
-    app.db.close()
+    app.services.db.close()
 
 
 def test_readiness_follows_the_database_down_and_back(postgres, dsn):
     """The same app (same pool) reports 503 while PostgreSQL is down and 200 once it is back."""
-    app = create_app(Config(database_url=dsn, jwt_secret=JWT_SECRET))
+    app = make_app(Config(database_url=dsn, jwt_secret=JWT_SECRET))
     client = falcon.testing.TestClient(app)
     assert client.simulate_get("/api/health/ready").status_code == 200
     postgres.stop()
@@ -36,11 +36,11 @@ def test_readiness_follows_the_database_down_and_back(postgres, dsn):
     finally:
         postgres.admin_dsn = postgres.start().replace("/mining_marketplace?", "/postgres?")
     assert client.simulate_get("/api/health/ready").status_code == 200
-    app.db.close()
+    app.services.db.close()
 
 
 def test_liveness_needs_no_database():
-    app = create_app(
+    app = make_app(
         Config(database_url="postgresql://nobody@/none?host=/nonexistent", jwt_secret=JWT_SECRET)
     )
     assert falcon.testing.TestClient(app).simulate_get("/api/health").json == {"status": "ok"}
@@ -48,12 +48,12 @@ def test_liveness_needs_no_database():
 
 def test_transaction_rolls_back_on_error(app):
     try:
-        with app.db.transaction() as cur:
+        with app.services.db.transaction() as cur:
             cur.execute("INSERT INTO outbox (kind, payload) VALUES ('t', '{}')")
             raise ValueError("boom")
     except ValueError:
         pass
-    with app.db.transaction() as cur:
+    with app.services.db.transaction() as cur:
         cur.execute("SELECT count(*) AS n FROM outbox")
         assert cur.fetchone()["n"] == 0
 

@@ -9,7 +9,6 @@ import uuid
 import falcon.testing
 import pytest
 
-from api_server.app import create_app
 from api_server.common.mail import Mailer
 from api_server.common.outbox import OutboxDispatcher, enqueue_email
 from api_server.config import Config
@@ -17,6 +16,7 @@ from api_server.db import Database
 from api_server.db.migrate import migrate
 from sandbox.mail import MailSink
 from tests.conftest import JWT_SECRET, _create_database
+from tests.factories import make_app
 
 
 @pytest.fixture(scope="module")
@@ -42,9 +42,9 @@ def mail_config(postgres, sink):
 
 @pytest.fixture(scope="module")
 def shared_app(mail_config):
-    app = create_app(mail_config)
+    app = make_app(mail_config)
     yield app
-    app.db.close()
+    app.services.db.close()
 
 
 @pytest.fixture
@@ -52,19 +52,19 @@ def mail_app(shared_app, sink):
     """The module's app, with an empty outbox and a working, empty mail sink."""
     sink.recover()
     sink.clear()
-    with shared_app.db.transaction() as cur:
+    with shared_app.services.db.transaction() as cur:
         cur.execute("TRUNCATE outbox")
     return shared_app
 
 
 def enqueue(app, *recipients):
-    with app.db.transaction() as cur:
+    with app.services.db.transaction() as cur:
         for to in recipients:
             enqueue_email(cur, to, f"Hello {to}", "Body")
 
 
 def rows(app):
-    with app.db.transaction() as cur:
+    with app.services.db.transaction() as cur:
         cur.execute(
             """SELECT payload->>'to' AS to, status, attempts, last_error,
                       available_at > now() AS backing_off, sent_at IS NOT NULL AS has_sent_at
@@ -75,7 +75,7 @@ def rows(app):
 
 def make_due(app):
     """Skips the back-off instead of sleeping through it."""
-    with app.db.transaction() as cur:
+    with app.services.db.transaction() as cur:
         cur.execute("UPDATE outbox SET available_at = now() WHERE status = 'pending'")
 
 
@@ -91,7 +91,7 @@ def test_registration_email_is_delivered_after_commit(mail_app, sink):
     assert client.simulate_post("/api/users/register", json=body).status_code == 201
     assert [r["status"] for r in rows(mail_app)] == ["pending"]
     assert sink.messages() == []
-    assert mail_app.outbox.run_once() == 1
+    assert mail_app.services.outbox.run_once() == 1
     (message,) = sink.messages(to=email)
     assert message["subject"] == "Verify your Mining Marketplace account"
     link = next(w for w in message["text"].split() if "token=" in w)
@@ -103,7 +103,7 @@ def test_registration_email_is_delivered_after_commit(mail_app, sink):
 def test_email_waits_out_an_smtp_outage_and_is_sent_once(mail_app, sink):
     sink.outage()
     enqueue(mail_app, "later@example.com")
-    assert mail_app.outbox.run_once() == 1
+    assert mail_app.services.outbox.run_once() == 1
     (row,) = rows(mail_app)
     assert row["status"] == "pending"
     assert row["attempts"] == 1
@@ -111,10 +111,10 @@ def test_email_waits_out_an_smtp_outage_and_is_sent_once(mail_app, sink):
     assert row["backing_off"]
     sink.recover()
     # Still backing off: nothing is due yet.
-    assert mail_app.outbox.run_once() == 0
+    assert mail_app.services.outbox.run_once() == 0
     make_due(mail_app)
-    assert mail_app.outbox.run_once() == 1
-    assert mail_app.outbox.run_once() == 0
+    assert mail_app.services.outbox.run_once() == 1
+    assert mail_app.services.outbox.run_once() == 0
     (row,) = rows(mail_app)
     assert (row["status"], row["attempts"], row["has_sent_at"]) == ("sent", 2, True)
     assert len(sink.messages(to="later@example.com")) == 1
@@ -124,7 +124,7 @@ def test_a_row_that_can_never_be_sent_does_not_resend_the_others(mail_app, sink)
     """A malformed row must not roll back its batch, or the rows before it go out again."""
     enqueue(mail_app, "first@example.com", "bad\r\nBcc: victim@example.com", "last@example.com")
     for _ in range(3):
-        mail_app.outbox.run_once()
+        mail_app.services.outbox.run_once()
     statuses = [(r["to"], r["status"]) for r in rows(mail_app)]
     assert statuses[0] == ("first@example.com", "sent")
     assert statuses[1][1] == "failed"
@@ -157,7 +157,7 @@ def test_a_second_dispatcher_skips_rows_the_first_holds(mail_app, mail_config, s
     try:
         assert gated.sending.wait(10)
         # The first dispatcher holds r0 and r1; the second takes the rest without waiting.
-        assert mail_app.outbox.run_once(batch=10) == 2
+        assert mail_app.services.outbox.run_once(batch=10) == 2
         assert sorted(m["to"] for m in sink.messages()) == ["r2@example.com", "r3@example.com"]
     finally:
         gated.release.set()
@@ -194,9 +194,9 @@ def test_parallel_dispatchers_never_send_a_row_twice(mail_app, mail_config, sink
 
 
 def test_an_email_in_a_rolled_back_transaction_is_never_sent(mail_app, sink):
-    with pytest.raises(RuntimeError), mail_app.db.transaction() as cur:
+    with pytest.raises(RuntimeError), mail_app.services.db.transaction() as cur:
         enqueue_email(cur, "ghost@example.com", "Never", "Body")
         raise RuntimeError("the change failed")
-    assert mail_app.outbox.run_once() == 0
+    assert mail_app.services.outbox.run_once() == 0
     assert rows(mail_app) == []
     assert sink.messages() == []

@@ -6,7 +6,6 @@ import falcon.testing
 import pytest
 from argon2 import PasswordHasher
 
-from api_server.app import create_app
 from api_server.config import Config
 from api_server.db.migrate import migrate
 from api_server.users.passwords import (
@@ -16,6 +15,7 @@ from api_server.users.passwords import (
     verify_password,
 )
 from tests.conftest import JWT_SECRET, _create_database
+from tests.factories import make_app
 
 EMAIL = "miner@example.com"
 PASSWORD = "Correct-Horse-42"
@@ -72,9 +72,9 @@ def app(postgres):
     """One migrated database for the module; each test makes its own user."""
     dsn = _create_database(postgres.admin_dsn)
     migrate(dsn)
-    application = create_app(Config(database_url=dsn, jwt_secret=JWT_SECRET))
+    application = make_app(Config(database_url=dsn, jwt_secret=JWT_SECRET))
     yield application
-    application.db.close()
+    application.services.db.close()
 
 
 def _session(app):
@@ -83,7 +83,7 @@ def _session(app):
     email = f"pw-{uuid.uuid4().hex[:12]}@example.com"
     body = {"email": email, "password": PASSWORD, "full_name": "Pw Tester", "role": "buyer"}
     assert client.simulate_post("/api/users/register", json=body).status_code == 201
-    with app.db.transaction() as cur:
+    with app.services.db.transaction() as cur:
         cur.execute("SELECT payload FROM outbox WHERE payload->>'to' = %s", (email,))
         text = cur.fetchone()["payload"]["text"]
     token = text.split("token=")[1].split()[0]
@@ -102,7 +102,7 @@ def _change(client, session, current, new):
 
 
 def _stored(app, email):
-    with app.db.transaction() as cur:
+    with app.services.db.transaction() as cur:
         cur.execute(
             "SELECT password_hash, token_version, updated_at FROM users WHERE email = %s", (email,)
         )

@@ -250,9 +250,9 @@ def test_reconcile_settles_a_lost_webhook_once(stack):
     _confirm(stack, buyer, payment_id)
     time.sleep(0.5)
     assert stack.payment(payment_id)["status"] == "processing"
-    report = stack.app.reconciler.run()
+    report = stack.app.services.reconciler.run()
     assert {"payment_id": payment_id, "from": "processing", "to": "succeeded"} in report["changed"]
-    again = stack.app.reconciler.run()
+    again = stack.app.services.reconciler.run()
     assert payment_id not in [c["payment_id"] for c in again["changed"]]
 
 
@@ -340,7 +340,7 @@ def test_reconcile_cancels_an_expired_payment_and_releases_it(stack):
     stack.sql(
         "UPDATE payments SET expires_at = now() - interval '1 second' WHERE id = %s", payment_id
     )
-    report = stack.app.reconciler.run()
+    report = stack.app.services.reconciler.run()
     assert {"payment_id": payment_id, "from": "pending", "to": "canceled"} in report["changed"], (
         report
     )

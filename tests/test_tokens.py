@@ -12,10 +12,10 @@ import falcon.testing
 import jwt
 import pytest
 
-from api_server.app import create_app
 from api_server.config import Config
 from api_server.db.migrate import migrate
 from tests.conftest import JWT_SECRET, _create_database
+from tests.factories import make_app
 
 PASSWORD = "Correct-Horse-42"
 REALM = 'Bearer realm="mining-marketplace"'
@@ -25,13 +25,13 @@ REALM = 'Bearer realm="mining-marketplace"'
 def client(postgres):
     dsn = _create_database(postgres.admin_dsn)
     migrate(dsn)
-    app = create_app(Config(database_url=dsn, jwt_secret=JWT_SECRET))
+    app = make_app(Config(database_url=dsn, jwt_secret=JWT_SECRET))
     yield falcon.testing.TestClient(app)
-    app.db.close()
+    app.services.db.close()
 
 
 def query(client, sql, *params):
-    with client.app.db.transaction() as cur:
+    with client.app.services.db.transaction() as cur:
         cur.execute(sql, params)
         return cur.fetchall() if cur.description else []
 

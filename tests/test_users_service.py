@@ -12,10 +12,10 @@ import falcon.testing
 import pytest
 from argon2 import PasswordHasher
 
-from api_server.app import create_app
 from api_server.config import Config
 from api_server.db.migrate import migrate
 from tests.conftest import JWT_SECRET, _create_database
+from tests.factories import make_app
 
 PASSWORD = "Correct-Horse-42"
 MAX_FAILURES = 3
@@ -32,9 +32,9 @@ def client(postgres):
         login_max_failures=MAX_FAILURES,
         login_max_failures_per_ip=MAX_FAILURES_PER_IP,
     )
-    app = create_app(config)
+    app = make_app(config)
     yield falcon.testing.TestClient(app)
-    app.db.close()
+    app.services.db.close()
 
 
 def new_email() -> str:
@@ -47,7 +47,7 @@ def new_ip() -> str:
 
 
 def query(client, sql, *params):
-    with client.app.db.transaction() as cur:
+    with client.app.services.db.transaction() as cur:
         cur.execute(sql, params)
         return cur.fetchall() if cur.description else []
 

@@ -1,4 +1,4 @@
-"""What the admin console's route groups share: admin-only responders, paging, periods."""
+"""What the admin console's resources share: admin-only responders and report periods."""
 
 from __future__ import annotations
 
@@ -6,34 +6,24 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Generic, TypeVar
+from typing import Any
 
-from api_server.common.errors import Problem, field_error
+from api_server.auth.principal import Role
+from api_server.common.errors import Invalid, field_error
 from api_server.common.validation import Responder, operation
-from api_server.users.tokens import TokenService
 
 TAGS = ("admin",)
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-Service = TypeVar("Service")
-
-
-class ConsoleResource(Generic[Service]):
-    """A console resource: its service, and the TokenService that `require_role` needs."""
-
-    def __init__(self, service: Service, tokens: TokenService) -> None:
-        self.service = service
-        self.tokens = tokens
 
 
 def admin_operation(summary: str, **documented: Any) -> Callable[[Responder], Responder]:
     """`operation` for an admins-only responder: 401 without a token, 403 for other roles."""
 
-    return operation(summary, roles=("admin",), tags=TAGS, **documented)
+    return operation(summary, roles=(Role.ADMIN,), tags=TAGS, **documented)
 
 
-def _bad_instant(name: str) -> Problem:
-    return Problem(
-        422,
+def _bad_instant(name: str) -> Invalid:
+    return Invalid(
         "validation_error",
         "The request has invalid fields.",
         errors=[field_error(name, "must be a valid ISO 8601 date or date-time")],
@@ -75,8 +65,7 @@ class Period:
             _instant(query.get("to"), "to", end=True),
         )
         if period.start and period.until and period.start >= period.until:
-            raise Problem(
-                422,
+            raise Invalid(
                 "validation_error",
                 "The request has invalid fields.",
                 errors=[field_error("from", "must not be after to")],

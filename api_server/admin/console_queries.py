@@ -1,7 +1,6 @@
 """SQL of the admin console: accounts, transactions, audit log, system status, reports."""
 
 from api_server.payments.queries import PAYMENT_COLUMNS
-from api_server.users.queries import USER_COLUMNS
 
 
 # Every list filter is "parameter is NULL or column matches", so one statement serves any
@@ -15,51 +14,6 @@ def _period(column: str) -> str:
 
 # Reports that run several statements see one snapshot, so their parts add up.
 READ_ONLY_SNAPSHOT = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"
-
-# Accounts
-
-_USERS_WHERE = """
-WHERE (%(role)s::text IS NULL OR role = %(role)s)
-  AND (%(status)s::text IS NULL OR status = %(status)s)
-  AND (%(q)s::text IS NULL OR email ILIKE %(q)s OR full_name ILIKE %(q)s)
-"""
-
-LIST_USERS = f"""
-SELECT {USER_COLUMNS}, count(*) OVER () AS total FROM users
-{_USERS_WHERE}
-ORDER BY created_at DESC, id DESC
-LIMIT %(limit)s OFFSET %(offset)s
-"""
-
-COUNT_USERS = f"SELECT count(*) AS total FROM users {_USERS_WHERE}"
-
-LOCK_USER = f"SELECT {USER_COLUMNS} FROM users WHERE id = %s FOR UPDATE"
-
-# Any two requests that could each remove an active admin take this lock first, so the
-# count below always sees the other's committed change (the pair cannot both pass it).
-ADMIN_ROSTER_LOCK_KEY = 7_246_113_006
-LOCK_ADMIN_ROSTER = "SELECT pg_advisory_xact_lock(%s)"
-
-OTHER_ACTIVE_ADMINS = """
-SELECT count(*) AS admins FROM users WHERE role = 'admin' AND status = 'active' AND id <> %s
-"""
-
-# A new token version fails every access token issued before, for good: re-enabling the
-# account later does not bring old tokens back. Activation by an admin counts as verified.
-UPDATE_USER = f"""
-UPDATE users
-SET role = %(role)s, status = %(status)s,
-    token_version = token_version + CASE WHEN %(revoke)s THEN 1 ELSE 0 END,
-    verified_at = CASE WHEN %(status)s = 'active' THEN coalesce(verified_at, now())
-                       ELSE verified_at END,
-    updated_at = now()
-WHERE id = %(id)s
-RETURNING {USER_COLUMNS}
-"""
-
-REVOKE_REFRESH_TOKENS = """
-UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = %s AND revoked_at IS NULL
-"""
 
 # Transactions
 

@@ -14,14 +14,14 @@ import falcon
 
 from api_server.admin import console_queries as queries
 from api_server.admin import schemas
-from api_server.admin.console import ConsoleResource, Period, admin_operation
-from api_server.common.pagination import page_body, paging
-from api_server.common.routes import Routes
+from api_server.admin.console import Period, admin_operation
+from api_server.auth.principal import Principal
+from api_server.common.pagination import fetch_page, page_body, paging
+from api_server.common.routes import Resource, Routes
 from api_server.db import Database
 from api_server.db.migrate import MIGRATIONS_DIR
 from api_server.payments.gateways import Health
 from api_server.payments.views import public_payment
-from api_server.users.tokens import Principal, TokenService
 
 # A payment still open this long after it was made means a webhook went missing.
 STALE_PAYMENT_SECONDS = 600
@@ -95,14 +95,7 @@ class ReportsService:
             "offset": offset,
         }
         with self._db.transaction() as cur:
-            cur.execute(queries.LIST_AUDIT, params)
-            rows = cur.fetchall()
-            if rows:
-                total = rows[0]["total"]
-            else:
-                # An empty page past the end still tells how many rows there are.
-                cur.execute(queries.COUNT_AUDIT, params)
-                total = cur.fetchone()["total"]
+            rows, total = fetch_page(cur, queries.LIST_AUDIT, queries.COUNT_AUDIT, params)
         items = [_iso({k: v for k, v in r.items() if k != "total"}) for r in rows]
         return page_body(items, page, per_page, total)
 
@@ -179,7 +172,7 @@ def _probe(name: str, gateway: Probed) -> dict[str, Any]:
     return {"status": health.status, "ok": health.status == "ok", "detail": health.detail}
 
 
-class Transactions(ConsoleResource[ReportsService]):
+class Transactions(Resource[ReportsService]):
     """GET /api/admin/transactions."""
 
     @admin_operation(
@@ -192,7 +185,7 @@ class Transactions(ConsoleResource[ReportsService]):
         resp.media = self.service.transactions(req.context.principal, req.context.query)
 
 
-class AuditLog(ConsoleResource[ReportsService]):
+class AuditLog(Resource[ReportsService]):
     """GET /api/admin/audit-log (read only: the log has no other operation)."""
 
     @admin_operation(
@@ -205,7 +198,7 @@ class AuditLog(ConsoleResource[ReportsService]):
         resp.media = self.service.audit_log(req.context.query)
 
 
-class SystemStatus(ConsoleResource[ReportsService]):
+class SystemStatus(Resource[ReportsService]):
     """GET /api/admin/system."""
 
     @admin_operation(
@@ -218,7 +211,7 @@ class SystemStatus(ConsoleResource[ReportsService]):
         resp.cache_control = ["no-store"]
 
 
-class Summary(ConsoleResource[ReportsService]):
+class Summary(Resource[ReportsService]):
     """GET /api/admin/reports/summary."""
 
     @admin_operation(
@@ -231,12 +224,9 @@ class Summary(ConsoleResource[ReportsService]):
         resp.media = self.service.summary(req.context.query)
 
 
-def add_routes(
-    routes: Routes, db: Database, tokens: TokenService, gateways: Mapping[str, Probed]
-) -> None:
-    """Mounts the console's reports under /api/admin."""
-    service = ReportsService(db, gateways)
-    routes.add("/api/admin/transactions", Transactions(service, tokens))
-    routes.add("/api/admin/audit-log", AuditLog(service, tokens))
-    routes.add("/api/admin/system", SystemStatus(service, tokens))
-    routes.add("/api/admin/reports/summary", Summary(service, tokens))
+def add_routes(routes: Routes, service: ReportsService) -> None:
+    """Mounts the console under /api/admin: reports, system view and audit log."""
+    routes.add("/api/admin/transactions", Transactions(service))
+    routes.add("/api/admin/audit-log", AuditLog(service))
+    routes.add("/api/admin/system", SystemStatus(service))
+    routes.add("/api/admin/reports/summary", Summary(service))

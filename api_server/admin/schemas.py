@@ -5,16 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from api_server.common.pagination import PAGE_QUERY, page_schema
+from api_server.common.schemas import closed_object as _object
+from api_server.common.schemas import text
 from api_server.marketplace.schemas import STATUSES as LISTING_STATUSES
-from api_server.marketplace.schemas import text
 from api_server.payments.schemas import PAYMENT, PROVIDER
 from api_server.payments.schemas import STATUS as PAYMENT_STATUS
-from api_server.users.schemas import USER
-
-ROLES = ("buyer", "seller", "admin")
-ACCOUNT_STATUSES = ("pending_verification", "active", "disabled")
-# Only these two can be set by an admin; pending_verification is the email link's business.
-SETTABLE_STATUSES = ("active", "disabled")
+from api_server.users.schemas import ACCOUNT_STATUSES, ROLES
 
 INTEGER = {"type": "integer"}
 COUNT = {"type": "integer", "minimum": 0}
@@ -33,18 +29,6 @@ PAGING = PAGE_QUERY
 PERIOD = {"from": INSTANT, "to": INSTANT}
 
 
-def _object(
-    properties: dict[str, Any], required: tuple[str, ...] = (), **extra: Any
-) -> dict[str, Any]:
-    return {
-        "type": "object",
-        "required": list(required),
-        "additionalProperties": False,
-        "properties": properties,
-        **extra,
-    }
-
-
 def _counts(keys: tuple[str, ...]) -> dict[str, Any]:
     """An object with one count per key, every key present."""
     return _object({k: COUNT for k in keys}, keys)
@@ -61,21 +45,6 @@ def _per_currency(*fields: str) -> dict[str, Any]:
 
 # Requests
 
-USERS_QUERY = _object(
-    {
-        "role": {"type": "string", "enum": list(ROLES)},
-        "status": {"type": "string", "enum": list(ACCOUNT_STATUSES)},
-        "q": {**text(200), "minLength": 1},
-        **PAGING,
-    }
-)
-USER_UPDATE = _object(
-    {
-        "role": {"type": "string", "enum": list(ROLES)},
-        "status": {"type": "string", "enum": list(SETTABLE_STATUSES)},
-    },
-    minProperties=1,
-)
 TRANSACTIONS_QUERY = _object({"status": PAYMENT_STATUS, "provider": PROVIDER, **PERIOD, **PAGING})
 AUDIT_QUERY = _object(
     {
@@ -90,7 +59,6 @@ SUMMARY_QUERY = _object(PERIOD)
 
 # Responses
 
-USER_PAGE = page_schema(USER)
 TRANSACTION_PAGE = page_schema(
     PAYMENT,
     totals={

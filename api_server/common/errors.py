@@ -50,9 +50,116 @@ class Problem(falcon.HTTPError):
         **extra: Any,
     ) -> None:
         super().__init__(status, title=title, description=detail, headers=headers)
-        self.code = code or _DEFAULT_CODES.get(status, "error")
+        # Falcon's own `code` is an optional number; ours is the stable string every
+        # problem carries, so the attribute is deliberately retyped.
+        self.code = code or _DEFAULT_CODES.get(status, "error")  # type: ignore[assignment]
         self.errors = errors
         self.extra = extra
+
+
+class DomainError(Exception):
+    """A rule refused the request. Services raise the kinds below, which say nothing of HTTP;
+    the one edge handler (`install`) turns each kind into its status and a problem+json."""
+
+    def __init__(
+        self,
+        code: str,
+        detail: str,
+        *,
+        errors: list[dict[str, str]] | None = None,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+        self.errors = errors
+        self.headers = headers
+        self.extra = extra
+
+
+class Malformed(DomainError):
+    """The input cannot be read at all (a token that is no token)."""
+
+
+class Unauthenticated(DomainError):
+    """The caller's credentials are wrong."""
+
+
+class Declined(DomainError):
+    """The gateway declined the card."""
+
+
+class Forbidden(DomainError):
+    """The caller is known but may not do this."""
+
+
+class NotFound(DomainError):
+    """No such thing, or none the caller may see."""
+
+
+class Conflict(DomainError):
+    """The thing is not in a state that allows this."""
+
+
+class Stale(DomainError):
+    """The caller's copy is out of date (If-Match)."""
+
+
+class Invalid(DomainError):
+    """Well-formed input that breaks a rule; `errors` names the fields."""
+
+
+class Busy(DomainError):
+    """Too many attempts; retry later."""
+
+
+class Unavailable(DomainError):
+    """A dependency is down; retry later."""
+
+
+class UpstreamFailed(DomainError):
+    """A gateway failed or refused us; nothing was charged."""
+
+
+class UpstreamTimeout(DomainError):
+    """A gateway did not answer in time."""
+
+
+_STATUS: dict[type[DomainError], int] = {
+    Malformed: 400,
+    Unauthenticated: 401,
+    Declined: 402,
+    Forbidden: 403,
+    NotFound: 404,
+    Conflict: 409,
+    Stale: 412,
+    Invalid: 422,
+    Busy: 429,
+    UpstreamFailed: 502,
+    Unavailable: 503,
+    UpstreamTimeout: 504,
+}
+
+
+def status_of(error: DomainError) -> int:
+    """The HTTP status of a domain error's kind (the edge's one mapping)."""
+    for kind in type(error).__mro__:
+        if kind in _STATUS:
+            return _STATUS[kind]
+    return 400
+
+
+def as_problem(error: DomainError) -> Problem:
+    """The problem+json a domain error becomes at the edge."""
+    return Problem(
+        status_of(error),
+        error.code,
+        error.detail,
+        errors=error.errors,
+        headers=error.headers,
+        **error.extra,
+    )
 
 
 def field_error(field: str, message: str) -> dict[str, str]:
@@ -112,6 +219,12 @@ def _handle_unexpected(
     raise Problem(500, "internal_error", "An unexpected error occurred. Quote the request_id.")
 
 
+def _handle_domain(
+    req: falcon.Request, resp: falcon.Response, ex: DomainError, params: dict
+) -> None:
+    raise as_problem(ex)
+
+
 def _handle_media_error(
     req: falcon.Request, resp: falcon.Response, ex: falcon.MediaMalformedError, params: dict
 ) -> None:
@@ -136,7 +249,10 @@ def _handle_method(
     req: falcon.Request, resp: falcon.Response, ex: falcon.HTTPMethodNotAllowed, params: dict
 ) -> None:
     raise Problem(
-        405, "method_not_allowed", f"{req.method} is not allowed on {req.path}.", headers=ex.headers
+        405,
+        "method_not_allowed",
+        f"{req.method} is not allowed on {req.path}.",
+        headers=dict(ex.headers or {}),
     )
 
 
@@ -157,6 +273,7 @@ def install(app: falcon.App) -> None:
     app.set_error_serializer(serialize_problem)
     app.add_error_handler(Exception, _handle_unexpected)
     app.add_error_handler(DatabaseUnavailable, _handle_database_unavailable)
+    app.add_error_handler(DomainError, _handle_domain)
     app.add_error_handler(falcon.MediaMalformedError, _handle_media_error)
     app.add_error_handler(falcon.MediaNotFoundError, _handle_media_missing)
     app.add_error_handler(falcon.HTTPNotFound, _handle_not_found)

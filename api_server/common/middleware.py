@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from typing import Any
 
 import falcon
 
@@ -32,12 +33,12 @@ class RequestId:
 class _LimitedStream:
     """Reads at most `limit` bytes; chunked bodies have no Content-Length to check up front."""
 
-    def __init__(self, stream: object, limit: int) -> None:
+    def __init__(self, stream: Any, limit: int) -> None:
         self._stream = stream
         self._limit = limit
         self._read = 0
 
-    def read(self, size: int = -1) -> bytes:
+    def read(self, size: int | None = -1, /) -> bytes:
         want = self._limit + 1 - self._read if size is None or size < 0 else size
         data = self._stream.read(min(want, self._limit + 1 - self._read))
         self._read += len(data)

@@ -48,3 +48,19 @@ def paging(query: Mapping[str, Any]) -> tuple[int, int, int]:
 def page_body(items: list[dict[str, Any]], page: int, per_page: int, total: int) -> dict[str, Any]:
     """The envelope every list answers with."""
     return {"items": items, "page": page, "per_page": per_page, "total": total}
+
+
+def fetch_page(
+    cur: Any, list_sql: str, count_sql: str, params: Mapping[str, Any]
+) -> tuple[list[dict[str, Any]], int]:
+    """The rows of one page and the total that match.
+
+    The list statement carries `count(*) OVER () AS total`, so a page with rows needs no
+    second statement; an empty page past the end still tells how many match, by `count_sql`.
+    """
+    cur.execute(list_sql, params)
+    rows = cur.fetchall()
+    if rows:
+        return rows, rows[0]["total"]
+    cur.execute(count_sql, params)
+    return rows, cur.fetchone()["total"]

@@ -6,15 +6,15 @@ import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import falcon
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
 from api_server.common.errors import Problem, field_error
-from api_server.users.tokens import require_role
 
+Auth = Literal["none", "required", "optional"]
 Responder = Callable[..., Any]
 _INTEGER = re.compile(r"^-?[0-9]{1,18}$")
 
@@ -30,11 +30,7 @@ class Operation:
     roles: tuple[str, ...] | None = None
     content_type: str = "application/json"
     tags: tuple[str, ...] = ()
-
-    @property
-    def auth(self) -> bool:
-        """Whether the operation needs a Bearer token."""
-        return self.roles is not None
+    auth: Auth = "none"
 
 
 BINARY_KEY = "x-binary-content"
@@ -119,23 +115,23 @@ def operation(
     query: dict[str, Any] | None = None,
     responses: dict[int, dict[str, Any] | None] | None = None,
     roles: tuple[str, ...] | None = None,
+    auth: Auth | None = None,
     content_type: str = "application/json",
     tags: tuple[str, ...] = (),
 ) -> Callable[[Responder], Responder]:
     """Declares a responder: who may call it, what body and query it takes, what it answers.
 
-    With `roles` the caller must present a Bearer token of one of them (401, then 403),
-    checked before the request is validated; the same declaration documents the security
-    requirement, so the document and the check cannot disagree.
+    With `roles` the caller must present a Bearer token of one of them (401, then 403);
+    `auth="optional"` lets anyone call, and a token that is sent is checked. The auth
+    middleware enforces this declaration before the responder runs, and the OpenAPI
+    document is built from it, so the document and the check cannot disagree.
     """
-    op = Operation(summary, request, query, responses or {}, roles, content_type, tags)
-    authorize = require_role(*roles) if roles is not None else None
+    access: Auth = auth or ("required" if roles is not None else "none")
+    op = Operation(summary, request, query, responses or {}, roles, content_type, tags, access)
 
     def decorate(responder: Responder) -> Responder:
         @functools.wraps(responder)
         def wrapper(resource: Any, req: falcon.Request, resp: falcon.Response, **kw: Any) -> Any:
-            if authorize is not None:
-                authorize(req, resp, resource, kw)
             if query is not None:
                 req.context.query = _coerce_query(req, query)
                 validate(req.context.query, query)

@@ -29,7 +29,7 @@ LOCK_LISTING = "SELECT id FROM listings WHERE id = %s FOR UPDATE"
 
 # The version guard repeats the If-Match check in the statement that writes.
 UPDATE_LISTING = """
-UPDATE listings SET {assignments}, version = version + 1, updated_at = now()
+UPDATE listings SET {assignments}, updated_at = now()
 WHERE id = %(id)s AND version = %(version)s
 """
 
@@ -39,10 +39,11 @@ ASSIGN_QUANTITY = (
     "quantity = %(quantity)s, available_quantity = available_quantity + (%(quantity)s - quantity)"
 )
 
-BUMP_VERSION = "UPDATE listings SET version = version + 1, updated_at = now() WHERE id = %s"
+# A photo added or removed changes the listing: the trigger bumps its version.
+TOUCH_LISTING = "UPDATE listings SET updated_at = now() WHERE id = %s"
 
 ARCHIVE_LISTING = """
-UPDATE listings SET status = 'archived', version = version + 1, updated_at = now()
+UPDATE listings SET status = 'archived', updated_at = now()
 WHERE id = %s
 """
 
@@ -116,3 +117,10 @@ def search_statements(filters: list[str], sort: str) -> tuple[str, str]:
         SEARCH_COUNT.format(filters=where),
         SEARCH_PAGE.format(filters=where, order=SEARCH_ORDER[sort]),
     )
+
+
+# Moderation: the status moves only from the one the admin saw.
+SET_LISTING_STATUS = """
+UPDATE listings SET status = %(status)s, status_reason = %(reason)s, updated_at = now()
+WHERE id = %(id)s AND status = %(current)s
+"""

@@ -1,36 +1,24 @@
-"""HTTP resources of /api/marketplace."""
+"""HTTP resources of /api/marketplace, and the moderation routes under /api/admin/listings."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
 import falcon
 
-from api_server.common.routes import Routes
+from api_server.auth.principal import Role
+from api_server.common.routes import Resource, Routes
 from api_server.common.validation import binary, operation
-from api_server.config import Config
-from api_server.db import Database
 from api_server.marketplace import schemas
+from api_server.marketplace.moderation import TRANSITIONS, ModerationService
 from api_server.marketplace.photos import read_photo
 from api_server.marketplace.service import MarketplaceService
 from api_server.marketplace.views import etag
-from api_server.users.tokens import TokenService
 
 TAGS = ("marketplace",)
-SELLERS = ("seller", "admin")
-
-
-def authenticate_if_present(
-    req: falcon.Request, resp: falcon.Response, resource: Any, params: dict
-) -> None:
-    """A Falcon `before` hook for public routes that show owners and admins more.
-
-    A credential that is sent is checked (a bad one is 401); without one the caller is
-    anonymous.
-    """
-    given = req.get_header("Authorization")
-    req.context.principal = resource.tokens.authenticate(req) if given else None
+SELLERS = (Role.SELLER, Role.ADMIN)
 
 
 def send_listing(resp: falcon.Response, listing: dict[str, Any]) -> None:
@@ -39,13 +27,7 @@ def send_listing(resp: falcon.Response, listing: dict[str, Any]) -> None:
     resp.set_header("ETag", etag(listing["version"]))
 
 
-class _Resource:
-    def __init__(self, service: MarketplaceService, tokens: TokenService) -> None:
-        self.service = service
-        self.tokens = tokens
-
-
-class Listings(_Resource):
+class Listings(Resource[MarketplaceService]):
     """POST and GET /api/marketplace."""
 
     @operation(
@@ -75,13 +57,13 @@ class Listings(_Resource):
         resp.media = self.service.search(req.context.query)
 
 
-class Listing(_Resource):
+class Listing(Resource[MarketplaceService]):
     """GET, PATCH and DELETE /api/marketplace/{listing_id}."""
 
-    @falcon.before(authenticate_if_present)
     @operation(
         "Read a listing (others than active: owner and admins only)",
         responses={200: schemas.LISTING},
+        auth="optional",
         tags=TAGS,
     )
     def on_get(self, req: falcon.Request, resp: falcon.Response, listing_id: UUID) -> None:
@@ -114,7 +96,7 @@ class Listing(_Resource):
         resp.status = falcon.HTTP_204
 
 
-class Photos(_Resource):
+class Photos(Resource[MarketplaceService]):
     """POST /api/marketplace/{listing_id}/photos."""
 
     @operation(
@@ -135,13 +117,13 @@ class Photos(_Resource):
         resp.status = falcon.HTTP_201
 
 
-class Photo(_Resource):
+class Photo(Resource[MarketplaceService]):
     """GET and DELETE /api/marketplace/{listing_id}/photos/{photo_id}."""
 
-    @falcon.before(authenticate_if_present)
     @operation(
         "Fetch a photo's bytes (visible like its listing)",
         responses={200: binary("image/jpeg", "image/png", "image/webp")},
+        auth="optional",
         tags=TAGS,
     )
     def on_get(
@@ -167,7 +149,7 @@ class Photo(_Resource):
         resp.status = falcon.HTTP_204
 
 
-class History(_Resource):
+class History(Resource[MarketplaceService]):
     """GET /api/marketplace/{listing_id}/history."""
 
     @operation(
@@ -181,9 +163,45 @@ class History(_Resource):
         resp.media = self.service.history(str(listing_id), req.context.principal)
 
 
-def add_routes(routes: Routes, db: Database, tokens: TokenService, config: Config) -> None:
-    """Mounts /api/marketplace."""
-    service = MarketplaceService(db, config.max_upload_bytes)
+def _moderate(action: str) -> Callable[..., None]:
+    """The POST responder of one moderation action; a reason body only where it needs one."""
+    transition = TRANSITIONS[action]
+
+    @operation(
+        transition.summary,
+        request=schemas.REASON if transition.needs_reason else None,
+        responses={200: schemas.LISTING},
+        roles=(Role.ADMIN,),
+        tags=("admin",),
+    )
+    def responder(
+        self: Moderation, req: falcon.Request, resp: falcon.Response, listing_id: UUID
+    ) -> None:
+        body = getattr(req.context, "body", None) or {}
+        listing = self.service.moderate(
+            str(listing_id),
+            action,
+            req.context.principal,
+            body.get("reason"),
+            req.context.request_id,
+        )
+        send_listing(resp, listing)
+
+    responder.__doc__ = f"{' or '.join(transition.sources)} -> {transition.target}."
+    return responder
+
+
+class Moderation(Resource[ModerationService]):
+    """POST /api/admin/listings/{listing_id}/{action}, one responder per action."""
+
+    on_post_approve = _moderate("approve")
+    on_post_reject = _moderate("reject")
+    on_post_suspend = _moderate("suspend")
+    on_post_reinstate = _moderate("reinstate")
+
+
+def add_routes(routes: Routes, service: MarketplaceService, moderation: ModerationService) -> None:
+    """Mounts /api/marketplace and the moderation of listings under /api/admin/listings."""
     for path, cls in (
         ("/api/marketplace", Listings),
         ("/api/marketplace/{listing_id:uuid}", Listing),
@@ -191,4 +209,7 @@ def add_routes(routes: Routes, db: Database, tokens: TokenService, config: Confi
         ("/api/marketplace/{listing_id:uuid}/photos/{photo_id:uuid}", Photo),
         ("/api/marketplace/{listing_id:uuid}/history", History),
     ):
-        routes.add(path, cls(service, tokens))
+        routes.add(path, cls(service))
+    resource = Moderation(moderation)
+    for action in TRANSITIONS:
+        routes.add(f"/api/admin/listings/{{listing_id:uuid}}/{action}", resource, suffix=action)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 # Listings are priced only in currencies the payment gateways can settle (ISO 4217 codes).
+from api_server.common.money import CURRENCIES
 from api_server.common.pagination import PAGE_QUERY, page_schema
-from api_server.payments.money import CURRENCIES
+from api_server.common.schemas import text
 
 COMMODITIES = (
     "antimony",
@@ -46,20 +47,6 @@ MAX_PHOTOS = 10
 MAX_PRICE = 10**12
 # numeric(18, 3) holds 15 integer digits; 12 leave room for totals computed from it.
 MAX_QUANTITY_DIGITS = 12
-
-# NUL and lone surrogates cannot be stored in PostgreSQL text: refuse them as bad input.
-_STORABLE = r"^[^\x00\ud800-\udfff]*$"
-_NOT_BLANK = r"^\s*[^\s\x00\ud800-\udfff][^\x00\ud800-\udfff]*$"
-
-
-def text(max_length: int, *, nullable: bool = False, blank: bool = False) -> dict[str, Any]:
-    """A string of storable characters; not blank unless `blank`."""
-    return {
-        "type": ["string", "null"] if nullable else "string",
-        "maxLength": max_length,
-        "pattern": _STORABLE if blank else _NOT_BLANK,
-    }
-
 
 TITLE_MIN_LENGTH = 3
 TITLE = {**text(200), "minLength": TITLE_MIN_LENGTH}

@@ -10,8 +10,9 @@ from typing import Any
 import psycopg2.errors
 from psycopg2.extras import RealDictCursor
 
+from api_server.auth.principal import Principal
 from api_server.common.audit import record_audit
-from api_server.common.errors import Problem, field_error
+from api_server.common.errors import Conflict, Forbidden, Invalid, NotFound, Stale, field_error
 from api_server.common.pagination import paging
 from api_server.db import Database
 from api_server.marketplace import queries
@@ -23,7 +24,6 @@ from api_server.marketplace.schemas import (
     TITLE_MIN_LENGTH,
 )
 from api_server.marketplace.views import THOUSANDTH, etag_matches, photo_view, public_listing
-from api_server.users.tokens import Principal
 
 # Fields whose changes the history records; photos are recorded by their own actions.
 TRACKED = tuple(
@@ -36,9 +36,9 @@ TEXT_FIELDS = ("title", "description", "location", "grade")
 
 def invalid_field(
     field: str, message: str, detail: str = "The request has invalid fields."
-) -> Problem:
+) -> Invalid:
     """A 422 validation problem naming one field, like the schema checks give."""
-    return Problem(422, "validation_error", detail, errors=[field_error(field, message)])
+    return Invalid("validation_error", detail, errors=[field_error(field, message)])
 
 
 def audit_listing(
@@ -113,14 +113,14 @@ def can_view(listing: dict[str, Any], principal: Principal | None) -> bool:
     """Active listings are public; others only for their owner and admins (archived: admins)."""
     if listing["status"] == "active":
         return True
-    if principal is not None and principal.role == "admin":
+    if principal is not None and principal.is_admin:
         return True
     return listing["status"] != "archived" and is_owner(listing, principal)
 
 
-def not_found() -> Problem:
+def not_found() -> NotFound:
     """The one answer for missing and hidden listings, so hidden ones cannot be discovered."""
-    return Problem(404, "listing_not_found", "No such listing.")
+    return NotFound("listing_not_found", "No such listing.")
 
 
 def load_listing(
@@ -139,10 +139,10 @@ def load_listing(
     if row is None or not can_view(row, principal):
         raise not_found()
     if modify:
-        if not (is_owner(row, principal) or (principal and principal.role == "admin")):
-            raise Problem(403, "forbidden", "Only the seller or an admin may change a listing.")
+        if not (is_owner(row, principal) or (principal and principal.is_admin)):
+            raise Forbidden("forbidden", "Only the seller or an admin may change a listing.")
         if row["status"] == "archived":
-            raise Problem(409, "listing_archived", "The listing was deleted and is archived.")
+            raise Conflict("listing_archived", "The listing was deleted and is archived.")
     return public_listing(row)
 
 
@@ -235,8 +235,7 @@ class MarketplaceService:
         with self._db.transaction() as cur:
             before = load_listing(cur, listing_id, principal, lock=True, modify=True)
             if if_match is not None and not etag_matches(if_match, before["version"]):
-                raise Problem(
-                    412,
+                raise Stale(
                     "precondition_failed",
                     "The listing has changed since you read it; fetch it again.",
                     current_version=before["version"],
@@ -251,14 +250,13 @@ class MarketplaceService:
             try:
                 cur.execute(sql, {**values, "id": listing_id, "version": before["version"]})
             except psycopg2.errors.CheckViolation as exc:
-                raise Problem(
-                    409,
+                raise Conflict(
                     "quantity_below_sold",
                     "The quantity cannot be less than what has already been sold.",
                     errors=[field_error("quantity", "is less than the quantity already sold")],
                 ) from exc
             if cur.rowcount != 1:
-                raise Problem(412, "precondition_failed", "The listing has changed; retry.")
+                raise Stale("precondition_failed", "The listing has changed; retry.")
             after = reload_listing(cur, listing_id)
             changed = changes_between(before, after)
             record_history(cur, listing_id, principal, "update", after["version"], changed)
@@ -294,8 +292,8 @@ class MarketplaceService:
         """Every recorded change of a listing its owner or an admin may see."""
         with self._db.transaction() as cur:
             listing = load_listing(cur, listing_id, principal)
-            if not (is_owner(listing, principal) or principal.role == "admin"):
-                raise Problem(403, "forbidden", "Only the seller or an admin may read the history.")
+            if not (is_owner(listing, principal) or principal.is_admin):
+                raise Forbidden("forbidden", "Only the seller or an admin may read the history.")
             cur.execute(queries.HISTORY_OF, (listing_id,))
             rows = cur.fetchall()
         return {"items": [{**r, "created_at": r["created_at"].isoformat()} for r in rows]}
@@ -311,9 +309,7 @@ class MarketplaceService:
     @staticmethod
     def _check_photo_room(listing: dict[str, Any]) -> None:
         if len(listing["photos"]) >= MAX_PHOTOS:
-            raise Problem(
-                409, "too_many_photos", f"A listing may have at most {MAX_PHOTOS} photos."
-            )
+            raise Conflict("too_many_photos", f"A listing may have at most {MAX_PHOTOS} photos.")
 
     def add_photo(
         self, listing_id: str, principal: Principal, data: bytes, content_type: str
@@ -341,7 +337,7 @@ class MarketplaceService:
         new: dict[str, Any] | None,
     ) -> None:
         # Photos are part of the listing's representation, so its version (ETag) moves too.
-        cur.execute(queries.BUMP_VERSION, (listing["id"],))
+        cur.execute(queries.TOUCH_LISTING, (listing["id"],))
         changes = {"photos": {"old": old, "new": new}}
         record_history(cur, listing["id"], principal, action, listing["version"] + 1, changes)
 
@@ -354,7 +350,7 @@ class MarketplaceService:
             cur.execute(queries.PHOTO_DATA, (photo_id, listing_id))
             row = cur.fetchone()
         if row is None:
-            raise Problem(404, "photo_not_found", "No such photo.")
+            raise NotFound("photo_not_found", "No such photo.")
         return row["content_type"], row["sha256"], bytes(row["data"])
 
     def delete_photo(self, listing_id: str, photo_id: str, principal: Principal) -> None:
@@ -364,6 +360,6 @@ class MarketplaceService:
             cur.execute(queries.DELETE_PHOTO, (photo_id, listing_id))
             row = cur.fetchone()
             if row is None:
-                raise Problem(404, "photo_not_found", "No such photo.")
+                raise NotFound("photo_not_found", "No such photo.")
             old = photo_view(listing_id, row)
             self._photo_changed(cur, listing, principal, "photo_delete", old, None)

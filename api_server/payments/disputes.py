@@ -7,14 +7,14 @@ from typing import Any
 
 from psycopg2.extras import RealDictCursor
 
+from api_server.auth.principal import Principal
 from api_server.common.audit import record_audit
-from api_server.common.errors import Problem
+from api_server.common.errors import Conflict, Forbidden, NotFound
 from api_server.common.pagination import page_body, paging
 from api_server.db import Database
 from api_server.payments import queries
 from api_server.payments.service import PaymentsService
 from api_server.payments.settlement import transition
-from api_server.users.tokens import Principal
 
 DISPUTABLE = ("succeeded", "partially_refunded")
 
@@ -77,10 +77,10 @@ class DisputesService:
         """The buyer of a paid payment contests it."""
         payment = self._payments.visible(principal, payment_id)
         if payment["buyer_id"] != principal.id:
-            raise Problem(403, "forbidden", "Only the buyer can open a dispute.")
+            raise Forbidden("forbidden", "Only the buyer can open a dispute.")
         with self._payments.locked(payment_id) as (cur, locked):
             if locked["status"] == "disputed":
-                raise Problem(409, "dispute_already_open", "This payment is already disputed.")
+                raise Conflict("dispute_already_open", "This payment is already disputed.")
             dispute_id = open_dispute(
                 cur,
                 locked,
@@ -93,8 +93,7 @@ class DisputesService:
                 request_id=request_id,
             )
             if dispute_id is None:
-                raise Problem(
-                    409,
+                raise Conflict(
                     "payment_not_disputable",
                     f"A {locked['status']} payment cannot be disputed.",
                 )
@@ -121,9 +120,9 @@ class DisputesService:
             cur.execute(queries.DISPUTE, (dispute_id,))
             dispute = cur.fetchone()
         if dispute is None:
-            raise Problem(404, "dispute_not_found", "No such dispute.")
+            raise NotFound("dispute_not_found", "No such dispute.")
         if dispute["status"] != "open":
-            raise Problem(409, "dispute_not_open", f"The dispute is {dispute['status']}.")
+            raise Conflict("dispute_not_open", f"The dispute is {dispute['status']}.")
         refund_id = None
         if outcome == "refund":
             refund = self._payments.refund(
@@ -138,7 +137,7 @@ class DisputesService:
         with self._db.transaction() as cur:
             cur.execute(queries.LOCK_DISPUTE, (dispute_id,))
             if cur.fetchone()["status"] != "open":
-                raise Problem(409, "dispute_not_open", "The dispute was resolved meanwhile.")
+                raise Conflict("dispute_not_open", "The dispute was resolved meanwhile.")
             cur.execute(queries.LOCK_PAYMENT, (dispute["payment_id"],))
             payment = cur.fetchone()
             if outcome == "reject":

@@ -8,6 +8,7 @@ from typing import Any
 
 import requests
 
+from api_server.common.money import checkout_amount, to_minor
 from api_server.config import Config
 from api_server.payments.gateways import (
     Checkout,
@@ -20,7 +21,6 @@ from api_server.payments.gateways import (
     PaymentRow,
     SeenStatus,
 )
-from api_server.payments.money import checkout_amount, to_minor
 
 # Flutterwave's one documented "nothing here" answer for a reference it does not know.
 NOT_FOUND = "no transaction was found"

@@ -6,7 +6,7 @@ import hashlib
 import json
 from typing import Any
 
-from api_server.common.errors import Problem
+from api_server.common.errors import Conflict, Invalid
 from api_server.db import Database
 from api_server.payments import queries
 
@@ -37,14 +37,12 @@ class IdempotencyKeys:
             cur.execute(queries.IDEMPOTENCY_KEY, (user_id, key))
             stored = cur.fetchone()
         if stored["request_hash"] != digest:
-            raise Problem(
-                422,
+            raise Invalid(
                 "idempotency_key_reused",
                 "This Idempotency-Key was used with a different request.",
             )
         if stored["status_code"] is None:
-            raise Problem(
-                409,
+            raise Conflict(
                 "idempotency_key_in_use",
                 "A request with this Idempotency-Key is still running; retry soon.",
                 headers={"Retry-After": "1"},

@@ -41,9 +41,9 @@ VALUES (%(listing_id)s, %(buyer_id)s, %(seller_id)s, %(quantity)s, %(amount)s, %
 RETURNING id::text AS id
 """
 
-# The listing's representation changes with its stock, so its version (the ETag) moves too.
+# The listing's representation changes with its stock; the trigger moves its version (ETag).
 RESERVE = """
-UPDATE listings SET available_quantity = available_quantity - %s, version = version + 1
+UPDATE listings SET available_quantity = available_quantity - %s
 WHERE id = %s
 """
 
@@ -52,8 +52,7 @@ WITH released AS (
     UPDATE payments SET reserved = false, updated_at = now()
     WHERE id = %(id)s AND reserved RETURNING listing_id, quantity
 )
-UPDATE listings l SET available_quantity = l.available_quantity + r.quantity,
-                      version = l.version + 1
+UPDATE listings l SET available_quantity = l.available_quantity + r.quantity
 FROM released r WHERE l.id = r.listing_id
 """
 
@@ -88,8 +87,7 @@ WHERE id = %s
 # A success after we gave up: the stock is taken again only if the listing still sells it.
 RESERVE_AGAIN = """
 WITH taken AS (
-    UPDATE listings l SET available_quantity = l.available_quantity - p.quantity,
-                          version = l.version + 1
+    UPDATE listings l SET available_quantity = l.available_quantity - p.quantity
     FROM payments p
     WHERE p.id = %(id)s AND NOT p.reserved AND l.id = p.listing_id AND l.status = 'active'
       AND l.available_quantity >= p.quantity

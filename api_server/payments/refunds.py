@@ -10,12 +10,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from api_server.common.audit import record_audit
-from api_server.common.errors import Problem
+from api_server.common.errors import Conflict, DomainError, Invalid, NotFound
+from api_server.common.money import to_major, whole_major
 from api_server.common.outbox import OutboxDispatcher, enqueue_email
 from api_server.db import Database
 from api_server.payments import queries
 from api_server.payments.gateways import Gateway, GatewayError
-from api_server.payments.money import to_major, whole_major
 from api_server.payments.problems import gateway_problem
 from api_server.payments.settlement import transition
 
@@ -106,7 +106,7 @@ class Refunds:
                 request_id=None,
                 allow_disputed=True,
             )
-        except Problem:
+        except DomainError:
             return False
         with self._db.transaction() as cur:
             cur.execute(queries.CLEAR_REFUND_DUE, (payment_id,))
@@ -138,10 +138,9 @@ class Refunds:
             cur.execute(queries.LOCK_PAYMENT, (payment_id,))
             payment = cur.fetchone()
             if payment is None:
-                raise Problem(404, "payment_not_found", "No such payment.")
+                raise NotFound("payment_not_found", "No such payment.")
             if payment["status"] not in refundable:
-                raise Problem(
-                    409,
+                raise Conflict(
                     "payment_not_refundable",
                     f"A {payment['status']} payment cannot be refunded.",
                 )
@@ -149,14 +148,12 @@ class Refunds:
             amount = left if amount is None else amount
             currency = payment["currency"]
             if payment["provider"] == "flutterwave" and not whole_major(amount, currency):
-                raise Problem(
-                    422,
+                raise Invalid(
                     "amount_not_accepted",
                     f"Flutterwave refunds whole amounts of {payment['currency']}.",
                 )
             if amount > left or left <= 0:
-                raise Problem(
-                    409,
+                raise Conflict(
                     "refund_exceeds_balance",
                     f"At most {left} {payment['currency']} minor units can be refunded.",
                     refundable=left,

@@ -3,38 +3,32 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 from uuid import UUID
 
 import falcon
 
-from api_server.common.errors import Problem
+from api_server.auth.principal import ANY_ROLE, Role
+from api_server.common.errors import DomainError, Problem, status_of
+from api_server.common.routes import Resource, Routes
 from api_server.common.validation import operation
 from api_server.payments import schemas
 from api_server.payments.disputes import DisputesService
 from api_server.payments.reconcile import Reconciler
 from api_server.payments.service import PaymentsService
 from api_server.payments.webhooks import WebhookService
-from api_server.users.tokens import ANY_ROLE, TokenService
 
 TAGS = ("payments",)
 _KEY = re.compile(r"^[A-Za-z0-9_.:-]{8,255}$")
 
 
-class _Resource:
-    def __init__(self, service: PaymentsService, tokens: TokenService) -> None:
-        self.service = service
-        self.tokens = tokens
-
-
-class Payments(_Resource):
+class Payments(Resource[PaymentsService]):
     """POST and GET /api/payments."""
 
     @operation(
         "Buy from a listing",
         request=schemas.CREATE,
         responses={201: schemas.PAYMENT, 200: schemas.PAYMENT},
-        roles=("buyer",),
+        roles=(Role.BUYER,),
         tags=TAGS,
     )
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
@@ -59,9 +53,9 @@ class Payments(_Resource):
             return
         try:
             body = self.service.create(principal, req.context.body)
-        except Problem as exc:
+        except DomainError as exc:
             self.service.idempotency.finish(
-                principal.id, key, exc.status_code, {"code": exc.code, "detail": exc.description}
+                principal.id, key, status_of(exc), {"code": exc.code, "detail": exc.detail}
             )
             raise
         except Exception:
@@ -83,7 +77,7 @@ class Payments(_Resource):
         resp.media = self.service.list(req.context.principal, req.context.query)
 
 
-class Payment(_Resource):
+class Payment(Resource[PaymentsService]):
     """GET /api/payments/{id}."""
 
     @operation(
@@ -97,14 +91,14 @@ class Payment(_Resource):
         resp.media = self.service.get(req.context.principal, str(payment_id))
 
 
-class Confirm(_Resource):
+class Confirm(Resource[PaymentsService]):
     """POST /api/payments/{id}/confirm."""
 
     @operation(
         "Pay a Stripe payment with a payment method",
         request=schemas.CONFIRM,
         responses={200: schemas.PAYMENT},
-        roles=("buyer",),
+        roles=(Role.BUYER,),
         tags=TAGS,
     )
     def on_post(self, req: falcon.Request, resp: falcon.Response, payment_id: UUID) -> None:
@@ -114,28 +108,25 @@ class Confirm(_Resource):
         )
 
 
-class Cancel(_Resource):
+class Cancel(Resource[PaymentsService]):
     """POST /api/payments/{id}/cancel."""
 
     @operation(
-        "Cancel an unpaid payment", responses={200: schemas.PAYMENT}, roles=("buyer",), tags=TAGS
+        "Cancel an unpaid payment", responses={200: schemas.PAYMENT}, roles=(Role.BUYER,), tags=TAGS
     )
     def on_post(self, req: falcon.Request, resp: falcon.Response, payment_id: UUID) -> None:
         """Releases the reservation."""
         resp.media = self.service.cancel(req.context.principal, str(payment_id))
 
 
-class Refunds(_Resource):
+class Refunds(Resource[PaymentsService]):
     """POST /api/payments/{id}/refunds."""
 
     @operation(
         "Refund a payment",
         request=schemas.REFUND,
         responses={201: schemas.REFUND_RESULT},
-        roles=(
-            "seller",
-            "admin",
-        ),
+        roles=(Role.SELLER, Role.ADMIN),
         tags=TAGS,
     )
     def on_post(self, req: falcon.Request, resp: falcon.Response, payment_id: UUID) -> None:
@@ -151,31 +142,20 @@ class Refunds(_Resource):
         resp.status = falcon.HTTP_201
 
 
-class _DisputesResource:
-    def __init__(self, disputes: DisputesService, tokens: TokenService) -> None:
-        self.disputes = disputes
-        self.tokens = tokens
-
-
-class _WebhookResource:
-    def __init__(self, webhooks: WebhookService) -> None:
-        self.webhooks = webhooks
-
-
-class Disputes(_DisputesResource):
+class Disputes(Resource[DisputesService]):
     """POST /api/payments/{id}/disputes."""
 
     @operation(
         "Dispute a paid payment",
         request=schemas.DISPUTE_OPEN,
         responses={201: schemas.DISPUTE},
-        roles=("buyer",),
+        roles=(Role.BUYER,),
         tags=TAGS,
     )
     def on_post(self, req: falcon.Request, resp: falcon.Response, payment_id: UUID) -> None:
         """The buyer of a succeeded payment opens a dispute; the payment becomes disputed."""
         body = req.context.body
-        resp.media = self.disputes.open(
+        resp.media = self.service.open(
             req.context.principal,
             str(payment_id),
             body["reason"],
@@ -185,35 +165,35 @@ class Disputes(_DisputesResource):
         resp.status = falcon.HTTP_201
 
 
-class AdminDisputes(_DisputesResource):
+class AdminDisputes(Resource[DisputesService]):
     """GET /api/admin/disputes."""
 
     @operation(
         "List disputes",
         query=schemas.DISPUTE_QUERY,
         responses={200: schemas.DISPUTE_PAGE},
-        roles=("admin",),
+        roles=(Role.ADMIN,),
         tags=("admin",),
     )
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         """Newest first, optionally by status."""
-        resp.media = self.disputes.list(req.context.query)
+        resp.media = self.service.list(req.context.query)
 
 
-class ResolveDispute(_DisputesResource):
+class ResolveDispute(Resource[DisputesService]):
     """POST /api/admin/disputes/{id}/resolve."""
 
     @operation(
         "Resolve a dispute",
         request=schemas.DISPUTE_RESOLVE,
         responses={200: schemas.DISPUTE},
-        roles=("admin",),
+        roles=(Role.ADMIN,),
         tags=("admin",),
     )
     def on_post(self, req: falcon.Request, resp: falcon.Response, dispute_id: UUID) -> None:
         """`refund` refunds what is left through the gateway; `reject` restores the payment."""
         body = req.context.body
-        resp.media = self.disputes.resolve(
+        resp.media = self.service.resolve(
             req.context.principal,
             str(dispute_id),
             body["outcome"],
@@ -222,7 +202,7 @@ class ResolveDispute(_DisputesResource):
         )
 
 
-class StripeWebhook(_WebhookResource):
+class StripeWebhook(Resource[WebhookService]):
     """POST /api/payments/webhooks/stripe."""
 
     @operation(
@@ -234,10 +214,10 @@ class StripeWebhook(_WebhookResource):
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         """400 on a bad signature; the raw body is verified before it is parsed."""
         payload = req.bounded_stream.read()
-        resp.media = self.webhooks.stripe(payload, req.get_header("Stripe-Signature"))
+        resp.media = self.service.stripe(payload, req.get_header("Stripe-Signature"))
 
 
-class FlutterwaveWebhook(_WebhookResource):
+class FlutterwaveWebhook(Resource[WebhookService]):
     """POST /api/payments/webhooks/flutterwave."""
 
     @operation(
@@ -249,10 +229,10 @@ class FlutterwaveWebhook(_WebhookResource):
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         """401 on a wrong verif-hash; value only after the transaction is re-verified."""
         payload = req.bounded_stream.read()
-        resp.media = self.webhooks.flutterwave(payload, req.get_header("verif-hash"))
+        resp.media = self.service.flutterwave(payload, req.get_header("verif-hash"))
 
 
-class FlutterwaveReturn(_WebhookResource):
+class FlutterwaveReturn(Resource[WebhookService]):
     """GET /api/payments/flutterwave/return: where the hosted checkout sends the customer."""
 
     @operation(
@@ -265,52 +245,50 @@ class FlutterwaveReturn(_WebhookResource):
         """Verifies the transaction like a webhook would; the query string is never trusted."""
         query = req.context.query
         if not query.get("transaction_id"):
-            resp.media = {"status": self.webhooks.abandon_flutterwave(query["tx_ref"])}
+            resp.media = {"status": self.service.abandon_flutterwave(query["tx_ref"])}
             return
-        outcome = self.webhooks.settle_flutterwave(
+        outcome = self.service.settle_flutterwave(
             query["transaction_id"], query["tx_ref"], "return:redirect"
         )
         resp.media = {"status": outcome}
 
 
-class Reconcile:
+class Reconcile(Resource[Reconciler]):
     """POST /api/admin/payments/reconcile."""
-
-    def __init__(self, reconciler: Reconciler, tokens: TokenService) -> None:
-        self.reconciler = reconciler
-        self.tokens = tokens
 
     @operation(
         "Reconcile unfinished payments with the gateways",
         responses={200: schemas.RECONCILE_REPORT},
-        roles=("admin",),
+        roles=(Role.ADMIN,),
         tags=("admin",),
     )
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         """Applies what lost webhooks would have; reports every change."""
-        resp.media = self.reconciler.run(
+        resp.media = self.service.run(
             actor_id=req.context.principal.id, request_id=req.context.request_id
         )
 
 
 def add_routes(
-    routes: Any,
+    routes: Routes,
     service: PaymentsService,
     webhooks: WebhookService,
     reconciler: Reconciler,
-    tokens: TokenService,
     disputes: DisputesService,
 ) -> None:
-    """Mounts /api/payments and /api/admin/payments/reconcile."""
-    routes.add("/api/payments", Payments(service, tokens))
-    routes.add("/api/payments/{payment_id:uuid}", Payment(service, tokens))
-    routes.add("/api/payments/{payment_id:uuid}/confirm", Confirm(service, tokens))
-    routes.add("/api/payments/{payment_id:uuid}/cancel", Cancel(service, tokens))
-    routes.add("/api/payments/{payment_id:uuid}/refunds", Refunds(service, tokens))
+    """Mounts /api/payments, and the admin routes of payment rules (disputes, reconcile)."""
+    for path, cls in (
+        ("/api/payments", Payments),
+        ("/api/payments/{payment_id:uuid}", Payment),
+        ("/api/payments/{payment_id:uuid}/confirm", Confirm),
+        ("/api/payments/{payment_id:uuid}/cancel", Cancel),
+        ("/api/payments/{payment_id:uuid}/refunds", Refunds),
+    ):
+        routes.add(path, cls(service))
     routes.add("/api/payments/webhooks/stripe", StripeWebhook(webhooks))
     routes.add("/api/payments/webhooks/flutterwave", FlutterwaveWebhook(webhooks))
     routes.add("/api/payments/flutterwave/return", FlutterwaveReturn(webhooks))
-    routes.add("/api/admin/payments/reconcile", Reconcile(reconciler, tokens))
-    routes.add("/api/payments/{payment_id:uuid}/disputes", Disputes(disputes, tokens))
-    routes.add("/api/admin/disputes", AdminDisputes(disputes, tokens))
-    routes.add("/api/admin/disputes/{dispute_id:uuid}/resolve", ResolveDispute(disputes, tokens))
+    routes.add("/api/payments/{payment_id:uuid}/disputes", Disputes(disputes))
+    routes.add("/api/admin/disputes", AdminDisputes(disputes))
+    routes.add("/api/admin/disputes/{dispute_id:uuid}/resolve", ResolveDispute(disputes))
+    routes.add("/api/admin/payments/reconcile", Reconcile(reconciler))

@@ -1,7 +1,7 @@
 """JSON Schemas of /api/payments: they validate requests and are published in OpenAPI."""
 
+from api_server.common.money import CURRENCIES
 from api_server.common.pagination import PAGE_QUERY, page_schema
-from api_server.payments.money import CURRENCIES
 
 UUID = {"type": "string", "format": "uuid"}
 QUANTITY = {

@@ -10,7 +10,16 @@ from typing import Any
 
 from psycopg2.extras import RealDictCursor
 
-from api_server.common.errors import Problem
+from api_server.auth.principal import Principal
+from api_server.common.errors import Conflict, Forbidden, Invalid, NotFound
+from api_server.common.money import (
+    convert,
+    default_provider,
+    line_amount,
+    round_to_whole_major,
+    to_major,
+    whole_major,
+)
 from api_server.common.outbox import OutboxDispatcher
 from api_server.common.pagination import page_body, paging
 from api_server.config import Config
@@ -26,19 +35,10 @@ from api_server.payments.gateways import (
     RateSource,
 )
 from api_server.payments.idempotency import IdempotencyKeys
-from api_server.payments.money import (
-    convert,
-    default_provider,
-    line_amount,
-    round_to_whole_major,
-    to_major,
-    whole_major,
-)
 from api_server.payments.problems import gateway_problem
 from api_server.payments.refunds import Refunds
 from api_server.payments.settlement import OPEN, apply_gateway_status, record_failure, transition
 from api_server.payments.views import public_payment
-from api_server.users.tokens import Principal
 
 # Statuses the buyer may still confirm (another card after a decline, or again during 3DS).
 CONFIRMABLE = frozenset({"pending", "requires_payment_method", "requires_action"})
@@ -77,7 +77,7 @@ class PaymentsService:
             cur.execute(queries.LOCK_PAYMENT, (payment_id,))
             payment = cur.fetchone()
             if payment is None:
-                raise Problem(404, "payment_not_found", "No such payment.")
+                raise NotFound("payment_not_found", "No such payment.")
             yield cur, payment
 
     # Creation
@@ -96,8 +96,7 @@ class PaymentsService:
         whole = provider == "flutterwave"
         fx = self._conversion(listing["currency"], currency, listing_amount, whole=whole)
         if fx["amount"] <= 0 or (whole and not whole_major(fx["amount"], currency)):
-            raise Problem(
-                422,
+            raise Invalid(
                 "amount_not_accepted",
                 f"This order comes to {to_major(fx['amount'], currency)} {currency}, which "
                 f"{provider} does not charge (Flutterwave takes whole amounts only). Change "
@@ -113,14 +112,14 @@ class PaymentsService:
         listing: dict[str, Any] | None, principal: Principal, quantity: Decimal
     ) -> None:
         if listing is None:
-            raise Problem(404, "listing_not_found", "No such listing.")
+            raise NotFound("listing_not_found", "No such listing.")
         if listing["status"] != "active":
-            raise Problem(409, "listing_not_available", "This listing cannot be bought now.")
+            raise Conflict("listing_not_available", "This listing cannot be bought now.")
         if listing["seller_id"] == principal.id:
-            raise Problem(403, "own_listing", "Sellers cannot buy their own listings.")
+            raise Forbidden("own_listing", "Sellers cannot buy their own listings.")
         if quantity > listing["available_quantity"]:
-            raise Problem(
-                409, "insufficient_quantity", f"Only {listing['available_quantity']} is available."
+            raise Conflict(
+                "insufficient_quantity", f"Only {listing['available_quantity']} is available."
             )
 
     def _conversion(
@@ -138,8 +137,7 @@ class PaymentsService:
             )
         except GatewayError as exc:
             if exc.kind == "rejected":
-                raise Problem(
-                    422,
+                raise Invalid(
                     "currency_not_convertible",
                     f"No rate from {listing_currency} to {currency}.",
                 ) from exc
@@ -231,15 +229,15 @@ class PaymentsService:
         """
         payment = self.visible(principal, payment_id)
         if payment["buyer_id"] != principal.id:
-            raise Problem(403, "forbidden", "Only the buyer can pay.")
+            raise Forbidden("forbidden", "Only the buyer can pay.")
         if payment["provider"] != "stripe":
-            raise Problem(409, "wrong_provider", "Flutterwave payments use the payment link.")
+            raise Conflict("wrong_provider", "Flutterwave payments use the payment link.")
         declined = None
         with self.locked(payment_id) as (cur, locked):
             # The row stays locked while Stripe confirms, so the webhook that Stripe sends
             # meanwhile waits for this step and the history always reads the same.
             if locked["status"] not in CONFIRMABLE:
-                raise Problem(409, "payment_not_pending", f"The payment is {locked['status']}.")
+                raise Conflict("payment_not_pending", f"The payment is {locked['status']}.")
             try:
                 seen = self._stripe.confirm(locked, payment_method=method)
             except GatewayError as exc:
@@ -266,22 +264,21 @@ class PaymentsService:
         """The buyer abandons an unpaid payment; the reservation is released."""
         payment = self.visible(principal, payment_id)
         if payment["buyer_id"] != principal.id:
-            raise Problem(403, "forbidden", "Only the buyer can cancel.")
+            raise Forbidden("forbidden", "Only the buyer can cancel.")
         with self.locked(payment_id) as (cur, locked):
             # Locked across the gateway call: the `canceled` webhook it triggers waits, so
             # this request records the cancellation and the late event is a no-op.
             if locked["status"] not in CANCELABLE:
-                raise Problem(409, "payment_not_cancelable", f"The payment is {locked['status']}.")
+                raise Conflict("payment_not_cancelable", f"The payment is {locked['status']}.")
             outcome = self.close(cur, locked, "requested_by_customer", "api:cancel")
         if outcome == "applied:succeeded":
-            raise Problem(
-                409,
+            raise Conflict(
                 "payment_already_paid",
                 "The gateway had already taken this payment, so it was not canceled.",
             )
         if outcome != "applied:canceled":
-            raise Problem(
-                409, "payment_not_cancelable", "The gateway could not cancel this payment now."
+            raise Conflict(
+                "payment_not_cancelable", "The gateway could not cancel this payment now."
             )
         return self._view(self._load(payment_id), principal)
 
@@ -313,17 +310,17 @@ class PaymentsService:
             cur.execute(queries.PAYMENT, (payment_id,))
             payment = cur.fetchone()
         if payment is None:
-            raise Problem(404, "payment_not_found", "No such payment.")
+            raise NotFound("payment_not_found", "No such payment.")
         return payment
 
     def visible(self, principal: Principal, payment_id: str) -> dict[str, Any]:
         """The payment if the caller is its buyer, its seller or an admin; 404 otherwise."""
         payment = self._load(payment_id)
-        if principal.role != "admin" and principal.id not in (
+        if not principal.is_admin and principal.id not in (
             payment["buyer_id"],
             payment["seller_id"],
         ):
-            raise Problem(404, "payment_not_found", "No such payment.")
+            raise NotFound("payment_not_found", "No such payment.")
         return payment
 
     def get(self, principal: Principal, payment_id: str) -> dict[str, Any]:
@@ -341,7 +338,7 @@ class PaymentsService:
         page, per_page, offset = paging(query)
         params = {
             "me": principal.id,
-            "everyone": principal.role == "admin",
+            "everyone": principal.is_admin,
             "status": query.get("status"),
             "provider": query.get("provider"),
             "limit": per_page,
@@ -368,8 +365,8 @@ class PaymentsService:
     ) -> dict[str, Any]:
         """Refunds part or all of a paid payment through its gateway (seller or admin)."""
         payment = self.visible(principal, payment_id)
-        if principal.role != "admin" and payment["seller_id"] != principal.id:
-            raise Problem(403, "forbidden", "Only the seller or an admin can refund.")
+        if not principal.is_admin and payment["seller_id"] != principal.id:
+            raise Forbidden("forbidden", "Only the seller or an admin can refund.")
         return self.refunds.refund(
             payment_id,
             actor_id=principal.id,

@@ -15,10 +15,10 @@ from typing import Any
 from psycopg2.extras import RealDictCursor
 
 from api_server.common.audit import record_audit
+from api_server.common.money import to_major
 from api_server.common.outbox import enqueue_email
 from api_server.payments import queries
 from api_server.payments.gateways import Failure, GatewayStatus
-from api_server.payments.money import to_major
 
 # Open: the buyer can still pay. Late: we gave up, but the gateway may still take money.
 OPEN = frozenset({"pending", "requires_action", "requires_payment_method", "processing"})

@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from api_server.users.tokens import Principal
+from api_server.auth.principal import Principal
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -19,7 +19,7 @@ from typing import Any
 import psycopg2
 import stripe
 
-from api_server.common.errors import Problem
+from api_server.common.errors import Malformed, Unauthenticated
 from api_server.common.outbox import OutboxDispatcher
 from api_server.config import Config
 from api_server.db import Database, DatabaseUnavailable
@@ -100,8 +100,8 @@ class WebhookService:
                 tolerance=STRIPE_TOLERANCE_SECONDS,
             )
         except (ValueError, stripe.SignatureVerificationError) as exc:
-            raise Problem(
-                400, "invalid_signature", "The Stripe-Signature header does not verify."
+            raise Malformed(
+                "invalid_signature", "The Stripe-Signature header does not verify."
             ) from exc
         # Verified: now the plain JSON is read (SDK objects are not dicts).
         event = _dict(json.loads(payload))
@@ -172,7 +172,7 @@ class WebhookService:
         """Checks verif-hash in constant time, re-verifies the transaction, then applies it."""
         expected = self._config.flutterwave_secret_hash.encode()
         if not expected or not hmac.compare_digest((verif_hash or "").encode(), expected):
-            raise Problem(401, "invalid_signature", "The verif-hash header is wrong.")
+            raise Unauthenticated("invalid_signature", "The verif-hash header is wrong.")
         try:
             body = _dict(json.loads(payload))
         except ValueError:

@@ -104,15 +104,50 @@ INSERT INTO revoked_tokens (jti, user_id, reason, expires_at)
 VALUES (%s, %s, %s, to_timestamp(%s)) ON CONFLICT (jti) DO NOTHING
 """
 
-TOKEN_STATE = """
-SELECT u.role, u.status, u.token_version,
-       EXISTS (SELECT 1 FROM revoked_tokens r WHERE r.jti = %(jti)s) AS revoked
-FROM users u WHERE u.id = %(sub)s
-"""
-
 INSERT_ADMIN = f"""
 INSERT INTO users (email, password_hash, full_name, role, status, verified_at)
 VALUES (%s, %s, %s, 'admin', 'active', now())
 ON CONFLICT ((lower(email))) DO NOTHING
+RETURNING {USER_COLUMNS}
+"""
+
+# Account administration: listing accounts, changing role and status
+
+_USERS_WHERE = """
+WHERE (%(role)s::text IS NULL OR role = %(role)s)
+  AND (%(status)s::text IS NULL OR status = %(status)s)
+  AND (%(q)s::text IS NULL OR email ILIKE %(q)s OR full_name ILIKE %(q)s)
+"""
+
+LIST_USERS = f"""
+SELECT {USER_COLUMNS}, count(*) OVER () AS total FROM users
+{_USERS_WHERE}
+ORDER BY created_at DESC, id DESC
+LIMIT %(limit)s OFFSET %(offset)s
+"""
+
+COUNT_USERS = f"SELECT count(*) AS total FROM users {_USERS_WHERE}"
+
+LOCK_USER = f"SELECT {USER_COLUMNS} FROM users WHERE id = %s FOR UPDATE"
+
+# Any two requests that could each remove an active admin take this lock first, so the
+# count below always sees the other's committed change (the pair cannot both pass it).
+ADMIN_ROSTER_LOCK_KEY = 7_246_113_006
+LOCK_ADMIN_ROSTER = "SELECT pg_advisory_xact_lock(%s)"
+
+OTHER_ACTIVE_ADMINS = """
+SELECT count(*) AS admins FROM users WHERE role = 'admin' AND status = 'active' AND id <> %s
+"""
+
+# A new token version fails every access token issued before, for good: re-enabling the
+# account later does not bring old tokens back. Activation by an admin counts as verified.
+UPDATE_USER = f"""
+UPDATE users
+SET role = %(role)s, status = %(status)s,
+    token_version = token_version + CASE WHEN %(revoke)s THEN 1 ELSE 0 END,
+    verified_at = CASE WHEN %(status)s = 'active' THEN coalesce(verified_at, now())
+                       ELSE verified_at END,
+    updated_at = now()
+WHERE id = %(id)s
 RETURNING {USER_COLUMNS}
 """

@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 import falcon
 
+from api_server.auth.principal import ANY_ROLE, Role
 from api_server.common.client import client_ip
+from api_server.common.routes import Resource, Routes
 from api_server.common.validation import operation
 from api_server.config import Config
 from api_server.users import schemas
+from api_server.users.accounts import AccountsService
 from api_server.users.service import UsersService
-from api_server.users.tokens import ANY_ROLE, TokenService
 
 TAGS = ("users",)
 
 
-class _Resource:
-    def __init__(self, service: UsersService, tokens: TokenService, config: Config) -> None:
-        self.service = service
-        self.tokens = tokens
+class _Resource(Resource[UsersService]):
+    """A /api/users resource: the service, and the trusted proxies that name the client."""
+
+    def __init__(self, service: UsersService, config: Config) -> None:
+        super().__init__(service)
         self.config = config
 
 
@@ -146,8 +151,42 @@ class Password(_Resource):
         resp.status = falcon.HTTP_204
 
 
-def add_routes(routes: object, service: UsersService, tokens: TokenService, config: Config) -> None:
-    """Mounts /api/users."""
+class Accounts(Resource[AccountsService]):
+    """GET /api/admin/users."""
+
+    @operation(
+        "List accounts",
+        query=schemas.ACCOUNTS_QUERY,
+        responses={200: schemas.ACCOUNT_PAGE},
+        roles=(Role.ADMIN,),
+        tags=("admin",),
+    )
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        """By role, status and `q` (in the email or the name, any case); newest first."""
+        resp.media = self.service.list(req.context.query)
+
+
+class Account(Resource[AccountsService]):
+    """PATCH /api/admin/users/{user_id}."""
+
+    @operation(
+        "Change an account's role or status",
+        request=schemas.ACCOUNT_UPDATE,
+        responses={200: schemas.USER},
+        roles=(Role.ADMIN,),
+        tags=("admin",),
+    )
+    def on_patch(self, req: falcon.Request, resp: falcon.Response, user_id: UUID) -> None:
+        """Disabling revokes the account's tokens; the last active admin stays."""
+        resp.media = self.service.update(
+            str(user_id), req.context.body, req.context.principal, req.context.request_id
+        )
+
+
+def add_routes(
+    routes: Routes, service: UsersService, accounts: AccountsService, config: Config
+) -> None:
+    """Mounts /api/users, and the administration of accounts under /api/admin/users."""
     for path, cls in (
         ("/api/users/register", Register),
         ("/api/users/verify", Verify),
@@ -158,4 +197,7 @@ def add_routes(routes: object, service: UsersService, tokens: TokenService, conf
         ("/api/users/me", Me),
         ("/api/users/me/password", Password),
     ):
-        routes.add(path, cls(service, tokens, config))  # type: ignore[attr-defined]
+        routes.add(path, cls(service, config))
+    routes.add("/api/admin/users", Accounts(accounts))
+    # The uuid converter makes a malformed id a 404 before any SQL runs.
+    routes.add("/api/admin/users/{user_id:uuid}", Account(accounts))

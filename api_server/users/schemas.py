@@ -1,4 +1,14 @@
-"""JSON Schemas of /api/users: they validate requests and are published in OpenAPI."""
+"""JSON Schemas of /api/users and /api/admin/users: they validate requests and are
+published in OpenAPI."""
+
+from api_server.auth.principal import Role
+from api_server.common.pagination import PAGE_QUERY, page_schema
+from api_server.common.schemas import closed_object, text
+
+ROLES = tuple(r.value for r in Role)
+ACCOUNT_STATUSES = ("pending_verification", "active", "disabled")
+# Only these two can be set by an admin; pending_verification is the email link's business.
+SETTABLE_STATUSES = ("active", "disabled")
 
 EMAIL = {"type": "string", "minLength": 3, "maxLength": 254}
 PASSWORD = {"type": "string", "minLength": 1, "maxLength": 256}
@@ -72,3 +82,22 @@ TOKENS = {
     },
 }
 ACCEPTED = {"type": "object", "required": ["status"], "properties": {"status": {"type": "string"}}}
+
+# Account administration (/api/admin/users)
+
+ACCOUNTS_QUERY = closed_object(
+    {
+        "role": {"type": "string", "enum": list(ROLES)},
+        "status": {"type": "string", "enum": list(ACCOUNT_STATUSES)},
+        "q": {**text(200), "minLength": 1},
+        **PAGE_QUERY,
+    }
+)
+ACCOUNT_UPDATE = closed_object(
+    {
+        "role": {"type": "string", "enum": list(ROLES)},
+        "status": {"type": "string", "enum": list(SETTABLE_STATUSES)},
+    },
+    minProperties=1,
+)
+ACCOUNT_PAGE = page_schema(USER)

@@ -8,13 +8,22 @@ from typing import Any
 import psycopg2.errors
 from email_validator import EmailNotValidError, validate_email
 
-from api_server.common.errors import Problem, field_error
+from api_server.auth.principal import Principal
+from api_server.auth.tokens import TokenService, new_opaque_token, token_hash
+from api_server.common.errors import (
+    Busy,
+    Conflict,
+    Forbidden,
+    Invalid,
+    Malformed,
+    Unauthenticated,
+    field_error,
+)
 from api_server.common.outbox import OutboxDispatcher, enqueue_email
 from api_server.config import Config
 from api_server.db import Database
 from api_server.users import queries
 from api_server.users.passwords import hash_password, password_problems, verify_password
-from api_server.users.tokens import Principal, TokenService, new_opaque_token, token_hash
 
 PUBLIC_FIELDS = (
     "id",
@@ -46,8 +55,7 @@ def normalise_email(raw: str, field: str = "email") -> str:
     try:
         return validate_email(raw, check_deliverability=False).normalized.lower()
     except EmailNotValidError as exc:
-        raise Problem(
-            422,
+        raise Invalid(
             "validation_error",
             "The request has invalid fields.",
             errors=[field_error(field, "must be a valid email address")],
@@ -58,8 +66,7 @@ def check_new_password(password: str, email: str, field: str = "password") -> No
     """422 listing why a new password is refused."""
     problems = password_problems(password, email)
     if problems:
-        raise Problem(
-            422,
+        raise Invalid(
             "weak_password",
             "The password does not meet the rules.",
             errors=[field_error(field, p) for p in problems],
@@ -98,8 +105,7 @@ class UsersService:
                 user = cur.fetchone()
                 self._send_verification(cur, user)
         except psycopg2.errors.UniqueViolation as exc:
-            raise Problem(
-                409,
+            raise Conflict(
                 "email_taken",
                 "An account with this email already exists.",
                 errors=[field_error("email", "is already registered")],
@@ -129,21 +135,21 @@ class UsersService:
             cur.execute(queries.CLAIM_VERIFICATION, (token_hash(token),))
             claim = cur.fetchone()
             if claim is None or not claim["unused"] or not claim["fresh"]:
-                raise Problem(
-                    400, "invalid_token", "The verification link is unknown, used or expired."
+                raise Malformed(
+                    "invalid_token", "The verification link is unknown, used or expired."
                 )
             cur.execute(queries.USE_VERIFICATION, (token_hash(token),))
             cur.execute(queries.ACTIVATE_USER, (claim["user_id"],))
             user = cur.fetchone()
             if user is None:
-                raise Problem(400, "invalid_token", "This account cannot be verified.")
+                raise Malformed("invalid_token", "This account cannot be verified.")
         return public_user(user)
 
     def resend_verification(self, raw_email: str) -> None:
         """Sends a new link when a pending account exists; says nothing either way."""
         try:
             email = normalise_email(raw_email)
-        except Problem:
+        except Invalid:
             return
         with self._db.transaction() as cur:
             cur.execute(queries.USER_BY_EMAIL, (email,))
@@ -167,11 +173,11 @@ class UsersService:
             with self._db.transaction() as cur:
                 cur.execute(queries.MARK_ATTEMPT_SUCCEEDED, (attempt_id,))
         if not ok or user is None:
-            raise Problem(401, "invalid_credentials", "The email or password is wrong.")
+            raise Unauthenticated("invalid_credentials", "The email or password is wrong.")
         if user["status"] == "pending_verification":
-            raise Problem(403, "email_not_verified", "Verify your email address first.")
+            raise Forbidden("email_not_verified", "Verify your email address first.")
         if user["status"] == "disabled":
-            raise Problem(403, "account_disabled", "This account has been disabled.")
+            raise Forbidden("account_disabled", "This account has been disabled.")
         with self._db.transaction() as cur:
             return self._issue_session(cur, user, family_id=None)
 
@@ -199,8 +205,7 @@ class UsersService:
                 row = cur.fetchone()
                 if row["failures"] >= limit:
                     retry_after = str(max(1, row["retry_after"] or 1))
-                    raise Problem(
-                        429,
+                    raise Busy(
                         "too_many_attempts",
                         "Too many failed logins; wait before trying again.",
                         headers={"Retry-After": retry_after},
@@ -250,7 +255,7 @@ class UsersService:
                 user = cur.fetchone()
                 if user["status"] == "active":
                     return self._issue_session(cur, user, family_id=claim["family_id"])
-        raise Problem(401, "invalid_grant", "The refresh token is not valid.")
+        raise Unauthenticated("invalid_grant", "The refresh token is not valid.")
 
     def logout(self, principal: Principal) -> None:
         """Revokes the access token and every refresh token of its session."""
@@ -294,8 +299,7 @@ class UsersService:
             cur.execute(queries.USER_BY_EMAIL, (email,))
             user = cur.fetchone()
         if not verify_password(user["password_hash"], current):
-            raise Problem(
-                403,
+            raise Forbidden(
                 "wrong_password",
                 "The current password is wrong.",
                 errors=[field_error("current_password", "is wrong")],

@@ -1,0 +1,104 @@
+"""The composition root: every collaborator of the API is built here, once.
+
+`build_services(config)` makes the real ones; tests and tools pass fakes for the edges
+(database, mailer, gateways, clock) as arguments, never by patching an app afterwards.
+`create_app(services)` (app.py) only mounts them, and the CLI uses them without an app.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from api_server.admin.reports import ReportsService
+from api_server.auth.tokens import TokenService
+from api_server.common.mail import Mailer
+from api_server.common.outbox import OutboxDispatcher
+from api_server.config import Config
+from api_server.db import Database
+from api_server.marketplace.moderation import ModerationService
+from api_server.marketplace.service import MarketplaceService
+from api_server.payments.disputes import DisputesService
+from api_server.payments.flutterwave_gateway import FlutterwaveGateway
+from api_server.payments.gateways import CardGateway, Gateway
+from api_server.payments.reconcile import Reconciler
+from api_server.payments.service import PaymentsService
+from api_server.payments.stripe_gateway import StripeGateway
+from api_server.payments.webhooks import WebhookService
+from api_server.users.accounts import AccountsService
+from api_server.users.service import UsersService
+
+
+@dataclass(frozen=True)
+class Services:
+    """Everything the API's resources and the operator commands call."""
+
+    config: Config
+    db: Database
+    outbox: OutboxDispatcher
+    tokens: TokenService
+    users: UsersService
+    accounts: AccountsService
+    marketplace: MarketplaceService
+    moderation: ModerationService
+    payments: PaymentsService
+    webhooks: WebhookService
+    reconciler: Reconciler
+    disputes: DisputesService
+    reports: ReportsService
+
+    def close(self) -> None:
+        """Stops the delivery thread and closes the pool."""
+        self.outbox.stop()
+        self.db.close()
+
+
+def build_services(
+    config: Config,
+    *,
+    db: Database | None = None,
+    mailer: Mailer | None = None,
+    stripe: CardGateway | None = None,
+    flutterwave: Gateway | None = None,
+    clock: Callable[[], float] = time.time,
+) -> Services:
+    """The real services from `config`; any edge given as an argument replaces the real one.
+
+    A replaced gateway replaces its payment calls only: rates and the verification of
+    webhooks stay with the real clients, which talk to the configured API bases.
+    """
+    db = db or Database(
+        config.database_url, config.db_pool_min, config.db_pool_max, config.db_pool_timeout
+    )
+    mailer = mailer or Mailer(
+        config.smtp_host, config.smtp_port, config.mail_from, config.smtp_timeout
+    )
+    outbox = OutboxDispatcher(db, mailer, config.outbox_retry_seconds)
+    tokens = TokenService(config, db, clock)
+    flutterwave_client = FlutterwaveGateway(config)
+    stripe_client = StripeGateway(config)
+    payments = PaymentsService(
+        config,
+        db,
+        outbox,
+        stripe or stripe_client,
+        flutterwave or flutterwave_client,
+        rates=flutterwave_client,
+    )
+    marketplace = MarketplaceService(db, config.max_upload_bytes)
+    return Services(
+        config=config,
+        db=db,
+        outbox=outbox,
+        tokens=tokens,
+        users=UsersService(config, db, tokens, outbox),
+        accounts=AccountsService(db),
+        marketplace=marketplace,
+        moderation=ModerationService(db),
+        payments=payments,
+        webhooks=WebhookService(config, db, outbox, payments, stripe_client, flutterwave_client),
+        reconciler=Reconciler(db, payments),
+        disputes=DisputesService(db, payments),
+        reports=ReportsService(db, payments.gateways),
+    )
