@@ -64,7 +64,8 @@ def _operation_doc(template: str, op: Any, method: str) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "operationId": f"{method}_{template}",
         "summary": op.summary,
-        "tags": list(op.tags),
+        # An operation's tag is its route group (/api/<group>/...) unless it names its own.
+        "tags": list(op.tags) or [template.split("/")[2]],
         "parameters": params,
         "responses": responses,
     }

@@ -12,14 +12,13 @@ from api_server.auth.principal import Role
 from api_server.common.errors import Invalid, field_error
 from api_server.common.validation import Responder, operation
 
-TAGS = ("admin",)
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def admin_operation(summary: str, **documented: Any) -> Callable[[Responder], Responder]:
     """`operation` for an admins-only responder: 401 without a token, 403 for other roles."""
 
-    return operation(summary, roles=(Role.ADMIN,), tags=TAGS, **documented)
+    return operation(summary, roles=(Role.ADMIN,), **documented)
 
 
 def _bad_instant(name: str) -> Invalid:

@@ -5,16 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from api_server.common.pagination import PAGE_QUERY, page_schema
-from api_server.common.schemas import closed_object as _object
-from api_server.common.schemas import text
+from api_server.common.schemas import INTEGER, NULLABLE_STRING, STRING, UUID, closed_object, text
 from api_server.marketplace.schemas import STATUSES as LISTING_STATUSES
 from api_server.payments.schemas import PAYMENT, PROVIDER
 from api_server.payments.schemas import STATUS as PAYMENT_STATUS
 from api_server.users.schemas import ACCOUNT_STATUSES, ROLES
 
-INTEGER = {"type": "integer"}
 COUNT = {"type": "integer", "minimum": 0}
-UUID = {"type": "string", "format": "uuid"}
 # The shape of an ISO 8601 date or date-time; the service parses it (month 13 is refused
 # there), since jsonschema checks "date-time" only when an optional package is installed.
 INSTANT = {
@@ -31,7 +28,7 @@ PERIOD = {"from": INSTANT, "to": INSTANT}
 
 def _counts(keys: tuple[str, ...]) -> dict[str, Any]:
     """An object with one count per key, every key present."""
-    return _object({k: COUNT for k in keys}, keys)
+    return closed_object({k: COUNT for k in keys}, keys)
 
 
 def _per_currency(*fields: str) -> dict[str, Any]:
@@ -39,14 +36,16 @@ def _per_currency(*fields: str) -> dict[str, Any]:
     return {
         "type": "object",
         "propertyNames": {"pattern": "^[A-Z]{3}$"},
-        "additionalProperties": _object({f: COUNT for f in fields}, fields),
+        "additionalProperties": closed_object({f: COUNT for f in fields}, fields),
     }
 
 
 # Requests
 
-TRANSACTIONS_QUERY = _object({"status": PAYMENT_STATUS, "provider": PROVIDER, **PERIOD, **PAGING})
-AUDIT_QUERY = _object(
+TRANSACTIONS_QUERY = closed_object(
+    {"status": PAYMENT_STATUS, "provider": PROVIDER, **PERIOD, **PAGING}
+)
+AUDIT_QUERY = closed_object(
     {
         "actor": UUID,
         "action": {**text(100), "minLength": 1},
@@ -55,7 +54,7 @@ AUDIT_QUERY = _object(
         **PAGING,
     }
 )
-SUMMARY_QUERY = _object(PERIOD)
+SUMMARY_QUERY = closed_object(PERIOD)
 
 # Responses
 
@@ -66,16 +65,16 @@ TRANSACTION_PAGE = page_schema(
         "description": "Per currency, over every payment the filters select (not only this page).",
     },
 )
-AUDIT_ENTRY = _object(
+AUDIT_ENTRY = closed_object(
     {
         "id": INTEGER,
-        "actor_id": {"type": ["string", "null"]},
-        "action": {"type": "string"},
-        "target_type": {"type": "string"},
-        "target_id": {"type": "string"},
+        "actor_id": NULLABLE_STRING,
+        "action": STRING,
+        "target_type": STRING,
+        "target_id": STRING,
         "details": {"type": "object"},
-        "request_id": {"type": ["string", "null"]},
-        "created_at": {"type": "string"},
+        "request_id": NULLABLE_STRING,
+        "created_at": STRING,
     },
     (
         "id",
@@ -89,36 +88,36 @@ AUDIT_ENTRY = _object(
     ),
 )
 AUDIT_PAGE = page_schema(AUDIT_ENTRY)
-SYSTEM = _object(
+SYSTEM = closed_object(
     {
-        "database": _object(
+        "database": closed_object(
             {
                 "latency_ms": {"type": "number", "minimum": 0},
-                "pool": _object({"size": COUNT, "in_use": COUNT}, ("size", "in_use")),
+                "pool": closed_object({"size": COUNT, "in_use": COUNT}, ("size", "in_use")),
             },
             ("latency_ms", "pool"),
         ),
-        "migrations": _object(
+        "migrations": closed_object(
             {"version": {"type": ["integer", "null"]}, "files": COUNT}, ("version", "files")
         ),
-        "outbox": _object(
+        "outbox": closed_object(
             {"pending": COUNT, "oldest_pending_age_seconds": {"type": ["number", "null"]}},
             ("pending", "oldest_pending_age_seconds"),
         ),
-        "webhooks": _object(
+        "webhooks": closed_object(
             {"stale_payments": COUNT, "unmatched_events": COUNT},
             ("stale_payments", "unmatched_events"),
         ),
         "gateways": {
             "type": "object",
-            "additionalProperties": _object(
+            "additionalProperties": closed_object(
                 {
                     "status": {
                         "type": "string",
                         "enum": ["ok", "unauthorized", "unreachable", "error"],
                     },
                     "ok": {"type": "boolean"},
-                    "detail": {"type": "string"},
+                    "detail": STRING,
                 },
                 ("status", "ok", "detail"),
             ),
@@ -126,17 +125,17 @@ SYSTEM = _object(
     },
     ("database", "migrations", "outbox", "webhooks", "gateways"),
 )
-SUMMARY = _object(
+SUMMARY = closed_object(
     {
-        "period": _object(
-            {"from": {"type": ["string", "null"]}, "to": {"type": ["string", "null"]}},
+        "period": closed_object(
+            {"from": NULLABLE_STRING, "to": NULLABLE_STRING},
             ("from", "to"),
         ),
-        "users": _object(
+        "users": closed_object(
             {"by_role": _counts(ROLES), "by_status": _counts(ACCOUNT_STATUSES)},
             ("by_role", "by_status"),
         ),
-        "listings": _object({"by_status": _counts(LISTING_STATUSES)}, ("by_status",)),
+        "listings": closed_object({"by_status": _counts(LISTING_STATUSES)}, ("by_status",)),
         "sales": _per_currency("count", "amount"),
         "refunds": _per_currency("count", "amount"),
     },

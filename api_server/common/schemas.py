@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+# The shapes answers are made of; each route group's schemas compose them.
+STRING: dict[str, Any] = {"type": "string"}
+INTEGER: dict[str, Any] = {"type": "integer"}
+NULLABLE_STRING: dict[str, Any] = {"type": ["string", "null"]}
+UUID: dict[str, Any] = {"type": "string", "format": "uuid"}
+
 # NUL and lone surrogates cannot be stored in PostgreSQL text: refuse them as bad input.
 _STORABLE = r"^[^\x00\ud800-\udfff]*$"
 _NOT_BLANK = r"^\s*[^\s\x00\ud800-\udfff][^\x00\ud800-\udfff]*$"

@@ -17,7 +17,6 @@ from api_server.marketplace.photos import read_photo
 from api_server.marketplace.service import MarketplaceService
 from api_server.marketplace.views import etag
 
-TAGS = ("marketplace",)
 SELLERS = (Role.SELLER, Role.ADMIN)
 
 
@@ -35,7 +34,6 @@ class Listings(Resource[MarketplaceService]):
         request=schemas.CREATE,
         responses={201: schemas.LISTING},
         roles=SELLERS,
-        tags=TAGS,
     )
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         """Creates a listing owned by the caller."""
@@ -50,7 +48,6 @@ class Listings(Resource[MarketplaceService]):
         "Search active listings",
         query=schemas.SEARCH_QUERY,
         responses={200: schemas.PAGE},
-        tags=TAGS,
     )
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         """One page of active listings; q is full-text over title and description."""
@@ -64,7 +61,6 @@ class Listing(Resource[MarketplaceService]):
         "Read a listing (others than active: owner and admins only)",
         responses={200: schemas.LISTING},
         auth="optional",
-        tags=TAGS,
     )
     def on_get(self, req: falcon.Request, resp: falcon.Response, listing_id: UUID) -> None:
         """The listing with its ETag; 404 when the caller may not see it."""
@@ -75,7 +71,6 @@ class Listing(Resource[MarketplaceService]):
         request=schemas.UPDATE,
         responses={200: schemas.LISTING},
         roles=SELLERS,
-        tags=TAGS,
     )
     def on_patch(self, req: falcon.Request, resp: falcon.Response, listing_id: UUID) -> None:
         """Changes the given fields; the new version is the new ETag."""
@@ -88,7 +83,6 @@ class Listing(Resource[MarketplaceService]):
         "Delete a listing (archived instead when payments refer to it)",
         responses={204: None},
         roles=SELLERS,
-        tags=TAGS,
     )
     def on_delete(self, req: falcon.Request, resp: falcon.Response, listing_id: UUID) -> None:
         """Removes the listing and its photos."""
@@ -104,7 +98,6 @@ class Photos(Resource[MarketplaceService]):
         responses={201: schemas.PHOTO},
         roles=SELLERS,
         content_type="multipart/form-data",
-        tags=TAGS,
     )
     def on_post(self, req: falcon.Request, resp: falcon.Response, listing_id: UUID) -> None:
         """Stores the photo with the type its bytes show."""
@@ -124,7 +117,6 @@ class Photo(Resource[MarketplaceService]):
         "Fetch a photo's bytes (visible like its listing)",
         responses={200: binary("image/jpeg", "image/png", "image/webp")},
         auth="optional",
-        tags=TAGS,
     )
     def on_get(
         self, req: falcon.Request, resp: falcon.Response, listing_id: UUID, photo_id: UUID
@@ -140,7 +132,7 @@ class Photo(Resource[MarketplaceService]):
         resp.set_header("X-Content-Type-Options", "nosniff")
         resp.cache_control = ["private"]
 
-    @operation("Delete a photo", responses={204: None}, roles=SELLERS, tags=TAGS)
+    @operation("Delete a photo", responses={204: None}, roles=SELLERS)
     def on_delete(
         self, req: falcon.Request, resp: falcon.Response, listing_id: UUID, photo_id: UUID
     ) -> None:
@@ -156,7 +148,6 @@ class History(Resource[MarketplaceService]):
         "Every change of a listing: who, when, which fields, old and new values",
         responses={200: schemas.HISTORY},
         roles=SELLERS,
-        tags=TAGS,
     )
     def on_get(self, req: falcon.Request, resp: falcon.Response, listing_id: UUID) -> None:
         """The history, oldest first."""
@@ -172,7 +163,6 @@ def _moderate(action: str) -> Callable[..., None]:
         request=schemas.REASON if transition.needs_reason else None,
         responses={200: schemas.LISTING},
         roles=(Role.ADMIN,),
-        tags=("admin",),
     )
     def responder(
         self: Moderation, req: falcon.Request, resp: falcon.Response, listing_id: UUID

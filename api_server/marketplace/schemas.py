@@ -7,7 +7,7 @@ from typing import Any
 # Listings are priced only in currencies the payment gateways can settle (ISO 4217 codes).
 from api_server.common.money import CURRENCIES
 from api_server.common.pagination import PAGE_QUERY, page_schema
-from api_server.common.schemas import text
+from api_server.common.schemas import INTEGER, NULLABLE_STRING, STRING, UUID, text
 
 COMMODITIES = (
     "antimony",
@@ -63,7 +63,6 @@ QUANTITY = {
     "exclusiveMinimum": 0,
     "maximum": 10**MAX_QUANTITY_DIGITS - 1,
 }
-UUID = {"type": "string", "format": "uuid"}
 
 EDITABLE = {
     "title": TITLE,
@@ -109,7 +108,6 @@ SEARCH_QUERY = _object(
     },
 )
 
-NULLABLE_STRING = {"type": ["string", "null"]}
 DECIMAL_OUT = {"type": "string", "pattern": r"^[0-9]+\.[0-9]{3}$"}
 PHOTO = _object(
     ["id", "content_type", "size", "url"],
@@ -117,29 +115,29 @@ PHOTO = _object(
         "id": UUID,
         "content_type": {"type": "string", "enum": ["image/jpeg", "image/png", "image/webp"]},
         "size": {"type": "integer", "minimum": 1},
-        "url": {"type": "string"},
+        "url": STRING,
     },
 )
 LISTING_PROPERTIES = {
     "id": UUID,
     "seller_id": UUID,
-    "title": {"type": "string"},
+    "title": STRING,
     "commodity": COMMODITY,
-    "description": {"type": "string"},
+    "description": STRING,
     "quantity": DECIMAL_OUT,
     "available_quantity": DECIMAL_OUT,
     "unit": UNIT,
-    "price_per_unit": {"type": "integer"},
-    "currency": {"type": "string"},
-    "country": {"type": "string"},
+    "price_per_unit": INTEGER,
+    "currency": STRING,
+    "country": STRING,
     "location": NULLABLE_STRING,
     "grade": NULLABLE_STRING,
     "status": {"type": "string", "enum": list(STATUSES)},
     "status_reason": NULLABLE_STRING,
     "version": {"type": "integer", "minimum": 1},
     "photos": {"type": "array", "items": PHOTO},
-    "created_at": {"type": "string"},
-    "updated_at": {"type": "string"},
+    "created_at": STRING,
+    "updated_at": STRING,
 }
 LISTING = _object(
     list(LISTING_PROPERTIES),
@@ -160,11 +158,11 @@ HISTORY = _object(
             "items": _object(
                 ["id", "version", "action", "actor_id", "created_at", "changes"],
                 {
-                    "id": {"type": "integer"},
-                    "version": {"type": "integer"},
-                    "action": {"type": "string"},
-                    "actor_id": {"type": ["string", "null"]},
-                    "created_at": {"type": "string"},
+                    "id": INTEGER,
+                    "version": INTEGER,
+                    "action": STRING,
+                    "actor_id": NULLABLE_STRING,
+                    "created_at": STRING,
                     "changes": {"type": "object", "additionalProperties": CHANGE},
                 },
             ),

@@ -17,7 +17,6 @@ from api_server.payments.reconcile import Reconciler
 from api_server.payments.service import PaymentsService
 from api_server.payments.webhooks import WebhookService
 
-TAGS = ("payments",)
 _KEY = re.compile(r"^[A-Za-z0-9_.:-]{8,255}$")
 
 
@@ -29,7 +28,6 @@ class Payments(Resource[PaymentsService]):
         request=schemas.CREATE,
         responses={201: schemas.PAYMENT, 200: schemas.PAYMENT},
         roles=(Role.BUYER,),
-        tags=TAGS,
     )
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         """Reserves the quantity and opens a checkout; replays by Idempotency-Key."""
@@ -70,7 +68,6 @@ class Payments(Resource[PaymentsService]):
         query=schemas.LIST_QUERY,
         responses={200: schemas.PAYMENT_PAGE},
         roles=ANY_ROLE,
-        tags=TAGS,
     )
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         """As buyer or seller; admins see all."""
@@ -84,7 +81,6 @@ class Payment(Resource[PaymentsService]):
         "Read a payment with its history",
         responses={200: schemas.PAYMENT},
         roles=ANY_ROLE,
-        tags=TAGS,
     )
     def on_get(self, req: falcon.Request, resp: falcon.Response, payment_id: UUID) -> None:
         """The buyer, the seller and admins; 404 for anyone else."""
@@ -99,7 +95,6 @@ class Confirm(Resource[PaymentsService]):
         request=schemas.CONFIRM,
         responses={200: schemas.PAYMENT},
         roles=(Role.BUYER,),
-        tags=TAGS,
     )
     def on_post(self, req: falcon.Request, resp: falcon.Response, payment_id: UUID) -> None:
         """402 with Stripe's code and decline_code when the card is declined."""
@@ -111,9 +106,7 @@ class Confirm(Resource[PaymentsService]):
 class Cancel(Resource[PaymentsService]):
     """POST /api/payments/{id}/cancel."""
 
-    @operation(
-        "Cancel an unpaid payment", responses={200: schemas.PAYMENT}, roles=(Role.BUYER,), tags=TAGS
-    )
+    @operation("Cancel an unpaid payment", responses={200: schemas.PAYMENT}, roles=(Role.BUYER,))
     def on_post(self, req: falcon.Request, resp: falcon.Response, payment_id: UUID) -> None:
         """Releases the reservation."""
         resp.media = self.service.cancel(req.context.principal, str(payment_id))
@@ -127,7 +120,6 @@ class Refunds(Resource[PaymentsService]):
         request=schemas.REFUND,
         responses={201: schemas.REFUND_RESULT},
         roles=(Role.SELLER, Role.ADMIN),
-        tags=TAGS,
     )
     def on_post(self, req: falcon.Request, resp: falcon.Response, payment_id: UUID) -> None:
         """Partial refunds allowed until the paid amount."""
@@ -150,7 +142,6 @@ class Disputes(Resource[DisputesService]):
         request=schemas.DISPUTE_OPEN,
         responses={201: schemas.DISPUTE},
         roles=(Role.BUYER,),
-        tags=TAGS,
     )
     def on_post(self, req: falcon.Request, resp: falcon.Response, payment_id: UUID) -> None:
         """The buyer of a succeeded payment opens a dispute; the payment becomes disputed."""
@@ -173,7 +164,6 @@ class AdminDisputes(Resource[DisputesService]):
         query=schemas.DISPUTE_QUERY,
         responses={200: schemas.DISPUTE_PAGE},
         roles=(Role.ADMIN,),
-        tags=("admin",),
     )
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         """Newest first, optionally by status."""
@@ -188,7 +178,6 @@ class ResolveDispute(Resource[DisputesService]):
         request=schemas.DISPUTE_RESOLVE,
         responses={200: schemas.DISPUTE},
         roles=(Role.ADMIN,),
-        tags=("admin",),
     )
     def on_post(self, req: falcon.Request, resp: falcon.Response, dispute_id: UUID) -> None:
         """`refund` refunds what is left through the gateway; `reject` restores the payment."""
@@ -209,7 +198,6 @@ class StripeWebhook(Resource[WebhookService]):
         "Stripe webhook (Stripe-Signature)",
         responses={200: schemas.ACK},
         content_type="application/json",
-        tags=TAGS,
     )
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         """400 on a bad signature; the raw body is verified before it is parsed."""
@@ -224,7 +212,6 @@ class FlutterwaveWebhook(Resource[WebhookService]):
         "Flutterwave webhook (verif-hash)",
         responses={200: schemas.ACK},
         content_type="application/json",
-        tags=TAGS,
     )
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         """401 on a wrong verif-hash; value only after the transaction is re-verified."""
@@ -239,7 +226,6 @@ class FlutterwaveReturn(Resource[WebhookService]):
         "Return from Flutterwave's hosted checkout",
         query=schemas.RETURN_QUERY,
         responses={200: schemas.ACK},
-        tags=TAGS,
     )
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         """Verifies the transaction like a webhook would; the query string is never trusted."""
@@ -260,7 +246,6 @@ class Reconcile(Resource[Reconciler]):
         "Reconcile unfinished payments with the gateways",
         responses={200: schemas.RECONCILE_REPORT},
         roles=(Role.ADMIN,),
-        tags=("admin",),
     )
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         """Applies what lost webhooks would have; reports every change."""

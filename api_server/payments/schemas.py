@@ -2,8 +2,8 @@
 
 from api_server.common.money import CURRENCIES
 from api_server.common.pagination import PAGE_QUERY, page_schema
+from api_server.common.schemas import INTEGER, NULLABLE_STRING, STRING, UUID
 
-UUID = {"type": "string", "format": "uuid"}
 QUANTITY = {
     "oneOf": [
         {"type": "number", "exclusiveMinimum": 0, "maximum": 1e12},
@@ -71,7 +71,6 @@ RETURN_QUERY = {
     },
 }
 
-_NULLABLE_STRING = {"type": ["string", "null"]}
 PAYMENT = {
     "type": "object",
     "required": [
@@ -92,23 +91,23 @@ PAYMENT = {
         "listing_id": UUID,
         "buyer_id": UUID,
         "seller_id": UUID,
-        "quantity": {"type": "string"},
-        "amount": {"type": "integer"},
-        "currency": {"type": "string"},
-        "listing_amount": {"type": "integer"},
-        "listing_currency": {"type": "string"},
+        "quantity": STRING,
+        "amount": INTEGER,
+        "currency": STRING,
+        "listing_amount": INTEGER,
+        "listing_currency": STRING,
         "conversion": {"type": ["object", "null"]},
         "provider": PROVIDER,
         "status": STATUS,
-        "amount_refunded": {"type": "integer"},
-        "refund_due": _NULLABLE_STRING,
+        "amount_refunded": INTEGER,
+        "refund_due": NULLABLE_STRING,
         "failure": {"type": ["object", "null"]},
         "stripe": {"type": ["object", "null"]},
         "flutterwave": {"type": ["object", "null"]},
-        "expires_at": _NULLABLE_STRING,
-        "paid_at": _NULLABLE_STRING,
-        "created_at": {"type": "string"},
-        "updated_at": {"type": "string"},
+        "expires_at": NULLABLE_STRING,
+        "paid_at": NULLABLE_STRING,
+        "created_at": STRING,
+        "updated_at": STRING,
         "history": {"type": "array"},
         "refunds": {"type": "array"},
     },
@@ -120,20 +119,20 @@ REFUND_RESULT = {
     "properties": {
         "id": UUID,
         "payment_id": UUID,
-        "amount": {"type": "integer"},
-        "currency": {"type": "string"},
-        "status": {"type": "string"},
-        "reason": _NULLABLE_STRING,
-        "provider_refund_id": _NULLABLE_STRING,
-        "created_at": {"type": "string"},
+        "amount": INTEGER,
+        "currency": STRING,
+        "status": STRING,
+        "reason": NULLABLE_STRING,
+        "provider_refund_id": NULLABLE_STRING,
+        "created_at": STRING,
     },
 }
-ACK = {"type": "object", "required": ["status"], "properties": {"status": {"type": "string"}}}
+ACK = {"type": "object", "required": ["status"], "properties": {"status": STRING}}
 RECONCILE_REPORT = {
     "type": "object",
     "required": ["checked", "changed", "errors"],
     "properties": {
-        "checked": {"type": "integer"},
+        "checked": INTEGER,
         "changed": {"type": "array"},
         "errors": {"type": "array"},
     },
@@ -175,17 +174,17 @@ DISPUTE = {
         "id": UUID,
         "payment_id": UUID,
         "source": {"type": "string", "enum": ["buyer", "stripe"]},
-        "opened_by": {"type": ["string", "null"]},
-        "provider_dispute_id": _NULLABLE_STRING,
-        "reason": {"type": "string"},
-        "details": _NULLABLE_STRING,
-        "status": {"type": "string"},
-        "status_before": {"type": "string"},
-        "resolution_note": _NULLABLE_STRING,
-        "resolved_by": _NULLABLE_STRING,
-        "resolved_at": _NULLABLE_STRING,
-        "refund_id": _NULLABLE_STRING,
-        "created_at": {"type": "string"},
+        "opened_by": NULLABLE_STRING,
+        "provider_dispute_id": NULLABLE_STRING,
+        "reason": STRING,
+        "details": NULLABLE_STRING,
+        "status": STRING,
+        "status_before": STRING,
+        "resolution_note": NULLABLE_STRING,
+        "resolved_by": NULLABLE_STRING,
+        "resolved_at": NULLABLE_STRING,
+        "refund_id": NULLABLE_STRING,
+        "created_at": STRING,
     },
 }
 DISPUTE_PAGE = page_schema(DISPUTE)

@@ -15,8 +15,6 @@ from api_server.users import schemas
 from api_server.users.accounts import AccountsService
 from api_server.users.service import UsersService
 
-TAGS = ("users",)
-
 
 class _Resource(Resource[UsersService]):
     """A /api/users resource: the service, and the trusted proxies that name the client."""
@@ -33,7 +31,6 @@ class Register(_Resource):
         "Register a buyer or seller",
         request=schemas.REGISTER,
         responses={201: schemas.USER},
-        tags=TAGS,
     )
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         """Creates a pending account and sends the verification email."""
@@ -48,15 +45,12 @@ class Verify(_Resource):
         "Verify an email address (the emailed link)",
         query=schemas.VERIFY_QUERY,
         responses={200: schemas.USER},
-        tags=TAGS,
     )
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         """Activates the account named by the link's token."""
         resp.media = self.service.verify(req.context.query["token"])
 
-    @operation(
-        "Verify an email address", request=schemas.VERIFY, responses={200: schemas.USER}, tags=TAGS
-    )
+    @operation("Verify an email address", request=schemas.VERIFY, responses={200: schemas.USER})
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         """Activates the account named by the token."""
         resp.media = self.service.verify(req.context.body["token"])
@@ -69,7 +63,6 @@ class ResendVerification(_Resource):
         "Send the verification email again",
         request=schemas.RESEND,
         responses={202: schemas.ACCEPTED},
-        tags=TAGS,
     )
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         """202 whatever the email, so accounts cannot be discovered."""
@@ -81,7 +74,7 @@ class ResendVerification(_Resource):
 class Login(_Resource):
     """POST /api/users/login."""
 
-    @operation("Log in", request=schemas.LOGIN, responses={200: schemas.TOKENS}, tags=TAGS)
+    @operation("Log in", request=schemas.LOGIN, responses={200: schemas.TOKENS})
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         """Access and refresh tokens for valid credentials."""
         body = req.context.body
@@ -93,9 +86,7 @@ class Login(_Resource):
 class Refresh(_Resource):
     """POST /api/users/token/refresh."""
 
-    @operation(
-        "Renew the session", request=schemas.REFRESH, responses={200: schemas.TOKENS}, tags=TAGS
-    )
+    @operation("Renew the session", request=schemas.REFRESH, responses={200: schemas.TOKENS})
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         """A new access token and a new refresh token; the old refresh token is spent."""
         resp.media = self.service.refresh(req.context.body["refresh_token"])
@@ -105,7 +96,7 @@ class Refresh(_Resource):
 class Logout(_Resource):
     """POST /api/users/logout."""
 
-    @operation("Log out", responses={204: None}, roles=ANY_ROLE, tags=TAGS)
+    @operation("Log out", responses={204: None}, roles=ANY_ROLE)
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         """Revokes this access token and its refresh tokens."""
         self.service.logout(req.context.principal)
@@ -115,7 +106,7 @@ class Logout(_Resource):
 class Me(_Resource):
     """GET and PATCH /api/users/me."""
 
-    @operation("Read my profile", responses={200: schemas.USER}, roles=ANY_ROLE, tags=TAGS)
+    @operation("Read my profile", responses={200: schemas.USER}, roles=ANY_ROLE)
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         """The caller's own account."""
         resp.media = self.service.profile(req.context.principal.id)
@@ -125,7 +116,6 @@ class Me(_Resource):
         request=schemas.PROFILE_UPDATE,
         responses={200: schemas.USER},
         roles=ANY_ROLE,
-        tags=TAGS,
     )
     def on_patch(self, req: falcon.Request, resp: falcon.Response) -> None:
         """Changes name, phone, country or company; nothing else."""
@@ -140,7 +130,6 @@ class Password(_Resource):
         request=schemas.PASSWORD_CHANGE,
         responses={204: None},
         roles=ANY_ROLE,
-        tags=TAGS,
     )
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         """Sets a new password; every older token stops working."""
@@ -159,7 +148,6 @@ class Accounts(Resource[AccountsService]):
         query=schemas.ACCOUNTS_QUERY,
         responses={200: schemas.ACCOUNT_PAGE},
         roles=(Role.ADMIN,),
-        tags=("admin",),
     )
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         """By role, status and `q` (in the email or the name, any case); newest first."""
@@ -174,7 +162,6 @@ class Account(Resource[AccountsService]):
         request=schemas.ACCOUNT_UPDATE,
         responses={200: schemas.USER},
         roles=(Role.ADMIN,),
-        tags=("admin",),
     )
     def on_patch(self, req: falcon.Request, resp: falcon.Response, user_id: UUID) -> None:
         """Disabling revokes the account's tokens; the last active admin stays."""

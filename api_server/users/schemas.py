@@ -3,7 +3,7 @@ published in OpenAPI."""
 
 from api_server.auth.principal import Role
 from api_server.common.pagination import PAGE_QUERY, page_schema
-from api_server.common.schemas import closed_object, text
+from api_server.common.schemas import INTEGER, NULLABLE_STRING, STRING, UUID, closed_object, text
 
 ROLES = tuple(r.value for r in Role)
 ACCOUNT_STATUSES = ("pending_verification", "active", "disabled")
@@ -50,22 +50,21 @@ PASSWORD_CHANGE = _object(
     ["current_password", "new_password"], current_password=PASSWORD, new_password=PASSWORD
 )
 
-NULLABLE_STRING = {"type": ["string", "null"]}
 USER = {
     "type": "object",
     "required": ["id", "email", "full_name", "role", "status", "created_at"],
     "additionalProperties": False,
     "properties": {
-        "id": {"type": "string", "format": "uuid"},
-        "email": {"type": "string"},
-        "full_name": {"type": "string"},
+        "id": UUID,
+        "email": STRING,
+        "full_name": STRING,
         "role": {"type": "string", "enum": ["buyer", "seller", "admin"]},
         "status": {"type": "string", "enum": ["pending_verification", "active", "disabled"]},
         "phone": NULLABLE_STRING,
         "country": NULLABLE_STRING,
         "company": NULLABLE_STRING,
-        "created_at": {"type": "string"},
-        "updated_at": {"type": "string"},
+        "created_at": STRING,
+        "updated_at": STRING,
         "verified_at": NULLABLE_STRING,
     },
 }
@@ -74,14 +73,14 @@ TOKENS = {
     "required": ["access_token", "token_type", "expires_in", "refresh_token", "user"],
     "additionalProperties": False,
     "properties": {
-        "access_token": {"type": "string"},
+        "access_token": STRING,
         "token_type": {"const": "Bearer"},
-        "expires_in": {"type": "integer"},
-        "refresh_token": {"type": "string"},
+        "expires_in": INTEGER,
+        "refresh_token": STRING,
         "user": USER,
     },
 }
-ACCEPTED = {"type": "object", "required": ["status"], "properties": {"status": {"type": "string"}}}
+ACCEPTED = {"type": "object", "required": ["status"], "properties": {"status": STRING}}
 
 # Account administration (/api/admin/users)
 
