@@ -75,9 +75,15 @@ def _message(error: ValidationError) -> tuple[str, str]:
     return path or "body", messages.get(str(validator), lambda: "is invalid")()
 
 
-def validate(instance: Any, schema: dict[str, Any]) -> None:
+def validator_for(schema: dict[str, Any]) -> Draft202012Validator:
+    """A validator built once per schema: building one walks the schema, which is too dear to
+    do on every request."""
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema, format_checker=FormatChecker())
+
+
+def validate(instance: Any, validator: Draft202012Validator) -> None:
     """Raises a 422 problem listing one entry per bad field."""
-    validator = Draft202012Validator(schema, format_checker=FormatChecker())
     errors = sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path))
     if not errors:
         return
@@ -128,20 +134,22 @@ def operation(
     """
     access: Auth = auth or ("required" if roles is not None else "none")
     op = Operation(summary, request, query, responses or {}, roles, content_type, tags, access)
+    query_validator = validator_for(query) if query is not None else None
+    body_validator = validator_for(request) if request is not None else None
 
     def decorate(responder: Responder) -> Responder:
         @functools.wraps(responder)
         def wrapper(resource: Any, req: falcon.Request, resp: falcon.Response, **kw: Any) -> Any:
-            if query is not None:
+            if query is not None and query_validator is not None:
                 req.context.query = _coerce_query(req, query)
-                validate(req.context.query, query)
-            if request is not None:
+                validate(req.context.query, query_validator)
+            if body_validator is not None:
                 if not (req.content_type or "").startswith("application/json"):
                     raise Problem(
                         415, "unsupported_media_type", "Send the body as application/json."
                     )
                 req.context.body = req.get_media()
-                validate(req.context.body, request)
+                validate(req.context.body, body_validator)
             return responder(resource, req, resp, **kw)
 
         wrapper.__operation__ = op  # type: ignore[attr-defined]

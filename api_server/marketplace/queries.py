@@ -2,15 +2,37 @@
 
 from __future__ import annotations
 
-# Photo metadata only: the bytes stay in the table (TOAST) unless a photo is fetched.
-LISTING_COLUMNS = """l.id::text AS id, l.seller_id::text AS seller_id, l.title, l.commodity,
-    l.description, l.quantity, l.available_quantity, l.unit, l.price_per_unit, l.currency,
-    l.country, l.location, l.grade, l.status, l.status_reason, l.version, l.created_at,
-    l.updated_at,
-    (SELECT coalesce(json_agg(json_build_object('id', p.id, 'content_type', p.content_type,
-                                                'size', p.size)
-                              ORDER BY p.created_at, p.id), '[]'::json)
-     FROM listing_photos p WHERE p.listing_id = l.id) AS photos"""
+from dataclasses import dataclass
+
+
+# A timestamp as the API writes it: ISO 8601 in UTC with microseconds, exact enough to
+# round-trip through a cursor.
+def _iso(column: str) -> str:
+    return f"""to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"')"""
+
+
+# The one representation of a listing, built by PostgreSQL: a page of them is serialised
+# once, in the database, instead of per field in Python. Photos are metadata only: the bytes
+# stay in the table (TOAST) unless a photo is fetched.
+LISTING_JSON = f"""json_build_object(
+    'id', l.id, 'seller_id', l.seller_id, 'title', l.title, 'commodity', l.commodity,
+    'description', l.description, 'quantity', l.quantity::text,
+    'available_quantity', l.available_quantity::text, 'unit', l.unit,
+    'price_per_unit', l.price_per_unit, 'currency', l.currency, 'country', l.country,
+    'location', l.location, 'grade', l.grade, 'status', l.status,
+    'status_reason', l.status_reason, 'version', l.version,
+    'photos', (SELECT coalesce(json_agg(json_build_object(
+                   'id', p.id, 'content_type', p.content_type, 'size', p.size,
+                   'url', '/api/marketplace/' || l.id || '/photos/' || p.id)
+                   ORDER BY p.created_at, p.id), '[]'::json)
+               FROM listing_photos p WHERE p.listing_id = l.id),
+    'created_at', {_iso("l.created_at")}, 'updated_at', {_iso("l.updated_at")})"""
+
+# The text of the JSON and what the visibility rules read, in one round trip.
+LISTING_BY_ID = f"""
+SELECT {LISTING_JSON}::text AS body, l.status, l.seller_id::text AS seller_id, l.version
+FROM listings l WHERE l.id = %s
+"""
 
 INSERT_LISTING = """
 INSERT INTO listings (seller_id, title, commodity, description, quantity, available_quantity,
@@ -19,8 +41,6 @@ VALUES (%(seller_id)s, %(title)s, %(commodity)s, %(description)s, %(quantity)s, 
         %(unit)s, %(price_per_unit)s, %(currency)s, %(country)s, %(location)s, %(grade)s)
 RETURNING id::text AS id
 """
-
-LISTING_BY_ID = f"SELECT {LISTING_COLUMNS} FROM listings l WHERE l.id = %s"
 
 # Every change locks the row first, so concurrent writers queue. The row is read again in
 # the next statement: under READ COMMITTED only a new statement sees what the writer we
@@ -89,33 +109,78 @@ SEARCH_FILTERS = {
     "q": "l.search @@ websearch_to_tsquery('english', %(q)s)",
 }
 
-# The id breaks ties, so pages never overlap or skip rows with equal keys.
+
+@dataclass(frozen=True)
+class Order:
+    """A sort: its key column, direction, the key as cursor text, and how a key is read back."""
+
+    column: str
+    direction: str
+    key_text: str
+    key_type: str
+
+    @property
+    def by(self) -> str:
+        """ORDER BY of the sort; the id breaks ties, so pages never overlap or skip rows."""
+        return f"{self.column} {self.direction}, id {self.direction}"
+
+    @property
+    def after(self) -> str:
+        """The keyset condition: rows strictly after the cursor's (key, id), in this order."""
+        op = "<" if self.direction == "DESC" else ">"
+        return f" AND (l.{self.column}, l.id) {op} (%(after_key)s::{self.key_type}, %(after_id)s)"
+
+
 SEARCH_ORDER = {
-    "newest": "l.created_at DESC, l.id DESC",
-    "price_asc": "l.price_per_unit ASC, l.id ASC",
-    "price_desc": "l.price_per_unit DESC, l.id DESC",
+    "newest": Order("created_at", "DESC", _iso("created_at"), "timestamptz"),
+    "price_asc": Order("price_per_unit", "ASC", "price_per_unit::text", "bigint"),
+    "price_desc": Order("price_per_unit", "DESC", "price_per_unit::text", "bigint"),
 }
 
+# One round trip answers a search. `counted` stops at the cap, so a broad filter costs a
+# bounded scan instead of counting every match. The page is cut on ids alone (an index scan
+# in the sort's order, after the cursor or skipping OFFSET rows) with one row more than asked,
+# which tells whether there is a next page; only the rows shown are read in full and
+# serialised, once, by PostgreSQL. An OFFSET past the counted matches, or past the cap while
+# the count is capped, is never scanned (the one-time filter on `counted`).
 # `status = 'active'` is a literal so the planner can use the partial indexes of 0003.
-SEARCH_COUNT = "SELECT count(*) AS total FROM listings l WHERE l.status = 'active'{filters}"
-
-# The page is cut first, on ids alone, so an index-only scan can skip OFFSET rows without
-# reading them from the table; the full rows and their photos are read for the page only.
-SEARCH_PAGE = f"""
-SELECT {LISTING_COLUMNS}
-FROM (SELECT l.id FROM listings l WHERE l.status = 'active'{{filters}}
-      ORDER BY {{order}} LIMIT %(limit)s OFFSET %(offset)s) page
-JOIN listings l ON l.id = page.id
-ORDER BY {{order}}
+SEARCH = """
+WITH counted AS MATERIALIZED (
+    SELECT count(*) AS n FROM (
+        SELECT 1 FROM listings l WHERE l.status = 'active'{filters} LIMIT %(cap)s + 1
+    ) matches
+), page AS MATERIALIZED (
+    SELECT l.id, l.{column}, {key_text} AS sort_key
+    FROM listings l
+    WHERE l.status = 'active'{filters}{after}
+      AND %(offset)s < (SELECT least(n, %(cap)s) FROM counted)
+    ORDER BY l.{by_l} LIMIT %(limit)s + 1 OFFSET %(offset)s
+), shown AS (
+    SELECT * FROM page ORDER BY {by} LIMIT %(limit)s
+)
+SELECT (SELECT n FROM counted) AS total,
+       (SELECT count(*) FROM page) > %(limit)s AS more,
+       (SELECT sort_key FROM shown ORDER BY {by_reversed} LIMIT 1) AS last_key,
+       (SELECT id::text FROM shown ORDER BY {by_reversed} LIMIT 1) AS last_id,
+       (SELECT coalesce(json_agg({listing} ORDER BY {by_s}), '[]'::json)
+        FROM shown s JOIN listings l ON l.id = s.id)::text AS items
 """
 
 
-def search_statements(filters: list[str], sort: str) -> tuple[str, str]:
-    """The count and page statements for the named filters and sort."""
-    where = "".join(f" AND {SEARCH_FILTERS[name]}" for name in filters)
-    return (
-        SEARCH_COUNT.format(filters=where),
-        SEARCH_PAGE.format(filters=where, order=SEARCH_ORDER[sort]),
+def search_statement(filters: list[str], sort: str, *, after: bool) -> str:
+    """The search statement for the named filters and sort, after a cursor or not."""
+    order = SEARCH_ORDER[sort]
+    flip = "ASC" if order.direction == "DESC" else "DESC"
+    return SEARCH.format(
+        filters="".join(f" AND {SEARCH_FILTERS[name]}" for name in filters),
+        after=order.after if after else "",
+        column=order.column,
+        key_text=order.key_text.replace(order.column, f"l.{order.column}"),
+        by=order.by,
+        by_l=f"{order.column} {order.direction}, l.id {order.direction}",
+        by_s=f"s.{order.column} {order.direction}, s.id {order.direction}",
+        by_reversed=f"{order.column} {flip}, id {flip}",
+        listing=LISTING_JSON,
     )
 
 

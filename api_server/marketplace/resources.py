@@ -15,7 +15,7 @@ from api_server.marketplace import schemas
 from api_server.marketplace.moderation import TRANSITIONS, ModerationService
 from api_server.marketplace.photos import read_photo
 from api_server.marketplace.service import MarketplaceService
-from api_server.marketplace.views import etag
+from api_server.marketplace.views import PUBLIC_CACHE, etag, none_match, weak_etag
 
 SELLERS = (Role.SELLER, Role.ADMIN)
 
@@ -24,6 +24,25 @@ def send_listing(resp: falcon.Response, listing: dict[str, Any]) -> None:
     """The listing as the body, its version as the ETag."""
     resp.media = listing
     resp.set_header("ETag", etag(listing["version"]))
+
+
+def send_cached(
+    req: falcon.Request, resp: falcon.Response, body: str, tag: str, *, public: bool
+) -> None:
+    """A read with its validator: 304 with no body when If-None-Match already names it.
+
+    Public reads (active listings, searches) may be kept by shared caches for a few seconds;
+    what only an owner or admin sees is private. Either way the validator lets a client
+    revalidate for the price of the database read, without the body on the wire.
+    """
+    resp.set_header("ETag", tag)
+    resp.cache_control = [PUBLIC_CACHE if public else "private, no-cache"]
+    resp.vary = ["Authorization"]
+    if none_match(req.get_header("If-None-Match"), tag):
+        resp.status = falcon.HTTP_304
+        return
+    resp.content_type = falcon.MEDIA_JSON
+    resp.text = body
 
 
 class Listings(Resource[MarketplaceService]):
@@ -51,7 +70,8 @@ class Listings(Resource[MarketplaceService]):
     )
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         """One page of active listings; q is full-text over title and description."""
-        resp.media = self.service.search(req.context.query)
+        body = self.service.search(req.context.query)
+        send_cached(req, resp, body, weak_etag(body), public=True)
 
 
 class Listing(Resource[MarketplaceService]):
@@ -64,7 +84,8 @@ class Listing(Resource[MarketplaceService]):
     )
     def on_get(self, req: falcon.Request, resp: falcon.Response, listing_id: UUID) -> None:
         """The listing with its ETag; 404 when the caller may not see it."""
-        send_listing(resp, self.service.get(str(listing_id), req.context.principal))
+        listing = self.service.get(str(listing_id), req.context.principal)
+        send_cached(req, resp, listing.body, etag(listing.version), public=listing.public)
 
     @operation(
         "Update a listing (If-Match optional; a stale one is 412)",

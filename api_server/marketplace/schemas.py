@@ -104,6 +104,12 @@ SEARCH_QUERY = _object(
         "seller_id": UUID,
         "q": {**text(200), "minLength": 1},
         "sort": {"type": "string", "enum": list(SORTS), "default": "newest"},
+        "cursor": {
+            "type": "string",
+            "pattern": "^[A-Za-z0-9_-]{1,400}$",
+            "description": "The `next_cursor` of the previous page (same sort): the next page "
+            "by keyset, as cheap at any depth as the first. Not combined with `page`.",
+        },
         **PAGE_QUERY,
     },
 )
@@ -144,7 +150,20 @@ LISTING = _object(
     LISTING_PROPERTIES,
     description="Quantities are decimal strings with three places, prices integer minor units.",
 )
-PAGE = page_schema(LISTING)
+PAGE = page_schema(
+    LISTING,
+    total_exact={
+        "type": "boolean",
+        "description": "False when more listings match than are counted (1000): `total` is "
+        "then a lower bound, and pages by number stop there; `next_cursor` goes on.",
+    },
+    next_cursor={
+        "type": ["string", "null"],
+        "description": "Pass as `cursor` for the next page; null on the last page.",
+    },
+)
+# A page reached by cursor has no number.
+PAGE["properties"]["page"] = {"type": ["integer", "null"], "minimum": 1}
 CHANGE = {
     "type": "object",
     "required": ["old", "new"],

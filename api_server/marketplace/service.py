@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -13,17 +14,27 @@ from psycopg2.extras import RealDictCursor
 from api_server.auth.principal import Principal
 from api_server.common.audit import record_audit
 from api_server.common.errors import Conflict, Forbidden, Invalid, NotFound, Stale, field_error
-from api_server.common.pagination import paging
 from api_server.db import Database
 from api_server.marketplace import queries
+from api_server.marketplace import search as listing_search
 from api_server.marketplace.schemas import (
     LISTING_PROPERTIES,
     MAX_PHOTOS,
-    MAX_PRICE,
     MAX_QUANTITY_DIGITS,
     TITLE_MIN_LENGTH,
 )
-from api_server.marketplace.views import THOUSANDTH, etag_matches, photo_view, public_listing
+from api_server.marketplace.views import THOUSANDTH, etag_matches, photo_view
+
+
+@dataclass(frozen=True)
+class ListingText:
+    """A listing as the JSON text PostgreSQL built, its version (the ETag), and whether it is
+    public (active), which decides how it may be cached."""
+
+    body: str
+    version: int
+    public: bool
+
 
 # Fields whose changes the history records; photos are recorded by their own actions.
 TRACKED = tuple(
@@ -132,6 +143,19 @@ def load_listing(
     modify: bool = False,
 ) -> dict[str, Any]:
     """The listing if `principal` may see it (and change it, with `modify`); 404/403/409."""
+    return json.loads(visible_listing(cur, listing_id, principal, lock=lock, modify=modify).body)
+
+
+def visible_listing(
+    cur: RealDictCursor,
+    listing_id: str,
+    principal: Principal | None,
+    *,
+    lock: bool = False,
+    modify: bool = False,
+) -> ListingText:
+    """The listing's JSON text and version if `principal` may see it (and change it, with
+    `modify`); 404/403/409 otherwise."""
     if lock:
         cur.execute(queries.LOCK_LISTING, (listing_id,))
     cur.execute(queries.LISTING_BY_ID, (listing_id,))
@@ -143,24 +167,13 @@ def load_listing(
             raise Forbidden("forbidden", "Only the seller or an admin may change a listing.")
         if row["status"] == "archived":
             raise Conflict("listing_archived", "The listing was deleted and is archived.")
-    return public_listing(row)
+    return ListingText(row["body"], row["version"], row["status"] == "active")
 
 
 def reload_listing(cur: RealDictCursor, listing_id: str) -> dict[str, Any]:
     """The listing as it is now in this transaction, with no access check."""
     cur.execute(queries.LISTING_BY_ID, (listing_id,))
-    return public_listing(cur.fetchone())
-
-
-def search_plan(query: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
-    """The count and page statements of a validated search query, and their parameters."""
-    if query.get("min_price", 0) > query.get("max_price", MAX_PRICE):
-        raise invalid_field("max_price", "must be at least min_price", "The price range is empty.")
-    page, per_page, offset = paging(query)
-    filters = [name for name in queries.SEARCH_FILTERS if name in query]
-    count_sql, page_sql = queries.search_statements(filters, query.get("sort", "newest"))
-    params = {**query, "page": page, "limit": per_page, "offset": offset}
-    return count_sql, page_sql, params
+    return json.loads(cur.fetchone()["body"])
 
 
 def _normalise(body: dict[str, Any]) -> dict[str, Any]:
@@ -202,23 +215,19 @@ class MarketplaceService:
             audit_listing(cur, principal, "listing.create", listing_id, details, request_id)
         return listing
 
-    def search(self, query: dict[str, Any]) -> dict[str, Any]:
-        """One page of active listings matching the filters, and how many match in all."""
-        count_sql, page_sql, params = search_plan(query)
-        items: list[dict[str, Any]] = []
-        with self._db.transaction() as cur:
-            cur.execute(count_sql, params)
-            total = cur.fetchone()["total"]
-            # Past the end there is nothing to fetch: skip the OFFSET scan altogether.
-            if params["offset"] < total:
-                cur.execute(page_sql, params)
-                items = [public_listing(row) for row in cur.fetchall()]
-        return {"items": items, "page": params["page"], "per_page": params["limit"], "total": total}
+    def search(self, query: dict[str, Any]) -> str:
+        """The JSON text of one page of active listings matching the filters, with how many
+        match (capped) and the cursor of the next page."""
+        found = listing_search.plan(query)
+        with self._db.read() as cur:
+            cur.execute(found.sql, found.params)
+            row = cur.fetchone()
+        return listing_search.page_text(found, row)
 
-    def get(self, listing_id: str, principal: Principal | None) -> dict[str, Any]:
-        """One listing, if `principal` may see it."""
-        with self._db.transaction() as cur:
-            return load_listing(cur, listing_id, principal)
+    def get(self, listing_id: str, principal: Principal | None) -> ListingText:
+        """One listing's JSON text and version, if `principal` may see it."""
+        with self._db.read() as cur:
+            return visible_listing(cur, listing_id, principal)
 
     def update(
         self,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -12,6 +13,23 @@ THOUSANDTH = Decimal("0.001")
 def etag(version: int) -> str:
     """The strong entity tag of a listing version."""
     return f'"{version}"'
+
+
+# Public reads may be served from a shared cache this long; the ETag revalidates them.
+PUBLIC_CACHE = "public, max-age=5"
+
+
+def weak_etag(body: str) -> str:
+    """A weak validator of a generated answer (a search page): a digest of its text."""
+    return f'W/"{hashlib.blake2b(body.encode(), digest_size=12).hexdigest()}"'
+
+
+def none_match(if_none_match: str | None, tag: str) -> bool:
+    """RFC 9110 If-None-Match: weak comparison, a list of tags, or `*`."""
+    if not if_none_match:
+        return False
+    tags = [t.strip().removeprefix("W/") for t in if_none_match.split(",")]
+    return "*" in tags or tag.removeprefix("W/") in tags
 
 
 def etag_matches(if_match: str, version: int) -> bool:

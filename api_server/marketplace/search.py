@@ -1,0 +1,108 @@
+"""Search of active listings: filters, keyset cursors, capped totals, one round trip."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from api_server.common.errors import Invalid, field_error
+from api_server.common.pagination import paging
+from api_server.marketplace import queries
+from api_server.marketplace.schemas import MAX_PRICE
+
+# Matches are counted up to this many: beyond it `total` is this lower bound and
+# `total_exact` is false. Pages by number reach no further; a cursor reaches every match.
+COUNT_CAP = 1000
+_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}\+00:00$")
+_PRICE = re.compile(r"^[0-9]{1,13}$")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The statement and parameters of one validated search."""
+
+    sql: str
+    params: dict[str, Any]
+    page: int | None
+    per_page: int
+    offset: int
+    sort: str
+
+
+def _bad_cursor(detail: str) -> Invalid:
+    return Invalid(
+        "validation_error",
+        "The request has invalid fields.",
+        errors=[field_error("cursor", detail)],
+    )
+
+
+def encode_cursor(sort: str, key: str, listing_id: str) -> str:
+    """An opaque cursor: the sort and the last shown row's (key, id)."""
+    raw = json.dumps([sort, key, listing_id], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, sort: str) -> tuple[str, str]:
+    """(key, id) of a cursor made for `sort`; 422 naming `cursor` for anything else."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        made_for, key, listing_id = json.loads(raw)
+        uuid.UUID(listing_id)
+    except (binascii.Error, ValueError, TypeError, AttributeError):
+        raise _bad_cursor("is not a cursor this API gave") from None
+    if made_for != sort:
+        raise _bad_cursor("belongs to another sort; start again without it")
+    pattern = _TIMESTAMP if sort == "newest" else _PRICE
+    if not isinstance(key, str) or not pattern.match(key):
+        raise _bad_cursor("is not a cursor this API gave")
+    return key, listing_id
+
+
+def plan(query: dict[str, Any]) -> Plan:
+    """The one statement that answers a validated search query."""
+    if query.get("min_price", 0) > query.get("max_price", MAX_PRICE):
+        raise Invalid(
+            "validation_error",
+            "The price range is empty.",
+            errors=[field_error("max_price", "must be at least min_price")],
+        )
+    sort = query.get("sort", "newest")
+    page, per_page, offset = paging(query)
+    params: dict[str, Any] = {**query, "limit": per_page, "offset": offset, "cap": COUNT_CAP}
+    cursor = query.get("cursor")
+    if cursor is not None:
+        if "page" in query:
+            raise _bad_cursor("cannot be combined with page")
+        params["after_key"], params["after_id"] = decode_cursor(cursor, sort)
+        params["offset"] = offset = 0
+    filters = [name for name in queries.SEARCH_FILTERS if name in query]
+    sql = queries.search_statement(filters, sort, after=cursor is not None)
+    return Plan(sql, params, None if cursor else page, per_page, offset, sort)
+
+
+def page_text(plan: Plan, row: dict[str, Any]) -> str:
+    """The answer's JSON text: the items as PostgreSQL wrote them, spliced in unparsed."""
+    total, exact = min(row["total"], COUNT_CAP), row["total"] <= COUNT_CAP
+    if plan.offset >= COUNT_CAP and not exact:
+        raise Invalid(
+            "page_too_deep",
+            f"Pages by number reach the first {COUNT_CAP} matches; follow next_cursor.",
+            errors=[field_error("page", "is past the numbered pages; use cursor")],
+        )
+    next_cursor = encode_cursor(plan.sort, row["last_key"], row["last_id"]) if row["more"] else None
+    envelope = json.dumps(
+        {
+            "page": plan.page,
+            "per_page": plan.per_page,
+            "total": total,
+            "total_exact": exact,
+            "next_cursor": next_cursor,
+        }
+    )
+    return f'{{"items":{row["items"]},{envelope[1:]}'
