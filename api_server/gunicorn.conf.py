@@ -10,6 +10,11 @@ timeout = 30
 graceful_timeout = 5
 # No preload: each worker imports the app itself, so its connection pool opens after fork.
 preload_app = False
+# gunicorn's control socket defaults to ~/.gunicorn/gunicorn.ctl: one file shared by every
+# stack on the machine and left behind after a run. The API needs no control interface, so it
+# is off unless API_CONTROL_SOCKET names a path (in the run's own folder).
+control_socket = os.environ.get("API_CONTROL_SOCKET") or "gunicorn.ctl"
+control_socket_disable = not os.environ.get("API_CONTROL_SOCKET")
 accesslog = os.environ.get("API_ACCESS_LOG", "-")
 errorlog = "-"
 loglevel = os.environ.get("API_LOG_LEVEL", "info")

@@ -47,12 +47,36 @@ class _LimitedStream:
         return data
 
 
+# How much of an unread request body is read and thrown away after the answer. gunicorn
+# keeps a connection open after any response (it ignores an app's `Connection: close`), so
+# a body left unread would be parsed as the client's next request and break it.
+DRAIN_LIMIT = 16 * 1024 * 1024
+
+
 class BodyLimit:
-    """Refuses bodies over the configured size with 413 before anything parses them."""
+    """Refuses bodies over the configured size with 413 before anything parses them, and
+    leaves the connection clean for its next request, whatever was answered."""
 
     def __init__(self, max_body: int, max_upload: int) -> None:
         self._max_body = max_body
         self._max_upload = max_upload
+
+    def process_response(
+        self, req: falcon.Request, resp: falcon.Response, resource: object, req_succeeded: bool
+    ) -> None:
+        """Discards the unread rest of the body (bounded), after a 413 or any early answer."""
+        stream = req.stream._stream if isinstance(req.stream, _LimitedStream) else None
+        try:
+            if stream is not None:
+                # Chunked: the server's reader knows where the body ends.
+                left = DRAIN_LIMIT
+                while left > 0 and (chunk := stream.read(min(left, 65536))):
+                    left -= len(chunk)
+            elif req.content_length and req.content_length <= DRAIN_LIMIT:
+                req.bounded_stream.exhaust()
+        except (OSError, ValueError):
+            # The client went away mid-body: there is no next request to protect.
+            pass
 
     def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
         """Checks Content-Length and caps the stream for bodies without one."""
