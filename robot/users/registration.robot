@@ -1,7 +1,9 @@
 *** Settings ***
 Documentation     Registration: who may sign up, with what, and what is stored and sent.
 
-Resource          ../../keywords/auth.resource
+Resource          ../../keywords/accounts.resource
+Resource          ../../keywords/mail.resource
+Resource          ../../keywords/verification.resource
 
 Suite Setup       Connect To Api Database
 Suite Teardown    Disconnect From Api Database
