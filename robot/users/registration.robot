@@ -112,7 +112,7 @@ Concurrent Registrations With One Email Make One Account
 
 Registration Survives A Mail Outage
     [Documentation]    An SMTP outage delays the email but never loses the account or the email.
-    [Tags]    mail    resilience    db
+    [Tags]    mail    mail-outage    resilience    db
     [Setup]    Start Mail Outage
     ${buyer} =    Register User    buyer
     Account Should Be Persisted As    ${buyer}    status=pending_verification
