@@ -1,7 +1,9 @@
 *** Settings ***
 Documentation     Registration: who may sign up, with what, and what is stored and sent.
 
-Resource          ../../keywords/auth.resource
+Resource          ../../keywords/accounts.resource
+Resource          ../../keywords/mail.resource
+Resource          ../../keywords/verification.resource
 
 Suite Setup       Connect To Api Database
 Suite Teardown    Disconnect From Api Database
@@ -110,7 +112,7 @@ Concurrent Registrations With One Email Make One Account
 
 Registration Survives A Mail Outage
     [Documentation]    An SMTP outage delays the email but never loses the account or the email.
-    [Tags]    mail    resilience    db
+    [Tags]    mail    mail-outage    resilience    db
     [Setup]    Start Mail Outage
     ${buyer} =    Register User    buyer
     Account Should Be Persisted As    ${buyer}    status=pending_verification
