@@ -7,14 +7,13 @@ import pytest
 from argon2 import PasswordHasher
 
 from api_server.config import Config
-from api_server.db.migrate import migrate
 from api_server.users.passwords import (
     MIN_LENGTH,
     hash_password,
     password_problems,
     verify_password,
 )
-from tests.conftest import JWT_SECRET, _create_database
+from tests.conftest import JWT_SECRET, migrated_database
 from tests.factories import make_app
 
 EMAIL = "miner@example.com"
@@ -70,8 +69,7 @@ def test_the_dummy_hash_password_opens_no_account_without_a_hash():
 @pytest.fixture(scope="module")
 def app(postgres):
     """One migrated database for the module; each test makes its own user."""
-    dsn = _create_database(postgres.admin_dsn)
-    migrate(dsn)
+    dsn = migrated_database(postgres)
     application = make_app(Config(database_url=dsn, jwt_secret=JWT_SECRET))
     yield application
     application.services.db.close()

@@ -13,8 +13,7 @@ import jwt
 import pytest
 
 from api_server.config import Config
-from api_server.db.migrate import migrate
-from tests.conftest import JWT_SECRET, _create_database
+from tests.conftest import JWT_SECRET, migrated_database
 from tests.factories import make_app
 
 PASSWORD = "Correct-Horse-42"
@@ -23,8 +22,7 @@ REALM = 'Bearer realm="mining-marketplace"'
 
 @pytest.fixture(scope="module")
 def client(postgres):
-    dsn = _create_database(postgres.admin_dsn)
-    migrate(dsn)
+    dsn = migrated_database(postgres)
     app = make_app(Config(database_url=dsn, jwt_secret=JWT_SECRET))
     yield falcon.testing.TestClient(app)
     app.services.db.close()

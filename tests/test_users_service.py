@@ -13,8 +13,7 @@ import pytest
 from argon2 import PasswordHasher
 
 from api_server.config import Config
-from api_server.db.migrate import migrate
-from tests.conftest import JWT_SECRET, _create_database
+from tests.conftest import JWT_SECRET, migrated_database
 from tests.factories import make_app
 
 PASSWORD = "Correct-Horse-42"
@@ -24,8 +23,7 @@ MAX_FAILURES_PER_IP = 4
 
 @pytest.fixture(scope="module")
 def client(postgres):
-    dsn = _create_database(postgres.admin_dsn)
-    migrate(dsn)
+    dsn = migrated_database(postgres)
     config = Config(
         database_url=dsn,
         jwt_secret=JWT_SECRET,
