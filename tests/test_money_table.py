@@ -100,17 +100,17 @@ def test_minor_to_major_and_back_is_exact(minor, currency):
 @pytest.mark.parametrize(
     ("price", "quantity", "amount"),
     table(
-        ("whole-quantity", 250_000, "3", 750_000),
-        ("fractional-quantity", 250_000, "2.5", 625_000),
-        ("thousandth-below-half", 150_050, "0.001", 150),
-        ("half-rounds-up", 3, "0.5", 2),
-        ("tenth-of-5-is-half", 5, "0.1", 1),
-        ("just-below-half", 1, "0.499", 0),
-        ("exact-thousandths", 1_000, "0.001", 1),
+        ("whole-quantity", 250_000, Decimal("3"), 750_000),
+        ("fractional-quantity", 250_000, Decimal("2.5"), 625_000),
+        ("thousandth-below-half", 150_050, Decimal("0.001"), 150),
+        ("half-rounds-up", 3, Decimal("0.5"), 2),
+        ("tenth-of-5-is-half", 5, Decimal("0.1"), 1),
+        ("just-below-half", 1, Decimal("0.499"), 0),
+        ("exact-thousandths", 1_000, Decimal("0.001"), 1),
     ),
 )
 def test_line_amount_is_price_times_quantity_rounded_half_up(price, quantity, amount):
-    assert line_amount(price, Decimal(quantity)) == amount
+    assert line_amount(price, quantity) == amount
 
 
 @pytest.mark.parametrize(
