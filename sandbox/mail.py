@@ -64,8 +64,21 @@ def _parse(envelope: Envelope, rcpt: str) -> Message:
 
 
 class _Handler:
-    def __init__(self, store: Callable[[list[Message]], None]) -> None:
+    def __init__(
+        self, store: Callable[[list[Message]], None], refuses: Callable[[str], bool]
+    ) -> None:
         self._store = store
+        self._refuses = refuses
+
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list
+    ) -> str:
+        # A mailbox in a scoped outage gets a temporary failure (RFC 5321 4.2.2: the sender
+        # retries later); every other recipient is served as usual.
+        if self._refuses(address):
+            return "451 4.3.0 Mailbox temporarily unavailable; try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         self._store([_parse(envelope, rcpt) for rcpt in envelope.rcpt_tos])
@@ -110,11 +123,20 @@ class _Outage:
         self._sink = sink
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
-        self._sink.outage()
+        # With ?match=<address> only that mailbox is out, so parallel tests never see it.
+        match = req.get_param("match")
+        if match:
+            self._sink.refuse(match)
+        else:
+            self._sink.outage()
         resp.status = falcon.HTTP_204
 
     def on_delete(self, req: falcon.Request, resp: falcon.Response) -> None:
-        self._sink.recover()
+        match = req.get_param("match")
+        if match:
+            self._sink.accept(match)
+        else:
+            self._sink.recover()
         resp.status = falcon.HTTP_204
 
     def on_post_recover(self, req: falcon.Request, resp: falcon.Response) -> None:
@@ -142,6 +164,7 @@ class MailSink:
         # Separate lock so starting/stopping SMTP never blocks reads of the store.
         self._smtp_lock = threading.Lock()
         self._messages: list[Message] = []
+        self._refused: set[str] = set()
         self._controller: Controller | None = None
         self._http: _ThreadingWSGIServer | None = None
         self._http_thread: threading.Thread | None = None
@@ -209,6 +232,19 @@ class MailSink:
     def recover(self) -> None:
         self._start_smtp()
 
+    def refuse(self, address: str) -> None:
+        """A scoped outage: RCPT TO this address fails temporarily until `accept`."""
+        with self._lock:
+            self._refused.add(address.casefold())
+
+    def accept(self, address: str) -> None:
+        with self._lock:
+            self._refused.discard(address.casefold())
+
+    def refuses(self, address: str) -> bool:
+        with self._lock:
+            return address.casefold() in self._refused
+
     def messages(
         self, *, to: str | None = None, subject_contains: str | None = None
     ) -> list[Message]:
@@ -242,7 +278,7 @@ class MailSink:
                 return
             # A stopped Controller has closed its event loop, so each start needs a new one.
             controller = Controller(
-                _Handler(self._store), hostname=self._host, port=self._smtp_port
+                _Handler(self._store, self.refuses), hostname=self._host, port=self._smtp_port
             )
             try:
                 controller.start()

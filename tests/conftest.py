@@ -37,6 +37,13 @@ def _create_database(admin_dsn: str) -> str:
     return admin_dsn.replace("/postgres?", f"/{name}?")
 
 
+def migrated_database(postgres: EmbeddedPostgres) -> str:
+    """A new database with every migration applied, for fixtures of a wider scope."""
+    dsn = _create_database(postgres.admin_dsn)
+    migrate(dsn)
+    return dsn
+
+
 @pytest.fixture
 def empty_dsn(postgres: EmbeddedPostgres) -> str:
     """A new, empty database."""

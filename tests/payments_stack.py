@@ -11,23 +11,20 @@ from dataclasses import dataclass
 from typing import Any
 from wsgiref.simple_server import make_server
 
-import psycopg2
-import psycopg2.extras
 import requests
 
 from api_server.app import MarketplaceApp
 from api_server.config import Config
-from api_server.users.passwords import hash_password
 from sandbox.flutterwave import FlutterwaveSandbox
 from sandbox.mail import MailSink
 from sandbox.server import QuietHandler, ThreadingWSGIServer
 from sandbox.stripe import StripeSandbox
-from tests.factories import make_app
+from tests.factories import make_app, sql
 
 
 @dataclass
 class PaymentsStack:
-    """Everything a payment test touches, with small helpers to make data."""
+    """Everything a payment test touches, with helpers to buy and to look at the result."""
 
     app: MarketplaceApp
     url: str
@@ -37,47 +34,7 @@ class PaymentsStack:
     mail: MailSink
 
     def sql(self, query: str, *params: Any) -> list[dict[str, Any]]:
-        with (
-            psycopg2.connect(self.dsn) as conn,
-            conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur,
-        ):
-            cur.execute(query, params)
-            return cur.fetchall() if cur.description else []
-
-    def user(self, role: str) -> dict[str, Any]:
-        email = f"{role}-{uuid.uuid4().hex}@example.com"
-        row = self.sql(
-            "INSERT INTO users (email, password_hash, full_name, role, status) "
-            "VALUES (%s, %s, %s, %s, 'active') RETURNING id::text AS id, role, token_version",
-            email,
-            hash_password("irrelevant-pw-1"),
-            f"{role} person",
-            role,
-        )[0]
-        token, _ = self.app.services.tokens.issue_access(row)
-        return {**row, "email": email, "headers": {"Authorization": f"Bearer {token}"}}
-
-    def listing(
-        self,
-        seller: dict[str, Any],
-        *,
-        price: int = 250_000,
-        quantity: str = "10",
-        currency: str = "USD",
-        status: str = "active",
-    ) -> str:
-        return self.sql(
-            "INSERT INTO listings (seller_id, title, commodity, description, quantity, "
-            "available_quantity, unit, price_per_unit, currency, country, status) "
-            "VALUES (%s, 'Cobalt', 'cobalt', 'Battery grade', %s, %s, 't', %s, %s, 'CD', %s) "
-            "RETURNING id::text AS id",
-            seller["id"],
-            quantity,
-            quantity,
-            price,
-            currency,
-            status,
-        )[0]["id"]
+        return sql(self.app, query, *params)
 
     def buy(
         self,

@@ -11,9 +11,8 @@ import falcon.testing
 import pytest
 
 from api_server.config import Config
-from api_server.db.migrate import migrate
 from api_server.users.passwords import verify_password
-from tests.conftest import JWT_SECRET, _create_database
+from tests.conftest import JWT_SECRET, migrated_database
 from tests.factories import make_app
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,8 +41,7 @@ def create_admin(dsn, email, *, env_password=None, stdin=None, extra_env=None):
 @pytest.fixture(scope="module")
 def dsn(postgres):
     """One migrated database for the module; each test uses its own emails."""
-    url = _create_database(postgres.admin_dsn)
-    migrate(url)
+    url = migrated_database(postgres)
     return url
 
 

@@ -7,8 +7,7 @@ import pytest
 
 from api_server.common.client import client_ip
 from api_server.config import Config
-from api_server.db.migrate import migrate
-from tests.conftest import JWT_SECRET, _create_database
+from tests.conftest import JWT_SECRET, migrated_database
 from tests.factories import make_app
 
 PROXY = "127.0.0.1"
@@ -63,8 +62,7 @@ def test_addresses_are_normalised():
 
 @pytest.fixture(scope="module")
 def dsn(postgres):
-    url = _create_database(postgres.admin_dsn)
-    migrate(url)
+    url = migrated_database(postgres)
     return url
 
 

@@ -21,6 +21,7 @@ from api_server.payments.stripe_gateway import (
 )
 from sandbox.flutterwave import FlutterwaveSandbox
 from sandbox.stripe import StripeSandbox
+from tests.running import running
 
 STRIPE_KEY = "sk_test_clients_0123456789"
 FLW_KEY = "FLWSECK_TEST-clients-0123456789-X"
@@ -28,18 +29,14 @@ FLW_KEY = "FLWSECK_TEST-clients-0123456789-X"
 
 @pytest.fixture(scope="module")
 def stripe_box() -> Iterator[StripeSandbox]:
-    box = StripeSandbox(secret_key=STRIPE_KEY, webhook_secret="whsec_clients")
-    box.start()
-    yield box
-    box.stop()
+    with running(StripeSandbox(secret_key=STRIPE_KEY, webhook_secret="whsec_clients")) as box:
+        yield box
 
 
 @pytest.fixture(scope="module")
 def flw_box() -> Iterator[FlutterwaveSandbox]:
-    box = FlutterwaveSandbox(secret_key=FLW_KEY, webhook_secret="clients-hash")
-    box.start()
-    yield box
-    box.stop()
+    with running(FlutterwaveSandbox(secret_key=FLW_KEY, webhook_secret="clients-hash")) as box:
+        yield box
 
 
 def _config(**env: str) -> Config:

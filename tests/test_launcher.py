@@ -14,18 +14,18 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _start(tmp_path: Path) -> tuple[subprocess.Popen, dict[str, str]]:
-    env = {
-        **os.environ,
-        "PGDATA_DIR": str(tmp_path / "pg"),
-        "API_LOG_DIR": str(tmp_path),
-        "API_WORKERS": "1",
-    }
+def _env(tmp_path: Path) -> dict[str, str]:
+    """The launcher's environment: its own data folder and logs, no outside database."""
+    env = {**os.environ, "PGDATA_DIR": str(tmp_path / "pg"), "API_LOG_DIR": str(tmp_path)}
     env.pop("DATABASE_URL", None)
+    return {**env, "API_WORKERS": "1"}
+
+
+def _start(tmp_path: Path) -> tuple[subprocess.Popen, dict[str, str]]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "sandbox", "up"],
         cwd=ROOT,
-        env=env,
+        env=_env(tmp_path),
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -65,18 +65,11 @@ def test_stack_serves_and_leaves_nothing_behind(tmp_path, how):
 
 
 def test_launcher_stops_when_its_parent_dies(tmp_path):
-    env = {
-        **os.environ,
-        "PGDATA_DIR": str(tmp_path / "pg"),
-        "API_LOG_DIR": str(tmp_path),
-        "API_WORKERS": "1",
-    }
-    env.pop("DATABASE_URL", None)
     # A shell stands in for robot: it starts the launcher, then is killed outright.
     shell = subprocess.Popen(
         ["sh", "-c", f"{sys.executable} -m sandbox up --exit-with-parent > {tmp_path}/out"],
         cwd=ROOT,
-        env=env,
+        env=_env(tmp_path),
     )
     deadline = time.monotonic() + 60
     while "READY" not in (tmp_path / "out").read_text() if (tmp_path / "out").exists() else True:

@@ -13,9 +13,8 @@ from api_server.common.mail import Mailer
 from api_server.common.outbox import OutboxDispatcher, enqueue_email
 from api_server.config import Config
 from api_server.db import Database
-from api_server.db.migrate import migrate
 from sandbox.mail import MailSink
-from tests.conftest import JWT_SECRET, _create_database
+from tests.conftest import JWT_SECRET, migrated_database
 from tests.factories import make_app
 
 
@@ -29,8 +28,7 @@ def sink():
 
 @pytest.fixture(scope="module")
 def mail_config(postgres, sink):
-    dsn = _create_database(postgres.admin_dsn)
-    migrate(dsn)
+    dsn = migrated_database(postgres)
     return Config(
         database_url=dsn,
         jwt_secret=JWT_SECRET,

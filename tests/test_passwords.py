@@ -1,21 +1,19 @@
 """Password rules, argon2 hashing, and changing a password through the API."""
 
-import uuid
-
 import falcon.testing
 import pytest
 from argon2 import PasswordHasher
 
 from api_server.config import Config
-from api_server.db.migrate import migrate
 from api_server.users.passwords import (
     MIN_LENGTH,
     hash_password,
     password_problems,
     verify_password,
 )
-from tests.conftest import JWT_SECRET, _create_database
-from tests.factories import make_app
+from tests.conftest import JWT_SECRET, migrated_database
+from tests.factories import PASSWORD as FACTORY_PASSWORD
+from tests.factories import bearer, make_app, make_user, sql
 
 EMAIL = "miner@example.com"
 PASSWORD = "Correct-Horse-42"
@@ -70,25 +68,18 @@ def test_the_dummy_hash_password_opens_no_account_without_a_hash():
 @pytest.fixture(scope="module")
 def app(postgres):
     """One migrated database for the module; each test makes its own user."""
-    dsn = _create_database(postgres.admin_dsn)
-    migrate(dsn)
+    dsn = migrated_database(postgres)
     application = make_app(Config(database_url=dsn, jwt_secret=JWT_SECRET))
     yield application
     application.services.db.close()
 
 
 def _session(app):
-    """A verified, logged-in buyer on `app`: the client, its email and the login answer."""
+    """A logged-in buyer on `app`: the client, its email and the login answer."""
     client = falcon.testing.TestClient(app)
-    email = f"pw-{uuid.uuid4().hex[:12]}@example.com"
-    body = {"email": email, "password": PASSWORD, "full_name": "Pw Tester", "role": "buyer"}
-    assert client.simulate_post("/api/users/register", json=body).status_code == 201
-    with app.services.db.transaction() as cur:
-        cur.execute("SELECT payload FROM outbox WHERE payload->>'to' = %s", (email,))
-        text = cur.fetchone()["payload"]["text"]
-    token = text.split("token=")[1].split()[0]
-    assert client.simulate_post("/api/users/verify", json={"token": token}).status_code == 200
-    result = client.simulate_post("/api/users/login", json={"email": email, "password": PASSWORD})
+    email = make_user(app)["email"]
+    login = {"email": email, "password": FACTORY_PASSWORD}
+    result = client.simulate_post("/api/users/login", json=login)
     assert result.status_code == 200
     return client, email, result.json
 
@@ -97,26 +88,23 @@ def _change(client, session, current, new):
     return client.simulate_post(
         "/api/users/me/password",
         json={"current_password": current, "new_password": new},
-        headers={"Authorization": f"Bearer {session['access_token']}"},
+        headers=bearer(session["access_token"]),
     )
 
 
 def _stored(app, email):
-    with app.services.db.transaction() as cur:
-        cur.execute(
-            "SELECT password_hash, token_version, updated_at FROM users WHERE email = %s", (email,)
-        )
-        return cur.fetchone()
+    query = "SELECT password_hash, token_version, updated_at FROM users WHERE email = %s"
+    return sql(app, query, email)[0]
 
 
 def test_password_change_stores_a_new_hash_and_bumps_the_token_version(app):
     client, email, session = _session(app)
     new_password = "Brand-New-Horse-7"
-    assert _change(client, session, PASSWORD, new_password).status_code == 204
+    assert _change(client, session, FACTORY_PASSWORD, new_password).status_code == 204
     row = _stored(app, email)
     assert row["token_version"] == 2
     assert row["password_hash"].startswith("$argon2id$")
-    login = {"email": email, "password": PASSWORD}
+    login = {"email": email, "password": FACTORY_PASSWORD}
     assert client.simulate_post("/api/users/login", json=login).status_code == 401
     login["password"] = new_password
     assert client.simulate_post("/api/users/login", json=login).status_code == 200
@@ -131,7 +119,7 @@ def test_refused_password_changes_change_nothing(app):
     assert [e["field"] for e in result.json["errors"]] == ["current_password"]
     assert _stored(app, email) == before
     for new in ("short1", "onlyletterslongenough", email.upper()):
-        result = _change(client, session, PASSWORD, new)
+        result = _change(client, session, FACTORY_PASSWORD, new)
         assert result.status_code == 422
         assert result.json["code"] == "weak_password"
         assert {e["field"] for e in result.json["errors"]} == {"new_password"}

@@ -13,27 +13,22 @@ import jwt
 import pytest
 
 from api_server.config import Config
-from api_server.db.migrate import migrate
-from tests.conftest import JWT_SECRET, _create_database
-from tests.factories import make_app
+from tests.conftest import JWT_SECRET, migrated_database
+from tests.factories import PASSWORD, bearer, make_app, make_user, sql
 
-PASSWORD = "Correct-Horse-42"
 REALM = 'Bearer realm="mining-marketplace"'
 
 
 @pytest.fixture(scope="module")
 def client(postgres):
-    dsn = _create_database(postgres.admin_dsn)
-    migrate(dsn)
+    dsn = migrated_database(postgres)
     app = make_app(Config(database_url=dsn, jwt_secret=JWT_SECRET))
     yield falcon.testing.TestClient(app)
     app.services.db.close()
 
 
-def query(client, sql, *params):
-    with client.app.services.db.transaction() as cur:
-        cur.execute(sql, params)
-        return cur.fetchall() if cur.description else []
+def query(client, statement, *params):
+    return sql(client.app, statement, *params)
 
 
 def login(client, email, password=PASSWORD):
@@ -44,16 +39,11 @@ def login(client, email, password=PASSWORD):
 
 
 def new_user(client, role="buyer"):
-    """A verified, logged-in user: its email, password, tokens and user document."""
-    email = f"tok-{uuid.uuid4().hex[:12]}@example.com"
-    body = {"email": email, "password": PASSWORD, "full_name": "Token Tester", "role": role}
-    assert client.simulate_post("/api/users/register", json=body).status_code == 201
-    (row,) = query(client, "SELECT payload FROM outbox WHERE payload->>'to' = %s", email)
-    token = row["payload"]["text"].split("token=")[1].split()[0]
-    assert client.simulate_post("/api/users/verify", json={"token": token}).status_code == 200
-    result = login(client, email)
+    """A logged-in user: its email, password, tokens and user document."""
+    user = make_user(client.app, role)
+    result = login(client, user["email"])
     assert result.status_code == 200
-    return {"email": email, "password": PASSWORD, **result.json}
+    return {"email": user["email"], "password": PASSWORD, **result.json}
 
 
 @pytest.fixture(scope="module")
@@ -193,7 +183,7 @@ def test_other_schemes_are_refused(client, buyer):
 
 def test_logout_revokes_the_access_token_and_its_refresh_token(client):
     user = new_user(client)
-    headers = {"Authorization": f"Bearer {user['access_token']}"}
+    headers = bearer(user["access_token"])
     assert client.simulate_post("/api/users/logout", headers=headers).status_code == 204
     assert_refused(me(client, user["access_token"]), "token_revoked")
     jti = jwt.decode(user["access_token"], options={"verify_signature": False})["jti"]
@@ -214,7 +204,7 @@ def test_password_change_revokes_every_older_token(client):
     result = client.simulate_post(
         "/api/users/me/password",
         json={"current_password": PASSWORD, "new_password": new_password},
-        headers={"Authorization": f"Bearer {user['access_token']}"},
+        headers=bearer(user["access_token"]),
     )
     assert result.status_code == 204
     for session in (user, second):

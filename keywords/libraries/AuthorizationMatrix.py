@@ -62,9 +62,10 @@ class AuthorizationMatrix:
         api_url: str,
         operation: str,
         ids: dict[str, str],
-        token: str | None,
+        headers: dict[str, str],
     ) -> requests.Response:
-        """Calls `operation` with path ids from `ids` (a random UUID when the option says so)."""
+        """Calls `operation` with `headers` (the caller's, from `Auth Headers`) and path ids
+        from `ids` (a random UUID when the option says so)."""
         method, template = operation.split(" ", 1)
         options = self._operations[operation]
         missing = options.get("ids") == "missing"
@@ -74,12 +75,11 @@ class AuthorizationMatrix:
             return str(uuid.uuid4()) if missing else ids[name]
 
         path = re.sub(r"\{(\w+)\}", fill, template)
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
         body = PROBE_BODY if method in ("POST", "PUT", "PATCH") else None
         if options.get("body") == "none":
             body = None
         response = requests.request(
-            method, f"{api_url}{path}", headers=headers, json=body, timeout=30
+            method, f"{api_url}{path}", headers=dict(headers), json=body, timeout=30
         )
         logger.info(f"{method} {path} -> {response.status_code}")
         return response

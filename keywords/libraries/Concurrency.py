@@ -46,14 +46,6 @@ class Concurrency:
         return done
 
     @keyword
-    def send_concurrently(
-        self, method: str, url: str, count: int = 5, timeout: float = 30, **kwargs: Any
-    ) -> list[requests.Response]:
-        """Sends `count` identical copies of one request at once."""
-        spec = {"method": method, "url": url, **kwargs}
-        return self.send_together([spec] * int(count), timeout)
-
-    @keyword
     def status_codes(self, responses: list[requests.Response]) -> list[int]:
         """The status codes of `responses`, sorted."""
         return sorted(r.status_code for r in responses)

@@ -3,10 +3,10 @@ Documentation     Reports for admins: every payment with totals per currency, a 
 ...               accounts, listings, sales and refunds, and the health of the system.
 
 Resource          ../../keywords/admin.resource
-Resource          ../../keywords/auth.resource
+Resource          ../../keywords/cast.resource
 Resource          ../../keywords/payments.resource
 
-Suite Setup       Create Reports Cast
+Suite Setup       Register The Cast
 Suite Teardown    Disconnect From Api Database
 
 Test Tags         admin    reports
@@ -89,10 +89,6 @@ Bad Report Queries Are Refused
 
 
 *** Keywords ***
-Create Reports Cast
-    [Documentation]    A verified seller and buyer and an admin shared by the reports.
-    Create Payments Cast
-
 Pending Payment In
     [Documentation]    A fresh listing priced `price` in `currency`, bought with Stripe and not yet paid.
     [Arguments]    ${currency}    ${price}

@@ -2,10 +2,13 @@
 Documentation     Account administration: admins find accounts, change roles and disable or
 ...               re-enable them; every change is audited and a disabled account's sessions end.
 
+Resource          ../../keywords/accounts.resource
 Resource          ../../keywords/admin.resource
-Resource          ../../keywords/auth.resource
+Resource          ../../keywords/cast.resource
+Resource          ../../keywords/sessions.resource
+Resource          ../../keywords/tokens.resource
 
-Suite Setup       Create Account Admin
+Suite Setup       Register The Cast
 Suite Teardown    Disconnect From Api Database
 
 Test Tags         admin    users
@@ -38,9 +41,9 @@ An Admin Promotes A Buyer To Seller
     [Documentation]    A buyer who starts selling gets the seller role from an admin, on record.
     [Tags]    smoke    db
     ${buyer} =    Register Verified Buyer
-    Change Role Of    ${buyer}    seller    as=${ADMIN}
+    Change Role As    ${ADMIN}    ${buyer}    seller
     Account Should Be Persisted As    ${buyer}    role=seller    status=active
-    Account Change Should Be Audited    ${buyer}    ${ADMIN}    role    buyer    seller
+    Audit Should Record    user.update    ${buyer}    by=${ADMIN}    kind=user    role=buyer -> seller
     ${profile} =    Profile Of    ${buyer}
     Should Be Equal    ${profile}[role]    seller
 
@@ -49,10 +52,15 @@ A Demoted Admin Loses The Console At Once
     [Tags]    security    db
     ${colleague} =    Create Admin
     List Users As    ${colleague}
-    Change Role Of    ${colleague}    buyer    as=${ADMIN}
+    Change Role As    ${ADMIN}    ${colleague}    buyer
     Account Should Be Persisted As    ${colleague}    role=buyer    status=active
-    Account Change Should Be Audited    ${colleague}    ${ADMIN}    role    admin    buyer
-    Console Read Should Be Refused    list users    ${colleague}    403
+    Audit Should Record
+    ...    user.update
+    ...    ${colleague}
+    ...    by=${ADMIN}
+    ...    kind=user
+    ...    role=admin -> buyer
+    Console Read Should Be Refused    ${colleague}    list users    403
 
 Disabling An Account Ends Its Sessions
     [Documentation]    A disabled person must lose access and tokens at once, not when they expire.
@@ -62,7 +70,12 @@ Disabling An Account Ends Its Sessions
     Disable Account As    ${ADMIN}    ${seller}
     Account Should Be Persisted As    ${seller}    status=disabled
     Session Family Should Be Revoked In Database    ${seller}
-    Account Change Should Be Audited    ${seller}    ${ADMIN}    status    active    disabled
+    Audit Should Record
+    ...    user.update
+    ...    ${seller}
+    ...    by=${ADMIN}
+    ...    kind=user
+    ...    status=active -> disabled
     Token Of Actor Should Be Refused    ${seller}    account_inactive
     ${refresh} =    Refresh Session Of    ${seller}
     Problem Should Be    ${refresh}    401    invalid_grant
@@ -77,7 +90,12 @@ A Re-enabled Account Logs In Again But Old Tokens Stay Dead
     Disable Account As    ${ADMIN}    ${buyer}
     Enable Account As    ${ADMIN}    ${buyer}
     Account Should Be Persisted As    ${buyer}    status=active
-    Account Change Should Be Audited    ${buyer}    ${ADMIN}    status    disabled    active
+    Audit Should Record
+    ...    user.update
+    ...    ${buyer}
+    ...    by=${ADMIN}
+    ...    kind=user
+    ...    status=disabled -> active
     Token Of Actor Should Be Refused    ${old_session}    token_revoked
     Log In As    ${buyer}
     Token Should Work    ${buyer}
@@ -113,14 +131,6 @@ Bad Account Searches Are Refused
 
 
 *** Keywords ***
-Create Account Admin
-    [Documentation]    The admin who runs this suite's account changes.
-    Connect To Api Database
-    ${admin} =    Create Admin
-    # robocop: off=VAR05
-    # One admin serves every test: admins are costly to make and tests only read it.
-    VAR    ${ADMIN} =    ${admin}    scope=SUITE
-
 Accounts Sharing A Name
     [Documentation]    A buyer, a seller and a disabled seller whose names share a unique `marker`.
     ${marker} =    Evaluate    "Marker" + uuid.uuid4().hex[:10]
@@ -148,7 +158,7 @@ Invalid Account Change Should Change Nothing
     IF    $field    Set To Dictionary    ${body}    ${field}=${value}
     Account Change Should Be Refused    ${ADMIN}    ${buyer}[id]    ${body}    422    validation_error
     Account Should Be Persisted As    ${buyer}    role=buyer    status=active    token_version=1
-    Audit Rows About Should Be    ${buyer}    0
+    Audit Should Record    any    ${buyer}    count=0
 
 Account Search Should Be Refused
     [Documentation]    Listing accounts with `params` is a 422 naming `field`.

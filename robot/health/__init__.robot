@@ -6,3 +6,5 @@ Resource          ../../keywords/stack.resource
 
 Suite Setup       Start Stack Unless Given
 Suite Teardown    Stop Stack If Started Here
+# Nothing in the suite needs more; a hung call or lock fails its test instead of the run.
+Test Timeout      2 minutes

@@ -2,9 +2,10 @@
 Documentation     Who may do what to a listing: sellers own theirs, admins may do everything,
 ...               buyers and strangers are refused, and hidden listings stay hidden.
 
+Resource          ../../keywords/cast.resource
 Resource          ../../keywords/listings.resource
 
-Suite Setup       Create Marketplace Cast
+Suite Setup       Register The Cast
 Suite Teardown    Disconnect From Api Database
 
 Test Tags         marketplace    listings    security    authorization    db
@@ -26,70 +27,70 @@ Anonymous Callers Cannot Create Listings
 Others Cannot Update Or Delete A Seller's Active Listing
     [Documentation]    A public listing may be read by anyone but changed only by its owner or an admin.
     [Template]    Change By Another Should Be Refused
-    update    ${OTHER_SELLER}    403
-    update    ${BUYER}    403
-    update    ${NOBODY}    401
-    delete    ${OTHER_SELLER}    403
-    delete    ${BUYER}    403
-    delete    ${NOBODY}    401
+    ${OTHER_SELLER}    update    403
+    ${BUYER}    update    403
+    ${NOBODY}    update    401
+    ${OTHER_SELLER}    delete    403
+    ${BUYER}    delete    403
+    ${NOBODY}    delete    401
 
 Others Cannot Touch The Photos Or History Of A Seller's Listing
     [Documentation]    Photos and the change history belong to the owner and admins.
     [Template]    Change By Another Should Be Refused
-    upload    ${OTHER_SELLER}    403
-    upload    ${BUYER}    403
-    upload    ${NOBODY}    401
-    delete photo    ${OTHER_SELLER}    403
-    delete photo    ${NOBODY}    401
-    history    ${OTHER_SELLER}    403
-    history    ${BUYER}    403
-    history    ${NOBODY}    401
+    ${OTHER_SELLER}    upload    403
+    ${BUYER}    upload    403
+    ${NOBODY}    upload    401
+    ${OTHER_SELLER}    delete photo    403
+    ${NOBODY}    delete photo    401
+    ${OTHER_SELLER}    history    403
+    ${BUYER}    history    403
+    ${NOBODY}    history    401
 
 Another Seller Cannot Even See A Pending Listing
     [Documentation]    Whatever another seller tries on a listing under review, it does not exist for them.
     [Template]    Change By Another Should Be Refused
-    read    ${OTHER_SELLER}    404    pending
-    update    ${OTHER_SELLER}    404    pending
-    delete    ${OTHER_SELLER}    404    pending
-    upload    ${OTHER_SELLER}    404    pending
-    delete photo    ${OTHER_SELLER}    404    pending
-    history    ${OTHER_SELLER}    404    pending
-    read    ${BUYER}    404    pending
-    read    ${NOBODY}    404    pending
+    ${OTHER_SELLER}    read    404    pending
+    ${OTHER_SELLER}    update    404    pending
+    ${OTHER_SELLER}    delete    404    pending
+    ${OTHER_SELLER}    upload    404    pending
+    ${OTHER_SELLER}    delete photo    404    pending
+    ${OTHER_SELLER}    history    404    pending
+    ${BUYER}    read    404    pending
+    ${NOBODY}    read    404    pending
 
 An Admin Can Edit Any Listing And Its Photos
     [Documentation]    Admins correct listings that are not theirs, and the history says who did.
     [Tags]    smoke
     ${listing} =    Create Listing As    ${SELLER}
-    Update Listing    ${listing}    ${ADMIN}    title=Corrected by the admin
+    Update Listing As    ${ADMIN}    ${listing}    title=Corrected by the admin
     Listing Should Be Persisted    ${listing}    title=Corrected by the admin    version=2
     ${png} =    Photo Bytes    png
-    ${photo} =    Upload Photo    ${listing}    ${ADMIN}    ${png}    image/png
+    ${photo} =    Upload Photo As    ${ADMIN}    ${listing}    ${png}    image/png
     Photos In Database Should Be    ${listing}    1
-    Delete Photo    ${photo.json()}    ${ADMIN}
+    Delete Photo As    ${ADMIN}    ${photo.json()}
     Photos In Database Should Be    ${listing}    0
-    ${history} =    Listing History    ${listing}    ${ADMIN}
+    ${history} =    Listing History As    ${ADMIN}    ${listing}
     Change Should Be    ${history}[1]    update    ${ADMIN}
 
 An Admin Can Read And Delete Any Listing
     [Documentation]    Admins see listings under review and remove what must go.
     ${listing} =    Create Listing As    ${SELLER}
-    ${seen} =    Get Listing    ${listing}    as=${ADMIN}
+    ${seen} =    Read Listing As    ${ADMIN}    ${listing}
     Should Be Equal    ${seen.json()}[status]    pending_review
-    Delete Listing    ${listing}    ${ADMIN}
+    Delete Listing As    ${ADMIN}    ${listing}
     Listing Should Not Exist In Database    ${listing}
-    Audit Should Be Recorded    listing.delete    ${listing}    ${ADMIN}
+    Audit Should Record    listing.delete    ${listing}    by=${ADMIN}
 
 The Owner Can Do Everything To Their Own Listing
     [Documentation]    The seller manages the whole life of their listing without an admin.
     [Tags]    smoke
     ${listing} =    Create Approved Listing    ${SELLER}    ${ADMIN}
-    Update Listing    ${listing}    ${SELLER}    grade=Battery grade
+    Update Listing As    ${SELLER}    ${listing}    grade=Battery grade
     Listing Should Be Persisted    ${listing}    grade=Battery grade    version=3
     ${webp} =    Photo Bytes    webp
-    Upload Photo    ${listing}    ${SELLER}    ${webp}    image/webp
+    Upload Photo As    ${SELLER}    ${listing}    ${webp}    image/webp
     Photos In Database Should Be    ${listing}    1
-    Delete Listing    ${listing}    ${SELLER}
+    Delete Listing As    ${SELLER}    ${listing}
     Listing Should Not Exist In Database    ${listing}
     Photos In Database Should Be    ${listing}    0
 
@@ -97,21 +98,21 @@ A Bad Token Is Refused Even Where Anonymous Reading Is Allowed
     [Documentation]    A credential that is sent is checked, so a forged one never passes as anonymous.
     ${listing} =    Create Approved Listing    ${SELLER}    ${ADMIN}
     VAR    &{forged} =    access_token=not.a.jwt
-    ${response} =    Get Listing    ${listing}    as=${forged}    expected_status=401
+    ${response} =    Read Listing As    ${forged}    ${listing}    expected_status=401
     Problem Should Be    ${response}    401    invalid_token
 
 
 *** Keywords ***
 Change By Another Should Be Refused
     [Documentation]    `actor` trying `action` on a fresh listing with a photo gets `status`; nothing changes.
-    [Arguments]    ${action}    ${actor}    ${status}    ${state}=active
+    [Arguments]    ${actor}    ${action}    ${status}    ${state}=active
     ${listing} =    Create Listing As    ${SELLER}
     ${png} =    Photo Bytes    png
-    ${photo} =    Upload Photo    ${listing}    ${SELLER}    ${png}    image/png
+    ${photo} =    Upload Photo As    ${SELLER}    ${listing}    ${png}    image/png
     IF    $state == "active"    Approve Listing As    ${ADMIN}    ${listing}
-    ${current} =    Get Listing    ${listing}    as=${SELLER}
+    ${current} =    Read Listing As    ${SELLER}    ${listing}
     VAR    ${listing} =    ${current.json()}
-    ${response} =    Attempt    ${action}    ${listing}    ${photo.json()}    ${actor}
+    ${response} =    Attempt    ${actor}    ${action}    ${listing}    ${photo.json()}
     Problem Should Be    ${response}    ${status}
     Listing Should Be Persisted    ${listing}    status=${listing}[status]    version=${listing}[version]
     ...    title=${listing}[title]
@@ -119,19 +120,19 @@ Change By Another Should Be Refused
 
 Attempt
     [Documentation]    `actor` tries `action` on `listing` (or its `photo`); returns the response.
-    [Arguments]    ${action}    ${listing}    ${photo}    ${actor}
+    [Arguments]    ${actor}    ${action}    ${listing}    ${photo}
     IF    $action == "read"
-        ${response} =    Get Listing    ${listing}    as=${actor}    expected_status=any
+        ${response} =    Read Listing As    ${actor}    ${listing}    expected_status=any
     ELSE IF    $action == "update"
-        ${response} =    Update Listing    ${listing}    ${actor}    expected_status=any    title=Taken over
+        ${response} =    Update Listing As    ${actor}    ${listing}    expected_status=any    title=Taken over
     ELSE IF    $action == "delete"
-        ${response} =    Delete Listing    ${listing}    ${actor}    expected_status=any
+        ${response} =    Delete Listing As    ${actor}    ${listing}    expected_status=any
     ELSE IF    $action == "upload"
         ${jpeg} =    Photo Bytes    jpeg
-        ${response} =    Upload Photo    ${listing}    ${actor}    ${jpeg}    expected_status=any
+        ${response} =    Upload Photo As    ${actor}    ${listing}    ${jpeg}    expected_status=any
     ELSE IF    $action == "delete photo"
-        ${response} =    Delete Photo    ${photo}    ${actor}    expected_status=any
+        ${response} =    Delete Photo As    ${actor}    ${photo}    expected_status=any
     ELSE
-        ${response} =    Request Listing History    ${listing}    ${actor}    expected_status=any
+        ${response} =    Request Listing History As    ${actor}    ${listing}    expected_status=any
     END
     RETURN    ${response}

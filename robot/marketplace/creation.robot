@@ -1,9 +1,10 @@
 *** Settings ***
 Documentation     Creating listings: what the seller gets back, what is stored, and who sees it.
 
+Resource          ../../keywords/cast.resource
 Resource          ../../keywords/listings.resource
 
-Suite Setup       Create Marketplace Cast
+Suite Setup       Register The Cast
 Suite Teardown    Disconnect From Api Database
 
 Test Tags         marketplace    listings    creation    db
@@ -20,18 +21,18 @@ A New Listing Is Pending And Stored With Its Defaults
     ...    quantity=12.500    available_quantity=12.500    seller_id=${SELLER}[id]    location=Kolwezi
     ...    grade=None    status_reason=None    price_per_unit=2500000    currency=USD    country=CD
     History Should Be Recorded    ${listing}    create
-    Audit Should Be Recorded    listing.create    ${listing}    ${SELLER}
+    Audit Should Record    listing.create    ${listing}    by=${SELLER}
 
 The Owner Sees A Pending Listing And Nobody Else Does
     [Documentation]    A listing under review is the seller's draft: others must not learn it exists.
     [Tags]    security
     ${listing} =    Create Listing As    ${SELLER}
-    ${response} =    Get Listing    ${listing}    as=${SELLER}
+    ${response} =    Read Listing As    ${SELLER}    ${listing}
     Should Be Equal    ${response.json()}[title]    ${listing}[title]
     Should Be Equal    ${response.headers}[ETag]    "1"
-    Listing Should Be Hidden From    ${listing}    ${OTHER_SELLER}
-    Listing Should Be Hidden From    ${listing}    ${BUYER}
-    Listing Should Be Hidden From    ${listing}    ${NOBODY}
+    Listing Should Be Hidden From    ${OTHER_SELLER}    ${listing}
+    Listing Should Be Hidden From    ${BUYER}    ${listing}
+    Listing Should Be Hidden From    ${NOBODY}    ${listing}
     Listing Should Be Persisted    ${listing}    status=pending_review
 
 A Listing Appears In Search Only After Approval

@@ -2,10 +2,11 @@
 Documentation     Moderation: only approved listings are public and purchasable; admins approve,
 ...               reject, suspend and reinstate, and every action is recorded.
 
+Resource          ../../keywords/cast.resource
 Resource          ../../keywords/listings.resource
 Resource          ../../keywords/payments.resource
 
-Suite Setup       Create Marketplace Cast
+Suite Setup       Register The Cast
 Suite Teardown    Disconnect From Api Database
 
 Test Tags         marketplace    listings    moderation    db
@@ -20,16 +21,16 @@ Approval Makes A Listing Public
     Approve Listing As    ${ADMIN}    ${listing}
     Listing Should Be Persisted    ${listing}    status=active    status_reason=None    version=2
     Search Should Find    ${listing}    seller_id=${SELLER}[id]    commodity=manganese
-    Get Listing    ${listing}    as=${NOBODY}
+    Read Listing As    ${NOBODY}    ${listing}
 
 Rejection Keeps A Listing Private And Tells The Seller Why
     [Documentation]    The seller sees the reason; nobody else sees the listing.
     ${listing} =    Create Listing As    ${SELLER}
     Reject Listing As    ${ADMIN}    ${listing}    No export licence attached
     Listing Should Be Persisted    ${listing}    status=rejected    status_reason=No export licence attached
-    ${seen} =    Get Listing    ${listing}    as=${SELLER}
+    ${seen} =    Read Listing As    ${SELLER}    ${listing}
     Should Be Equal    ${seen.json()}[status_reason]    No export licence attached
-    Listing Should Be Hidden From    ${listing}    ${BUYER}
+    Listing Should Be Hidden From    ${BUYER}    ${listing}
     Search Should Not Find    ${listing}    seller_id=${SELLER}[id]
 
 Suspension Hides A Listing And Blocks Purchase
@@ -40,7 +41,7 @@ Suspension Hides A Listing And Blocks Purchase
     Suspend Listing As    ${ADMIN}    ${listing}    Origin under investigation
     Listing Should Be Persisted    ${listing}    status=suspended    status_reason=Origin under investigation
     Search Should Not Find    ${listing}    seller_id=${SELLER}[id]    commodity=tantalum
-    Listing Should Be Hidden From    ${listing}    ${BUYER}
+    Listing Should Be Hidden From    ${BUYER}    ${listing}
     ${response} =    Request Purchase    ${BUYER}    ${listing}
     Problem Should Be    ${response}    409    listing_not_available
     Payments For Listing Should Be    ${listing}    0
@@ -62,24 +63,24 @@ Every Moderation Action Is Recorded
     Suspend Listing As    ${ADMIN}    ${listing}    Complaint received
     Reinstate Listing As    ${ADMIN}    ${listing}
     History Should Be Recorded    ${listing}    create    reject    approve    suspend    reinstate
-    ${history} =    Listing History    ${listing}    ${ADMIN}
+    ${history} =    Listing History As    ${ADMIN}    ${listing}
     Change Should Be    ${history}[3]    suspend    ${ADMIN}
     Change Should Set    ${history}[3]    status_reason    ${NONE}    Complaint received
     FOR    ${action}    IN    reject    approve    suspend    reinstate
-        Audit Should Be Recorded    listing.${action}    ${listing}    ${ADMIN}
+        Audit Should Record    listing.${action}    ${listing}    by=${ADMIN}
     END
 
 Only Admins Can Moderate
     [Documentation]    Sellers cannot approve their own listings, nor anyone else moderate.
     [Tags]    security    authorization
     [Template]    Moderation Should Be Refused
-    approve    ${SELLER}    403
-    approve    ${OTHER_SELLER}    403
-    approve    ${BUYER}    403
-    approve    ${NOBODY}    401
-    reject    ${SELLER}    403
-    suspend    ${BUYER}    403
-    reinstate    ${NOBODY}    401
+    ${SELLER}    approve    403
+    ${OTHER_SELLER}    approve    403
+    ${BUYER}    approve    403
+    ${NOBODY}    approve    401
+    ${SELLER}    reject    403
+    ${BUYER}    suspend    403
+    ${NOBODY}    reinstate    401
 
 Reject And Suspend Need A Reason
     [Documentation]    A seller must be told why; an empty or missing reason is a 422.
@@ -107,17 +108,21 @@ Actions Apply Only In The Right Status
 An Unknown Listing Cannot Be Moderated
     [Documentation]    Moderating a listing that does not exist is a 404.
     VAR    &{unknown} =    id=${{str(uuid.uuid4())}}
-    ${response} =    Moderate Listing    approve    ${unknown}    as=${ADMIN}    expected_status=404
+    ${response} =    Moderate Listing As    ${ADMIN}    approve    ${unknown}    expected_status=404
     Problem Should Be    ${response}    404    listing_not_found
 
 
 *** Keywords ***
 Moderation Should Be Refused
     [Documentation]    `actor` cannot `action` a fresh listing (active for suspend, else pending); nothing changes.
-    [Arguments]    ${action}    ${actor}    ${status}
+    [Arguments]    ${actor}    ${action}    ${status}
     ${start} =    Set Variable If    $action == "suspend"    active    pending_review
     ${listing} =    Listing In Status    ${start}
-    ${response} =    Moderate Listing    ${action}    ${listing}    as=${actor}    reason=Because
+    ${response} =    Moderate Listing As
+    ...    ${actor}
+    ...    ${action}
+    ...    ${listing}
+    ...    reason=Because
     ...    expected_status=${status}
     Problem Should Be    ${response}    ${status}
     Listing Should Be Persisted    ${listing}    status=${listing}[status]    version=${listing}[version]
@@ -127,7 +132,11 @@ Moderation Without Reason Should Be Refused
     [Arguments]    ${action}    ${reason}
     ${start} =    Set Variable If    $action == "suspend"    active    pending_review
     ${listing} =    Listing In Status    ${start}
-    ${response} =    Moderate Listing    ${action}    ${listing}    as=${ADMIN}    reason=${reason}
+    ${response} =    Moderate Listing As
+    ...    ${ADMIN}
+    ...    ${action}
+    ...    ${listing}
+    ...    reason=${reason}
     ...    expected_status=422
     ${problem} =    Problem Should Be    ${response}    422    validation_error
     Problem Should Name Field    ${problem}    reason
@@ -137,7 +146,11 @@ Moderation Should Conflict
     [Documentation]    `action` on a listing in `status` is a 409 invalid_transition; nothing changes.
     [Arguments]    ${status}    ${action}
     ${listing} =    Listing In Status    ${status}
-    ${response} =    Moderate Listing    ${action}    ${listing}    as=${ADMIN}    reason=Because
+    ${response} =    Moderate Listing As
+    ...    ${ADMIN}
+    ...    ${action}
+    ...    ${listing}
+    ...    reason=Because
     ...    expected_status=409
     Problem Should Be    ${response}    409    invalid_transition
     Listing Should Be Persisted    ${listing}    status=${status}    version=${listing}[version]

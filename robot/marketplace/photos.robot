@@ -2,9 +2,10 @@
 Documentation     Listing photos: JPEG, PNG and WebP recognised by their bytes, at most 5 MiB and
 ...               ten a listing, stored in PostgreSQL so that no photo outlives its listing.
 
+Resource          ../../keywords/cast.resource
 Resource          ../../keywords/listings.resource
 
-Suite Setup       Create Marketplace Cast
+Suite Setup       Register The Cast
 Suite Teardown    Disconnect From Api Database
 
 Test Tags         marketplace    listings    photos    db
@@ -38,7 +39,7 @@ A Photo Over 5 MiB Is Refused
     [Documentation]    One byte over the limit is too large.
     ${listing} =    Create Listing As    ${SELLER}
     ${data} =    Photo Of Size    ${PHOTO_MAX_BYTES + 1}
-    ${response} =    Upload Photo    ${listing}    ${SELLER}    ${data}    image/png    expected_status=413
+    ${response} =    Upload Photo As    ${SELLER}    ${listing}    ${data}    image/png    expected_status=413
     Problem Should Be    ${response}    413    payload_too_large
     Photos In Database Should Be    ${listing}    0
 
@@ -46,17 +47,17 @@ A Photo Of Exactly 5 MiB Is Accepted
     [Documentation]    The limit itself is allowed.
     ${listing} =    Create Listing As    ${SELLER}
     ${data} =    Photo Of Size    ${PHOTO_MAX_BYTES}
-    ${response} =    Upload Photo    ${listing}    ${SELLER}    ${data}    image/png
+    ${response} =    Upload Photo As    ${SELLER}    ${listing}    ${data}    image/png
     Should Be Equal As Integers    ${response.json()}[size]    ${PHOTO_MAX_BYTES}
     Photo Should Be Persisted    ${response.json()}    ${data}    image/png
 
 The Eleventh Photo Is Refused
     [Documentation]    Ten photos a listing, no more.
     ${listing} =    Create Listing As    ${SELLER}
-    Upload Photos    ${listing}    ${SELLER}    ${PHOTOS_PER_LISTING}
+    Upload Photos As    ${SELLER}    ${listing}    ${PHOTOS_PER_LISTING}
     Photos In Database Should Be    ${listing}    ${PHOTOS_PER_LISTING}
     ${jpeg} =    Photo Bytes    jpeg
-    ${response} =    Upload Photo    ${listing}    ${SELLER}    ${jpeg}    expected_status=409
+    ${response} =    Upload Photo As    ${SELLER}    ${listing}    ${jpeg}    expected_status=409
     Problem Should Be    ${response}    409    too_many_photos
     Photos In Database Should Be    ${listing}    ${PHOTOS_PER_LISTING}
 
@@ -64,11 +65,11 @@ A Deleted Photo Is Gone
     [Documentation]    Deleting a photo removes its bytes, its place in the listing, and moves the version.
     ${listing} =    Create Listing As    ${SELLER}
     ${jpeg} =    Photo Bytes    jpeg
-    ${photo} =    Upload Photo    ${listing}    ${SELLER}    ${jpeg}
-    Delete Photo    ${photo.json()}    ${SELLER}
+    ${photo} =    Upload Photo As    ${SELLER}    ${listing}    ${jpeg}
+    Delete Photo As    ${SELLER}    ${photo.json()}
     Photo Should Not Exist In Database    ${photo.json()}
-    Fetch Photo    ${photo.json()}    as=${SELLER}    expected_status=404
-    ${current} =    Get Listing    ${listing}    as=${SELLER}
+    Fetch Photo As    ${SELLER}    ${photo.json()}    expected_status=404
+    ${current} =    Read Listing As    ${SELLER}    ${listing}
     Should Be Empty    ${current.json()}[photos]
     Listing Should Be Persisted    ${listing}    version=3
     History Should Be Recorded    ${listing}    create    photo_add    photo_delete
@@ -77,24 +78,24 @@ Deleting A Listing Removes Its Photos
     [Documentation]    No photo may outlive its listing.
     [Tags]    smoke
     ${listing} =    Create Listing As    ${SELLER}
-    Upload Photos    ${listing}    ${SELLER}    3
-    ${current} =    Get Listing    ${listing}    as=${SELLER}
-    Delete Listing    ${listing}    ${SELLER}
+    Upload Photos As    ${SELLER}    ${listing}    3
+    ${current} =    Read Listing As    ${SELLER}    ${listing}
+    Delete Listing As    ${SELLER}    ${listing}
     Listing Should Not Exist In Database    ${listing}
     Photos In Database Should Be    ${listing}    0
-    Fetch Photo    ${current.json()}[photos][0]    as=${SELLER}    expected_status=404
+    Fetch Photo As    ${SELLER}    ${current.json()}[photos][0]    expected_status=404
 
 Photos Are As Private As Their Listing
     [Documentation]    Photos of a listing under review are not public; after approval they are.
     [Tags]    security
     ${listing} =    Create Listing As    ${SELLER}
     ${png} =    Photo Bytes    png
-    ${photo} =    Upload Photo    ${listing}    ${SELLER}    ${png}    image/png
-    Fetch Photo    ${photo.json()}    as=${NOBODY}    expected_status=404
-    Fetch Photo    ${photo.json()}    as=${OTHER_SELLER}    expected_status=404
-    Photo Should Be Served As    ${photo.json()}    ${png}    image/png    as=${SELLER}
+    ${photo} =    Upload Photo As    ${SELLER}    ${listing}    ${png}    image/png
+    Fetch Photo As    ${NOBODY}    ${photo.json()}    expected_status=404
+    Fetch Photo As    ${OTHER_SELLER}    ${photo.json()}    expected_status=404
+    Photo Should Be Served To    ${SELLER}    ${photo.json()}    ${png}    image/png
     Approve Listing As    ${ADMIN}    ${listing}
-    Photo Should Be Served As    ${photo.json()}    ${png}    image/png    as=${NOBODY}
+    Photo Should Be Served To    ${NOBODY}    ${photo.json()}    ${png}    image/png
 
 An Upload Must Be One Photo Field
     [Documentation]    Forms without the `photo` field are refused and store nothing.
@@ -102,7 +103,7 @@ An Upload Must Be One Photo Field
     ${listing} =    Create Listing As    ${SELLER}
     ${png} =    Photo Bytes    png
     ${form} =    Photo Form    ${png}    image/png    field=image
-    ${response} =    Upload Form    ${listing}    ${SELLER}    ${form}    expected_status=422
+    ${response} =    Upload Form As    ${SELLER}    ${listing}    ${form}    expected_status=422
     ${problem} =    Problem Should Be    ${response}    422    validation_error
     Problem Should Name Field    ${problem}    image
     Photos In Database Should Be    ${listing}    0
@@ -114,11 +115,11 @@ Photo Should Round Trip
     [Arguments]    ${kind}    ${declared}    ${served}
     ${listing} =    Create Listing As    ${SELLER}
     ${data} =    Photo Bytes    ${kind}
-    ${response} =    Upload Photo    ${listing}    ${SELLER}    ${data}    ${declared}
+    ${response} =    Upload Photo As    ${SELLER}    ${listing}    ${data}    ${declared}
     VAR    ${photo} =    ${response.json()}
     Should Be Equal    ${photo}[content_type]    ${served}
     Photo Should Be Persisted    ${photo}    ${data}    ${served}
-    Photo Should Be Served As    ${photo}    ${data}    ${served}    as=${SELLER}
+    Photo Should Be Served To    ${SELLER}    ${photo}    ${data}    ${served}
     Listing Should Be Persisted    ${listing}    version=2
 
 Disguised File Should Be Refused
@@ -126,7 +127,7 @@ Disguised File Should Be Refused
     [Arguments]    ${content}    ${declared}
     ${listing} =    Create Listing As    ${SELLER}
     ${data} =    Evaluate    $content.encode("latin-1")
-    ${response} =    Upload Photo    ${listing}    ${SELLER}    ${data}    ${declared}    expected_status=415
+    ${response} =    Upload Photo As    ${SELLER}    ${listing}    ${data}    ${declared}    expected_status=415
     Problem Should Be    ${response}    415    unsupported_media_type
     Photos In Database Should Be    ${listing}    0
     Listing Should Be Persisted    ${listing}    version=1

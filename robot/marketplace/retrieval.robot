@@ -3,6 +3,7 @@ Documentation     Reading and searching: by id, each filter alone and combined, 
 ...               sorting, pages and full text. The suite's seller owns a small catalogue that
 ...               every search is scoped to, so other tests' listings never interfere.
 
+Resource          ../../keywords/cast.resource
 Resource          ../../keywords/listings.resource
 
 Suite Setup       Create Catalogue
@@ -15,7 +16,7 @@ Test Tags         marketplace    listings    search
 A Listing Is Read By Id With Its Version As ETag
     [Documentation]    Anyone may read an active listing; the ETag is what a later update must send.
     [Tags]    smoke
-    ${response} =    Get Listing    ${CATALOGUE}[a]
+    ${response} =    Read Listing As    ${NOBODY}    ${CATALOGUE}[a]
     Dictionaries Should Be Equal    ${response.json()}    ${CATALOGUE}[a]
     Should Be Equal    ${response.headers}[ETag]    "2"
 
@@ -129,7 +130,7 @@ The Seller Filter Shows One Seller's Active Listings
 *** Keywords ***
 Create Catalogue
     [Documentation]    Five active listings of the suite's seller, plus a pending and a suspended one.
-    Create Marketplace Cast
+    Register The Cast
     ${word_1} =    Unique Word
     ${word_2} =    Unique Word
     # robocop: off=VAR05
@@ -205,5 +206,5 @@ Listing Id Should Not Be Found
     [Documentation]    Reading a listing with id `id` is a 404 problem.
     [Arguments]    ${id}
     VAR    &{unknown} =    id=${id}
-    ${response} =    Get Listing    ${unknown}    expected_status=404
+    ${response} =    Read Listing As    ${NOBODY}    ${unknown}    expected_status=404
     Problem Should Be    ${response}    404

@@ -2,9 +2,10 @@
 Documentation     Updating listings: partial changes, versions as ETags, lost-update protection,
 ...               and a history of every change.
 
+Resource          ../../keywords/cast.resource
 Resource          ../../keywords/listings.resource
 
-Suite Setup       Create Marketplace Cast
+Suite Setup       Register The Cast
 Suite Teardown    Disconnect From Api Database
 
 Test Tags         marketplace    listings    updates    db
@@ -15,7 +16,7 @@ A Partial Update Changes Only The Given Fields
     [Documentation]    Fields left out keep their values; the version moves on.
     [Tags]    smoke
     ${listing} =    Create Listing As    ${SELLER}    location=Kolwezi
-    ${response} =    Update Listing    ${listing}    ${SELLER}    price_per_unit=${3100000}    grade=Battery grade
+    ${response} =    Update Listing As    ${SELLER}    ${listing}    price_per_unit=${3100000}    grade=Battery grade
     Should Be Equal    ${response.json()}[price_per_unit]    ${3100000}
     Should Be Equal    ${response.json()}[title]    ${listing}[title]
     Listing Should Be Persisted    ${listing}    price_per_unit=3100000    grade=Battery grade
@@ -24,16 +25,16 @@ A Partial Update Changes Only The Given Fields
 A Field Can Be Cleared
     [Documentation]    Optional fields go back to empty with null.
     ${listing} =    Create Listing As    ${SELLER}    grade=A
-    Update Listing    ${listing}    ${SELLER}    grade=${NONE}
+    Update Listing As    ${SELLER}    ${listing}    grade=${NONE}
     Listing Should Be Persisted    ${listing}    grade=None    version=2
 
 Every Change Gets A New ETag
     [Documentation]    The ETag names the version, so clients can tell a stale copy.
     ${listing} =    Create Listing As    ${SELLER}
-    ${before} =    ETag Of    ${listing}    as=${SELLER}
-    ${response} =    Update Listing    ${listing}    ${SELLER}    etag=${before}    title=Renamed lot
+    ${before} =    ETag Seen By    ${SELLER}    ${listing}
+    ${response} =    Update Listing As    ${SELLER}    ${listing}    etag=${before}    title=Renamed lot
     Should Be Equal    ${response.headers}[ETag]    "2"
-    ${after} =    ETag Of    ${listing}    as=${SELLER}
+    ${after} =    ETag Seen By    ${SELLER}    ${listing}
     Should Be Equal    ${after}    "2"
     Listing Should Be Persisted    ${listing}    title=Renamed lot    version=2
 
@@ -41,8 +42,12 @@ A Stale If-Match Is Refused And Changes Nothing
     [Documentation]    An update based on an old copy must not silently overwrite a newer one.
     [Tags]    concurrency
     ${listing} =    Create Listing As    ${SELLER}
-    Update Listing    ${listing}    ${SELLER}    etag="1"    title=First edit
-    ${response} =    Update Listing    ${listing}    ${SELLER}    etag="1"    expected_status=412
+    Update Listing As    ${SELLER}    ${listing}    etag="1"    title=First edit
+    ${response} =    Update Listing As
+    ...    ${SELLER}
+    ...    ${listing}
+    ...    etag="1"
+    ...    expected_status=412
     ...    title=Second edit
     Problem Should Be    ${response}    412    precondition_failed
     Listing Should Be Persisted    ${listing}    title=First edit    version=2
@@ -51,8 +56,8 @@ A Stale If-Match Is Refused And Changes Nothing
 Without If-Match The Last Writer Wins
     [Documentation]    If-Match is optional: clients that do not send it get plain, still atomic, writes.
     ${listing} =    Create Listing As    ${SELLER}
-    Update Listing    ${listing}    ${SELLER}    title=First writer
-    Update Listing    ${listing}    ${SELLER}    title=Second writer
+    Update Listing As    ${SELLER}    ${listing}    title=First writer
+    Update Listing As    ${SELLER}    ${listing}    title=Second writer
     Listing Should Be Persisted    ${listing}    title=Second writer    version=3
     History Should Be Recorded    ${listing}    create    update    update
 
@@ -60,7 +65,11 @@ Concurrent Updates With One ETag Have One Winner
     [Documentation]    Of several writers holding the same version, exactly one succeeds, once.
     [Tags]    concurrency
     ${listing} =    Create Listing As    ${SELLER}
-    ${statuses} =    Update Listing Concurrently    ${listing}    ${SELLER}    "1"    count=5
+    ${statuses} =    Update Listing Concurrently As
+    ...    ${SELLER}
+    ...    ${listing}
+    ...    "1"
+    ...    count=5
     ...    price_per_unit=${1234}
     Should Be Equal    ${statuses}    ${{[200, 412, 412, 412, 412]}}
     Listing Should Be Persisted    ${listing}    price_per_unit=1234    version=2
@@ -69,9 +78,9 @@ Concurrent Updates With One ETag Have One Winner
 History Records Who Changed What And When
     [Documentation]    Disputes are settled by the history: author, time, fields, old and new values.
     ${listing} =    Create Listing As    ${SELLER}
-    Update Listing    ${listing}    ${SELLER}    price_per_unit=${2600000}
-    Update Listing    ${listing}    ${ADMIN}    title=Cobalt hydroxide, corrected
-    ${history} =    Listing History    ${listing}    ${SELLER}
+    Update Listing As    ${SELLER}    ${listing}    price_per_unit=${2600000}
+    Update Listing As    ${ADMIN}    ${listing}    title=Cobalt hydroxide, corrected
+    ${history} =    Listing History As    ${SELLER}    ${listing}
     Change Should Be    ${history}[1]    update    ${SELLER}
     Change Should Set    ${history}[1]    price_per_unit    ${2500000}    ${2600000}
     Change Should Be    ${history}[2]    update    ${ADMIN}
@@ -107,14 +116,18 @@ An Empty Update Is Refused
     [Documentation]    A PATCH with nothing in it is a client error, not a silent success.
     [Tags]    validation
     ${listing} =    Create Listing As    ${SELLER}
-    ${response} =    Update Listing    ${listing}    ${SELLER}    expected_status=422
+    ${response} =    Update Listing As    ${SELLER}    ${listing}    expected_status=422
     Problem Should Be    ${response}    422    validation_error
     Listing Should Be Persisted    ${listing}    version=1
 
 An Update That Changes Nothing Keeps The Version
     [Documentation]    Re-sending the same values is not a change: no new ETag, no history entry.
     ${listing} =    Create Listing As    ${SELLER}
-    ${response} =    Update Listing    ${listing}    ${SELLER}    etag="1"    title=${listing}[title]
+    ${response} =    Update Listing As
+    ...    ${SELLER}
+    ...    ${listing}
+    ...    etag="1"
+    ...    title=${listing}[title]
     ...    quantity=${12.5}
     Should Be Equal    ${response.headers}[ETag]    "1"
     Listing Should Be Persisted    ${listing}    version=1
@@ -124,10 +137,10 @@ A New Quantity Keeps What Was Sold
     [Documentation]    Restocking moves the available quantity by as much; going below what is sold is refused.
     ${listing} =    Create Listing As    ${SELLER}    quantity=10
     Record Sale Of    ${listing}    4
-    Update Listing    ${listing}    ${SELLER}    quantity=20
+    Update Listing As    ${SELLER}    ${listing}    quantity=20
     # Version 2 is the sale: every change to a listing row moves its version, a sale too.
     Listing Should Be Persisted    ${listing}    quantity=20.000    available_quantity=16.000    version=3
-    ${response} =    Update Listing    ${listing}    ${SELLER}    expected_status=409    quantity=3
+    ${response} =    Update Listing As    ${SELLER}    ${listing}    expected_status=409    quantity=3
     Problem Should Be    ${response}    409    quantity_below_sold
     Listing Should Be Persisted    ${listing}    quantity=20.000    available_quantity=16.000    version=3
 
@@ -137,7 +150,7 @@ Update Should Be Refused
     [Documentation]    Setting `field` to `value` on a fresh listing is a 422 naming it; the row is unchanged.
     [Arguments]    ${field}    ${value}
     ${listing} =    Create Listing As    ${SELLER}
-    ${response} =    Update Listing    ${listing}    ${SELLER}    expected_status=422    ${field}=${value}
+    ${response} =    Update Listing As    ${SELLER}    ${listing}    expected_status=422    ${field}=${value}
     ${problem} =    Problem Should Be    ${response}    422    validation_error
     Problem Should Name Field    ${problem}    ${field}
     Listing Should Be Persisted    ${listing}    version=1    status=pending_review    title=${listing}[title]

@@ -2,9 +2,10 @@
 Documentation     Every bad listing body is a 4xx naming the field, and nothing is stored.
 ...               The suite's seller never owns a listing, so any stored row is a bug.
 
+Resource          ../../keywords/cast.resource
 Resource          ../../keywords/listings.resource
 
-Suite Setup       Create Marketplace Cast
+Suite Setup       Register The Cast
 Suite Teardown    Disconnect From Api Database
 
 Test Tags         marketplace    listings    validation    db

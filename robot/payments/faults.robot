@@ -1,11 +1,12 @@
 *** Settings ***
 Documentation     Gateway failures never lose money or leave half-made state.
 
-Resource          ../../keywords/payments.resource
+Resource          ../../keywords/cast.resource
+Resource          ../../keywords/gateways.resource
 Resource          ../../keywords/listings.resource
-Resource          ../../keywords/auth.resource
+Resource          ../../keywords/payments.resource
 
-Suite Setup       Create Payments Cast
+Suite Setup       Register The Cast
 Suite Teardown    Disconnect From Api Database
 
 Test Tags         payments    resilience    db    sandbox-only
@@ -38,7 +39,7 @@ Fault On Create Should Be Survived
     [Documentation]    With a `mode` fault at `gateway`, buying is `status` `code`; nothing is reserved; a retry works.
     [Arguments]    ${gateway}    ${mode}    ${status}    ${code}
     ${currency} =    Set Variable If    $gateway == "stripe"    USD    NGN
-    ${listing} =    Listing To Buy    currency=${currency}
+    ${listing} =    Listing To Buy From    ${SELLER}    currency=${currency}
     Inject Gateway Fault    ${gateway}    ${mode}    ${listing}[id]
     VAR    ${key} =    fault-${{uuid.uuid4().hex}}
     ${response} =    Request Purchase    ${BUYER}    ${listing}    2    key=${key}
@@ -63,10 +64,10 @@ Settled Payment Through
     [Documentation]    A paid payment of 10000 minor units for one unit, through `gateway`.
     [Arguments]    ${gateway}
     IF    $gateway == "stripe"
-        ${listing} =    Listing To Buy    price_per_unit=${10000}
+        ${listing} =    Listing To Buy From    ${SELLER}    price_per_unit=${10000}
         ${payment} =    Pay And Settle With Stripe    ${BUYER}    ${listing}
     ELSE
-        ${listing} =    Listing To Buy    price_per_unit=${10000}    currency=NGN
+        ${listing} =    Listing To Buy From    ${SELLER}    price_per_unit=${10000}    currency=NGN
         ${payment} =    Buy Listing With Flutterwave    ${BUYER}    ${listing}
         Complete Flutterwave Checkout    ${payment}
         Payment Status Should Become    ${payment}    succeeded

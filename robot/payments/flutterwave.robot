@@ -1,12 +1,13 @@
 *** Settings ***
 Documentation     Paying with Flutterwave: the hosted checkout, verification before value, conversion.
 
-Resource          ../../keywords/payments.resource
 Resource          ../../keywords/buyer_flows.resource
+Resource          ../../keywords/cast.resource
+Resource          ../../keywords/gateways.resource
 Resource          ../../keywords/listings.resource
-Resource          ../../keywords/auth.resource
+Resource          ../../keywords/payments.resource
 
-Suite Setup       Create Payments Cast
+Suite Setup       Register The Cast
 Suite Teardown    Disconnect From Api Database
 
 Test Tags         payments    flutterwave    db
@@ -16,7 +17,7 @@ Test Tags         payments    flutterwave    db
 Flutterwave Checkout Succeeds After Verification
     [Documentation]    African-currency listings go to Flutterwave, and value follows a verified webhook.
     [Tags]    smoke
-    ${listing} =    Listing To Buy    currency=NGN    price_per_unit=${150050}
+    ${listing} =    Listing To Buy From    ${SELLER}    currency=NGN    price_per_unit=${150050}
     ${payment} =    Buy Listing    ${BUYER}    ${listing}    2
     Should Be Equal    ${payment}[provider]    flutterwave
     Payment Should Be Persisted As    ${payment}    status=pending    amount=300100    currency=NGN
@@ -29,7 +30,7 @@ Flutterwave Checkout Succeeds After Verification
 A Failed Attempt Then A Success In The Same Checkout Sells
     [Documentation]    The hosted page lets the buyer retry after a failed card; that retry must end in a sale.
     [Tags]    sandbox-only
-    ${listing} =    Listing To Buy    currency=KES
+    ${listing} =    Listing To Buy From    ${SELLER}    currency=KES
     ${payment} =    Buy Listing    ${BUYER}    ${listing}    4
     Fail A Card On The Hosted Page    ${payment}
     Payment Should Be Persisted As    ${payment}    status=requires_payment_method
@@ -43,7 +44,7 @@ A Failed Attempt Then A Success In The Same Checkout Sells
 A Success After A Cancelled Return Still Sells
     [Documentation]    The link stays payable after the buyer came back cancelled; money paid there must become a sale.
     [Tags]    sandbox-only    late-success
-    ${listing} =    Listing To Buy    currency=NGN
+    ${listing} =    Listing To Buy From    ${SELLER}    currency=NGN
     ${payment} =    Buy Listing    ${BUYER}    ${listing}    3
     Return Cancelled From The Hosted Page    ${payment}
     Available Quantity Should Be    ${listing}    10
@@ -57,18 +58,18 @@ A Success After A Cancelled Return Still Sells
 A Late Success When The Stock Is Gone Is Refunded In Full
     [Documentation]    Money for goods already sold to someone else goes straight back, audited, with an email.
     [Tags]    sandbox-only    late-success
-    ${listing} =    Listing To Buy    currency=NGN    quantity=3
+    ${listing} =    Listing To Buy From    ${SELLER}    currency=NGN    quantity=3
     ${payment} =    Buy Listing    ${BUYER}    ${listing}    3
     Return Cancelled From The Hosted Page    ${payment}
     Sold Again To Another Buyer    ${listing}    3
     Complete Checkout Without Return    ${payment}    successful
     Payment Status Should Become    ${payment}    refunded
-    Late Success Should Be Refunded In Full    ${payment}
+    Late Success Should Be Refunded In Full    ${BUYER}    ${payment}
     Available Quantity Should Be    ${listing}    0
 
 A Cancelled Checkout Cancels The Payment
     [Documentation]    A customer who walks away from the hosted page frees the reservation.
-    ${listing} =    Listing To Buy    currency=GHS
+    ${listing} =    Listing To Buy From    ${SELLER}    currency=GHS
     ${payment} =    Buy Listing    ${BUYER}    ${listing}    4
     Complete Flutterwave Checkout    ${payment}    cancelled
     Payment Status Should Become    ${payment}    canceled
@@ -92,7 +93,7 @@ A Webhook Claiming Another Amount Or Currency Is Only A Hint
 A USD Listing Can Be Paid In Naira
     [Documentation]    Buyers pay in their currency at the gateway's rate, which the payment records.
     [Tags]    conversion
-    ${listing} =    Listing To Buy    currency=USD    price_per_unit=${100000}
+    ${listing} =    Listing To Buy From    ${SELLER}    currency=USD    price_per_unit=${100000}
     ${payment} =    Buy Listing    ${BUYER}    ${listing}    1    currency=NGN
     Should Be Equal    ${payment}[provider]    flutterwave
     Should Be Equal As Integers    ${payment}[listing_amount]    100000
@@ -106,7 +107,7 @@ A USD Listing Can Be Paid In Naira
 A Converted Payment Verified At Another Amount Gives No Value
     [Documentation]    The converted amount is what the gateway must confirm, not the listing's.
     [Tags]    conversion    security    sandbox-only
-    ${listing} =    Listing To Buy    currency=USD    price_per_unit=${100000}
+    ${listing} =    Listing To Buy From    ${SELLER}    currency=USD    price_per_unit=${100000}
     ${payment} =    Buy Listing    ${BUYER}    ${listing}    1    currency=NGN
     Pause Webhooks For    flutterwave    ${payment}[id]
     ${checkout} =    Complete Checkout Without Return    ${payment}
@@ -120,7 +121,7 @@ A Converted Payment Verified At Another Amount Gives No Value
 Webhook With Wrong Figures Should Not Change The Verified Result
     [Documentation]    A crafted webhook carries `values`; verification still reads the real transaction.
     [Arguments]    &{values}
-    ${listing} =    Listing To Buy    currency=NGN
+    ${listing} =    Listing To Buy From    ${SELLER}    currency=NGN
     ${payment} =    Buy Listing    ${BUYER}    ${listing}    1
     Pause Webhooks For    flutterwave    ${payment}[id]
     Complete Checkout Without Return    ${payment}
@@ -133,7 +134,7 @@ Webhook With Wrong Figures Should Not Change The Verified Result
 Disagreeing Verification Should Give No Value
     [Documentation]    The verify endpoint reports `values`; the webhook is recorded and nothing is paid.
     [Arguments]    &{values}
-    ${listing} =    Listing To Buy    currency=NGN
+    ${listing} =    Listing To Buy From    ${SELLER}    currency=NGN
     ${payment} =    Buy Listing    ${BUYER}    ${listing}    1
     Pause Webhooks For    flutterwave    ${payment}[id]
     ${checkout} =    Complete Checkout Without Return    ${payment}

@@ -1,11 +1,11 @@
 *** Settings ***
 Documentation     Idempotent purchases and an inventory that two buyers can never oversell.
 
-Resource          ../../keywords/payments.resource
+Resource          ../../keywords/cast.resource
 Resource          ../../keywords/listings.resource
-Resource          ../../keywords/auth.resource
+Resource          ../../keywords/payments.resource
 
-Suite Setup       Create Payments Cast
+Suite Setup       Register The Cast
 Suite Teardown    Disconnect From Api Database
 
 Test Tags         payments    db
@@ -15,7 +15,7 @@ Test Tags         payments    db
 The Same Key And Body Return The First Answer
     [Documentation]    A client retrying after a network error must not pay twice.
     [Tags]    idempotency
-    ${listing} =    Listing To Buy
+    ${listing} =    Listing To Buy From    ${SELLER}
     ${first} =    Request Purchase    ${BUYER}    ${listing}    1    key=again-${listing}[id]
     ${again} =    Request Purchase    ${BUYER}    ${listing}    1    key=again-${listing}[id]
     Should Be Equal As Integers    ${again.status_code}    201
@@ -27,7 +27,7 @@ The Same Key And Body Return The First Answer
 The Same Key With Another Body Is Refused
     [Documentation]    Reusing a key for a different purchase is a client bug, not a new order.
     [Tags]    idempotency
-    ${listing} =    Listing To Buy
+    ${listing} =    Listing To Buy From    ${SELLER}
     Request Purchase    ${BUYER}    ${listing}    1    key=other-${listing}[id]
     ${response} =    Request Purchase    ${BUYER}    ${listing}    2    key=other-${listing}[id]
     Problem Should Be    ${response}    422    idempotency_key_reused
@@ -37,7 +37,7 @@ The Same Key With Another Body Is Refused
 Concurrent Requests With One Key Make One Payment
     [Documentation]    A double-click must never become two payments.
     [Tags]    idempotency    concurrency
-    ${listing} =    Listing To Buy
+    ${listing} =    Listing To Buy From    ${SELLER}
     ${statuses} =    Same Purchase Sent Concurrently    ${BUYER}    ${listing}    5
     Should Contain    ${statuses}    ${201}
     Should Not Contain Any    ${statuses}    ${500}    ${502}    ${422}
@@ -47,7 +47,7 @@ Concurrent Requests With One Key Make One Payment
 A Purchase Needs An Idempotency Key
     [Documentation]    Without a key a retry could not be told from a new order.
     [Tags]    idempotency    validation
-    ${listing} =    Listing To Buy
+    ${listing} =    Listing To Buy From    ${SELLER}
     ${response} =    Purchase Without Idempotency Key    ${BUYER}    ${listing}
     Problem Should Be    ${response}    400    idempotency_key_required
     Payments For Listing Should Be    ${listing}    0
@@ -55,10 +55,11 @@ A Purchase Needs An Idempotency Key
 Two Buyers Cannot Take The Last Tonne
     [Documentation]    The row lock decides: one buyer gets the last unit, the others a clear 409.
     [Tags]    inventory    concurrency
-    ${listing} =    Listing To Buy    quantity=1
+    ${listing} =    Listing To Buy From    ${SELLER}    quantity=1
     ${others} =    Register Verified Buyer
     ${third} =    Register Verified Buyer
-    ${statuses} =    Concurrent Purchases    ${listing}    1    ${BUYER}    ${others}    ${third}
+    VAR    @{buyers} =    ${BUYER}    ${others}    ${third}
+    ${statuses} =    Purchases Sent Together By    ${buyers}    ${listing}    1
     Should Be Equal    ${statuses}    ${{[201, 409, 409]}}
     Payments For Listing Should Be    ${listing}    1
     Available Quantity Should Be    ${listing}    0
@@ -66,7 +67,7 @@ Two Buyers Cannot Take The Last Tonne
 Buying More Than Is Available Is Refused
     [Documentation]    Nobody can buy what is not there.
     [Tags]    inventory
-    ${listing} =    Listing To Buy    quantity=5
+    ${listing} =    Listing To Buy From    ${SELLER}    quantity=5
     ${response} =    Request Purchase    ${BUYER}    ${listing}    5.001
     Problem Should Be    ${response}    409    insufficient_quantity
     Available Quantity Should Be    ${listing}    5
@@ -74,7 +75,7 @@ Buying More Than Is Available Is Refused
 Cancelling Releases The Reservation
     [Documentation]    An abandoned order must not hold stock hostage.
     [Tags]    inventory
-    ${listing} =    Listing To Buy
+    ${listing} =    Listing To Buy From    ${SELLER}
     ${payment} =    Buy Listing With Stripe    ${BUYER}    ${listing}    4
     Available Quantity Should Be    ${listing}    6
     Cancel Payment    ${BUYER}    ${payment}    expected_status=200
@@ -86,7 +87,7 @@ Cancelling Releases The Reservation
 A Paid Payment Cannot Be Cancelled
     [Documentation]    Once money moved, only a refund undoes it.
     [Tags]    inventory
-    ${listing} =    Listing To Buy
+    ${listing} =    Listing To Buy From    ${SELLER}
     ${payment} =    Pay And Settle With Stripe    ${BUYER}    ${listing}
     ${response} =    Cancel Payment    ${BUYER}    ${payment}
     Problem Should Be    ${response}    409    payment_not_cancelable
@@ -104,3 +105,19 @@ Invalid Purchases Are Refused And Change Nothing
     provider    paypal
     currency    XYZ
     price    1
+
+
+*** Keywords ***
+Invalid Purchase Should Change Nothing
+    [Documentation]    The cast's `BUYER` buying with `field` set to `value` gets 422 naming it; nothing is reserved.
+    [Arguments]    ${field}    ${value}
+    ${listing} =    Listing To Buy From    ${SELLER}
+    IF    $field == "quantity"
+        ${response} =    Request Purchase    ${BUYER}    ${listing}    ${value}
+    ELSE
+        ${response} =    Request Purchase    ${BUYER}    ${listing}    1    ${field}=${value}
+    END
+    ${problem} =    Problem Should Be    ${response}    422    validation_error
+    Problem Should Name Field    ${problem}    ${field}
+    Payments For Listing Should Be    ${listing}    0
+    Available Quantity Should Be    ${listing}    10

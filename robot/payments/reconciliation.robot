@@ -1,12 +1,13 @@
 *** Settings ***
 Documentation     A lost webhook delays a sale but never loses it; emails go out once per sale.
 
-Resource          ../../keywords/payments.resource
 Resource          ../../keywords/buyer_flows.resource
+Resource          ../../keywords/cast.resource
+Resource          ../../keywords/gateways.resource
 Resource          ../../keywords/listings.resource
-Resource          ../../keywords/auth.resource
+Resource          ../../keywords/payments.resource
 
-Suite Setup       Create Payments Cast
+Suite Setup       Register The Cast
 Suite Teardown    Disconnect From Api Database
 
 Test Tags         payments    reconciliation    db
@@ -28,7 +29,7 @@ Reconciliation Settles A Lost Stripe Webhook Exactly Once
 Reconciliation Settles A Lost Flutterwave Webhook
     [Documentation]    A customer who paid but whose webhook and redirect were lost still gets the goods.
     [Tags]    sandbox-only
-    ${listing} =    Listing To Buy    currency=NGN
+    ${listing} =    Listing To Buy From    ${SELLER}    currency=NGN
     ${payment} =    Buy Listing    ${BUYER}    ${listing}
     Drop Webhooks For    flutterwave    ${payment}[id]
     Complete Checkout Without Return    ${payment}
@@ -47,12 +48,12 @@ An Answer That Says Nothing Leaves The Payment Untouched
 Reconciliation Sells A Payment Made After Expiry While Stock Remains
     [Documentation]    A buyer who paid on the hosted page after we gave up still gets the goods, with no webhook.
     [Tags]    sandbox-only    late-success    expiry
-    ${listing} =    Listing To Buy    currency=NGN
+    ${listing} =    Listing To Buy From    ${SELLER}    currency=NGN
     ${payment} =    Buy Listing    ${BUYER}    ${listing}    2
-    Expire Through Reconciliation    ${payment}
+    Expire Through Reconciliation    ${ADMIN}    ${payment}
     Available Quantity Should Be    ${listing}    10
     Pay After The Order Lapsed    ${payment}
-    Reconciliation Should Move    ${payment}    canceled    succeeded
+    Reconciliation Should Move    ${ADMIN}    ${payment}    canceled    succeeded
     Payment Should Be Persisted As    ${payment}    reserved=true
     Last Transition Cause Should Start With    ${payment}    reconcile:late
     Available Quantity Should Be    ${listing}    8
@@ -60,13 +61,13 @@ Reconciliation Sells A Payment Made After Expiry While Stock Remains
 Reconciliation Refunds A Payment Made After Expiry When Sold Out
     [Documentation]    Paid-but-unsold is found by reconciliation too, and the money goes back at once.
     [Tags]    sandbox-only    late-success    expiry
-    ${listing} =    Listing To Buy    currency=NGN    quantity=2
+    ${listing} =    Listing To Buy From    ${SELLER}    currency=NGN    quantity=2
     ${payment} =    Buy Listing    ${BUYER}    ${listing}    2
-    Expire Through Reconciliation    ${payment}
+    Expire Through Reconciliation    ${ADMIN}    ${payment}
     Record Sale Of    ${listing}    2
     Pay After The Order Lapsed    ${payment}
-    Reconciliation Should Move    ${payment}    canceled    refunded
-    Late Success Should Be Refunded In Full    ${payment}
+    Reconciliation Should Move    ${ADMIN}    ${payment}    canceled    refunded
+    Late Success Should Be Refunded In Full    ${BUYER}    ${payment}
 
 Only Admins Can Reconcile
     [Documentation]    Reconciliation touches every payment; buyers and sellers may not run it.
@@ -77,7 +78,7 @@ Only Admins Can Reconcile
 A Sale Sends One Receipt And One Sale Notice
     [Documentation]    Buyer and seller hear of each sale once, even when the webhook is replayed.
     [Tags]    mail    sandbox-only
-    ${listing} =    Listing To Buy
+    ${listing} =    Listing To Buy From    ${SELLER}
     ${payment} =    Pay And Settle With Stripe    ${BUYER}    ${listing}
     Replay Last Webhook    stripe    ${payment}    payment_intent.succeeded
     Sale Emails Should Arrive Once    ${BUYER}    ${SELLER}    ${payment}
@@ -85,7 +86,7 @@ A Sale Sends One Receipt And One Sale Notice
 A Declined Payment Sends No Email
     [Documentation]    Nobody is told of a sale that did not happen.
     [Tags]    mail
-    ${listing} =    Listing To Buy
+    ${listing} =    Listing To Buy From    ${SELLER}
     ${payment} =    Buy Listing With Stripe    ${BUYER}    ${listing}
     Pay With Test Card    ${BUYER}    ${payment}    pm_card_chargeDeclined    expected_status=402
     No Sale Emails Should Be Sent    ${payment}
@@ -95,7 +96,7 @@ A Declined Payment Sends No Email
 Unreadable Lookup Should Leave The Payment Alone
     [Documentation]    Flutterwave answers `status` to the lookup of an expired payment: untouched, reported as `error`.
     [Arguments]    ${status}    ${error}
-    ${listing} =    Listing To Buy    currency=NGN
+    ${listing} =    Listing To Buy From    ${SELLER}    currency=NGN
     ${payment} =    Buy Listing    ${BUYER}    ${listing}    2
     Let Payment Expire    ${payment}
     Make Gateway Answer    flutterwave    ${status}    tx_ref=${payment}[id]
@@ -108,7 +109,7 @@ Unreadable Lookup Should Leave The Payment Alone
 
 Stripe Payment Whose Webhook Was Lost
     [Documentation]    A card payment Stripe took whose webhooks never reached the API: stuck processing.
-    ${listing} =    Listing To Buy
+    ${listing} =    Listing To Buy From    ${SELLER}
     ${payment} =    Buy Listing With Stripe    ${BUYER}    ${listing}
     Drop Webhooks For    stripe    ${payment}[stripe][payment_intent_id]
     Pay With Test Card    ${BUYER}    ${payment}    expected_status=200

@@ -1,11 +1,11 @@
 *** Settings ***
 Documentation     Refunds: partial, several, full, never more than was paid, only by the right people.
 
-Resource          ../../keywords/payments.resource
+Resource          ../../keywords/cast.resource
 Resource          ../../keywords/listings.resource
-Resource          ../../keywords/auth.resource
+Resource          ../../keywords/payments.resource
 
-Suite Setup       Create Payments Cast
+Suite Setup       Register The Cast
 Suite Teardown    Disconnect From Api Database
 
 Test Tags         payments    refunds    db
@@ -19,7 +19,7 @@ A Partial Refund Is Booked
     Refund Payment    ${SELLER}    ${payment}    4000    expected_status=201
     Payment Should Be Persisted As    ${payment}    status=partially_refunded    amount_refunded=4000
     Refund Rows Should Be    ${payment}    1    4000
-    Audit Should Record Refund Of    ${payment}    1
+    Audit Should Record    payment.refund    ${payment}
 
 Several Partial Refunds Add Up To The Total
     [Documentation]    The last partial refund that reaches the paid amount makes the payment refunded.
@@ -62,7 +62,7 @@ Only The Seller And Admins Can Refund
 
 An Unpaid Payment Cannot Be Refunded
     [Documentation]    There is nothing to give back before the money arrived.
-    ${listing} =    Listing To Buy
+    ${listing} =    Listing To Buy From    ${SELLER}
     ${payment} =    Buy Listing With Stripe    ${BUYER}    ${listing}
     ${response} =    Refund Payment    ${SELLER}    ${payment}    100
     Problem Should Be    ${response}    409    payment_not_refundable
@@ -71,7 +71,7 @@ An Unpaid Payment Cannot Be Refunded
 
 A Flutterwave Payment Is Refunded Through Flutterwave
     [Documentation]    Each payment is refunded through the gateway that took it, in its currency.
-    ${listing} =    Listing To Buy    currency=NGN    price_per_unit=${150000}
+    ${listing} =    Listing To Buy From    ${SELLER}    currency=NGN    price_per_unit=${150000}
     ${payment} =    Buy Listing    ${BUYER}    ${listing}    1
     Complete Flutterwave Checkout    ${payment}
     Payment Status Should Become    ${payment}    succeeded
@@ -85,6 +85,6 @@ A Flutterwave Payment Is Refunded Through Flutterwave
 Paid Payment Of
     [Documentation]    A settled Stripe payment of `price` minor units for one unit of a fresh listing.
     [Arguments]    ${price}
-    ${listing} =    Listing To Buy    price_per_unit=${{int($price)}}
+    ${listing} =    Listing To Buy From    ${SELLER}    price_per_unit=${{int($price)}}
     ${payment} =    Pay And Settle With Stripe    ${BUYER}    ${listing}
     RETURN    ${payment}

@@ -1,12 +1,12 @@
 *** Settings ***
 Documentation     Paying with Stripe: the intent, the card, the webhook, the books.
 
-Resource          ../../keywords/payments.resource
 Resource          ../../keywords/buyer_flows.resource
+Resource          ../../keywords/cast.resource
 Resource          ../../keywords/listings.resource
-Resource          ../../keywords/auth.resource
+Resource          ../../keywords/payments.resource
 
-Suite Setup       Create Payments Cast
+Suite Setup       Register The Cast
 Suite Teardown    Disconnect From Api Database
 
 Test Tags         payments    stripe    db
@@ -16,7 +16,7 @@ Test Tags         payments    stripe    db
 Stripe Payment Succeeds Through The Webhook
     [Documentation]    The sale is booked when Stripe's signed webhook says so, with the server's amount.
     [Tags]    smoke
-    ${listing} =    Listing To Buy    price_per_unit=${250000}    quantity=10
+    ${listing} =    Listing To Buy From    ${SELLER}    price_per_unit=${250000}    quantity=10
     ${payment} =    Buy Listing With Stripe    ${BUYER}    ${listing}    2.5
     Should Be Equal As Integers    ${payment}[amount]    625000
     Payment Should Be Persisted As    ${payment}    status=pending    amount=625000    currency=USD
@@ -39,7 +39,7 @@ A Declined Card Keeps The Order Open For Another Card
 
 A Retry With A Good Card Sells The Same Order After A Decline
     [Documentation]    Money taken on a retried card must end in a sale, not in a failed payment.
-    ${listing} =    Listing To Buy
+    ${listing} =    Listing To Buy From    ${SELLER}
     ${payment} =    Buy Listing With Stripe    ${BUYER}    ${listing}
     Pay With Test Card    ${BUYER}    ${payment}    pm_card_chargeDeclined    expected_status=402
     Payment Should Be Persisted As    ${payment}    status=requires_payment_method    reserved=true
@@ -53,7 +53,7 @@ A Retry With A Good Card Sells The Same Order After A Decline
 The Browser Confirms And Only The Webhook Tells The API
     [Documentation]    With Stripe.js the browser pays at Stripe directly; the signed webhook must book the sale.
     [Tags]    smoke    browser
-    ${listing} =    Listing To Buy
+    ${listing} =    Listing To Buy From    ${SELLER}
     ${payment} =    Buy Listing With Stripe    ${BUYER}    ${listing}    2
     Confirm In The Browser    ${payment}    pm_card_visa
     Payment Status Should Become    ${payment}    succeeded
@@ -64,14 +64,14 @@ The Browser Confirms And Only The Webhook Tells The API
 A Browser Decline Keeps Its Reason And Another Card Pays
     [Documentation]    A decline reaches us only as payment_intent.payment_failed; its codes must reach the buyer.
     [Tags]    browser    declines
-    ${listing} =    Listing To Buy
+    ${listing} =    Listing To Buy From    ${SELLER}
     ${payment} =    Buy Listing With Stripe    ${BUYER}    ${listing}
     Confirm In The Browser    ${payment}    pm_card_chargeDeclinedInsufficientFunds
     ...    expected_status=402
     Payment Status Should Become    ${payment}    requires_payment_method
     Payment Should Be Persisted As    ${payment}    failure_code=card_declined
     ...    decline_code=insufficient_funds    reserved=true
-    Buyer Should See The Decline    ${payment}    card_declined    insufficient_funds
+    Buyer Should See The Decline    ${BUYER}    ${payment}    card_declined    insufficient_funds
     Confirm In The Browser    ${payment}    pm_card_mastercard
     Payment Status Should Become    ${payment}    succeeded
     Available Quantity Should Be    ${listing}    9
@@ -79,7 +79,7 @@ A Browser Decline Keeps Its Reason And Another Card Pays
 A 3-D Secure Challenge Passed Completes The Sale
     [Documentation]    Cards that need authentication wait in requires_action until the bank says yes.
     [Tags]    browser    3ds    sandbox-only
-    ${listing} =    Listing To Buy
+    ${listing} =    Listing To Buy From    ${SELLER}
     ${payment} =    Buy Listing With Stripe    ${BUYER}    ${listing}
     Confirm In The Browser    ${payment}    pm_card_threeDSecure2Required
     Payment Status Should Become    ${payment}    requires_action
@@ -91,7 +91,7 @@ A 3-D Secure Challenge Passed Completes The Sale
 A Failed 3-D Secure Challenge Keeps The Order Open
     [Documentation]    A failed authentication is a decline: the buyer may try again, the goods stay held.
     [Tags]    browser    3ds    sandbox-only
-    ${listing} =    Listing To Buy
+    ${listing} =    Listing To Buy From    ${SELLER}
     ${payment} =    Buy Listing With Stripe    ${BUYER}    ${listing}
     Confirm In The Browser    ${payment}    pm_card_threeDSecure2Required
     Payment Status Should Become    ${payment}    requires_action
@@ -104,11 +104,11 @@ A Failed 3-D Secure Challenge Keeps The Order Open
 An Abandoned Payment Expires And Is Canceled At Stripe
     [Documentation]    A buyer who walks away must not keep the goods, nor be chargeable later.
     [Tags]    expiry    sandbox-only
-    ${listing} =    Listing To Buy
+    ${listing} =    Listing To Buy From    ${SELLER}
     ${payment} =    Buy Listing With Stripe    ${BUYER}    ${listing}    4
     Pay With Test Card    ${BUYER}    ${payment}    pm_card_chargeDeclined    expected_status=402
     Let Payment Expire    ${payment}
-    Reconciliation Should Move    ${payment}    requires_payment_method    canceled
+    Reconciliation Should Move    ${ADMIN}    ${payment}    requires_payment_method    canceled
     Payment Should Be Persisted As    ${payment}    reserved=false
     ...    closed_at_gateway=true
     Available Quantity Should Be    ${listing}    10
@@ -117,7 +117,7 @@ An Abandoned Payment Expires And Is Canceled At Stripe
 The Amount Comes From The Listing, Never The Client
     [Documentation]    A client that sends its own amount is refused; the price is the server's to compute.
     [Tags]    security    validation
-    ${listing} =    Listing To Buy
+    ${listing} =    Listing To Buy From    ${SELLER}
     ${response} =    Request Purchase    ${BUYER}    ${listing}    1    amount=${1}
     Problem Should Be    ${response}    422    validation_error
     Payments For Listing Should Be    ${listing}    0
@@ -126,7 +126,7 @@ The Amount Comes From The Listing, Never The Client
 Sellers Cannot Buy Their Own Listing
     [Documentation]    Self-dealing would fake sales volume.
     [Tags]    security    authorization
-    ${listing} =    Listing To Buy
+    ${listing} =    Listing To Buy From    ${SELLER}
     ${response} =    Request Purchase    ${SELLER}    ${listing}
     Problem Should Be    ${response}    403
     Payments For Listing Should Be    ${listing}    0
@@ -134,7 +134,7 @@ Sellers Cannot Buy Their Own Listing
 Other Buyers Cannot See A Payment
     [Documentation]    A payment is visible to its buyer, its seller and admins only.
     [Tags]    security    authorization
-    ${listing} =    Listing To Buy
+    ${listing} =    Listing To Buy From    ${SELLER}
     ${payment} =    Buy Listing With Stripe    ${BUYER}    ${listing}
     ${stranger} =    Register Verified Buyer
     ${response} =    Read Payment As    ${stranger}    ${payment}
@@ -154,7 +154,7 @@ Only Active Listings Can Be Bought
 Declined Card Should Keep The Payment Open
     [Documentation]    Paying with `card` is 402 with `code` and `decline_code`; the order stays open, goods held.
     [Arguments]    ${card}    ${code}    ${decline_code}
-    ${listing} =    Listing To Buy
+    ${listing} =    Listing To Buy From    ${SELLER}
     ${payment} =    Buy Listing With Stripe    ${BUYER}    ${listing}    3
     Available Quantity Should Be    ${listing}    7
     ${response} =    Pay With Test Card    ${BUYER}    ${payment}    ${card}
@@ -163,5 +163,5 @@ Declined Card Should Keep The Payment Open
     Should Be Equal    ${problem}[decline_code]    ${decline_code}
     Payment Should Be Persisted As    ${payment}    status=requires_payment_method    failure_code=${code}
     ...    decline_code=${decline_code}    reserved=true
-    Buyer Should See The Decline    ${payment}    ${code}    ${decline_code}
+    Buyer Should See The Decline    ${BUYER}    ${payment}    ${code}    ${decline_code}
     Available Quantity Should Be    ${listing}    7

@@ -1,12 +1,13 @@
 *** Settings ***
 Documentation     Webhooks in the real world: forged, replayed, reordered, late, lost, unknown.
 
-Resource          ../../keywords/payments.resource
 Resource          ../../keywords/buyer_flows.resource
+Resource          ../../keywords/cast.resource
+Resource          ../../keywords/gateways.resource
 Resource          ../../keywords/listings.resource
-Resource          ../../keywords/auth.resource
+Resource          ../../keywords/payments.resource
 
-Suite Setup       Create Payments Cast
+Suite Setup       Register The Cast
 Suite Teardown    Disconnect From Api Database
 
 Test Tags         payments    webhooks    db    sandbox-only
@@ -39,7 +40,7 @@ The Same Event Twice Changes Nothing
 
 Succeeded Before Processing Ends Succeeded
     [Documentation]    Events can arrive out of order; a late `processing` must not undo a sale.
-    ${listing} =    Listing To Buy
+    ${listing} =    Listing To Buy From    ${SELLER}
     ${payment} =    Buy Listing With Stripe    ${BUYER}    ${listing}
     ${succeeded} =    Craft Stripe Event    ${payment}    payment_intent.succeeded    apply=${TRUE}
     ${processing} =    Craft Stripe Event    ${payment}    payment_intent.processing
@@ -58,7 +59,7 @@ Payment Failed After Succeeded Cannot Undo The Sale
 
 A Failing Delivery Is Retried Until It Lands
     [Documentation]    If our endpoint is down, Stripe retries, and the sale is still booked once.
-    ${listing} =    Listing To Buy
+    ${listing} =    Listing To Buy From    ${SELLER}
     ${payment} =    Buy Listing With Stripe    ${BUYER}    ${listing}
     Fail Webhook Deliveries For    stripe    ${payment}[stripe][payment_intent_id]    2
     Pay With Test Card    ${BUYER}    ${payment}    expected_status=200
@@ -96,7 +97,7 @@ A Stripe Dispute Opens A Dispute
 Stripe Event Shape Should Be Acknowledged
     [Documentation]    An `event_type` event in `shape` is 200, stored with `outcome`; the payment is `status`.
     [Arguments]    ${event_type}    ${shape}    ${outcome}    ${status}
-    ${listing} =    Listing To Buy
+    ${listing} =    Listing To Buy From    ${SELLER}
     ${payment} =    Buy Listing With Stripe    ${BUYER}    ${listing}
     ${event} =    Craft Stripe Event    ${payment}    ${event_type}    apply=${TRUE}    shape=${shape}
     ${result} =    Redeliver Event    stripe    ${event}
@@ -106,14 +107,14 @@ Stripe Event Shape Should Be Acknowledged
 
 Settled Stripe Payment
     [Documentation]    A fresh listing bought with a good card and settled by its webhook.
-    ${listing} =    Listing To Buy
+    ${listing} =    Listing To Buy From    ${SELLER}
     ${payment} =    Pay And Settle With Stripe    ${BUYER}    ${listing}
     RETURN    ${payment}
 
 Stripe Webhook With Signature Should Be Refused
     [Documentation]    A succeeded event sent with a `signature` problem is 400 and changes nothing.
     [Arguments]    ${signature}
-    ${listing} =    Listing To Buy
+    ${listing} =    Listing To Buy From    ${SELLER}
     ${payment} =    Buy Listing With Stripe    ${BUYER}    ${listing}
     ${event} =    Craft Stripe Event    ${payment}    payment_intent.succeeded
     ${result} =    Redeliver Event    stripe    ${event}    ${signature}
@@ -124,7 +125,7 @@ Stripe Webhook With Signature Should Be Refused
 Flutterwave Webhook With Signature Should Be Refused
     [Documentation]    A charge.completed sent with a `signature` problem is 401 and changes nothing.
     [Arguments]    ${signature}
-    ${listing} =    Listing To Buy    currency=NGN
+    ${listing} =    Listing To Buy From    ${SELLER}    currency=NGN
     ${payment} =    Buy Listing    ${BUYER}    ${listing}
     Drop Webhooks For    flutterwave    ${payment}[id]    1
     Complete Checkout Without Return    ${payment}

@@ -5,7 +5,7 @@ Documentation     Every operation of /api/openapi.json against every kind of cal
 
 Resource          ../../keywords/matrix.resource
 
-Suite Setup       Create Matrix Cast
+Suite Setup       Prepare The Matrix
 Suite Teardown    Disconnect From Api Database
 
 Test Tags         security    authorization    matrix
@@ -21,11 +21,11 @@ Every Operation Answers Every Caller As Expected
     [Template]    Operation Should Answer Actor As Expected
     FOR    ${operation}    IN    @{OPERATIONS}
         FOR    ${actor}    IN    @{ACTORS}
-            ${operation}    ${actor}
+            ${actor}    ${operation}
         END
     END
 
 The Matrix Changes Nothing
-    [Documentation]    Probes are refused or invalid: the fixtures must be exactly as the cast left them.
+    [Documentation]    Probes are refused or invalid: the fixtures must be exactly as the setup left them.
     [Tags]    db
     Matrix Fixtures Should Be Unchanged

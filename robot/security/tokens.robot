@@ -1,9 +1,12 @@
 *** Settings ***
 Documentation     Every forged, stale or revoked access token is refused with 401 and a challenge.
 
-Resource          ../../keywords/auth.resource
+Resource          ../../keywords/admin.resource
+Resource          ../../keywords/cast.resource
+Resource          ../../keywords/sessions.resource
+Resource          ../../keywords/tokens.resource
 
-Suite Setup       Create Token Cast
+Suite Setup       Register The Cast
 Suite Teardown    Disconnect From Api Database
 
 Test Tags         security    auth    tokens
@@ -35,7 +38,7 @@ Token Of A User Disabled After Issue Is Refused
     [Tags]    db
     ${seller} =    Register Verified Seller
     Token Should Work    ${seller}
-    Disable Account Of    ${seller}
+    Disable Account As    ${ADMIN}    ${seller}
     Token Of Actor Should Be Refused    ${seller}    account_inactive
 
 A Token Minted With The Right Secret Works
@@ -46,16 +49,8 @@ A Token Minted With The Right Secret Works
 
 
 *** Keywords ***
-Create Token Cast
-    [Documentation]    One verified buyer whose identity the forged tokens borrow.
-    Connect To Api Database
-    ${buyer} =    Register Verified Buyer
-    # robocop: off=VAR05
-    # One buyer for the whole suite: every forged token borrows the same real identity.
-    VAR    ${BUYER} =    ${buyer}    scope=SUITE
-
 Forged Token Should Be Refused
-    [Documentation]    A token forged by `kind` is refused with 401.
+    [Documentation]    A token forged by `kind` on the identity of the cast's `BUYER` is refused with 401.
     [Arguments]    ${kind}
     ${token} =    Forge Token    ${BUYER}    ${kind}
     Token Should Be Refused    ${token}

@@ -2,9 +2,12 @@
 Documentation     Login: tokens for the right people, one answer for every wrong guess,
 ...               and a brake on guessing that holds across gunicorn workers.
 
-Resource          ../../keywords/auth.resource
+Resource          ../../keywords/accounts.resource
+Resource          ../../keywords/admin.resource
+Resource          ../../keywords/cast.resource
+Resource          ../../keywords/sessions.resource
 
-Suite Setup       Connect To Api Database
+Suite Setup       Register The Cast
 Suite Teardown    Disconnect From Api Database
 
 Test Tags         users    auth    login
@@ -39,7 +42,7 @@ Disabled Account Cannot Log In
     [Documentation]    A disabled account must not get new sessions, even with the right password.
     [Tags]    security    db
     ${seller} =    Register Verified Seller
-    Disable Account Of    ${seller}
+    Disable Account As    ${ADMIN}    ${seller}
     Login Should Be Refused    ${seller}[email]    ${seller}[password]    403    account_disabled
     Account Should Be Persisted As    ${seller}    status=disabled
 

@@ -1,7 +1,9 @@
 *** Settings ***
 Documentation     Profiles: people edit their own details and nothing else.
 
-Resource          ../../keywords/auth.resource
+Resource          ../../keywords/accounts.resource
+Resource          ../../keywords/cast.resource
+Resource          ../../keywords/tokens.resource
 
 Suite Setup       Connect To Api Database
 Suite Teardown    Disconnect From Api Database
@@ -61,3 +63,15 @@ Anonymous Callers Get No Profile
     [Documentation]    Without a token there is no "me".
     [Tags]    security
     Token Should Be Refused    ${EMPTY}    scheme=${EMPTY}
+
+
+*** Keywords ***
+Profile Change Should Be Refused
+    [Documentation]    A fresh buyer setting `field`=`value` gets 422 and the row is unchanged.
+    [Arguments]    ${field}    ${value}
+    ${buyer} =    Register Verified Buyer
+    ${response} =    Update Profile Of    ${buyer}    expected_status=any    ${field}=${value}
+    ${problem} =    Problem Should Be    ${response}    422    validation_error
+    Problem Should Name Field    ${problem}    ${field}
+    Account Should Be Persisted As    ${buyer}    role=buyer    status=active    email=${buyer}[email]
+    ...    full_name=${buyer}[full_name]

@@ -1,7 +1,10 @@
 *** Settings ***
 Documentation     Sessions: short access tokens, rotating refresh tokens, and theft detection.
 
-Resource          ../../keywords/auth.resource
+Resource          ../../keywords/accounts.resource
+Resource          ../../keywords/cast.resource
+Resource          ../../keywords/sessions.resource
+Resource          ../../keywords/tokens.resource
 
 Suite Setup       Connect To Api Database
 Suite Teardown    Disconnect From Api Database

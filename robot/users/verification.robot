@@ -1,7 +1,9 @@
 *** Settings ***
 Documentation     Email verification: a link that works once, in time, for its own account.
 
-Resource          ../../keywords/auth.resource
+Resource          ../../keywords/accounts.resource
+Resource          ../../keywords/sessions.resource
+Resource          ../../keywords/verification.resource
 
 Suite Setup       Connect To Api Database
 Suite Teardown    Disconnect From Api Database

@@ -4,7 +4,7 @@ Documentation     Administration: an admin manages accounts and listings, and re
 
 Resource          ../../keywords/journeys.resource
 
-Suite Setup       Create Payments Cast
+Suite Setup       Register The Cast
 Suite Teardown    Disconnect From Api Database
 
 Test Tags         workflow    admin    db
@@ -17,25 +17,25 @@ An Admin Manages People
     ${buyer} =    Register Verified Buyer
     ${abuser} =    Register Verified Buyer
     Users Found Should Be    ${ADMIN}    ${buyer}    q=${buyer}[email]
-    Change Role Of    ${buyer}    seller    as=${ADMIN}
+    Change Role As    ${ADMIN}    ${buyer}    seller
     Account Should Be Persisted As    ${buyer}    role=seller
     Disable Account As    ${ADMIN}    ${abuser}
     Token Of Actor Should Be Refused    ${abuser}    account_inactive
-    Account Change Should Be Audited    ${buyer}    ${ADMIN}    role    buyer    seller
+    Audit Should Record    user.update    ${buyer}    by=${ADMIN}    kind=user    role=buyer -> seller
 
 An Admin Suspends A Listing
     [Documentation]    A suspended listing disappears from search and cannot be bought.
     [Tags]    listings
     ${word} =    Unique Word
-    ${listing} =    Listing To Buy    title=Tin concentrate ${word}
+    ${listing} =    Listing To Buy From    ${SELLER}    title=Tin concentrate ${word}
     Search Should Find    ${listing}    q=${word}
     Admin Suspends A Listing    ${ADMIN}    ${listing}    ${BUYER}    ${word}
-    Audit Should Be Recorded    listing.suspend    ${listing}    ${ADMIN}
+    Audit Should Record    listing.suspend    ${listing}    by=${ADMIN}
 
 An Admin Reviews Money, System And Audit
     [Documentation]    Reports show the sale, the system view is healthy, the audit trail has the refund.
     [Tags]    reports
-    ${listing} =    Listing To Buy    price_per_unit=${10000}
+    ${listing} =    Listing To Buy From    ${SELLER}    price_per_unit=${10000}
     ${payment} =    Pay And Settle With Stripe    ${BUYER}    ${listing}
     Refund Payment    ${SELLER}    ${payment}    2500    expected_status=201
     ${report} =    Transactions Report As    ${ADMIN}    status=partially_refunded    per_page=100

@@ -4,7 +4,7 @@ Documentation     A marketplace transaction: payment, settlement by webhook, inv
 
 Resource          ../../keywords/journeys.resource
 
-Suite Setup       Create Payments Cast
+Suite Setup       Register The Cast
 Suite Teardown    Disconnect From Api Database
 
 Test Tags         workflow    payments    db
@@ -14,7 +14,7 @@ Test Tags         workflow    payments    db
 A Stripe Sale From Decline To Dispute
     [Documentation]    Everything that can happen to one card sale, and the books agree with Stripe.
     [Tags]    smoke    stripe
-    ${listing} =    Listing To Buy    price_per_unit=${400000}
+    ${listing} =    Listing To Buy From    ${SELLER}    price_per_unit=${400000}
     ${payment} =    Buyer Pays With Stripe After A Decline    ${BUYER}    ${listing}    2
     Available Quantity Should Be    ${listing}    8
     Seller Sees The Sale    ${SELLER}    ${payment}
@@ -25,7 +25,7 @@ A Stripe Sale From Decline To Dispute
 A Flutterwave Sale With A Partial Refund
     [Documentation]    An African-currency sale through the hosted checkout, refunded in part.
     [Tags]    flutterwave
-    ${listing} =    Listing To Buy    currency=NGN    price_per_unit=${150000}
+    ${listing} =    Listing To Buy From    ${SELLER}    currency=NGN    price_per_unit=${150000}
     ${payment} =    Buyer Pays With Flutterwave    ${BUYER}    ${listing}    3
     Available Quantity Should Be    ${listing}    7
     Seller Sees The Sale    ${SELLER}    ${payment}

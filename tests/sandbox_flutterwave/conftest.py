@@ -8,20 +8,10 @@ import pytest
 
 from sandbox.flutterwave import FlutterwaveSandbox
 from sandbox.standalone import WebhookReceiver
-from tests.sandbox_flutterwave.support import (
-    SECRET_HASH,
-    SECRET_KEY,
-    Clock,
-    verify,
-)
+from tests.running import receiver_fixture, running
+from tests.sandbox_flutterwave.support import SECRET_HASH, SECRET_KEY, Clock, verify
 
-
-@pytest.fixture
-def receiver() -> Iterator[WebhookReceiver]:
-    hook = WebhookReceiver(verify)
-    hook.start()
-    yield hook
-    hook.stop()
+receiver = receiver_fixture(verify)
 
 
 @pytest.fixture
@@ -39,6 +29,5 @@ def sandbox(receiver: WebhookReceiver, clock: Clock) -> Iterator[FlutterwaveSand
         max_attempts=3,
         clock=clock,
     )
-    box.start()
-    yield box
-    box.stop()
+    with running(box):
+        yield box

@@ -9,19 +9,10 @@ import stripe
 
 from sandbox.standalone import WebhookReceiver
 from sandbox.stripe import StripeSandbox
-from tests.sandbox_stripe.support import (
-    SECRET_KEY,
-    WEBHOOK_SECRET,
-    verify,
-)
+from tests.running import receiver_fixture, running
+from tests.sandbox_stripe.support import SECRET_KEY, WEBHOOK_SECRET, verify
 
-
-@pytest.fixture
-def receiver() -> Iterator[WebhookReceiver]:
-    hook = WebhookReceiver(verify)
-    hook.start()
-    yield hook
-    hook.stop()
+receiver = receiver_fixture(verify)
 
 
 @pytest.fixture
@@ -29,10 +20,9 @@ def sandbox(receiver: WebhookReceiver) -> Iterator[StripeSandbox]:
     box = StripeSandbox(
         secret_key=SECRET_KEY, webhook_secret=WEBHOOK_SECRET, backoff=(0.02, 0.05), max_attempts=4
     )
-    box.start()
-    box.set_webhook_url(receiver.url)
-    yield box
-    box.stop()
+    with running(box):
+        box.set_webhook_url(receiver.url)
+        yield box
 
 
 @pytest.fixture

@@ -75,6 +75,16 @@ def wait_types(receiver: WebhookReceiver, match: str, count: int) -> list[str]:
     return [b["type"] for b in bodies if match in json.dumps(b)]
 
 
+def paid_intent(
+    client: stripe.StripeClient, receiver: WebhookReceiver
+) -> tuple[str, stripe.PaymentIntent]:
+    """A new listing's intent paid with a good card, once its two events have arrived."""
+    listing = listing_id()
+    pi = new_intent(client, listing, payment_method="pm_card_visa", confirm=True)
+    wait_types(receiver, listing, 2)
+    return listing, pi
+
+
 def raw(
     sandbox: StripeSandbox, method: str, path: str, key: str = SECRET_KEY, **form: Any
 ) -> requests.Response:

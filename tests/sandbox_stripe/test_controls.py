@@ -16,6 +16,7 @@ from tests.sandbox_stripe.support import (
     error_of,
     listing_id,
     new_intent,
+    paid_intent,
     raw,
     settled_events,
     wait_types,
@@ -42,14 +43,9 @@ def test_crafted_event_shapes(sandbox: StripeSandbox, client: stripe.StripeClien
     assert obj["id"] == pi.id and obj["status"] == "succeeded"
     assert not {"metadata", "description", "latest_charge", "last_payment_error"} & set(obj)
     fresh = new_intent(client, listing_id())
-    transient = control(
-        sandbox,
-        "POST",
-        f"payment_intents/{fresh.id}/events",
-        type="payment_intent.succeeded",
-        shape="expanded_charge",
-        deliver=False,
-    )
+    shape = {"shape": "expanded_charge", "deliver": False}
+    events = f"payment_intents/{fresh.id}/events"
+    transient = control(sandbox, "POST", events, type="payment_intent.succeeded", **shape)
     assert transient["data"]["object"]["latest_charge"]["object"] == "charge"
     assert client.v1.payment_intents.retrieve(fresh.id).latest_charge is None
 
@@ -65,21 +61,13 @@ def test_crafted_requires_action_and_other_types(
     done = control(sandbox, "POST", f"payment_intents/{pi.id}/authenticate", outcome="succeed")
     assert done["status"] == "succeeded"
     other = new_intent(client, listing_id())
-    capturable = control(
-        sandbox,
-        "POST",
-        f"payment_intents/{other.id}/events",
-        type="payment_intent.amount_capturable_updated",
-    )
+    events = f"payment_intents/{other.id}/events"
+    capturable = control(sandbox, "POST", events, type="payment_intent.amount_capturable_updated")
     assert capturable["data"]["object"]["status"] == "requires_capture"
     assert capturable["data"]["object"]["amount_capturable"] == 2500
     assert client.v1.payment_intents.retrieve(other.id).status == "requires_payment_method"
     odd = control(
-        sandbox,
-        "POST",
-        f"payment_intents/{other.id}/events",
-        type="payment_intent.partially_funded",
-        unknown_type=True,
+        sandbox, "POST", events, type="payment_intent.partially_funded", unknown_type=True
     )
     assert odd["type"] == "payment_intent.partially_funded"
     wait_types(receiver, other.id, 2)
@@ -175,9 +163,7 @@ def test_list_parameters_follow_the_reference(
 def test_events_filter_by_types_and_delivery(
     sandbox: StripeSandbox, client: stripe.StripeClient, receiver: WebhookReceiver
 ) -> None:
-    listing = listing_id()
-    new_intent(client, listing, payment_method="pm_card_visa", confirm=True)
-    wait_types(receiver, listing, 2)
+    listing, _ = paid_intent(client, receiver)
     settled_events(sandbox, listing)
     only = client.v1.events.list(params={"types": ["charge.succeeded"]})
     assert {e.type for e in only.data} == {"charge.succeeded"}

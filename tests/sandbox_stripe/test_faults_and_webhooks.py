@@ -21,6 +21,7 @@ from tests.sandbox_stripe.support import (
     events_for,
     listing_id,
     new_intent,
+    paid_intent,
     settled_events,
     wait_types,
 )
@@ -182,9 +183,7 @@ def test_events_api_lists_newest_first_and_retrieves(
     sandbox: StripeSandbox, client: stripe.StripeClient, receiver: WebhookReceiver
 ) -> None:
     since = int(time.time())
-    listing = listing_id()
-    pi = new_intent(client, listing, payment_method="pm_card_visa", confirm=True)
-    wait_types(receiver, listing, 2)
+    listing, pi = paid_intent(client, receiver)
     settled_events(sandbox, listing)
     listed = client.v1.events.list(params={"created": {"gte": since}, "limit": 10})
     assert [e.type for e in listed.data] == ["payment_intent.succeeded", "charge.succeeded"]

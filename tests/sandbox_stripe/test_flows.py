@@ -11,14 +11,13 @@ import stripe
 
 from sandbox.standalone import WebhookReceiver
 from sandbox.stripe import StripeSandbox
+from tests.sandbox_stripe import support
 from tests.sandbox_stripe.support import (
-    SECRET_KEY,
-    TIMEOUT,
-    WEBHOOK_SECRET,
     control,
     events_for,
     listing_id,
     new_intent,
+    paid_intent,
     wait_types,
 )
 
@@ -27,9 +26,9 @@ def test_env_describes_the_running_sandbox(sandbox: StripeSandbox) -> None:
     assert sandbox.url.startswith("http://127.0.0.1:")
     assert sandbox.env() == {
         "STRIPE_API_BASE": sandbox.url,
-        "STRIPE_SECRET_KEY": SECRET_KEY,
+        "STRIPE_SECRET_KEY": support.SECRET_KEY,
         "STRIPE_PUBLISHABLE_KEY": sandbox.publishable_key,
-        "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "STRIPE_WEBHOOK_SECRET": support.WEBHOOK_SECRET,
     }
     assert sandbox.publishable_key.startswith("pk_test_")
     chosen = StripeSandbox(secret_key="sk_test_x", webhook_secret="whsec_x", publishable_key="pk_1")
@@ -163,9 +162,9 @@ def test_idempotency_key_replays_and_rejects_other_params(
     raw = requests.post(
         f"{sandbox.url}/v1/payment_intents",
         data="amount=900&currency=usd&metadata[listing_id]=idem",
-        timeout=TIMEOUT,
+        timeout=support.TIMEOUT,
         headers={
-            "Authorization": f"Bearer {SECRET_KEY}",
+            "Authorization": f"Bearer {support.SECRET_KEY}",
             "Idempotency-Key": key,
             "Content-Type": "application/x-www-form-urlencoded",
         },
@@ -197,7 +196,7 @@ def test_wrong_or_missing_key_is_401_without_echoing_the_key(sandbox: StripeSand
         bad.v1.payment_intents.list()
     message = raised.value.user_message
     assert message.startswith("Invalid API Key provided: ") and bad_key not in message
-    resp = requests.get(f"{sandbox.url}/v1/payment_intents", timeout=TIMEOUT)
+    resp = requests.get(f"{sandbox.url}/v1/payment_intents", timeout=support.TIMEOUT)
     assert resp.status_code == 401
     assert resp.json()["error"]["type"] == "invalid_request_error"
 
@@ -205,9 +204,7 @@ def test_wrong_or_missing_key_is_401_without_echoing_the_key(sandbox: StripeSand
 def test_signature_modes_on_redelivery(
     sandbox: StripeSandbox, client: stripe.StripeClient, receiver: WebhookReceiver
 ) -> None:
-    listing = listing_id()
-    new_intent(client, listing, payment_method="pm_card_visa", confirm=True)
-    wait_types(receiver, listing, 2)
+    listing, _ = paid_intent(client, receiver)
     event_id = events_for(sandbox, listing)[0]["id"]
     statuses = {
         mode: control(sandbox, "POST", f"events/{event_id}/deliver", signature=mode)
@@ -222,15 +219,17 @@ def test_signature_modes_on_redelivery(
 
     headers, body, _ = receiver.received[-2]  # the stale one: right secret, old timestamp
     stripe.WebhookSignature.verify_header(
-        body, headers["stripe-signature"], WEBHOOK_SECRET, tolerance=None
+        body, headers["stripe-signature"], support.WEBHOOK_SECRET, tolerance=None
     )
     with pytest.raises(stripe.SignatureVerificationError, match="tolerance"):
-        stripe.Webhook.construct_event(body, headers["stripe-signature"], WEBHOOK_SECRET)
+        stripe.Webhook.construct_event(body, headers["stripe-signature"], support.WEBHOOK_SECRET)
     bad_headers, bad_body, _ = receiver.received[-3]
     with pytest.raises(stripe.SignatureVerificationError, match="expected signature"):
-        stripe.Webhook.construct_event(bad_body, bad_headers["stripe-signature"], WEBHOOK_SECRET)
+        stripe.Webhook.construct_event(
+            bad_body, bad_headers["stripe-signature"], support.WEBHOOK_SECRET
+        )
     event = stripe.Webhook.construct_event(
-        body, headers["stripe-signature"], WEBHOOK_SECRET, tolerance=1000
+        body, headers["stripe-signature"], support.WEBHOOK_SECRET, tolerance=1000
     )
     assert event.id == event_id and event.object == "event"
 

@@ -7,10 +7,7 @@ import urllib3
 
 from api_server.common import errors
 from api_server.marketplace.photos import read_photo, sniff_image_type
-
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 20
-PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 20
-WEBP = b"RIFF\x24\x00\x00\x00WEBPVP8 " + b"\x00" * 20
+from tests.marketplace.support import JPEG, PNG, WEBP
 
 
 @pytest.mark.parametrize(

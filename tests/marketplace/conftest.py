@@ -1,0 +1,34 @@
+"""Fixtures: the real app with a small photo limit, a client, a seller and an admin."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import falcon.testing
+import pytest
+
+from api_server.app import MarketplaceApp
+from api_server.config import Config
+from tests.conftest import JWT_SECRET
+from tests.factories import make_user
+from tests.marketplace.support import MAX_PHOTO
+
+
+@pytest.fixture
+def config(dsn: str) -> Config:
+    return Config(database_url=dsn, jwt_secret=JWT_SECRET, max_upload_bytes=MAX_PHOTO)
+
+
+@pytest.fixture
+def client(app: MarketplaceApp) -> falcon.testing.TestClient:
+    return falcon.testing.TestClient(app)
+
+
+@pytest.fixture
+def seller(app: MarketplaceApp) -> dict[str, Any]:
+    return make_user(app, "seller")
+
+
+@pytest.fixture
+def admin(app: MarketplaceApp) -> dict[str, Any]:
+    return make_user(app, "admin")
