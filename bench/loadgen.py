@@ -51,13 +51,19 @@ class Connection:
 
     async def get(self, path: str, headers: dict[str, str] | None = None) -> Answer:
         """GETs `path`, reconnecting once if the server closed the idle connection."""
+        return await self.request("GET", path, headers)
+
+    async def request(
+        self, method: str, path: str, headers: dict[str, str] | None = None, body: bytes = b""
+    ) -> Answer:
+        """Sends one request; reconnects once if the server had closed the idle connection."""
         if self._writer is None:
             await self._connect()
         try:
-            return await self._exchange(path, headers)
+            return await self._exchange(method, path, headers, body)
         except (ConnectionError, asyncio.IncompleteReadError):
             await self._connect()
-            return await self._exchange(path, headers)
+            return await self._exchange(method, path, headers, body)
 
     async def close(self) -> None:
         if self._writer is not None:
@@ -70,13 +76,18 @@ class Connection:
         await self.close()
         self._reader, self._writer = await asyncio.open_connection(self._host, self._port)
 
-    async def _exchange(self, path: str, headers: dict[str, str] | None) -> Answer:
+    async def _exchange(
+        self, method: str, path: str, headers: dict[str, str] | None, body: bytes
+    ) -> Answer:
         assert self._reader is not None and self._writer is not None
-        extra = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
-        request = f"GET {path} HTTP/1.1\r\nHost: {self._host}:{self._port}\r\n{extra}\r\n"
-        self._writer.write(request.encode())
-        head = await self._reader.readuntil(b"\r\n\r\n")
-        lines = head.decode("latin-1").split("\r\n")
+        fields = dict(headers or {})
+        if body or method != "GET":
+            fields["Content-Length"] = str(len(body))
+        extra = "".join(f"{k}: {v}\r\n" for k, v in fields.items())
+        head = f"{method} {path} HTTP/1.1\r\nHost: {self._host}:{self._port}\r\n{extra}\r\n"
+        self._writer.write(head.encode() + body)
+        answer_head = await self._reader.readuntil(b"\r\n\r\n")
+        lines = answer_head.decode("latin-1").split("\r\n")
         status = int(lines[0].split(" ", 2)[1])
         parsed = {}
         for line in lines[1:]:
@@ -84,14 +95,14 @@ class Connection:
                 name, _, value = line.partition(":")
                 parsed[name.strip().lower()] = value.strip()
         if "content-length" in parsed:
-            body = await self._reader.readexactly(int(parsed["content-length"]))
+            content = await self._reader.readexactly(int(parsed["content-length"]))
         elif parsed.get("transfer-encoding", "").lower() == "chunked":
-            body = await self._chunked()
+            content = await self._chunked()
         else:
-            body = await self._reader.read()
+            content = await self._reader.read()
         if parsed.get("connection", "").lower() == "close":
             await self.close()
-        return Answer(status, parsed, body)
+        return Answer(status, parsed, content)
 
     async def _chunked(self) -> bytes:
         assert self._reader is not None
