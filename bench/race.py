@@ -7,11 +7,41 @@ from __future__ import annotations
 
 import concurrent.futures
 import threading
+import time
 import uuid
 from typing import Any
 
 import psycopg2
 import requests
+
+
+def settled(dsn: str, listing: str, wait: float = 30.0) -> tuple[int, int, str]:
+    """Sales, payments and available quantity of `listing` once its webhooks have landed.
+
+    The API answers a confirmation at once; the sale is recorded when Stripe's webhook
+    arrives, so this waits (up to `wait` seconds) until no payment of the listing is pending.
+    """
+    deadline = time.monotonic() + wait
+    conn = psycopg2.connect(dsn)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            while True:
+                cur.execute(
+                    "SELECT count(*) FILTER (WHERE status = 'succeeded'), count(*), "
+                    "count(*) FILTER (WHERE status IN ('pending', 'processing')) "
+                    "FROM payments WHERE listing_id = %s",
+                    (listing,),
+                )
+                sales, payments, open_ = cur.fetchone() or (0, 0, 0)
+                if not open_ or time.monotonic() > deadline:
+                    break
+                time.sleep(0.2)
+            cur.execute("SELECT available_quantity FROM listings WHERE id = %s", (listing,))
+            (available,) = cur.fetchone() or (None,)
+    finally:
+        conn.close()
+    return sales, payments, str(available)
 
 
 def race(api_url: str, dsn: str, tokens: list[str], listing: str) -> dict[str, Any]:
@@ -40,16 +70,7 @@ def race(api_url: str, dsn: str, tokens: list[str], listing: str) -> dict[str, A
 
     with concurrent.futures.ThreadPoolExecutor(len(tokens)) as pool:
         outcomes = list(pool.map(buyer, tokens))
-    with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
-        cur.execute(
-            "SELECT count(*) FILTER (WHERE status = 'succeeded'), count(*) FROM payments "
-            "WHERE listing_id = %s",
-            (listing,),
-        )
-        sales, payments = cur.fetchone() or (0, 0)
-        cur.execute("SELECT available_quantity FROM listings WHERE id = %s", (listing,))
-        (available,) = cur.fetchone() or (None,)
-    conn.close()
+    sales, payments, available = settled(dsn, listing)
     counts: dict[str, int] = {}
     for outcome in outcomes:
         label = f"paid {outcome - 1000}" if outcome >= 1000 else f"refused {outcome}"
@@ -60,6 +81,6 @@ def race(api_url: str, dsn: str, tokens: list[str], listing: str) -> dict[str, A
         "answers": counts,
         "payments_created": payments,
         "sales": sales,
-        "available_after": str(available),
+        "available_after": available,
         "exactly_10_sales": sales == 10 and payments == 10,
     }
