@@ -111,7 +111,9 @@ def main(argv: list[str] | None = None) -> int:
         }
         print(f"hits: {totals}; deep pages by {paging}")
         print(f"{args.clients} closed-loop clients, {args.duration:g} s per shape:", flush=True)
+        load_before = os.getloadavg()
         rows = measure(api_url, inputs, args)
+        load_after = os.getloadavg()
         workers = stack.settings.get("API_WORKERS") or env.get("API_WORKERS") or "2"
     report = {
         "started": started.isoformat(timespec="seconds"),
@@ -124,6 +126,9 @@ def main(argv: list[str] | None = None) -> int:
         "api_workers": int(workers),
         "api_threads": int(env.get("API_THREADS") or 4),
         "machine_cores": os.cpu_count(),
+        # Another run on the same machine (a test suite, a build) skews every figure.
+        "load_average_before": [round(x, 2) for x in load_before],
+        "load_average_after": [round(x, 2) for x in load_after],
         "git_commit": git_commit(),
         "shapes": rows,
     }
@@ -134,6 +139,9 @@ def main(argv: list[str] | None = None) -> int:
         f"({os.cpu_count()} cores = {100 * (os.cpu_count() or 1)}%)."
     )
     print("goal: search share >= 0.50, detail >= 0.70, p99 <= 2 x health, no errors.")
+    print(f"load average (1, 5, 15 min) before {load_before}, after {load_after}")
+    if load_before[0] > (os.cpu_count() or 1):
+        print("warning: the machine was already busy before the run; figures are pessimistic")
     args.out.mkdir(parents=True, exist_ok=True)
     json_path = args.out / f"{stamp}.json"
     json_path.write_text(json.dumps(report, indent=2))
