@@ -6,6 +6,8 @@ closed-loop comparison with /api/health): the same spread of statuses, commoditi
 
 from __future__ import annotations
 
+from typing import Any
+
 import psycopg2
 
 from api_server.marketplace.schemas import COMMODITIES
@@ -80,6 +82,26 @@ RARE_WORD = "kimberlite"
 COMMON_WORD = "ore"
 
 
+def _drop_secondary_indexes(cur: Any, table: str) -> list[str]:
+    """Drops the table's indexes that back no constraint; returns their definitions.
+
+    Read from the catalogue, so whatever indexes the migrations of the day create are rebuilt.
+    """
+    cur.execute(
+        """
+        SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
+        FROM pg_index i
+        WHERE i.indrelid = %s::regclass
+          AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
+        """,
+        (table,),
+    )
+    found = cur.fetchall()
+    for name, _ in found:
+        cur.execute(f"DROP INDEX {name}")
+    return [definition for _, definition in found]
+
+
 def seed(dsn: str, listings: int, sellers: int = 500, rare_share: float = 0.004) -> None:
     """Inserts active sellers and `listings` listings in a realistic spread of statuses.
 
@@ -102,6 +124,10 @@ def seed(dsn: str, listings: int, sellers: int = 500, rare_share: float = 0.004)
             """,
             (sellers,),
         )
+        # Bulk load: building each index once afterwards beats updating it per row.
+        # One transaction, so a failed insert leaves the indexes as they were.
+        cur.execute("BEGIN")
+        indexes = _drop_secondary_indexes(cur, "listings")
         cur.execute(
             f"""
             WITH s AS (SELECT array_agg(id) AS ids FROM users WHERE role = 'seller'),
@@ -135,6 +161,10 @@ def seed(dsn: str, listings: int, sellers: int = 500, rare_share: float = 0.004)
                 "nco": len(COUNTRIES),
             },
         )
+        cur.execute("SET LOCAL maintenance_work_mem = '256MB'")
+        for definition in indexes:
+            cur.execute(definition)
+        cur.execute("COMMIT")
         cur.execute("VACUUM ANALYZE listings")
         cur.execute("VACUUM ANALYZE users")
     conn.close()
