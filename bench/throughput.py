@@ -135,13 +135,12 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(table(rows))
     print(
-        "\nshare = req/s / health req/s; p99/h = p99 / health p99; CPU in % of one core "
+        "\nshare = req/s / health req/s; p99/h = p99 / health p99; CPU in % of one core, "
+        "oth = other processes on the machine "
         f"({os.cpu_count()} cores = {100 * (os.cpu_count() or 1)}%)."
     )
     print("goal: search share >= 0.50, detail >= 0.70, p99 <= 2 x health, no errors.")
     print(f"load average (1, 5, 15 min) before {load_before}, after {load_after}")
-    if load_before[0] > (os.cpu_count() or 1):
-        print("warning: the machine was already busy before the run; figures are pessimistic")
     args.out.mkdir(parents=True, exist_ok=True)
     json_path = args.out / f"{stamp}.json"
     json_path.write_text(json.dumps(report, indent=2))
