@@ -10,7 +10,7 @@ ROBOT := $(BIN)/robot --outputdir $(RESULTS) --xunit xunit.xml \
 	--listener keywords/libraries/SecretMasker.py --pythonpath . $(ROBOT_OPTS)
 
 .PHONY: run run-parallel test setup lint format pytest robot live-profile docs bench-listings clean \
-	bench load load-distributed bench-webhooks
+	bench bench-growth load load-distributed bench-webhooks
 
 setup: $(STAMP)
 
@@ -83,6 +83,10 @@ bench-listings: setup
 # API_THREADS); writes results/bench/<timestamp>.json and charts. docs/performance.md.
 bench: setup
 	$(BIN)/python -m bench.throughput
+
+# Each shape's share at 1,000,000 listings against 100,000 (the newest report of each size).
+bench-growth: setup
+	$(BIN)/python -m bench.growth
 
 # Locust headless, bounded (USERS, SPAWN_RATE, TIME); WORKERS=N runs one master, N workers.
 load: setup

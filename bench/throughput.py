@@ -111,9 +111,9 @@ def main(argv: list[str] | None = None) -> int:
         }
         print(f"hits: {totals}; deep pages by {paging}")
         print(f"{args.clients} closed-loop clients, {args.duration:g} s per shape:", flush=True)
-        load_before = os.getloadavg()
+        load_before = tuple(round(x, 2) for x in os.getloadavg())
         rows = measure(api_url, inputs, args)
-        load_after = os.getloadavg()
+        load_after = tuple(round(x, 2) for x in os.getloadavg())
         workers = stack.settings.get("API_WORKERS") or env.get("API_WORKERS") or "2"
     report = {
         "started": started.isoformat(timespec="seconds"),
@@ -127,8 +127,8 @@ def main(argv: list[str] | None = None) -> int:
         "api_threads": int(env.get("API_THREADS") or 4),
         "machine_cores": os.cpu_count(),
         # Another run on the same machine (a test suite, a build) skews every figure.
-        "load_average_before": [round(x, 2) for x in load_before],
-        "load_average_after": [round(x, 2) for x in load_after],
+        "load_average_before": load_before,
+        "load_average_after": load_after,
         "git_commit": git_commit(),
         "shapes": rows,
     }
