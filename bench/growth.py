@@ -25,13 +25,18 @@ def newest(rows: int, folder: Path = FOLDER) -> Path | None:
 
 def compare(small: dict[str, Any], large: dict[str, Any]) -> list[tuple[str, float, float, float]]:
     """(shape, share small, share large, kept) for each shape in both reports."""
-    large_shares = {s["shape"]: s["share"] for s in large["shapes"]}
+    small_shares, large_shares = _shares(small), _shares(large)
     out = []
-    for shape in small["shapes"][1:]:
-        if shape["shape"] in large_shares and shape["share"]:
-            kept = large_shares[shape["shape"]] / shape["share"]
-            out.append((shape["shape"], shape["share"], large_shares[shape["shape"]], kept))
+    for shape, before in small_shares.items():
+        if shape in large_shares and before:
+            out.append((shape, before, large_shares[shape], large_shares[shape] / before))
     return out
+
+
+def _shares(report: dict[str, Any]) -> dict[str, float]:
+    """Unrounded shares of the reference (the first row) by shape, the reference left out."""
+    reference, *rows = report["shapes"]
+    return {r["shape"]: r["req_per_s"] / reference["req_per_s"] for r in rows}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -45,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'shape':<28} {'share':>7} {'share':>7} {'kept':>6}  goal >= {KEEP_GOAL:.0%}")
     for shape, before, after, kept in compare(small, large):
         verdict = "ok" if kept >= KEEP_GOAL else "MISS"
-        print(f"{shape[:28]:<28} {before:>7.3f} {after:>7.3f} {kept:>6.0%}  {verdict}")
+        print(f"{shape[:28]:<28} {before:>7.4f} {after:>7.4f} {kept:>6.0%}  {verdict}")
     return 0
 
 
