@@ -9,7 +9,8 @@ PROCESSES ?= 4
 ROBOT := $(BIN)/robot --outputdir $(RESULTS) --xunit xunit.xml \
 	--listener keywords/libraries/SecretMasker.py --pythonpath . $(ROBOT_OPTS)
 
-.PHONY: run run-parallel test setup lint format pytest robot live-profile docs bench-listings clean
+.PHONY: run run-parallel test setup lint format pytest robot live-profile docs bench-listings clean \
+	bench bench-growth load load-distributed bench-webhooks
 
 setup: $(STAMP)
 
@@ -76,3 +77,24 @@ clean:
 # Seeds 100,000 listings in a throwaway stack and prints search p50/p95 and query plans.
 bench-listings: setup
 	$(BIN)/python -m bench.listings
+
+# Benchmarks and load: never part of `make test`; each starts its own throwaway stack.
+# Every shape against GET /api/health, closed loop (ROWS, CLIENTS, DURATION; API_WORKERS,
+# API_THREADS); writes results/bench/<timestamp>.json and charts. docs/performance.md.
+bench: setup
+	$(BIN)/python -m bench.throughput
+
+# Each shape's share at 1,000,000 listings against 100,000 (the newest report of each size).
+bench-growth: setup
+	$(BIN)/python -m bench.growth
+
+# Locust headless, bounded (USERS, SPAWN_RATE, TIME); WORKERS=N runs one master, N workers.
+load: setup
+	$(BIN)/python -m bench.load
+
+load-distributed: setup
+	WORKERS=$${WORKERS:-2} $(BIN)/python -m bench.load
+
+# Signed Stripe webhooks, shuffled with duplicates, against in-order delivery; and the race.
+bench-webhooks: setup
+	$(BIN)/python -m bench.webhooks

@@ -12,10 +12,8 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import os
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,133 +24,8 @@ import requests
 
 from api_server.marketplace.schemas import COMMODITIES
 from api_server.marketplace.service import search_plan
-from sandbox.launcher import Stack
-
-COUNTRIES = ["ZA", "ZM", "CD", "GH", "NG", "TZ", "KE", "BW", "NA", "ZW", "AU", "CA", "CL", "PE"]
-CURRENCIES = ["USD", "USD", "USD", "EUR", "ZAR", "GHS", "NGN", "KES"]
-# Listing words, most frequent first: descriptions draw them with a skew, so the first
-# match half of all listings and the last a few percent, as real text does.
-WORDS = [
-    "ore",
-    "grade",
-    "concentrate",
-    "high",
-    "export",
-    "bulk",
-    "certified",
-    "assay",
-    "lot",
-    "shipment",
-    "premium",
-    "raw",
-    "refined",
-    "stockpile",
-    "mine",
-    "tonnes",
-    "purity",
-    "smelter",
-    "washed",
-    "sorted",
-    "fines",
-    "lumps",
-    "pellets",
-    "cathode",
-    "ingot",
-    "dore",
-    "alluvial",
-    "artisanal",
-    "sealed",
-    "bagged",
-    "containerised",
-    "inspected",
-    "licensed",
-    "traceable",
-    "conflict-free",
-    "oxide",
-    "sulphide",
-    "nugget",
-    "rough",
-    "polished",
-    "industrial",
-    "battery",
-    "magnet",
-    "alloy",
-    "feedstock",
-    "tailings",
-    "byproduct",
-    "spodumene",
-    "cassiterite",
-    "wolframite",
-    "coltan",
-    "heterogenite",
-    "laterite",
-    "hematite",
-    "magnetite",
-    "bauxitic",
-    "placer",
-    "vein",
-    "reef",
-]
-# In about one listing in 250: the selective end of full-text search.
-RARE_WORD = "kimberlite"
-COMMON_WORD = "ore"
-
-
-def seed(dsn: str, listings: int, sellers: int = 500) -> None:
-    """Inserts active sellers and `listings` listings in a realistic spread of statuses."""
-    words = "(ARRAY[" + ",".join(f"'{w}'" for w in WORDS) + "])"
-    pick = f"{words}[1 + floor(power(random(), 1.5) * {len(WORDS)})::int]"
-    description = " || ' ' || ".join([pick] * 10)
-    description += f" || CASE WHEN random() < 0.004 THEN ' {RARE_WORD}' ELSE '' END"
-    conn = psycopg2.connect(dsn)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute("SELECT setseed(0.42)")
-        cur.execute(
-            """
-            INSERT INTO users (email, password_hash, full_name, role, status, verified_at)
-            SELECT 'bench-seller-' || i || '@example.com', 'x', 'Bench Seller ' || i,
-                   'seller', 'active', now()
-            FROM generate_series(1, %s) i
-            """,
-            (sellers,),
-        )
-        cur.execute(
-            f"""
-            WITH s AS (SELECT array_agg(id) AS ids FROM users WHERE role = 'seller'),
-            g AS (
-                SELECT i, random() AS r, (%(commodities)s)[1 + floor(random() * %(nc)s)::int] AS c,
-                       round((1 + random() * 5000)::numeric, 3) AS q
-                FROM generate_series(1, %(n)s) i
-            )
-            INSERT INTO listings (seller_id, title, commodity, description, quantity,
-                                  available_quantity, unit, price_per_unit, currency, country,
-                                  status, created_at, updated_at)
-            SELECT s.ids[1 + (g.i %% array_length(s.ids, 1))],
-                   initcap(g.c) || ' ' || {pick} || ' lot ' || g.i, g.c, {description},
-                   g.q, g.q, (ARRAY['t','kg','g','oz','ct'])[1 + (g.i %% 5)],
-                   (100 + floor(random() * 10000000))::bigint,
-                   (%(currencies)s)[1 + floor(random() * %(ncur)s)::int],
-                   (%(countries)s)[1 + floor(random() * %(nco)s)::int],
-                   CASE WHEN g.r < 0.85 THEN 'active' WHEN g.r < 0.92 THEN 'pending_review'
-                        WHEN g.r < 0.95 THEN 'rejected' WHEN g.r < 0.98 THEN 'suspended'
-                        ELSE 'archived' END,
-                   now() - random() * interval '365 days', now()
-            FROM g, s
-            """,
-            {
-                "n": listings,
-                "commodities": list(COMMODITIES),
-                "nc": len(COMMODITIES),
-                "currencies": CURRENCIES,
-                "ncur": len(CURRENCIES),
-                "countries": COUNTRIES,
-                "nco": len(COUNTRIES),
-            },
-        )
-        cur.execute("VACUUM ANALYZE listings")
-        cur.execute("VACUUM ANALYZE users")
-    conn.close()
+from bench.seeding import COMMON_WORD, COUNTRIES, RARE_WORD, seed
+from bench.stack import fresh_stack
 
 
 def shapes(seller_ids: list[str]) -> dict[str, Iterator[dict[str, Any]]]:
@@ -287,16 +160,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args(argv)
     started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="bench-listings-") as tmp:
-        # Never a shared database: drop anything that would point the stack elsewhere.
-        env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "API_URL")}
-        env.update(PGDATA_DIR=f"{tmp}/pg", API_LOG_DIR=tmp, API_ACCESS_LOG="/dev/null")
-        with Stack(env=env, workers=2) as stack:
-            dsn, api_url = stack.settings["DATABASE_URL"], stack.settings["API_URL"]
-            seed_started = time.monotonic()
-            seed(dsn, args.listings)
-            print(f"seeded {args.listings} listings in {time.monotonic() - seed_started:.1f} s")
-            results, plans = measure(dsn, api_url, args.requests)
+    with fresh_stack("bench-listings-", workers=2) as stack:
+        dsn, api_url = stack.settings["DATABASE_URL"], stack.settings["API_URL"]
+        seed_started = time.monotonic()
+        seed(dsn, args.listings)
+        print(f"seeded {args.listings} listings in {time.monotonic() - seed_started:.1f} s")
+        results, plans = measure(dsn, api_url, args.requests)
     print(f"\n{args.requests} sequential HTTP requests per shape, {args.listings} listings.")
     print("db ms: EXPLAIN ANALYZE execution time of the count and page statements, once.\n")
     print(f"{'shape':<38} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'db ms':>7} {'total':>7}")

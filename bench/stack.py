@@ -1,0 +1,30 @@
+"""A throwaway stack for a benchmark: its own PostgreSQL in a temporary folder, never shared."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sandbox.launcher import Stack
+
+
+def bench_env(tmp: str, environ: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of a stack in `tmp`: nothing pointing at someone else's services."""
+    source = dict(os.environ if environ is None else environ)
+    env = {k: v for k, v in source.items() if k not in ("DATABASE_URL", "API_URL")}
+    env.update(PGDATA_DIR=f"{tmp}/pg", API_LOG_DIR=tmp, API_ACCESS_LOG="/dev/null")
+    env.setdefault("API_LOG_LEVEL", "warning")
+    return env
+
+
+@contextmanager
+def fresh_stack(prefix: str, workers: int | None = None) -> Iterator[Stack]:
+    """Starts a stack in a new temporary folder; stops it and removes the folder afterwards.
+
+    gunicorn's workers come from `workers`, else API_WORKERS (2); API_THREADS passes through.
+    """
+    count = workers if workers is not None else int(os.environ.get("API_WORKERS") or 2)
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp, Stack(bench_env(tmp), count) as stack:
+        yield stack
