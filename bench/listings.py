@@ -22,8 +22,8 @@ from typing import Any
 import psycopg2
 import requests
 
+from api_server.marketplace import search
 from api_server.marketplace.schemas import COMMODITIES
-from api_server.marketplace.service import search_plan
 from bench.seeding import COMMON_WORD, COUNTRIES, RARE_WORD, seed
 from bench.stack import fresh_stack
 
@@ -101,15 +101,15 @@ def time_requests(
 
 
 def explain(dsn: str, query: dict[str, Any]) -> tuple[list[str], float]:
-    """EXPLAIN ANALYZE of the statements the service runs for `query`, and their total ms."""
-    count_sql, page_sql, params = search_plan(query)
+    """EXPLAIN ANALYZE of the statement the service runs for `query`, and its ms."""
+    plan = search.plan(query)
     lines = []
     executed = 0.0
     conn = psycopg2.connect(dsn)
     try:
         with conn.cursor() as cur:
-            for label, sql in (("count", count_sql), ("page", page_sql)):
-                cur.execute("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + sql, params)
+            for label, sql in (("search", plan.sql),):
+                cur.execute("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + sql, plan.params)
                 lines.append(f"  -- {label}")
                 for (line,) in cur.fetchall():
                     lines.append("  " + line)

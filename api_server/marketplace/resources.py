@@ -66,7 +66,7 @@ class Listings(Resource[MarketplaceService]):
     @operation(
         "Search active listings",
         query=schemas.SEARCH_QUERY,
-        responses={200: schemas.PAGE},
+        responses={200: schemas.PAGE, 304: None},
     )
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         """One page of active listings; q is full-text over title and description."""
@@ -79,12 +79,12 @@ class Listing(Resource[MarketplaceService]):
 
     @operation(
         "Read a listing (others than active: owner and admins only)",
-        responses={200: schemas.LISTING},
+        responses={200: schemas.LISTING, 304: None},
         auth="optional",
     )
     def on_get(self, req: falcon.Request, resp: falcon.Response, listing_id: UUID) -> None:
         """The listing with its ETag; 404 when the caller may not see it."""
-        listing = self.service.get(str(listing_id), req.context.principal)
+        listing = self.service.read(str(listing_id), req.context.principal)
         send_cached(req, resp, listing.body, etag(listing.version), public=listing.public)
 
     @operation(

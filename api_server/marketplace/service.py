@@ -224,10 +224,14 @@ class MarketplaceService:
             row = cur.fetchone()
         return listing_search.page_text(found, row)
 
-    def get(self, listing_id: str, principal: Principal | None) -> ListingText:
-        """One listing's JSON text and version, if `principal` may see it."""
+    def read(self, listing_id: str, principal: Principal | None) -> ListingText:
+        """One listing's JSON text and version, if `principal` may see it (the HTTP read)."""
         with self._db.read() as cur:
             return visible_listing(cur, listing_id, principal)
+
+    def get(self, listing_id: str, principal: Principal | None) -> dict[str, Any]:
+        """One listing, if `principal` may see it."""
+        return json.loads(self.read(listing_id, principal).body)
 
     def update(
         self,

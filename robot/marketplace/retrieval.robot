@@ -126,6 +126,30 @@ The Seller Filter Shows One Seller's Active Listings
     ${none} =    Search Listing Ids    seller_id=${OTHER_SELLER}[id]
     Should Be Empty    ${none}
 
+Following Cursors Reaches The Whole Catalogue Once In Order
+    [Documentation]    Keyset pages neither skip nor repeat a listing, in every sort: deep pages stay cheap.
+    [Template]    Cursor Walk Should Give
+    e d c b a    sort=newest
+    c a e b d    sort=price_asc
+    d b e a c    sort=price_desc
+    a b    sort=price_asc    commodity=gold
+
+A Cursor Is Only Taken In The Order That Made It
+    [Documentation]    Reused under another sort a position would skip listings, so it is refused.
+    ${page} =    Search Listings    seller_id=${SELLER}[id]    per_page=1    sort=price_asc
+    Search Should Be Refused    seller_id=${SELLER}[id]    sort=newest    cursor=${page}[next_cursor]
+    Search Should Be Refused    seller_id=${SELLER}[id]    sort=price_asc    cursor=${page}[next_cursor]
+    ...    page=2
+    Search Should Be Refused    cursor=bm90LWEtY3Vyc29y
+
+A Client With The Current Version Is Not Sent The Listing Again
+    [Documentation]    Revalidation costs a 304 without a body, so public reads stay cheap to repeat.
+    [Tags]    smoke
+    ${etag} =    ETag Seen By    ${NOBODY}    ${CATALOGUE}[a]
+    Listing Should Not Be Sent Again    ${CATALOGUE}[a]    ${etag}
+    ${page} =    Call Api    GET    /api/marketplace    params=seller_id=${SELLER}[id]
+    Search Should Not Be Sent Again    ${page.headers}[ETag]    seller_id=${SELLER}[id]
+
 
 *** Keywords ***
 Create Catalogue
@@ -208,3 +232,17 @@ Listing Id Should Not Be Found
     VAR    &{unknown} =    id=${id}
     ${response} =    Read Listing As    ${NOBODY}    ${unknown}    expected_status=404
     Problem Should Be    ${response}    404
+
+Cursor Walk Should Give
+    [Documentation]    Following `next_cursor` one listing at a time gives the listings `names` in that order.
+    [Arguments]    ${names}    &{filters}
+    ${page} =    Search Listings    seller_id=${SELLER}[id]    per_page=1    &{filters}
+    ${ids} =    Evaluate    [item["id"] for item in $page["items"]]
+    WHILE    $page["next_cursor"] is not None    limit=20
+        ${page} =    Search Listings    seller_id=${SELLER}[id]    per_page=1    &{filters}
+        ...    cursor=${page}[next_cursor]
+        Should Be Equal    ${page}[page]    ${NONE}
+        ${ids} =    Evaluate    $ids + [item["id"] for item in $page["items"]]
+    END
+    ${expected} =    Catalogue Ids    ${names}
+    Lists Should Be Equal    ${ids}    ${expected}

@@ -152,7 +152,14 @@ def test_search_shows_active_listings_only_and_counts_past_the_end(client, app, 
     second = search(client, seller_id=seller["id"], per_page=2, page=2, sort="price_asc").json
     assert [i["price_per_unit"] for i in second["items"]] == [300]
     beyond = search(client, seller_id=seller["id"], per_page=2, page=9).json
-    assert beyond == {"items": [], "page": 9, "per_page": 2, "total": 3}
+    assert beyond == {
+        "items": [],
+        "page": 9,
+        "per_page": 2,
+        "total": 3,
+        "total_exact": True,
+        "next_cursor": None,
+    }
 
 
 @pytest.mark.parametrize(
