@@ -23,8 +23,8 @@ def bench_env(tmp: str, environ: dict[str, str] | None = None) -> dict[str, str]
 def fresh_stack(prefix: str, workers: int | None = None) -> Iterator[Stack]:
     """Starts a stack in a new temporary folder; stops it and removes the folder afterwards.
 
-    gunicorn's workers come from `workers`, else API_WORKERS (2); API_THREADS passes through.
+    gunicorn's workers come from `workers`, else API_WORKERS, else gunicorn.conf.py's sizing to
+    the machine; API_THREADS passes through.
     """
-    count = workers if workers is not None else int(os.environ.get("API_WORKERS") or 2)
-    with tempfile.TemporaryDirectory(prefix=prefix) as tmp, Stack(bench_env(tmp), count) as stack:
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp, Stack(bench_env(tmp), workers) as stack:
         yield stack

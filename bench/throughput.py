@@ -32,6 +32,15 @@ from bench.seeding import COMMON_WORD, RARE_WORD, seed
 from bench.shapes import DETAIL, HEALTH, SHAPES, Inputs, deep_pages, generators, search
 from bench.stack import fresh_stack
 
+# gunicorn.conf.py's sizing when API_WORKERS and API_THREADS are not set.
+DEFAULT_THREADS = 3
+
+
+def default_workers() -> int:
+    """One gunicorn worker per core and one more, as gunicorn.conf.py sizes them."""
+    return (os.cpu_count() or 1) + 1
+
+
 ROOT = Path(__file__).resolve().parent.parent
 # Share of listings whose description carries RARE_WORD: "a few percent" of hits.
 RARE_SHARE = 0.03
@@ -114,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         load_before = tuple(round(x, 2) for x in os.getloadavg())
         rows = measure(api_url, inputs, args)
         load_after = tuple(round(x, 2) for x in os.getloadavg())
-        workers = stack.settings.get("API_WORKERS") or env.get("API_WORKERS") or "2"
+        workers = env.get("API_WORKERS") or str(default_workers())
     report = {
         "started": started.isoformat(timespec="seconds"),
         "rows": args.rows,
@@ -124,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
         "deep_paging": paging,
         "hits": totals,
         "api_workers": int(workers),
-        "api_threads": int(env.get("API_THREADS") or 4),
+        "api_threads": int(env.get("API_THREADS") or DEFAULT_THREADS),
         "machine_cores": os.cpu_count(),
         # Another run on the same machine (a test suite, a build) skews every figure.
         "load_average_before": load_before,

@@ -51,7 +51,7 @@ class Stack:
     """The whole local stack; use as a context manager so every part is stopped."""
 
     def __init__(
-        self, env: dict[str, str] | None = None, workers: int = 2, controls: bool = True
+        self, env: dict[str, str] | None = None, workers: int | None = None, controls: bool = True
     ) -> None:
         self._base_env = dict(os.environ if env is None else env)
         self._workers = workers
@@ -128,9 +128,11 @@ class Stack:
             **self._base_env,
             **self.settings,
             "API_BIND": f"127.0.0.1:{port}",
-            "API_WORKERS": str(self._workers),
             "PUBLIC_URL": api_url,
         }
+        # Without a number here or in API_WORKERS, gunicorn.conf.py sizes them to the machine.
+        if self._workers is not None:
+            env["API_WORKERS"] = str(self._workers)
         for key in TEST_STACK_DEFAULTS:
             self.settings[key] = env[key]
         log_dir = Path(self._base_env.get("API_LOG_DIR") or ROOT / "results")

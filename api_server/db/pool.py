@@ -12,6 +12,8 @@ import psycopg2.extensions
 import psycopg2.extras
 import psycopg2.pool
 
+from api_server.db.prepared import Connection
+
 # A connection returned this recently is lent again without a ping: under load that saves a
 # round trip per request, and a connection idle longer (the only kind a database restart
 # leaves behind for long) is still checked before use.
@@ -54,7 +56,11 @@ class Database:
                     # psycopg2 closes connections returned beyond `minconn`, so keeping
                     # them all open means minconn = maxconn (opened on first use, per worker).
                     self._pool = psycopg2.pool.ThreadedConnectionPool(
-                        self._maxconn, self._maxconn, self._dsn, connect_timeout=5
+                        self._maxconn,
+                        self._maxconn,
+                        self._dsn,
+                        connect_timeout=5,
+                        connection_factory=Connection,
                     )
                 except psycopg2.OperationalError as exc:
                     raise DatabaseUnavailable("database connection failed") from exc

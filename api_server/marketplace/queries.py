@@ -4,34 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-
-# A timestamp as the API writes it: ISO 8601 in UTC with microseconds, exact enough to
-# round-trip through a cursor.
-def _iso(column: str) -> str:
-    return f"""to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"')"""
-
-
-# The one representation of a listing, built by PostgreSQL: a page of them is serialised
-# once, in the database, instead of per field in Python. Photos are metadata only: the bytes
-# stay in the table (TOAST) unless a photo is fetched.
-LISTING_JSON = f"""json_build_object(
-    'id', l.id, 'seller_id', l.seller_id, 'title', l.title, 'commodity', l.commodity,
-    'description', l.description, 'quantity', l.quantity::text,
-    'available_quantity', l.available_quantity::text, 'unit', l.unit,
-    'price_per_unit', l.price_per_unit, 'currency', l.currency, 'country', l.country,
-    'location', l.location, 'grade', l.grade, 'status', l.status,
-    'status_reason', l.status_reason, 'version', l.version,
-    'photos', (SELECT coalesce(json_agg(json_build_object(
-                   'id', p.id, 'content_type', p.content_type, 'size', p.size,
-                   'url', '/api/marketplace/' || l.id || '/photos/' || p.id)
-                   ORDER BY p.created_at, p.id), '[]'::json)
-               FROM listing_photos p WHERE p.listing_id = l.id),
-    'created_at', {_iso("l.created_at")}, 'updated_at', {_iso("l.updated_at")})"""
-
+# A listing's JSON is stored on its row (`doc`, kept by the listings_write trigger of
+# migration 0008), so reads send stored text.
 # The text of the JSON and what the visibility rules read, in one round trip.
-LISTING_BY_ID = f"""
-SELECT {LISTING_JSON}::text AS body, l.status, l.seller_id::text AS seller_id, l.version
-FROM listings l WHERE l.id = %s
+LISTING_BY_ID = """
+SELECT l.doc AS body, l.status, l.seller_id::text AS seller_id, l.version
+FROM listings l WHERE l.id = %(id)s
 """
 
 INSERT_LISTING = """
@@ -98,6 +76,9 @@ RETURNING id::text AS id, content_type, size
 
 DELETE_PHOTOS_OF = "DELETE FROM listing_photos WHERE listing_id = %s"
 
+# A sort key as cursor text: a timestamp in UTC with microseconds, exact to round-trip.
+_ISO = """to_char({} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"')"""
+
 # Search: fixed fragments chosen by name, so no client text ever becomes SQL.
 SEARCH_FILTERS = {
     "commodity": "l.commodity = %(commodity)s",
@@ -132,7 +113,7 @@ class Order:
 
 
 SEARCH_ORDER = {
-    "newest": Order("created_at", "DESC", _iso("created_at"), "timestamptz"),
+    "newest": Order("created_at", "DESC", _ISO.format("created_at"), "timestamptz"),
     "price_asc": Order("price_per_unit", "ASC", "price_per_unit::text", "bigint"),
     "price_desc": Order("price_per_unit", "DESC", "price_per_unit::text", "bigint"),
 }
@@ -162,8 +143,8 @@ SELECT (SELECT n FROM counted) AS total,
        (SELECT count(*) FROM page) > %(limit)s AS more,
        (SELECT sort_key FROM shown ORDER BY {by_reversed} LIMIT 1) AS last_key,
        (SELECT id::text FROM shown ORDER BY {by_reversed} LIMIT 1) AS last_id,
-       (SELECT coalesce(json_agg({listing} ORDER BY {by_s}), '[]'::json)
-        FROM shown s JOIN listings l ON l.id = s.id)::text AS items
+       (SELECT '[' || coalesce(string_agg(l.doc, ',' ORDER BY {by_s}), '') || ']'
+        FROM shown s JOIN listings l ON l.id = s.id) AS items
 """
 
 
@@ -180,7 +161,6 @@ def search_statement(filters: list[str], sort: str, *, after: bool) -> str:
         by_l=f"{order.column} {order.direction}, l.id {order.direction}",
         by_s=f"s.{order.column} {order.direction}, s.id {order.direction}",
         by_reversed=f"{order.column} {flip}, id {flip}",
-        listing=LISTING_JSON,
     )
 
 

@@ -154,8 +154,8 @@ PAGE = page_schema(
     LISTING,
     total_exact={
         "type": "boolean",
-        "description": "False when more listings match than are counted (1000): `total` is "
-        "then a lower bound, and pages by number stop there; `next_cursor` goes on.",
+        "description": "False when more listings match than are counted (500): `total` is "
+        "then that lower bound, and pages by number stop there; `next_cursor` goes on.",
     },
     next_cursor={
         "type": ["string", "null"],

@@ -17,7 +17,7 @@ from api_server.marketplace.schemas import MAX_PRICE
 
 # Matches are counted up to this many: beyond it `total` is this lower bound and
 # `total_exact` is false. Pages by number reach no further; a cursor reaches every match.
-COUNT_CAP = 1000
+COUNT_CAP = 500
 _TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}\+00:00$")
 _PRICE = re.compile(r"^[0-9]{1,13}$")
 
@@ -32,6 +32,9 @@ class Plan:
     per_page: int
     offset: int
     sort: str
+    # Full text is planned per word (a common and a rare word want different plans); the
+    # other shapes keep one prepared plan per connection.
+    prepared: bool
 
 
 def _bad_cursor(detail: str) -> Invalid:
@@ -83,7 +86,7 @@ def plan(query: dict[str, Any]) -> Plan:
         params["offset"] = offset = 0
     filters = [name for name in queries.SEARCH_FILTERS if name in query]
     sql = queries.search_statement(filters, sort, after=cursor is not None)
-    return Plan(sql, params, None if cursor else page, per_page, offset, sort)
+    return Plan(sql, params, None if cursor else page, per_page, offset, sort, "q" not in query)
 
 
 def page_text(plan: Plan, row: dict[str, Any]) -> str:

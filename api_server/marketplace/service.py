@@ -15,6 +15,7 @@ from api_server.auth.principal import Principal
 from api_server.common.audit import record_audit
 from api_server.common.errors import Conflict, Forbidden, Invalid, NotFound, Stale, field_error
 from api_server.db import Database
+from api_server.db.prepared import statement
 from api_server.marketplace import queries
 from api_server.marketplace import search as listing_search
 from api_server.marketplace.schemas import (
@@ -158,7 +159,7 @@ def visible_listing(
     `modify`); 404/403/409 otherwise."""
     if lock:
         cur.execute(queries.LOCK_LISTING, (listing_id,))
-    cur.execute(queries.LISTING_BY_ID, (listing_id,))
+    statement(queries.LISTING_BY_ID).run(cur, {"id": listing_id})
     row = cur.fetchone()
     if row is None or not can_view(row, principal):
         raise not_found()
@@ -172,7 +173,7 @@ def visible_listing(
 
 def reload_listing(cur: RealDictCursor, listing_id: str) -> dict[str, Any]:
     """The listing as it is now in this transaction, with no access check."""
-    cur.execute(queries.LISTING_BY_ID, (listing_id,))
+    statement(queries.LISTING_BY_ID).run(cur, {"id": listing_id})
     return json.loads(cur.fetchone()["body"])
 
 
@@ -220,7 +221,10 @@ class MarketplaceService:
         match (capped) and the cursor of the next page."""
         found = listing_search.plan(query)
         with self._db.read() as cur:
-            cur.execute(found.sql, found.params)
+            if found.prepared:
+                statement(found.sql).run(cur, found.params)
+            else:
+                cur.execute(found.sql, found.params)
             row = cur.fetchone()
         return listing_search.page_text(found, row)
 
