@@ -20,11 +20,21 @@ def _document(api_url: str) -> dict[str, Any]:
     return response.json()
 
 
+@cache
 def _template_regex(template: str) -> re.Pattern[str]:
     parts = re.split(r"(\{\w+\})", template)
     return re.compile(
         "^" + "".join("[^/]+" if p.startswith("{") else re.escape(p) for p in parts if p) + "/?$"
     )
+
+
+def match_operation(paths: dict[str, Any], method: str, path: str) -> str | None:
+    """The path template of `paths` (an OpenAPI `paths` object) that `method path` matches."""
+    # Literal segments beat parameters: /api/users/me before /api/users/{id}.
+    for template in sorted(paths, key=lambda t: t.count("{")):
+        if method.lower() in paths[template] and _template_regex(template).match(path):
+            return template
+    return None
 
 
 @library(scope="GLOBAL", auto_keywords=False)
@@ -34,12 +44,9 @@ class ApiContract:
     @keyword
     def operation_for(self, api_url: str, method: str, path: str) -> str:
         """The OpenAPI path template that `method path` matches, or fails."""
-        paths = _document(api_url)["paths"]
-        # Literal segments beat parameters: /api/users/me before /api/users/{id}.
-        candidates = sorted(paths, key=lambda t: t.count("{"))
-        for template in candidates:
-            if method.lower() in paths[template] and _template_regex(template).match(path):
-                return template
+        template = match_operation(_document(api_url)["paths"], method, path)
+        if template is not None:
+            return template
         raise AssertionError(f"{method} {path} is not an operation in /api/openapi.json")
 
     @keyword

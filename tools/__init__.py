@@ -1,0 +1,1 @@
+"""Post-run tooling of the suite: coverage, timings, flaky tests, summary, history, soak."""
