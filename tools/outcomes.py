@@ -1,0 +1,57 @@
+"""What a run's output.xml says: counts, duration and each test, read with robot.api."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from robot.api import ExecutionResult, ResultVisitor
+from robot.result import TestCase
+
+
+class _Tests(ResultVisitor):
+    def __init__(self) -> None:
+        self.tests: list[dict[str, Any]] = []
+
+    def visit_test(self, test: TestCase) -> None:
+        self.tests.append(
+            {
+                "name": test.full_name,
+                "id": test.id,
+                "status": test.status,
+                "seconds": round(test.elapsed_time.total_seconds(), 3),
+                "message": test.message[:300],
+            }
+        )
+
+
+def tests_of(output: Path) -> list[dict[str, Any]]:
+    """Every test of `output` with its full name, log id, status, seconds and message."""
+    visitor = _Tests()
+    ExecutionResult(str(output)).visit(visitor)
+    return visitor.tests
+
+
+def failed_tests(output: Path) -> list[str]:
+    """The full names of the failed tests of `output`."""
+    return [t["name"] for t in tests_of(output) if t["status"] == "FAIL"]
+
+
+def run_of(output: Path, flaky: list[str]) -> dict[str, Any]:
+    """Counts (flaky among the passed), duration and tests of the run in `output`."""
+    result = ExecutionResult(str(output))
+    tests = tests_of(output)
+    stats = result.statistics.total
+    return {
+        "started": result.suite.start_time.isoformat() if result.suite.start_time else None,
+        "seconds": round(result.suite.elapsed_time.total_seconds(), 1),
+        "counts": {
+            "total": stats.total,
+            "passed": stats.passed,
+            "failed": stats.failed,
+            "skipped": stats.skipped,
+            "flaky": len(flaky),
+        },
+        "flaky": flaky,
+        "tests": tests,
+    }
