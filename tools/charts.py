@@ -41,5 +41,6 @@ def trends(
         ax.plot(xs, values, marker="o", label=name)
     ax.set_xticks(xs, [str(r.get("started") or "")[5:16] for r in runs], rotation=45, fontsize=7)
     ax.set_ylabel(ylabel)
-    ax.legend(fontsize=7, loc="best")
+    if series:
+        ax.legend(fontsize=7, loc="best")
     return _save(fig, path)

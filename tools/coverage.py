@@ -60,6 +60,8 @@ def operations(document: dict[str, Any], records: list[dict[str, Any]]) -> list[
                     "missing": [s for s in documented if s not in seen],
                     "undocumented": sorted(s for s in seen if s not in documented),
                     "calls": sum(len(t) for t in seen.values()),
+                    # Errors answered through `default` (problem+json), documented or not.
+                    "errors_seen": sorted(s for s in seen if s[0] in "45"),
                 }
             )
     return rows
@@ -85,6 +87,9 @@ def figures(rows: list[dict[str, Any]], moves: dict[str, list[dict[str, Any]]]) 
         "statuses": _figure(sum(1 for r, s in statuses if s in r["seen"]), len(statuses)),
         "error_statuses": _figure(sum(1 for r, s in errors if s in r["seen"]), len(errors)),
         "transitions": _figure(sum(1 for m in all_moves if m["seen"]), len(all_moves)),
+        "operations_with_an_error_seen": _figure(
+            sum(1 for r in rows if r["errors_seen"]), len(rows)
+        ),
         "payment_transitions": _figure(
             sum(m["seen"] for m in moves["payments"]), len(moves["payments"])
         ),

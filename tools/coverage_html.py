@@ -25,6 +25,7 @@ def _operation_row(row: dict[str, Any]) -> list[str]:
         str(row["calls"]),
         "".join(cells),
         text(", ".join(row["missing"])) or "<span class='pass'>none</span>",
+        text(", ".join(row["errors_seen"])),
     ]
 
 
@@ -45,6 +46,9 @@ def render(report: dict[str, Any]) -> str:
         ),
         figure("all documented statuses", percent(figs["statuses"])),
         figure(
+            "operations with an error answer seen", percent(figs["operations_with_an_error_seen"])
+        ),
+        figure(
             "transitions",
             percent(figs["transitions"]),
             figs["transitions"]["percent"] >= floors["transitions"],
@@ -61,7 +65,13 @@ def render(report: dict[str, Any]) -> str:
     body.append("<h2>Operations</h2>")
     body.append(
         table(
-            ["operation", "calls", "statuses (seen green, never seen red)", "missing"],
+            [
+                "operation",
+                "calls",
+                "statuses (seen green, never seen red)",
+                "missing",
+                "errors seen",
+            ],
             (_operation_row(r) for r in report["operations"]),
         )
     )

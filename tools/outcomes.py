@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 from robot.api import ExecutionResult, ResultVisitor
 from robot.result import TestCase
+
+
+def _plain(message: str) -> str:
+    """A message as text: a merged run's *HTML* messages without their tags."""
+    if message.startswith("*HTML*"):
+        message = re.sub(r"<[^>]+>", " ", message[len("*HTML*") :])
+        message = re.sub(r"\s+", " ", message).replace("&lt;", "<").replace("&gt;", ">")
+    return message.strip()
 
 
 class _Tests(ResultVisitor):
@@ -20,7 +29,7 @@ class _Tests(ResultVisitor):
                 "id": test.id,
                 "status": test.status,
                 "seconds": round(test.elapsed_time.total_seconds(), 3),
-                "message": test.message[:300],
+                "message": _plain(test.message)[:300],
             }
         )
 
