@@ -55,7 +55,7 @@ def over_budget(figures: dict[str, dict[str, float]], budgets: dict[str, Any]) -
         budget = budget_of(operation, budgets)
         if budget is not None and row["p95"] > budget:
             lines.append(
-                f"{operation}: p95 {row['p95']:.0f} ms > budget {budget:.0f} ms "
+                f"{operation} p95 {row['p95']:.0f} ms > budget {budget:.0f} ms "
                 f"(p50 {row['p50']:.0f}, p99 {row['p99']:.0f}, max {row['max']:.0f} ms, "
                 f"{int(row['count'])} calls)"
             )

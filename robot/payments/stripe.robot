@@ -101,6 +101,31 @@ A Failed 3-D Secure Challenge Keeps The Order Open
     ...    reserved=true
     Available Quantity Should Be    ${listing}    9
 
+A Buyer Who Gives Up At 3-D Secure Can Cancel
+    [Documentation]    A buyer stuck at the bank's challenge may walk away; the goods go back on sale.
+    [Tags]    browser    3ds    sandbox-only
+    ${listing} =    Listing To Buy From    ${SELLER}
+    ${payment} =    Buy Listing With Stripe    ${BUYER}    ${listing}
+    Confirm In The Browser    ${payment}    pm_card_threeDSecure2Required
+    Payment Status Should Become    ${payment}    requires_action
+    Cancel Payment    ${BUYER}    ${payment}    expected_status=200
+    Payment Should Be Persisted As    ${payment}    status=canceled    reserved=false
+    Payment History Should Be    ${payment}    pending    requires_action    canceled
+    Available Quantity Should Be    ${listing}    10
+
+A Declined Buyer May Retry With A Card That Needs 3-D Secure
+    [Documentation]    After a decline the next card may ask for authentication, and then pay.
+    [Tags]    browser    3ds    declines    sandbox-only
+    ${listing} =    Listing To Buy From    ${SELLER}
+    ${payment} =    Buy Listing With Stripe    ${BUYER}    ${listing}
+    Pay With Test Card    ${BUYER}    ${payment}    pm_card_chargeDeclined    expected_status=402
+    Confirm In The Browser    ${payment}    pm_card_threeDSecure2Required
+    Payment Status Should Become    ${payment}    requires_action
+    Complete 3-D Secure Challenge    ${payment}    succeed
+    Payment Status Should Become    ${payment}    succeeded
+    Payment History Should Be    ${payment}    pending    requires_payment_method    requires_action
+    ...    succeeded
+
 An Abandoned Payment Expires And Is Canceled At Stripe
     [Documentation]    A buyer who walks away must not keep the goods, nor be chargeable later.
     [Tags]    expiry    sandbox-only

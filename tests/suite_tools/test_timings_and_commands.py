@@ -25,8 +25,8 @@ def test_operations_over_budget_are_named_with_their_figures():
     figures = timings.percentiles_by_operation(records)
     budgets = {"default_p95_ms": 100, "p95_ms": {"GET /api/y": 40}}
     lines = timings.over_budget(figures, budgets)
-    assert lines[0].startswith("GET /api/x: p95 900 ms > budget 100 ms (p50 20")
-    assert lines[1].startswith("GET /api/y: p95 50 ms > budget 40 ms")
+    assert lines[0].startswith("GET /api/x p95 900 ms > budget 100 ms (p50 20")
+    assert lines[1].startswith("GET /api/y p95 50 ms > budget 40 ms")
     assert timings.over_budget(figures, {}) == []
 
 
