@@ -10,7 +10,7 @@ ROBOT := $(BIN)/robot --outputdir $(RESULTS) --xunit xunit.xml \
 	--listener keywords/libraries/SecretMasker.py --pythonpath . $(ROBOT_OPTS)
 
 .PHONY: run run-parallel test setup lint format pytest robot live-profile docs bench-listings clean \
-	bench bench-growth load load-distributed bench-webhooks
+	bench bench-growth load load-distributed bench-webhooks fuzz
 
 setup: $(STAMP)
 
@@ -32,7 +32,7 @@ run-parallel: setup
 		--xunit xunit.xml --listener keywords/libraries/SecretMasker.py --pythonpath . \
 		$(ROBOT_OPTS) robot; status=$$?; echo "Log: $(CURDIR)/$(RESULTS)/log.html"; exit $$status
 
-test: setup lint pytest robot live-profile
+test: setup lint pytest robot live-profile fuzz
 
 lint: setup
 	$(BIN)/ruff check .
@@ -64,6 +64,12 @@ live-profile: setup
 		--xunit xunit.xml --listener keywords/libraries/SecretMasker.py --pythonpath . \
 		--exclude sandbox-only $(ROBOT_OPTS) robot/payments; status=$$?; \
 	echo "Log: $(CURDIR)/$(RESULTS)/live/log.html"; exit $$status
+
+# Schemathesis from /api/openapi.json against a throwaway stack: anonymous, then with the token
+# of each operation's role; bounded (FUZZ_EXAMPLES, FUZZ_MAX_TIME per pass, FUZZ_SEED).
+# Reports in results/fuzz/; docs/writing-tests.md says how to read and reproduce a failure.
+fuzz: setup
+	@$(BIN)/python -m sandbox run -- $(BIN)/python -m fuzz
 
 docs: setup
 	@mkdir -p $(RESULTS)/docs
