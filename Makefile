@@ -5,12 +5,17 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 RESULTS := results
 ROBOT_OPTS ?=
+# An environment profile, Robot's way: ENV=staging make run adds --variablefile
+# environments/staging.yaml to every robot run (docs/writing-tests.md, "Environment profiles").
+ENV ?=
+override ROBOT_OPTS += $(if $(ENV),--variablefile environments/$(ENV).yaml)
 PROCESSES ?= 4
 ROBOT := $(BIN)/robot --outputdir $(RESULTS) --xunit xunit.xml \
 	--listener keywords/libraries/SecretMasker.py --pythonpath . $(ROBOT_OPTS)
 
 .PHONY: run run-parallel test setup lint format pytest robot live-profile docs bench-listings clean \
-	bench bench-growth load load-distributed bench-webhooks fuzz
+	bench bench-growth load load-distributed bench-webhooks fuzz \
+	smoke deployment-check
 
 setup: $(STAMP)
 
@@ -70,6 +75,17 @@ live-profile: setup
 # Reports in results/fuzz/; docs/writing-tests.md says how to read and reproduce a failure.
 fuzz: setup
 	@$(BIN)/python -m sandbox run -- $(BIN)/python -m fuzz
+
+# The smoke-tagged tests of every area (the pre-commit hook runs this); output in results/smoke/.
+smoke: setup
+	@mkdir -p $(RESULTS)/smoke
+	@$(ROBOT) --outputdir $(RESULTS)/smoke --include smoke robot; status=$$?; \
+	echo "Log: $(CURDIR)/$(RESULTS)/smoke/log.html"; exit $$status
+
+# The deployment-safe tests write nothing: a throwaway stack with a few listings, every table's
+# rows counted before and after `robot --include deployment-safe robot`; any change fails.
+deployment-check: setup
+	@$(BIN)/python -m sandbox run -- $(BIN)/python -m tools.deployment_check
 
 docs: setup
 	@mkdir -p $(RESULTS)/docs
