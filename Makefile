@@ -5,6 +5,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 RESULTS := results
 ROBOT_OPTS ?=
+# An environment profile, Robot's way: ENV=staging make run adds --variablefile
+# environments/staging.yaml to every robot run (docs/writing-tests.md, "Environment profiles").
+ENV ?=
+override ROBOT_OPTS += $(if $(ENV),--variablefile environments/$(ENV).yaml)
 PROCESSES ?= 4
 ROBOT := $(BIN)/robot --outputdir $(RESULTS) --xunit xunit.xml \
 	--listener keywords/libraries/SecretMasker.py --listener keywords/libraries/ApiCoverage.py \
@@ -15,7 +19,8 @@ INSTRUMENTED := $(BIN)/python -m tools.run_suite --outputdir $(RESULTS) --
 N ?= 5
 
 .PHONY: run run-parallel test setup lint format pytest robot live-profile docs bench-listings clean \
-	bench bench-growth load load-distributed bench-webhooks coverage-gate soak
+	bench bench-growth load load-distributed bench-webhooks coverage-gate soak fuzz \
+	smoke deployment-check
 
 setup: $(STAMP)
 
@@ -37,7 +42,7 @@ run-parallel: setup
 		--xunit xunit.xml --listener keywords/libraries/SecretMasker.py --pythonpath . \
 		$(ROBOT_OPTS) robot; status=$$?; echo "Log: $(CURDIR)/$(RESULTS)/log.html"; exit $$status
 
-test: setup lint pytest robot live-profile
+test: setup lint pytest robot live-profile fuzz
 
 lint: setup
 	$(BIN)/ruff check .
@@ -77,6 +82,23 @@ live-profile: setup
 		--xunit xunit.xml --listener keywords/libraries/SecretMasker.py --pythonpath . \
 		--exclude sandbox-only $(ROBOT_OPTS) robot/payments; status=$$?; \
 	echo "Log: $(CURDIR)/$(RESULTS)/live/log.html"; exit $$status
+
+# Schemathesis from /api/openapi.json against a throwaway stack: anonymous, then with the token
+# of each operation's role; bounded (FUZZ_EXAMPLES, FUZZ_MAX_TIME per pass, FUZZ_SEED).
+# Reports in results/fuzz/; docs/writing-tests.md says how to read and reproduce a failure.
+fuzz: setup
+	@$(BIN)/python -m sandbox run -- $(BIN)/python -m fuzz
+
+# The smoke-tagged tests of every area (the pre-commit hook runs this); output in results/smoke/.
+smoke: setup
+	@mkdir -p $(RESULTS)/smoke
+	@$(ROBOT) --outputdir $(RESULTS)/smoke --include smoke robot; status=$$?; \
+	echo "Log: $(CURDIR)/$(RESULTS)/smoke/log.html"; exit $$status
+
+# The deployment-safe tests write nothing: a throwaway stack with a few listings, every table's
+# rows counted before and after `robot --include deployment-safe robot`; any change fails.
+deployment-check: setup
+	@$(BIN)/python -m sandbox run -- $(BIN)/python -m tools.deployment_check
 
 docs: setup
 	@mkdir -p $(RESULTS)/docs

@@ -1,6 +1,10 @@
 """gunicorn settings; each value can be overridden from the environment."""
 
+import json
 import os
+import socket
+
+import gunicorn.util
 
 bind = os.environ.get("API_BIND", "127.0.0.1:8000")
 # Sized to the machine: one worker per core and one more, three threads each. A worker's
@@ -32,3 +36,31 @@ access_log_format = (
     '{"time": "%(t)s", "request_id": "%({x-request-id}o)s", "method": "%(m)s", '
     '"path": "%(U)s", "status": %(s)s, "bytes": "%(B)s", "duration_ms": %(M)s}'
 )
+
+
+def _problem_error(sock: socket.socket, status_int: int, reason: str, mesg: str) -> None:
+    """gunicorn's own refusals (414 URI Too Long, 431, 400 on a malformed request line) as
+    problem+json like every other error: clients parse one format, whatever layer refused.
+
+    gunicorn answers these before the app runs, through `gunicorn.util.write_error`, with an
+    HTML page; the workers fork from this process, so replacing it here covers them all. The
+    detail never echoes the request (gunicorn's message quotes it).
+    """
+    code = "_".join(reason.lower().split()) or "bad_request"
+    body = json.dumps(
+        {
+            "type": f"/problems/{code}",
+            "title": reason,
+            "status": status_int,
+            "code": code,
+            "detail": f"The server refused the request before reading it: {reason}.",
+        }
+    ).encode()
+    head = (
+        f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\n"
+        f"Content-Type: application/problem+json\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    gunicorn.util.write_nonblock(sock, head.encode("latin1") + body)
+
+
+gunicorn.util.write_error = _problem_error

@@ -78,6 +78,8 @@ def _operation_doc(template: str, op: Any, method: str) -> dict[str, Any]:
         doc["requestBody"] = {"required": True, "content": {op.content_type: {"schema": {}}}}
     if op.auth == "required":
         doc["security"] = [{"bearerAuth": []}]
+        # Who may call it, in the declaration's order: clients (and the fuzzer) pick a token.
+        doc["x-roles"] = [str(role) for role in op.roles or ()]
     elif op.auth == "optional":
         # OpenAPI's way of saying "anonymous, or with a token": an empty requirement first.
         doc["security"] = [{}, {"bearerAuth": []}]

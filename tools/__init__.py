@@ -1,1 +1,2 @@
-"""Post-run tooling of the suite: coverage, timings, flaky tests, summary, history, soak."""
+"""Tooling around the suite: post-run reports (coverage, timings, flaky tests, summary,
+history, soak) and small drivers that make targets run against a stack (python -m tools.NAME)."""

@@ -30,7 +30,7 @@ def _bad_instant(name: str) -> Invalid:
 
 
 def _instant(raw: str | None, name: str, *, end: bool) -> datetime | None:
-    """A bound of a period: a date is a whole UTC day, a date-time without offset is UTC.
+    """A bound of a period, in UTC: a date is a whole UTC day, a date-time without offset is UTC.
 
     An end bound is returned exclusive: the day after a date, a microsecond (PostgreSQL's
     resolution) after a date-time, so `to` itself is included either way.
@@ -44,7 +44,9 @@ def _instant(raw: str | None, name: str, *, end: bool) -> datetime | None:
         moment = datetime.fromisoformat(raw)
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=UTC)
-        return moment + timedelta(microseconds=int(end))
+        # Python takes offsets up to 23:59, PostgreSQL's timestamptz only up to 15:59: hand
+        # it the same instant in UTC (an instant past year 9999 there is an OverflowError).
+        return moment.astimezone(UTC) + timedelta(microseconds=int(end))
     except (ValueError, OverflowError) as exc:
         raise _bad_instant(name) from exc
 

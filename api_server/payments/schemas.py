@@ -2,7 +2,7 @@
 
 from api_server.common.money import CURRENCIES
 from api_server.common.pagination import PAGE_QUERY, page_schema
-from api_server.common.schemas import INTEGER, NULLABLE_STRING, STRING, UUID
+from api_server.common.schemas import INTEGER, NULLABLE_STRING, STRING, UUID, text
 
 QUANTITY = {
     "oneOf": [
@@ -49,7 +49,7 @@ REFUND = {
     "additionalProperties": False,
     "properties": {
         "amount": {"type": "integer", "minimum": 1},
-        "reason": {"type": "string", "maxLength": 500},
+        "reason": text(500, blank=True),
     },
 }
 LIST_QUERY = {
@@ -65,9 +65,10 @@ RETURN_QUERY = {
     "type": "object",
     "required": ["tx_ref"],
     "properties": {
-        "tx_ref": {"type": "string", "maxLength": 100},
+        # Echoed from the checkout's redirect; NUL cannot reach a PostgreSQL text parameter.
+        "tx_ref": text(100, blank=True),
         "transaction_id": {"type": "string", "pattern": "^[0-9]{1,20}$"},
-        "status": {"type": "string", "maxLength": 40},
+        "status": text(40, blank=True),
     },
 }
 
@@ -147,7 +148,7 @@ DISPUTE_OPEN = {
             "type": "string",
             "enum": ["not_received", "not_as_described", "fraudulent", "duplicate", "other"],
         },
-        "details": {"type": "string", "maxLength": 2000},
+        "details": text(2000, blank=True),
     },
 }
 DISPUTE_RESOLVE = {
@@ -156,7 +157,7 @@ DISPUTE_RESOLVE = {
     "additionalProperties": False,
     "properties": {
         "outcome": {"type": "string", "enum": ["refund", "reject"]},
-        "note": {"type": "string", "minLength": 1, "maxLength": 2000},
+        "note": {**text(2000, blank=True), "minLength": 1},
     },
 }
 DISPUTE_QUERY = {

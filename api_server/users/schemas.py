@@ -10,13 +10,16 @@ ACCOUNT_STATUSES = ("pending_verification", "active", "disabled")
 # Only these two can be set by an admin; pending_verification is the email link's business.
 SETTABLE_STATUSES = ("active", "disabled")
 
-EMAIL = {"type": "string", "minLength": 3, "maxLength": 254}
+# Text that reaches a PostgreSQL parameter refuses NUL and lone surrogates (text(...)): a
+# 422 for bad input, not the driver's ValueError as a 500. Passwords are only hashed, never
+# stored, so any character is theirs to use.
+EMAIL = {**text(254, blank=True), "minLength": 3}
 PASSWORD = {"type": "string", "minLength": 1, "maxLength": 256}
-NAME = {"type": "string", "minLength": 1, "maxLength": 200}
+NAME = {**text(200, blank=True), "minLength": 1}
 COUNTRY = {"type": "string", "pattern": "^[A-Z]{2}$"}
-COMPANY = {"type": "string", "maxLength": 200}
+COMPANY = text(200, blank=True)
 PHONE = {"type": "string", "pattern": r"^\+?[0-9 ()-]{6,20}$"}
-TOKEN = {"type": "string", "minLength": 1, "maxLength": 200}
+TOKEN = {**text(200, blank=True), "minLength": 1}
 
 
 def _object(required: list[str], **properties: dict) -> dict:

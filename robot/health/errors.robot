@@ -10,6 +10,9 @@ Test Tags        health    errors
 &{JSON}         Content-Type=application/json
 &{TEXT}         Content-Type=text/plain
 ${OVERSIZED}    ${{'{"email": "' + "x" * (1024 * 1024) + '"}'}}
+# Past gunicorn's limits (4094 bytes of request line, 8190 of one header): refused before the app.
+${LONG_URL}     /api/marketplace?q=${{"x" * 5000}}
+&{HUGE}         X-Padding=${{"x" * 9000}}
 
 
 *** Test Cases ***
@@ -24,3 +27,5 @@ Framework Errors Are Problems
     415    unsupported_media_type    POST    /api/users/login    data=email=a    headers=${TEXT}
     413    payload_too_large    POST    /api/users/login    data=${OVERSIZED}    headers=${JSON}
     422    validation_error    POST    /api/users/login    data={}    headers=${JSON}
+    414    uri_too_long    GET    ${LONG_URL}
+    431    request_header_fields_too_large    GET    /api/health    headers=${HUGE}

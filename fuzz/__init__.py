@@ -1,0 +1,1 @@
+"""Schemathesis against the live API, from its own OpenAPI document (`make fuzz`)."""
