@@ -86,8 +86,11 @@ live-profile: setup
 # Schemathesis from /api/openapi.json against a throwaway stack: anonymous, then with the token
 # of each operation's role; bounded (FUZZ_EXAMPLES, FUZZ_MAX_TIME per pass, FUZZ_SEED).
 # Reports in results/fuzz/; docs/writing-tests.md says how to read and reproduce a failure.
+# Its own throwaway database: rows left by earlier runs name payments that this run's Stripe
+# stand-in never saw, which the gateway would rightly refuse (502) if the fuzzer found them.
 fuzz: setup
-	@$(BIN)/python -m sandbox run -- $(BIN)/python -m fuzz
+	@tmp=$$(mktemp -d); PGDATA_DIR=$$tmp/data $(BIN)/python -m sandbox run -- $(BIN)/python -m fuzz; \
+	status=$$?; rm -rf $$tmp; exit $$status
 
 # The smoke-tagged tests of every area (the pre-commit hook runs this); output in results/smoke/.
 smoke: setup
