@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from http import HTTPStatus
 from typing import Any
 
+from api_server.auth.principal import ANY_ROLE
 from api_server.common.routes import Routes
 from api_server.common.validation import BINARY_KEY
 
@@ -37,6 +39,39 @@ def openapi_path(template: str) -> str:
     return _CONVERTER.sub(r"{\1}", template)
 
 
+def _problem(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {
+            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+        },
+    }
+
+
+def _declared_errors(template: str, op: Any) -> list[int]:
+    """The errors an operation's own declaration implies, documented by status.
+
+    A Bearer requirement can answer 401, and 403 when not every role may call it; an id in
+    the path 404; a query 422; a body 400 (malformed), 413 (too large) and 415 (another media
+    type), and a JSON body also 422 (a field breaks its schema). What only a rule can answer
+    (409, 412, 502, ...) stays under `default`.
+    """
+    errors: list[int] = []
+    if op.auth in ("required", "optional"):
+        errors.append(401)
+    if op.auth == "required" and op.roles and set(op.roles) != {str(r) for r in ANY_ROLE}:
+        errors.append(403)
+    if "{" in template:
+        errors.append(404)
+    if op.request is not None:
+        errors += [400, 413, 415, 422]
+    elif op.content_type != "application/json":
+        errors += [400, 413, 415]
+    if op.query is not None:
+        errors.append(422)
+    return sorted(set(errors))
+
+
 def _operation_doc(template: str, op: Any, method: str) -> dict[str, Any]:
     params = [
         {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
@@ -55,12 +90,9 @@ def _operation_doc(template: str, op: Any, method: str) -> dict[str, Any]:
         elif schema is not None:
             entry["content"] = {"application/json": {"schema": schema}}
         responses[str(status)] = entry
-    responses["default"] = {
-        "description": "An error",
-        "content": {
-            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
-        },
-    }
+    for status in _declared_errors(template, op):
+        responses.setdefault(str(status), _problem(HTTPStatus(status).phrase))
+    responses["default"] = _problem("Any other error")
     doc: dict[str, Any] = {
         "operationId": f"{method}_{template}",
         "summary": op.summary,

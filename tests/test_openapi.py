@@ -28,3 +28,37 @@ def test_request_schemas_are_the_validating_ones(app):
         for method, op in item.items():
             assert op["summary"], f"{method} {path} has no summary"
             assert "default" in op["responses"]
+
+
+def _errors(app, method, path):
+    doc = falcon.testing.TestClient(app).simulate_get("/api/openapi.json").json
+    responses = doc["paths"][path][method]["responses"]
+    return sorted(int(s) for s in responses if s != "default" and int(s) >= 400)
+
+
+def test_each_operation_documents_the_errors_its_declaration_implies(app):
+    # Roles (not every role), an id in the path and a JSON body.
+    assert _errors(app, "patch", "/api/marketplace/{listing_id}") == [
+        400,
+        401,
+        403,
+        404,
+        413,
+        415,
+        422,
+    ]
+    # Any signed-in role may read payments: 401 but no 403; a query can be invalid.
+    assert _errors(app, "get", "/api/payments") == [401, 422]
+    # Optional authentication: a bad token is a 401; a multipart body has no 422 of its own.
+    assert _errors(app, "get", "/api/marketplace/{listing_id}") == [401, 404]
+    assert _errors(app, "post", "/api/marketplace/{listing_id}/photos") == [
+        400,
+        401,
+        403,
+        404,
+        413,
+        415,
+    ]
+    # Public and bodiless: nothing but what the operation itself declares.
+    assert _errors(app, "get", "/api/health") == []
+    assert _errors(app, "get", "/api/health/ready") == [503]

@@ -85,6 +85,45 @@ class AuthorizationMatrix:
         return response
 
     @keyword
+    def operations_with_a_body(self, api_url: str) -> list[str]:
+        """Every documented `METHOD /path` that takes a request body, sorted."""
+        paths = requests.get(f"{api_url}/api/openapi.json", timeout=10).json()["paths"]
+        return sorted(
+            f"{m.upper()} {p}"
+            for p, item in paths.items()
+            for m, op in item.items()
+            if m in METHODS and "requestBody" in op
+        )
+
+    @keyword
+    def send_unreadable_body(
+        self,
+        api_url: str,
+        operation: str,
+        ids: dict[str, str],
+        headers: dict[str, str],
+        kind: str,
+    ) -> requests.Response:
+        """Calls `operation` with a body it cannot read: `malformed` (broken JSON, or a
+        multipart body without parts), `foreign` (text/plain) or `oversized` (past any limit).
+        Path ids come from `ids`; the caller's headers from `Auth Headers`."""
+        method, template = operation.split(" ", 1)
+        path = re.sub(r"\{(\w+)\}", lambda m: ids[m.group(1)], template)
+        multipart = template.endswith("/photos")
+        content_type = "multipart/form-data; boundary=x" if multipart else "application/json"
+        body = {
+            "malformed": b"--x\r\nnot a part" if multipart else b'{"unclosed": ',
+            "foreign": b"plain words",
+            "oversized": b"x" * (6 * 1024 * 1024),
+        }[kind]
+        if kind == "foreign":
+            content_type = "text/plain"
+        sent = {**headers, "Content-Type": content_type}
+        response = requests.request(method, f"{api_url}{path}", headers=sent, data=body, timeout=30)
+        logger.info(f"{method} {path} with a {kind} body -> {response.status_code}")
+        return response
+
+    @keyword
     def answer_should_match(
         self, response: requests.Response, expected: str, operation: str, actor: str
     ) -> None:

@@ -25,6 +25,13 @@ Every Operation Answers Every Caller As Expected
         END
     END
 
+Every Operation With A Body Refuses Bodies It Cannot Read
+    [Documentation]    Broken, foreign and oversized bodies get a clear 4xx from every operation, never a 500.
+    [Template]    Operation Should Refuse Bodies It Cannot Read
+    FOR    ${operation}    IN    @{BODY_OPERATIONS}
+        ${operation}
+    END
+
 The Matrix Changes Nothing
     [Documentation]    Probes are refused or invalid: the fixtures must be exactly as the setup left them.
     [Tags]    db
