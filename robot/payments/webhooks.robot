@@ -92,6 +92,24 @@ A Stripe Dispute Opens A Dispute
     Payment Status Should Become    ${payment}    disputed
     Dispute From Stripe Should Be Recorded For    ${payment}
 
+A Payment Stripe Is Still Processing Ends As Stripe Says
+    [Documentation]    Slow methods report processing first; the outcome that follows is the one booked.
+    [Template]    Processing Should End In
+    payment_intent.canceled    canceled    10
+    payment_intent.payment_failed    requires_payment_method    9
+
+A 3-D Secure Payment The Bank Is Still Processing Waits For Its Outcome
+    [Documentation]    After the challenge the bank may take its time: the order stays held, not sold or lost.
+    [Tags]    browser    3ds
+    ${listing} =    Listing To Buy From    ${SELLER}
+    ${payment} =    Buy Listing With Stripe    ${BUYER}    ${listing}
+    Confirm In The Browser    ${payment}    pm_card_threeDSecure2Required
+    Payment Status Should Become    ${payment}    requires_action
+    ${processing} =    Craft Stripe Event    ${payment}    payment_intent.processing
+    Deliver Events In Order    stripe    ${processing}
+    Payment Should Be Persisted As    ${payment}    status=processing    reserved=true
+    Payment History Should Be    ${payment}    pending    requires_action    processing
+
 
 *** Keywords ***
 Stripe Event Shape Should Be Acknowledged
@@ -134,3 +152,16 @@ Flutterwave Webhook With Signature Should Be Refused
     Should Be Equal As Integers    ${result}[status]    401
     Payment Should Be Persisted As    ${payment}    status=pending
     Webhook Events For Payment Should Be    ${payment}    charge.completed    0
+
+Processing Should End In
+    [Documentation]    A Stripe payment reported processing, then `event_type`, ends in `status` with
+    ...    `available` units left on its listing.
+    [Arguments]    ${event_type}    ${status}    ${available}
+    ${listing} =    Listing To Buy From    ${SELLER}
+    ${payment} =    Buy Listing With Stripe    ${BUYER}    ${listing}
+    ${processing} =    Craft Stripe Event    ${payment}    payment_intent.processing
+    ${outcome} =    Craft Stripe Event    ${payment}    ${event_type}
+    Deliver Events In Order    stripe    ${processing}    ${outcome}
+    Payment Should Be Persisted As    ${payment}    status=${status}
+    Payment History Should Be    ${payment}    pending    processing    ${status}
+    Available Quantity Should Be    ${listing}    ${available}
