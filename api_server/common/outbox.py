@@ -66,7 +66,7 @@ class OutboxDispatcher:
 
     def run_once(self, batch: int = 10) -> int:
         """Delivers up to `batch` due rows; returns how many it handled."""
-        with self._db.transaction() as cur:
+        with self._db.transaction() as cur, self._mailer.batch():
             cur.execute(queries.CLAIM_DUE, (batch,))
             rows = cur.fetchall()
             for row in rows:
