@@ -113,9 +113,9 @@ class Order:
 
 
 SEARCH_ORDER = {
-    "newest": Order("created_at", "DESC", _ISO.format("created_at"), "timestamptz"),
-    "price_asc": Order("price_per_unit", "ASC", "price_per_unit::text", "bigint"),
-    "price_desc": Order("price_per_unit", "DESC", "price_per_unit::text", "bigint"),
+    "newest": Order("created_at", "DESC", _ISO.format("l.created_at"), "timestamptz"),
+    "price_asc": Order("price_per_unit", "ASC", "l.price_per_unit::text", "bigint"),
+    "price_desc": Order("price_per_unit", "DESC", "l.price_per_unit::text", "bigint"),
 }
 
 # One round trip answers a search. `counted` stops at the cap, so a broad filter costs a
@@ -156,7 +156,7 @@ def search_statement(filters: list[str], sort: str, *, after: bool) -> str:
         filters="".join(f" AND {SEARCH_FILTERS[name]}" for name in filters),
         after=order.after if after else "",
         column=order.column,
-        key_text=order.key_text.replace(order.column, f"l.{order.column}"),
+        key_text=order.key_text,
         by=order.by,
         by_l=f"{order.column} {order.direction}, l.id {order.direction}",
         by_s=f"s.{order.column} {order.direction}, s.id {order.direction}",

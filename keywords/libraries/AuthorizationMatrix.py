@@ -18,6 +18,13 @@ METHODS = ("get", "post", "put", "patch", "delete")
 PROBE_BODY = {"__authorization_matrix_probe__": True}
 
 
+def _fill_path(template: str, ids: dict[str, str], *, missing: bool = False) -> str:
+    """The path of `template` with each `{name}` from `ids`, or a random UUID when `missing`."""
+    return re.sub(
+        r"\{(\w+)\}", lambda m: str(uuid.uuid4()) if missing else ids[m.group(1)], template
+    )
+
+
 @library(scope="GLOBAL", auto_keywords=False)
 class AuthorizationMatrix:
     """Reads the expectations file and the OpenAPI document; checks one cell at a time."""
@@ -68,13 +75,7 @@ class AuthorizationMatrix:
         from `ids` (a random UUID when the option says so)."""
         method, template = operation.split(" ", 1)
         options = self._operations[operation]
-        missing = options.get("ids") == "missing"
-
-        def fill(match: re.Match[str]) -> str:
-            name = match.group(1)
-            return str(uuid.uuid4()) if missing else ids[name]
-
-        path = re.sub(r"\{(\w+)\}", fill, template)
+        path = _fill_path(template, ids, missing=options.get("ids") == "missing")
         body = PROBE_BODY if method in ("POST", "PUT", "PATCH") else None
         if options.get("body") == "none":
             body = None
@@ -108,7 +109,7 @@ class AuthorizationMatrix:
         multipart body without parts), `foreign` (text/plain) or `oversized` (past any limit).
         Path ids come from `ids`; the caller's headers from `Auth Headers`."""
         method, template = operation.split(" ", 1)
-        path = re.sub(r"\{(\w+)\}", lambda m: ids[m.group(1)], template)
+        path = _fill_path(template, ids)
         multipart = template.endswith("/photos")
         content_type = "multipart/form-data; boundary=x" if multipart else "application/json"
         body = {
