@@ -29,10 +29,21 @@ class _EdgeMiddleware:
         if not req.path.startswith(self._sandbox.api_prefix):
             return
         rule = self._sandbox.faults.take(request_text(req))
-        if rule is not None:
+        if rule is not None and rule.mode == "late":
+            # The call is carried out; only its answer is held back (process_response).
+            req.context.late_seconds = rule.seconds
+        elif rule is not None:
             self._apply_fault(rule, req, resp)
             return
         self._sandbox.authenticate(req)
+
+    def process_response(
+        self, req: falcon.Request, resp: falcon.Response, resource: object, succeeded: bool
+    ) -> None:
+        seconds = req.context.get("late_seconds")
+        if seconds:
+            # A timed-out client does not undo what the provider already did.
+            self._sandbox.stopping.wait(seconds)
 
     def _apply_fault(self, rule: Rule, req: falcon.Request, resp: falcon.Response) -> None:
         if rule.mode == "refuse":

@@ -19,7 +19,7 @@ DEFAULT_BACKOFF: tuple[float, ...] = (0.2, 0.5, 1.0, 2.0, 4.0)
 DEFAULT_MAX_ATTEMPTS = 6
 DEFAULT_HANG_SECONDS = 30.0
 SIGNATURE_MODES = ("valid", "bad", "missing", "stale")
-FAULT_MODES = ("error", "hang", "refuse", "status")
+FAULT_MODES = ("error", "hang", "refuse", "status", "late")
 
 # (payload, signature mode) -> extra headers for one webhook POST
 Signer = Callable[[bytes, str], dict[str, str]]

@@ -148,6 +148,7 @@ class FlutterwaveSandbox(SandboxBase):
         app.add_route("/_sandbox/clock", control, suffix="clock")
         app.add_route("/_sandbox/transactions/{ref}/override", control, suffix="override")
         app.add_route("/_sandbox/transactions/{ref}/events", control, suffix="events")
+        app.add_route("/_sandbox/checkouts/{ref}", control, suffix="checkout")
 
     # hosted payments --------------------------------------------------------
 
@@ -159,6 +160,14 @@ class FlutterwaveSandbox(SandboxBase):
             self._checkouts[checkout.tx_ref] = checkout
             self._tokens[checkout.token] = checkout.tx_ref
         return ok("Hosted Link", {"link": f"{self.url}/checkout/{checkout.token}"})
+
+    def checkout_link(self, tx_ref: str) -> Obj:
+        """The hosted link made for `tx_ref`, also when the answer that carried it was lost."""
+        with self._lock:
+            checkout = self._checkouts.get(tx_ref)
+            if checkout is None:
+                raise falcon.HTTPNotFound(description=f"no checkout with tx_ref {tx_ref}")
+            return {"tx_ref": tx_ref, "link": f"{self.url}/checkout/{checkout.token}"}
 
     def checkout(self, token: str, outcome: str | None) -> Obj:
         """The customer on the hosted page: a visit (no outcome) or one action on it."""

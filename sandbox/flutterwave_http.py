@@ -39,7 +39,7 @@ class FlutterwaveApi:
 
 
 class FlutterwaveControl:
-    """Flutterwave's own /_sandbox/ routes: rates, clock, overrides, crafted events."""
+    """Flutterwave's own /_sandbox/ routes: rates, clock, overrides, crafted events, links."""
 
     def __init__(self, sandbox: FlutterwaveSandbox) -> None:
         self._sb = sandbox
@@ -58,3 +58,6 @@ class FlutterwaveControl:
 
     def on_post_events(self, req: falcon.Request, resp: falcon.Response, ref: str) -> None:
         resp.media = self._sb.craft_event(ref, read_json(req))
+
+    def on_get_checkout(self, req: falcon.Request, resp: falcon.Response, ref: str) -> None:
+        resp.media = self._sb.checkout_link(ref)

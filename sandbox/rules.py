@@ -24,7 +24,7 @@ class Rule:
             "mode": self.mode or None,
             "count": self.remaining,
             "match": self.match,
-            "seconds": self.seconds if self.mode == "hang" else None,
+            "seconds": self.seconds if self.mode in ("hang", "late") else None,
             "status": self.status if self.mode == "status" else None,
         }
 

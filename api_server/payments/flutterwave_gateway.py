@@ -25,6 +25,8 @@ from api_server.payments.gateways import (
 # Flutterwave's one documented "nothing here" answer for a reference it does not know.
 NOT_FOUND = "no transaction was found"
 MAX_SESSION_MINUTES = 1440  # "The maximum possible value is 1440 minutes (24 hours)."
+# Failures after which the request may have been carried out (a lost answer, a 5xx).
+AMBIGUOUS = frozenset({"timeout", "unavailable"})
 _KINDS: dict[int, ErrorKind] = {401: "unauthorized", 403: "unauthorized", 429: "rate_limited"}
 # A failed attempt leaves the hosted checkout open for another try; verify decides.
 _STATUSES: dict[str, SeenStatus] = {
@@ -81,7 +83,20 @@ class FlutterwaveGateway:
         payer: dict[str, str] = {"email": customer.email}
         if customer.name:
             payer["name"] = customer.name
-        data = self._call(
+        try:
+            data = self._create(payment, payer, redirect_url, ttl_seconds)
+        except GatewayError as exc:
+            if exc.kind in AMBIGUOUS:
+                # The link may exist though its answer was lost: it is still findable (and
+                # payable) by our tx_ref, so the caller must keep watching that reference.
+                exc.details["reference"] = str(payment["id"])
+            raise
+        return Checkout(str(payment["id"]), payment_link=data.get("link"))
+
+    def _create(
+        self, payment: PaymentRow, payer: dict[str, str], redirect_url: str, ttl_seconds: int
+    ) -> dict[str, Any]:
+        return self._call(
             "POST",
             "/v3/payments",
             json={
@@ -98,7 +113,6 @@ class FlutterwaveGateway:
                 "customizations": {"title": "Mining Marketplace"},
             },
         )
-        return Checkout(str(payment["id"]), payment_link=data.get("link"))
 
     def cancel(self, payment: PaymentRow, *, reason: str) -> GatewayStatus:
         """Nothing to cancel at Flutterwave: ask whether the checkout was paid meanwhile.

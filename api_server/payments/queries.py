@@ -114,6 +114,8 @@ CLEAR_REFUND_DUE = "UPDATE payments SET refund_due_reason = NULL WHERE id = %s"
 
 MARK_CLOSED = "UPDATE payments SET closed_at_gateway = true WHERE id = %s"
 
+SET_REFERENCE = "UPDATE payments SET provider_ref = %s WHERE id = %s"
+
 BUYER = """
 SELECT u.email, u.full_name FROM payments p JOIN users u ON u.id = p.buyer_id WHERE p.id = %s
 """

@@ -203,7 +203,7 @@ class PaymentsService:
             )
         except GatewayError as exc:
             failure = Failure(f"gateway_{exc.kind}", None, str(exc))
-            self._fail(payment_id, failure, "gateway:create")
+            self._fail(payment_id, failure, "gateway:create", exc.details.get("reference"))
             raise gateway_problem(exc) from exc
         with self._db.transaction() as cur:
             cur.execute(
@@ -212,12 +212,22 @@ class PaymentsService:
             )
         return self._view(self._load(payment_id), principal)
 
-    def _fail(self, payment_id: str, failure: Failure, cause: str) -> None:
-        """The checkout never opened: nothing can be paid, so the goods go back."""
+    def _fail(
+        self, payment_id: str, failure: Failure, cause: str, reference: str | None
+    ) -> None:
+        """The checkout did not open for the buyer, so the goods go back.
+
+        With a `reference` the gateway may have made it all the same (its answer was lost):
+        the payment keeps that reference and stays open at the gateway, so a success paid
+        there is still found by its webhook and by reconciliation (a late success).
+        """
         with self.locked(payment_id) as (cur, payment):
             record_failure(cur, payment, failure)
             transition(cur, payment, "failed", cause)
-            cur.execute(queries.MARK_CLOSED, (payment_id,))
+            if reference is None:
+                cur.execute(queries.MARK_CLOSED, (payment_id,))
+            else:
+                cur.execute(queries.SET_REFERENCE, (reference, payment_id))
 
     # Confirmation and cancellation
 

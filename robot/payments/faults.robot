@@ -33,6 +33,22 @@ Gateway Faults On Refund Leave Nothing Half Made
     flutterwave    hang    504    gateway_timeout
     flutterwave    refuse    502    gateway_unavailable
 
+A Checkout Made Before The Gateway Timed Out Still Sells When Paid
+    [Documentation]    A timeout is not proof that nothing happened: money paid on a link we gave up on is a sale.
+    [Tags]    late-success
+    ${listing} =    Listing To Buy From    ${SELLER}    currency=NGN
+    Inject Gateway Fault    flutterwave    late    ${listing}[id]
+    ${response} =    Request Purchase    ${BUYER}    ${listing}    3
+    Problem Should Be    ${response}    504    gateway_timeout
+    ${payment} =    Only Payment Of Listing    ${listing}
+    Payment Should Be Persisted As    ${payment}    status=failed    closed_at_gateway=false
+    Available Quantity Should Be    ${listing}    10
+    Pay The Lost Checkout    ${payment}
+    Payment Status Should Become    ${payment}    succeeded
+    Payment History Should Be    ${payment}    pending    failed    succeeded
+    Last Transition Cause Should Start With    ${payment}    event:
+    Available Quantity Should Be    ${listing}    7
+
 
 *** Keywords ***
 Fault On Create Should Be Survived
