@@ -34,7 +34,7 @@ Gateway Faults On Refund Leave Nothing Half Made
     flutterwave    refuse    502    gateway_unavailable
 
 A Checkout Made Before The Gateway Timed Out Still Sells When Paid
-    [Documentation]    A timeout is not proof that nothing happened: money paid on a link we gave up on is a sale.
+    [Documentation]    A timeout does not prove nothing happened: money paid on a link we gave up on is a sale.
     [Tags]    late-success
     ${listing} =    Listing To Buy From    ${SELLER}    currency=NGN
     Inject Gateway Fault    flutterwave    late    ${listing}[id]
