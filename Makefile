@@ -62,8 +62,9 @@ format: setup
 	$(BIN)/ruff check --fix .
 	$(BIN)/robocop format robot keywords resources
 
+# One worker per core; each worker has its own PostgreSQL and template database.
 pytest: setup
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto
 
 robot: setup
 	@mkdir -p $(RESULTS)

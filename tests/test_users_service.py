@@ -325,7 +325,7 @@ def _user_row(client, user_id):
         ("role", "admin"),
         ("email", "someone-else@example.com"),
         ("status", "disabled"),
-        ("id", str(uuid.uuid4())),
+        ("id", "1d1d1d1d-0000-4000-8000-000000000001"),
         ("token_version", 99),
         ("password_hash", "x"),
     ],
