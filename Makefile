@@ -18,7 +18,9 @@ ROBOT := $(BIN)/robot --outputdir $(RESULTS) --xunit xunit.xml $(LISTENERS) --py
 # The suite's runner: pabot's processes against one stack (the settings reach them through the
 # environment), or robot alone with PROCESSES=1. An ENV profile names its own deployment, so
 # no local stack is started for it.
+# resources/pabot-order.txt starts the longest suites first, so none of them ends the run alone.
 PABOT := $(BIN)/pabot --processes $(PROCESSES) $(if $(SHARD),--shard $(SHARD)) \
+	--ordering resources/pabot-order.txt \
 	--outputdir $(RESULTS) --xunit xunit.xml $(LISTENERS) --pythonpath . $(ROBOT_OPTS)
 SUITE := $(if $(filter 1,$(PROCESSES)),$(ROBOT),$(if $(ENV),,$(BIN)/python -m sandbox run --) $(PABOT))
 # Suite instruments (docs/writing-tests.md, "Measuring the suite"): wraps a robot or pabot
@@ -47,7 +49,13 @@ run-parallel: robot
 run-serial: setup
 	@$(MAKE) --no-print-directory robot PROCESSES=1
 
-test: setup lint pytest robot coverage-gate live-profile fuzz
+# Every check, in three stages. Within a stage the checks run side by side (each one's output
+# kept together): each waits on its database or its stack part of the time. The suite runs
+# alone, since pabot's processes already fill the machine.
+test: setup
+	@$(MAKE) --no-print-directory -j2 --output-sync=target lint pytest
+	@$(MAKE) --no-print-directory robot
+	@$(MAKE) --no-print-directory -j3 --output-sync=target coverage-gate live-profile fuzz
 
 lint: setup
 	$(BIN)/ruff check .
