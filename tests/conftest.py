@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,12 +18,26 @@ from tests.factories import app_config, make_app
 
 
 @pytest.fixture(scope="session")
-def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedPostgres]:
-    """A real PostgreSQL for the whole session, stopped at the end."""
-    server = EmbeddedPostgres(Path(tmp_path_factory.mktemp("pg")) / "data")
-    server.admin_dsn = server.start().replace("/mining_marketplace?", "/postgres?")
-    yield server
-    server.stop()
+def postgres() -> Iterator[EmbeddedPostgres]:
+    """A real PostgreSQL for the whole session (per xdist worker), stopped at the end.
+
+    Its folder is not under pytest's temporary root: each xdist worker resets that root to
+    mode 0700 when it starts, which would lock out the `pgserver` user PostgreSQL runs as.
+    """
+    with tempfile.TemporaryDirectory(prefix="mm-pytest-pg-") as folder:
+        server = EmbeddedPostgres(Path(folder) / "data")
+        server.admin_dsn = server.start().replace("/mining_marketplace?", "/postgres?")
+        try:
+            yield server
+        finally:
+            server.stop()
+
+
+@pytest.fixture
+def pg_folder() -> Iterator[Path]:
+    """A folder for a PostgreSQL data directory, outside pytest's 0700 temporary root."""
+    with tempfile.TemporaryDirectory(prefix="mm-pytest-pg-") as folder:
+        yield Path(folder)
 
 
 def _create_database(admin_dsn: str, template: str | None = None) -> str:
