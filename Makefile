@@ -20,7 +20,7 @@ ROBOT := $(BIN)/robot --outputdir $(RESULTS) --xunit xunit.xml $(LISTENERS) --py
 # no local stack is started for it.
 # resources/pabot-order.txt starts the longest suites first, so none of them ends the run alone.
 PABOT := $(BIN)/pabot --processes $(PROCESSES) $(if $(SHARD),--shard $(SHARD)) \
-	--ordering resources/pabot-order.txt \
+	--ordering resources/pabot-order.txt $(PABOT_OPTS) \
 	--outputdir $(RESULTS) --xunit xunit.xml $(LISTENERS) --pythonpath . $(ROBOT_OPTS)
 SUITE := $(if $(filter 1,$(PROCESSES)),$(ROBOT),$(if $(ENV),,$(BIN)/python -m sandbox run --) $(PABOT))
 # Suite instruments (docs/writing-tests.md, "Measuring the suite"): wraps a robot or pabot
