@@ -27,6 +27,10 @@ SUITE := $(if $(filter 1,$(PROCESSES)),$(ROBOT),$(if $(ENV),,$(BIN)/python -m sa
 # command; re-runs failures once, reports flaky tests, builds coverage.html and summary.html.
 INSTRUMENTED := $(BIN)/python -m tools.run_suite --outputdir $(RESULTS) --
 N ?= 5
+# Each suite run starts from an empty database in a throwaway folder, as CI does: what an
+# earlier run left (payments whose gateway objects died with that run's sandboxes) would only
+# slow reconciliation down and make runs differ. `python -m sandbox up` keeps .pgdata/.
+FRESH_DB := tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; export PGDATA_DIR=$$tmp/data;
 
 .PHONY: run run-parallel run-serial test setup lint format pytest robot live-profile docs bench-listings clean \
 	bench bench-growth load load-distributed bench-webhooks coverage-gate soak fuzz \
@@ -76,7 +80,7 @@ pytest: setup
 
 robot: setup
 	@mkdir -p $(RESULTS)
-	@PATH="$(CURDIR)/$(BIN):$$PATH" $(INSTRUMENTED) $(SUITE) robot; status=$$?; \
+	@$(FRESH_DB) PATH="$(CURDIR)/$(BIN):$$PATH" $(INSTRUMENTED) $(SUITE) robot; status=$$?; \
 	echo "Log: $(CURDIR)/$(RESULTS)/log.html"; exit $$status
 
 # 100% of operations, >= 90% of documented error statuses, every transition (results/coverage.json).
@@ -85,14 +89,14 @@ coverage-gate: setup
 
 # The whole suite N times (N=5), no re-runs: each test's pass rate in results/soak/.
 soak: setup
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m tools.soak --runs $(N) --outputdir $(RESULTS)/soak -- $(SUITE) robot
+	@$(FRESH_DB) PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m tools.soak --runs $(N) --outputdir $(RESULTS)/soak -- $(SUITE) robot
 
 # The payments suite as it runs against real test-mode gateways: the sandboxes serve only what
 # Stripe and Flutterwave serve (no /_sandbox/ controls), and tests tagged sandbox-only are left
 # out. docs/sandboxes.md says how to aim the same run at Stripe and Flutterwave test mode.
 live-profile: setup
 	@mkdir -p $(RESULTS)/live
-	@$(BIN)/python -m sandbox run --no-sandbox-controls -- $(BIN)/robot --outputdir $(RESULTS)/live \
+	@$(FRESH_DB) $(BIN)/python -m sandbox run --no-sandbox-controls -- $(BIN)/robot --outputdir $(RESULTS)/live \
 		--xunit xunit.xml --listener keywords/libraries/SecretMasker.py --pythonpath . \
 		--exclude sandbox-only $(ROBOT_OPTS) robot/payments; status=$$?; \
 	echo "Log: $(CURDIR)/$(RESULTS)/live/log.html"; exit $$status
@@ -109,7 +113,7 @@ fuzz: setup
 # The smoke-tagged tests of every area (the pre-commit hook runs this); output in results/smoke/.
 smoke: setup
 	@mkdir -p $(RESULTS)/smoke
-	@$(ROBOT) --outputdir $(RESULTS)/smoke --include smoke robot; status=$$?; \
+	@$(FRESH_DB) $(ROBOT) --outputdir $(RESULTS)/smoke --include smoke robot; status=$$?; \
 	echo "Log: $(CURDIR)/$(RESULTS)/smoke/log.html"; exit $$status
 
 # The deployment-safe tests write nothing: a throwaway stack with a few listings, every table's
