@@ -8,25 +8,23 @@ from collections.abc import Mapping, Sequence
 
 def allocate(counts: Mapping[str, int], size: int) -> dict[str, int]:
     """How many mutants to draw from each module: proportional to its count (largest
-    remainder), and at least one from every module when `size` allows it."""
+    remainder), then at least one from every module when `size` allows it, taken from the
+    modules with the most."""
     total = sum(counts.values())
     modules = sorted(m for m, n in counts.items() if n > 0)
     if size >= total:
         return {m: counts[m] for m in modules}
-    quota = dict.fromkeys(modules, 0)
-    budget = size
-    if size >= len(modules):
-        quota = dict.fromkeys(modules, 1)
-        budget -= len(modules)
-    spare = {m: counts[m] - quota[m] for m in modules}
-    spare_total = sum(spare.values())
-    shares = {m: budget * spare[m] / spare_total for m in modules}
-    for m in modules:
-        quota[m] += int(shares[m])
-    left = size - sum(quota.values())
-    by_remainder = sorted(modules, key=lambda m: (-(shares[m] - int(shares[m])), m))
-    for m in by_remainder[:left]:
+    shares = {m: size * counts[m] / total for m in modules}
+    quota = {m: int(shares[m]) for m in modules}
+    by_remainder = sorted(modules, key=lambda m: (-(shares[m] - quota[m]), m))
+    for m in by_remainder[: size - sum(quota.values())]:
         quota[m] += 1
+    if size >= len(modules):
+        for m in modules:
+            if quota[m] == 0:
+                richest = max(modules, key=lambda r: (quota[r], r))
+                quota[richest] -= 1
+                quota[m] = 1
     return quota
 
 

@@ -1,0 +1,125 @@
+"""Planting: filters for what is no fault, and a trial that only ever touches its copy."""
+
+import textwrap
+from pathlib import Path
+
+import pytest
+from cosmic_ray.work_item import MutationSpec, WorkerOutcome, WorkItem
+from cosmic_ray.work_item import TestOutcome as Verdict
+
+from mutation import trial
+from mutation.catalogue import Mutant, annotation_spans, filter_reason, in_spans
+from mutation.settings import ModuleMap
+from mutation.workspace import copy_tree
+
+SOURCE = textwrap.dedent(
+    """\
+    def limit(page: int | None = None) -> int:
+        return 10 if page is None else page + 1
+    """
+)
+MAP = ModuleMap({"m.py": ("x.robot",)}, {}, ("core/ReplaceBinaryOperator_Add_Pow",))
+
+
+def mutant(operator, line="x = 1"):
+    return Mutant("job", "api_server/m.py", operator, 0, 1, line)
+
+
+def test_annotations_are_spans_in_cosmic_ray_columns():
+    spans = annotation_spans(SOURCE)
+    assert in_spans((1, 16), spans)  # the | of `int | None`
+    assert in_spans((1, 38), spans)  # the return annotation
+    assert not in_spans((2, 11), spans)  # the 10 in the body
+
+
+@pytest.mark.parametrize(
+    ("operator", "line", "start", "reason"),
+    [
+        ("core/ReplaceBinaryOperator_Add_Pow", "x = a + b", (2, 0), "operator excluded by the map"),
+        ("core/NumberReplacer", "x = 1  # pragma: no mutate", (2, 0), "pragma: no mutate"),
+        (
+            "core/ReplaceBinaryOperator_BitOr_BitAnd",
+            "def f(a: int | None)",
+            (1, 16),
+            "inside a type annotation",
+        ),
+        ("core/NumberReplacer", "    return 10", (2, 11), None),
+    ],
+)
+def test_what_is_filtered_and_why(operator, line, start, reason):
+    assert filter_reason(mutant(operator, line), start, MAP, annotation_spans(SOURCE)) == reason
+
+
+def item():
+    spec = MutationSpec(Path("api_server/m.py"), "core/NumberReplacer", 0, (2, 11), (2, 13))
+    return WorkItem.single("job", spec)
+
+
+@pytest.fixture
+def trees(tmp_path):
+    source = tmp_path / "source"
+    (source / "api_server").mkdir(parents=True)
+    (source / "api_server" / "m.py").write_text(SOURCE)
+    (source / "api_server" / "__pycache__").mkdir()
+    return source, copy_tree(source, tmp_path / "copy")
+
+
+def test_a_trial_mutates_only_the_copy_and_restores_it(trees):
+    source, copy = trees
+    seen = {}
+
+    def runner(argv, cwd, env, timeout):
+        seen["cwd"], seen["text"] = cwd, (cwd / "api_server" / "m.py").read_text()
+        return 1, "a test failed"
+
+    outcome = trial.mutate_and_run(copy, item(), ("x.robot",), {}, 5.0, runner=runner)
+    assert seen["cwd"] == copy
+    assert "11 if page" in seen["text"]
+    assert (source / "api_server" / "m.py").read_text() == SOURCE
+    assert (copy / "api_server" / "m.py").read_text() == SOURCE
+    assert not (copy / "api_server" / "__pycache__").exists()
+    assert outcome.result.test_outcome == Verdict.KILLED
+    assert "+    return 11 if page" in outcome.result.diff
+
+
+@pytest.mark.parametrize(
+    ("code", "outcome", "timed_out"),
+    [
+        pytest.param(0, Verdict.SURVIVED, False, id="suites-pass"),
+        pytest.param(3, Verdict.KILLED, False, id="suites-fail"),
+        pytest.param(None, Verdict.KILLED, True, id="timeout"),
+    ],
+)
+def test_the_verdict_follows_the_suites(trees, code, outcome, timed_out):
+    result = trial.mutate_and_run(
+        trees[1], item(), ("x.robot",), {}, 5.0, runner=lambda *a: (code, "")
+    )
+    assert result.result.test_outcome == outcome
+    assert result.timed_out is timed_out
+
+
+def test_an_occurrence_past_the_last_is_no_mutation(trees):
+    spec = MutationSpec(Path("api_server/m.py"), "core/NumberReplacer", 99, (2, 11), (2, 13))
+    result = trial.mutate_and_run(trees[1], WorkItem.single("j", spec), ("x.robot",), {}, 5.0)
+    assert result.result.worker_outcome == WorkerOutcome.NO_TEST
+
+
+def test_a_module_outside_the_copy_is_refused(trees):
+    spec = MutationSpec(
+        Path("../source/api_server/m.py"), "core/NumberReplacer", 0, (2, 11), (2, 13)
+    )
+    with pytest.raises(ValueError, match="outside"):
+        trial.mutate_and_run(trees[1], WorkItem.single("j", spec), ("x.robot",), {}, 5.0)
+
+
+def test_the_trial_command_runs_the_suites_on_a_fresh_stack_and_stops_at_the_first_failure():
+    argv = trial.command(("marketplace/retrieval.robot",))
+    assert argv[1:5] == ["-m", "sandbox", "run", "--"]
+    assert "--exitonfailure" in argv
+    assert argv[argv.index("--suite") + 1] == "Robot.marketplace.retrieval"
+    assert "--exitonfailure" not in trial.command(("a.robot",), exit_on_failure=False)
+
+
+def test_a_command_past_its_timeout_is_stopped(tmp_path):
+    code, _ = trial.run_command(["sleep", "30"], tmp_path, {"PATH": "/usr/bin:/bin"}, 0.5)
+    assert code is None
