@@ -152,6 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         "--no-baseline", action="store_true", help="skip the unmutated run of the suites"
     )
     args = parser.parse_args(argv)
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]  # progress in CI logs
     settings = Settings.from_env()
     session_file = OUT / "session.sqlite"
     if args.report_only:

@@ -32,18 +32,26 @@ def test_every_mapped_suite_exists():
             assert (ROOT / "robot" / suite).is_file(), f"{module} -> {suite}"
 
 
-def test_a_map_entry_without_suites_is_refused(tmp_path: Path):
-    bad = tmp_path / "map.yaml"
-    bad.write_text("modules:\n  app.py: []\n")
-    with pytest.raises(ValueError, match="names no suite"):
-        load_map(bad)
-
-
-def test_an_init_file_is_not_a_suite(tmp_path: Path):
-    bad = tmp_path / "map.yaml"
-    bad.write_text("modules:\n  app.py: [health/__init__.robot]\n")
-    with pytest.raises(ValueError, match="not a suite file"):
-        load_map(bad)
+@pytest.mark.parametrize(
+    ("loader", "text", "message"),
+    [
+        pytest.param(load_map, "modules:\n  app.py: []\n", "names no suite", id="no-suite"),
+        pytest.param(
+            load_map, "modules:\n  app.py: [health/__init__.robot]\n", "not a suite", id="init"
+        ),
+        pytest.param(
+            load_equivalents,
+            "- module: app.py\n  operator: core/AddNot\n  line: x\n",
+            "reason",
+            id="equivalent-without-reason",
+        ),
+    ],
+)
+def test_a_malformed_file_is_refused(tmp_path: Path, loader, text, message):
+    bad = tmp_path / "file.yaml"
+    bad.write_text(text)
+    with pytest.raises(ValueError, match=message):
+        loader(bad)
 
 
 def test_excluded_operators_match_from_the_start_of_the_name():
@@ -60,13 +68,6 @@ def test_every_equivalent_has_a_reason_and_names_a_mapped_module():
     for entry in load_equivalents(EQUIVALENT_FILE):
         assert entry.reason.strip()
         assert relative_module(entry.module) in mapped
-
-
-def test_an_equivalent_without_a_reason_is_refused(tmp_path: Path):
-    bad = tmp_path / "equivalent.yaml"
-    bad.write_text("- module: app.py\n  operator: core/AddNot\n  line: x\n")
-    with pytest.raises(ValueError, match="reason"):
-        load_equivalents(bad)
 
 
 def test_suite_files_become_robot_suite_names():
