@@ -51,7 +51,8 @@ class Settings:
 
 @dataclass(frozen=True)
 class ModuleMap:
-    """Module (path under api_server/) -> suites (paths under robot/), and what is left out."""
+    """Module (path under api_server/) -> suites (paths under robot/, or pytest targets under
+    tests/ for what Robot cannot reach), and what is left out."""
 
     suites: dict[str, tuple[str, ...]]
     unmutated: dict[str, str] = field(default_factory=dict)
@@ -81,6 +82,8 @@ def load_map(path: Path = MAP_FILE) -> ModuleMap:
         if not names:
             raise ValueError(f"{path.name}: {module} names no suite")
         for name in names:
+            if is_pytest(name):
+                continue
             if not name.endswith(".robot") or name.endswith("__init__.robot"):
                 raise ValueError(f"{path.name}: {module} -> {name} is not a suite file")
     unmutated = {str(m): str(r) for m, r in (data.get("unmutated") or {}).items()}
@@ -122,6 +125,11 @@ def load_equivalents(path: Path = EQUIVALENT_FILE) -> list[Equivalent]:
             Equivalent(entry["module"], entry["operator"], entry["line"], entry["reason"])
         )
     return result
+
+
+def is_pytest(entry: str) -> bool:
+    """A map entry under tests/ is a pytest target (a file or a node id); others are suites."""
+    return entry.startswith("tests/")
 
 
 def suite_option(suite_file: str) -> str:

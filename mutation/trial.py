@@ -18,9 +18,10 @@ import cosmic_ray.plugins
 from cosmic_ray.mutating import use_mutation
 from cosmic_ray.work_item import TestOutcome, WorkerOutcome, WorkItem, WorkResult
 
-from mutation.settings import suite_option
+from mutation.settings import is_pytest, suite_option
 
 OUTPUT_TAIL = 4000
+Runner = Callable[[list[str], Path, dict[str, str], float], tuple[int | None, str]]
 _running: set[subprocess.Popen] = set()
 _lock = threading.Lock()
 
@@ -34,7 +35,7 @@ class Outcome:
     timed_out: bool = False
 
 
-def command(suites: tuple[str, ...], *, exit_on_failure: bool = True) -> list[str]:
+def robot_command(suites: list[str], *, exit_on_failure: bool = True) -> list[str]:
     """`python -m sandbox run -- robot ... --suite ... robot`: a fresh gunicorn and sandboxes
     (PostgreSQL comes from DATABASE_URL), the suites, then everything stopped."""
     robot = [
@@ -61,6 +62,19 @@ def command(suites: tuple[str, ...], *, exit_on_failure: bool = True) -> list[st
     for suite in suites:
         robot += ["--suite", suite_option(suite)]
     return [sys.executable, "-m", "sandbox", "run", "--", *robot, "robot"]
+
+
+def commands(entries: tuple[str, ...], *, exit_on_failure: bool = True) -> list[list[str]]:
+    """The Robot suites first (one stack for all), then the pytest targets, if any."""
+    suites = [e for e in entries if not is_pytest(e)]
+    targets = [e for e in entries if is_pytest(e)]
+    argvs = [robot_command(suites, exit_on_failure=exit_on_failure)] if suites else []
+    if targets:
+        stop = ["-x"] if exit_on_failure else []
+        argvs.append(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *stop, *targets]
+        )
+    return argvs
 
 
 def _die_with_parent() -> None:
@@ -124,8 +138,23 @@ def baseline(
 ) -> tuple[bool, str, float]:
     """The suites on the unmutated copy: (passed, output, seconds)."""
     start = time.monotonic()
-    code, output = run_command(command(suites, exit_on_failure=False), tree, env, timeout)
+    code, output = run_all(commands(suites, exit_on_failure=False), tree, env, timeout, run_command)
     return code == 0, output, time.monotonic() - start
+
+
+def run_all(
+    argvs: list[list[str]], cwd: Path, env: dict[str, str], timeout: float, runner: Runner
+) -> tuple[int | None, str]:
+    """Runs the commands in turn until one fails or times out, within `timeout` in all."""
+    deadline = time.monotonic() + timeout
+    code: int | None = 0
+    outputs = []
+    for argv in argvs:
+        code, output = runner(argv, cwd, env, max(1.0, deadline - time.monotonic()))
+        outputs.append(output)
+        if code != 0:
+            break
+    return code, "\n".join(outputs)[-OUTPUT_TAIL:]
 
 
 def mutate_and_run(
@@ -134,9 +163,7 @@ def mutate_and_run(
     suites: tuple[str, ...],
     env: dict[str, str],
     timeout: float,
-    runner: Callable[
-        [list[str], Path, dict[str, str], float], tuple[int | None, str]
-    ] = run_command,
+    runner: Runner = run_command,
 ) -> Outcome:
     """Plants the item's mutant in `tree` (cosmic-ray restores the file afterwards), runs
     the suites, and says killed (a suite failed or timed out) or survived (all passed)."""
@@ -149,7 +176,7 @@ def mutate_and_run(
     with use_mutation(path, operator, spec.occurrence) as (original, mutated):
         if mutated is None:
             return Outcome(WorkResult(worker_outcome=WorkerOutcome.NO_TEST), 0.0)
-        code, output = runner(command(suites), tree, env, timeout)
+        code, output = run_all(commands(suites), tree, env, timeout, runner)
     seconds = time.monotonic() - start
     diff = "\n".join(
         difflib.unified_diff(

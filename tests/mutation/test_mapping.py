@@ -8,6 +8,7 @@ from mutation.settings import (
     EQUIVALENT_FILE,
     ROOT,
     Settings,
+    is_pytest,
     load_equivalents,
     load_map,
     relative_module,
@@ -26,10 +27,11 @@ def test_every_api_module_is_mapped_or_left_out_with_a_reason():
     assert set(module_map.suites) - modules == set(), "the map names modules that do not exist"
 
 
-def test_every_mapped_suite_exists():
-    for module, suites in load_map().suites.items():
-        for suite in suites:
-            assert (ROOT / "robot" / suite).is_file(), f"{module} -> {suite}"
+def test_every_mapped_suite_and_pytest_target_exists():
+    for module, entries in load_map().suites.items():
+        for entry in entries:
+            path = ROOT / entry.split("::")[0] if is_pytest(entry) else ROOT / "robot" / entry
+            assert path.is_file(), f"{module} -> {entry}"
 
 
 @pytest.mark.parametrize(

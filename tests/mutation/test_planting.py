@@ -112,12 +112,34 @@ def test_a_module_outside_the_copy_is_refused(trees):
         trial.mutate_and_run(trees[1], WorkItem.single("j", spec), ("x.robot",), {}, 5.0)
 
 
-def test_the_trial_command_runs_the_suites_on_a_fresh_stack_and_stops_at_the_first_failure():
-    argv = trial.command(("marketplace/retrieval.robot",))
-    assert argv[1:5] == ["-m", "sandbox", "run", "--"]
-    assert "--exitonfailure" in argv
-    assert argv[argv.index("--suite") + 1] == "Robot.marketplace.retrieval"
-    assert "--exitonfailure" not in trial.command(("a.robot",), exit_on_failure=False)
+def test_the_trial_runs_the_suites_on_a_fresh_stack_then_the_pytest_targets():
+    robot, pytest_run = trial.commands(("marketplace/retrieval.robot", "tests/test_cli.py"))
+    assert robot[1:5] == ["-m", "sandbox", "run", "--"]
+    assert "--exitonfailure" in robot
+    assert robot[robot.index("--suite") + 1] == "Robot.marketplace.retrieval"
+    assert pytest_run[1:3] == ["-m", "pytest"]
+    assert pytest_run[-2:] == ["-x", "tests/test_cli.py"]
+    (baseline,) = trial.commands(("a.robot",), exit_on_failure=False)
+    assert "--exitonfailure" not in baseline
+
+
+@pytest.mark.parametrize(
+    ("codes", "expected", "ran"),
+    [
+        pytest.param([0, 0], 0, 2, id="both-pass"),
+        pytest.param([1, 0], 1, 1, id="robot-kills-pytest-not-run"),
+        pytest.param([0, 2], 2, 2, id="pytest-kills"),
+    ],
+)
+def test_the_commands_run_in_turn_until_one_fails(tmp_path, codes, expected, ran):
+    calls = []
+
+    def runner(argv, cwd, env, timeout):
+        calls.append(argv)
+        return codes[len(calls) - 1], ""
+
+    code, _ = trial.run_all([["robot"], ["pytest"]], tmp_path, {}, 10.0, runner)
+    assert (code, len(calls)) == (expected, ran)
 
 
 def test_a_command_past_its_timeout_is_stopped(tmp_path):
