@@ -62,9 +62,7 @@ def run_pending(
                     free.append(tree)
                     outcome = future.result()
                     db.set_result(item.job_id, outcome.result)
-                    session.record_trial(
-                        session_file, item.job_id, outcome.seconds, outcome.timed_out
-                    )
+                    session.record_trial(session_file, item.job_id, outcome)
                     done += 1
                     spec = item.mutations[0]
                     verdict = (

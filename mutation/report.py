@@ -33,6 +33,7 @@ def _figures(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "equivalent": equivalent,
         "error": counts["error"],
         "not_run": counts["not-run"],
+        "killed_by_pytest": sum(1 for r in rows if r.get("killed_by") == "pytest"),
         "score": score(detected, judged),
         "score_without_equivalents": score(detected, judged - equivalent),
     }

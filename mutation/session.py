@@ -10,28 +10,37 @@ from cosmic_ray.work_db import WorkDB
 from cosmic_ray.work_item import TestOutcome, WorkerOutcome
 
 from mutation.catalogue import mutants
+from mutation.trial import Outcome
 
 TRIALS = """CREATE TABLE IF NOT EXISTS mutation_trials (
-    job_id TEXT PRIMARY KEY, seconds REAL NOT NULL, timed_out INTEGER NOT NULL)"""
+    job_id TEXT PRIMARY KEY, seconds REAL NOT NULL, timed_out INTEGER NOT NULL, killed_by TEXT)"""
 NOT_SAMPLED = "not in the sample"
 
 
-def record_trial(session: Path, job_id: str, seconds: float, timed_out: bool) -> None:
-    """Keeps how long a mutant's trial took and whether it hit the per-mutant timeout."""
+def _trials_table(conn: sqlite3.Connection) -> None:
+    conn.execute(TRIALS)
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(mutation_trials)")}
+    if "killed_by" not in columns:  # a session written before the column existed
+        conn.execute("ALTER TABLE mutation_trials ADD COLUMN killed_by TEXT")
+
+
+def record_trial(session: Path, job_id: str, outcome: Outcome) -> None:
+    """Keeps how long a mutant's trial took, whether it hit the per-mutant timeout, and
+    which runner killed it."""
     with sqlite3.connect(session) as conn:
-        conn.execute(TRIALS)
+        _trials_table(conn)
         conn.execute(
-            "INSERT OR REPLACE INTO mutation_trials VALUES (?, ?, ?)",
-            (job_id, round(seconds, 2), int(timed_out)),
+            "INSERT OR REPLACE INTO mutation_trials VALUES (?, ?, ?, ?)",
+            (job_id, round(outcome.seconds, 2), int(outcome.timed_out), outcome.killed_by),
         )
 
 
-def trials(session: Path) -> dict[str, tuple[float, bool]]:
-    """job id -> (seconds, timed out) for every trial run."""
+def trials(session: Path) -> dict[str, tuple[float, bool, str | None]]:
+    """job id -> (seconds, timed out, killed by) for every trial run."""
     with sqlite3.connect(session) as conn:
-        conn.execute(TRIALS)
-        rows = conn.execute("SELECT job_id, seconds, timed_out FROM mutation_trials").fetchall()
-    return {job: (seconds, bool(timed_out)) for job, seconds, timed_out in rows}
+        _trials_table(conn)
+        rows = conn.execute("SELECT job_id, seconds, timed_out, killed_by FROM mutation_trials")
+        return {job: (seconds, bool(out), killer) for job, seconds, out, killer in rows}
 
 
 def forget_results(session: Path, job_ids: list[str]) -> None:
@@ -65,7 +74,7 @@ def records(db: WorkDB, session: Path, root: Path) -> list[dict[str, Any]]:
     rows = []
     for mutant in mutants(db, root):
         result = results.get(mutant.job_id)
-        seconds, timed_out = times.get(mutant.job_id, (None, False))
+        seconds, timed_out, killed_by = times.get(mutant.job_id, (None, False, None))
         status = status_of(result, timed_out)
         rows.append(
             {
@@ -81,6 +90,7 @@ def records(db: WorkDB, session: Path, root: Path) -> list[dict[str, Any]]:
                 "diff": result.diff if result is not None else None,
                 "output": result.output if status in ("error", "timeout") else None,
                 "seconds": seconds,
+                "killed_by": killed_by if status in ("killed", "timeout") else None,
             }
         )
     return rows

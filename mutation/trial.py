@@ -28,11 +28,13 @@ _lock = threading.Lock()
 
 @dataclass(frozen=True)
 class Outcome:
-    """What a trial gave: the session's result, how long it took, whether it timed out."""
+    """What a trial gave: the session's result, how long it took, whether it timed out, and
+    which runner (robot or pytest) failed."""
 
     result: WorkResult
     seconds: float
     timed_out: bool = False
+    killed_by: str | None = None
 
 
 def robot_command(suites: list[str], *, exit_on_failure: bool = True) -> list[str]:
@@ -138,14 +140,16 @@ def baseline(
 ) -> tuple[bool, str, float]:
     """The suites on the unmutated copy: (passed, output, seconds)."""
     start = time.monotonic()
-    code, output = run_all(commands(suites, exit_on_failure=False), tree, env, timeout, run_command)
+    argvs = commands(suites, exit_on_failure=False)
+    code, output, _ = run_all(argvs, tree, env, timeout, run_command)
     return code == 0, output, time.monotonic() - start
 
 
 def run_all(
     argvs: list[list[str]], cwd: Path, env: dict[str, str], timeout: float, runner: Runner
-) -> tuple[int | None, str]:
-    """Runs the commands in turn until one fails or times out, within `timeout` in all."""
+) -> tuple[int | None, str, str | None]:
+    """Runs the commands in turn until one fails or times out, within `timeout` in all:
+    (exit code or None on timeout, output, `robot` or `pytest` when one failed)."""
     deadline = time.monotonic() + timeout
     code: int | None = 0
     outputs = []
@@ -153,8 +157,12 @@ def run_all(
         code, output = runner(argv, cwd, env, max(1.0, deadline - time.monotonic()))
         outputs.append(output)
         if code != 0:
-            break
-    return code, "\n".join(outputs)[-OUTPUT_TAIL:]
+            return (
+                code,
+                "\n".join(outputs)[-OUTPUT_TAIL:],
+                "pytest" if "pytest" in argv[:3] else "robot",
+            )
+    return code, "\n".join(outputs)[-OUTPUT_TAIL:], None
 
 
 def mutate_and_run(
@@ -176,7 +184,7 @@ def mutate_and_run(
     with use_mutation(path, operator, spec.occurrence) as (original, mutated):
         if mutated is None:
             return Outcome(WorkResult(worker_outcome=WorkerOutcome.NO_TEST), 0.0)
-        code, output = run_all(commands(suites), tree, env, timeout, runner)
+        code, output, killed_by = run_all(commands(suites), tree, env, timeout, runner)
     seconds = time.monotonic() - start
     diff = "\n".join(
         difflib.unified_diff(
@@ -193,4 +201,4 @@ def mutate_and_run(
     result = WorkResult(
         worker_outcome=WorkerOutcome.NORMAL, output=output, test_outcome=outcome, diff=diff
     )
-    return Outcome(result, seconds, timed_out=code is None)
+    return Outcome(result, seconds, timed_out=code is None, killed_by=killed_by)

@@ -124,22 +124,23 @@ def test_the_trial_runs_the_suites_on_a_fresh_stack_then_the_pytest_targets():
 
 
 @pytest.mark.parametrize(
-    ("codes", "expected", "ran"),
+    ("codes", "expected", "ran", "killer"),
     [
-        pytest.param([0, 0], 0, 2, id="both-pass"),
-        pytest.param([1, 0], 1, 1, id="robot-kills-pytest-not-run"),
-        pytest.param([0, 2], 2, 2, id="pytest-kills"),
+        pytest.param([0, 0], 0, 2, None, id="both-pass"),
+        pytest.param([1, 0], 1, 1, "robot", id="robot-kills-pytest-not-run"),
+        pytest.param([0, 2], 2, 2, "pytest", id="pytest-kills"),
     ],
 )
-def test_the_commands_run_in_turn_until_one_fails(tmp_path, codes, expected, ran):
+def test_the_commands_run_in_turn_until_one_fails(tmp_path, codes, expected, ran, killer):
     calls = []
 
     def runner(argv, cwd, env, timeout):
         calls.append(argv)
         return codes[len(calls) - 1], ""
 
-    code, _ = trial.run_all([["robot"], ["pytest"]], tmp_path, {}, 10.0, runner)
-    assert (code, len(calls)) == (expected, ran)
+    argvs = [["python", "-m", "robot"], ["python", "-m", "pytest"]]
+    code, _, killed_by = trial.run_all(argvs, tmp_path, {}, 10.0, runner)
+    assert (code, len(calls), killed_by) == (expected, ran, killer)
 
 
 def test_a_command_past_its_timeout_is_stopped(tmp_path):
