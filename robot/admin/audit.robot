@@ -58,6 +58,7 @@ Bad Audit Filters Are Refused
     since    since=2024-01-01
     target    target=${EMPTY}
     target    target=${{"x" * 201}}
+    sort    sort=newest
 
 
 *** Keywords ***
