@@ -105,6 +105,8 @@ Blank Oversized Or Unstorable Text Is Refused
     description    ${{"x" * 5001}}
     title    ${{"nul \x00 byte"}}
     location    ${SPACE}
+    location    ${{"x" * 201}}
+    grade    ${{"x" * 101}}
 
 Malformed Bodies Are Refused
     [Documentation]    Unreadable bodies get the right 4xx, never a 500.
