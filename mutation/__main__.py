@@ -66,6 +66,9 @@ def run(args: argparse.Namespace, settings: Settings, session_file: Path) -> int
     run_info: dict[str, Any] = {}
     if not (args.resume or args.rerun_survivors):
         catalogue.create(session_file, ROOT, catalogue.module_paths(module_map, settings.modules))
+    elif changed := catalogue.changed_modules(session_file, ROOT):
+        print(f"changed since the session was made, start a new run: {changed}", file=sys.stderr)
+        return 2
     with use_db(str(session_file), WorkDB.Mode.open) as db:
         if not (args.resume or args.rerun_survivors):
             run_info = prepare(db, settings)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import hashlib
+import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,12 +53,31 @@ def module_paths(module_map: ModuleMap, only: Iterable[str] = ()) -> list[Path]:
 
 
 def create(session: Path, root: Path, modules: list[Path]) -> None:
-    """A new session database listing every mutant of `modules` (paths relative to `root`)."""
+    """A new session database listing every mutant of `modules` (paths relative to `root`),
+    with a digest of each module's source."""
     session.parent.mkdir(parents=True, exist_ok=True)
     session.unlink(missing_ok=True)
     # Relative paths in the session: a mutant is only ever applied to a copy of the tree.
     with contextlib.chdir(root), use_db(str(session.resolve()), WorkDB.Mode.create) as db:
         cosmic_ray.commands.init(modules, db, {})
+    with sqlite3.connect(session) as conn:
+        conn.execute("CREATE TABLE mutation_sources (module TEXT PRIMARY KEY, sha256 TEXT)")
+        conn.executemany(
+            "INSERT INTO mutation_sources VALUES (?, ?)",
+            [(m.as_posix(), _digest(root / m)) for m in modules],
+        )
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def changed_modules(session: Path, root: Path) -> list[str]:
+    """The session's modules whose source changed since it was made: a mutant is an
+    occurrence number in the source it was listed from, so those cannot be re-run."""
+    with sqlite3.connect(session) as conn:
+        rows = conn.execute("SELECT module, sha256 FROM mutation_sources").fetchall()
+    return sorted(m for m, digest in rows if _digest(root / m) != digest)
 
 
 def mutants(db: WorkDB, root: Path) -> list[Mutant]:

@@ -7,7 +7,7 @@ import pytest
 from cosmic_ray.work_item import MutationSpec, WorkerOutcome, WorkItem
 from cosmic_ray.work_item import TestOutcome as Verdict
 
-from mutation import trial
+from mutation import catalogue, trial
 from mutation.catalogue import Mutant, annotation_spans, filter_reason, in_spans
 from mutation.settings import ModuleMap
 from mutation.workspace import copy_tree
@@ -146,3 +146,12 @@ def test_the_commands_run_in_turn_until_one_fails(tmp_path, codes, expected, ran
 def test_a_command_past_its_timeout_is_stopped(tmp_path):
     code, _ = trial.run_command(["sleep", "30"], tmp_path, {"PATH": "/usr/bin:/bin"}, 0.5)
     assert code is None
+
+
+def test_a_session_knows_when_its_modules_changed(trees, tmp_path):
+    source, _ = trees
+    session = tmp_path / "session.sqlite"
+    catalogue.create(session, source, [Path("api_server/m.py")])
+    assert catalogue.changed_modules(session, source) == []
+    (source / "api_server" / "m.py").write_text(SOURCE + "\nLATER = 2\n")
+    assert catalogue.changed_modules(session, source) == ["api_server/m.py"]
