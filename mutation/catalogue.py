@@ -145,7 +145,17 @@ def filter_reason(
         return PRAGMA
     if in_spans(start, spans):
         return "inside a type annotation"
+    if mutant.operator.startswith("core/ReplaceBinaryOperator_Mul_") and _bare_star(
+        mutant.line, start[1]
+    ):
+        return "the keyword-only marker of a signature, not an operator"
     return None
+
+
+def _bare_star(line: str, column: int) -> bool:
+    """`def f(a, *, b)`: a `*` followed by `,` or `)` multiplies nothing."""
+    rest = line[column:]
+    return rest.startswith("*") and rest[1:].lstrip()[:1] in (",", ")", "")
 
 
 def apply_filters(db: WorkDB, root: Path, module_map: ModuleMap) -> dict[str, int]:

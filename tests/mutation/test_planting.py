@@ -44,6 +44,19 @@ def test_annotations_are_spans_in_cosmic_ray_columns():
             "inside a type annotation",
         ),
         ("core/NumberReplacer", "    return 10", (2, 11), None),
+        (
+            "core/ReplaceBinaryOperator_Mul_Div",
+            "def f(a, *, b):",
+            (1, 9),
+            "the keyword-only marker of a signature, not an operator",
+        ),
+        (
+            "core/ReplaceBinaryOperator_Mul_Div",
+            "    *,",
+            (1, 4),
+            "the keyword-only marker of a signature, not an operator",
+        ),
+        ("core/ReplaceBinaryOperator_Mul_Div", "    return a * b", (1, 13), None),
     ],
 )
 def test_what_is_filtered_and_why(operator, line, start, reason):
