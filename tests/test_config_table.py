@@ -92,3 +92,18 @@ def test_urls_lose_their_trailing_slash_and_lists_their_blanks(name, field, give
 def test_operator_commands_run_without_a_jwt_secret():
     config = Config.from_env({"DATABASE_URL": BASE["DATABASE_URL"]}, signs_tokens=False)
     assert config.jwt_secret == ""
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "JWT_SECRET",
+        "STRIPE_SECRET_KEY",
+        "STRIPE_WEBHOOK_SECRET",
+        "FLUTTERWAVE_SECRET_KEY",
+        "FLUTTERWAVE_SECRET_HASH",
+    ],
+)
+def test_no_secret_reaches_the_repr(name):
+    secret = "secret-" + "q" * 40
+    assert secret not in repr(Config.from_env({**BASE, name: secret}))
