@@ -104,6 +104,15 @@ A USD Listing Can Be Paid In Naira
     Complete Flutterwave Checkout    ${payment}    successful
     Payment Status Should Become    ${payment}    succeeded
 
+A Currency Without A Rate Cannot Pay
+    [Documentation]    When Flutterwave quotes no rate for the pair the buyer is told so, and nothing is reserved.
+    [Tags]    conversion
+    ${listing} =    Listing To Buy From    ${SELLER}    currency=USD
+    ${response} =    Request Purchase    ${BUYER}    ${listing}    1    currency=ZMW
+    Problem Should Be    ${response}    422    currency_not_convertible
+    Payments For Listing Should Be    ${listing}    0
+    Available Quantity Should Be    ${listing}    10
+
 A Converted Payment Verified At Another Amount Gives No Value
     [Documentation]    The converted amount is what the gateway must confirm, not the listing's.
     [Tags]    conversion    security    sandbox-only
