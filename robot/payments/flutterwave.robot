@@ -113,6 +113,15 @@ A Currency Without A Rate Cannot Pay
     Payments For Listing Should Be    ${listing}    0
     Available Quantity Should Be    ${listing}    10
 
+An Order Worth Nothing After Conversion Is Refused
+    [Documentation]    Conversion can round a tiny order down to zero: nobody is asked to pay nothing.
+    [Tags]    conversion
+    ${listing} =    Listing To Buy From    ${SELLER}    currency=NGN    price_per_unit=${1}
+    ${response} =    Request Purchase    ${BUYER}    ${listing}    1    currency=USD
+    Problem Should Be    ${response}    422    amount_not_accepted
+    Payments For Listing Should Be    ${listing}    0
+    Available Quantity Should Be    ${listing}    10
+
 A Converted Payment Verified At Another Amount Gives No Value
     [Documentation]    The converted amount is what the gateway must confirm, not the listing's.
     [Tags]    conversion    security    sandbox-only
