@@ -48,6 +48,25 @@ def prepare(db: WorkDB, settings: Settings) -> dict[str, Any]:
     return {"population": len(candidates), "sampled": len(chosen), "filtered": filtered}
 
 
+def reopen(db: WorkDB, session_file: Path, rerun_survivors: bool) -> bool:
+    """Makes the last session's survivors pending again when asked, except in modules changed
+    since (their mutants name occurrences in the old source); False when a pending mutant
+    is in such a module."""
+    changed = set(catalogue.changed_modules(session_file, ROOT))
+    if rerun_survivors:
+        again = [r for r in session.records(db, session_file, ROOT) if r["status"] == "survived"]
+        stale = sorted({r["module"] for r in again if r["module"] in changed})
+        if stale:
+            print(f"changed since the session, survivors not re-run: {stale}")
+        session.forget_results(
+            session_file, [r["job_id"] for r in again if r["module"] not in changed]
+        )
+    pending = {str(i.mutations[0].module_path) for i in db.pending_work_items} & changed
+    if pending:
+        print(f"changed since the session, start a new run: {sorted(pending)}", file=sys.stderr)
+    return not pending
+
+
 def sampled_suites(db: WorkDB) -> tuple[str, ...]:
     """Every suite some pending mutant needs, each once, in map order."""
     module_map = load_map()
@@ -66,19 +85,15 @@ def run(args: argparse.Namespace, settings: Settings, session_file: Path) -> int
     run_info: dict[str, Any] = {}
     if not (args.resume or args.rerun_survivors):
         catalogue.create(session_file, ROOT, catalogue.module_paths(module_map, settings.modules))
-    elif changed := catalogue.changed_modules(session_file, ROOT):
-        print(f"changed since the session was made, start a new run: {changed}", file=sys.stderr)
-        return 2
     with use_db(str(session_file), WorkDB.Mode.open) as db:
         if not (args.resume or args.rerun_survivors):
             run_info = prepare(db, settings)
             sampled, population = run_info["sampled"], run_info["population"]
             print(f"{sampled} of {population} mutants sampled (seed {settings.seed})")
-        if args.rerun_survivors:
-            rows = session.records(db, session_file, ROOT)
-            session.forget_results(
-                session_file, [r["job_id"] for r in rows if r["status"] == "survived"]
-            )
+        if (args.resume or args.rerun_survivors) and not reopen(
+            db, session_file, args.rerun_survivors
+        ):
+            return 2
         suites = sampled_suites(db)
         with (
             workspace.workspaces(ROOT, settings.jobs) as trees,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import difflib
 import os
@@ -10,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -181,7 +183,16 @@ def mutate_and_run(
         raise ValueError(f"{spec.module_path} is outside the throwaway tree")
     operator = cosmic_ray.plugins.get_operator(spec.operator_name)(**(spec.operator_args or {}))
     start = time.monotonic()
-    with use_mutation(path, operator, spec.occurrence) as (original, mutated):
+    with contextlib.ExitStack() as planted:
+        try:
+            original, mutated = planted.enter_context(use_mutation(path, operator, spec.occurrence))
+        except Exception:  # cosmic-ray could not plant it (an operator's own bug): not judged
+            result = WorkResult(
+                worker_outcome=WorkerOutcome.EXCEPTION,
+                test_outcome=TestOutcome.INCOMPETENT,
+                output=traceback.format_exc()[-OUTPUT_TAIL:],
+            )
+            return Outcome(result, time.monotonic() - start)
         if mutated is None:
             return Outcome(WorkResult(worker_outcome=WorkerOutcome.NO_TEST), 0.0)
         code, output, killed_by = run_all(commands(suites), tree, env, timeout, runner)

@@ -168,3 +168,13 @@ def test_a_session_knows_when_its_modules_changed(trees, tmp_path):
     assert catalogue.changed_modules(session, source) == []
     (source / "api_server" / "m.py").write_text(SOURCE + "\nLATER = 2\n")
     assert catalogue.changed_modules(session, source) == ["api_server/m.py"]
+
+
+def test_a_mutant_cosmic_ray_cannot_plant_is_an_error_and_the_file_is_kept(tmp_path):
+    source = "try:\n    pass\nexcept (os.error, ValueError):\n    pass\n"
+    (tmp_path / "api_server").mkdir()
+    (tmp_path / "api_server" / "m.py").write_text(source)
+    spec = MutationSpec(Path("api_server/m.py"), "core/ExceptionReplacer", 0, (3, 8), (3, 16))
+    outcome = trial.mutate_and_run(tmp_path, WorkItem.single("j", spec), ("x.robot",), {}, 5.0)
+    assert outcome.result.worker_outcome == WorkerOutcome.EXCEPTION
+    assert (tmp_path / "api_server" / "m.py").read_text() == source
