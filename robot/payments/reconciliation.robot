@@ -43,7 +43,9 @@ An Answer That Says Nothing Leaves The Payment Untouched
     [Tags]    sandbox-only
     [Template]    Unreadable Lookup Should Leave The Payment Alone
     401    gateway_unauthorized
+    403    gateway_unauthorized
     429    gateway_rate_limited
+    500    gateway_unavailable
 
 Reconciliation Sells A Payment Made After Expiry While Stock Remains
     [Documentation]    A buyer who paid on the hosted page after we gave up still gets the goods, with no webhook.
