@@ -34,7 +34,7 @@ A Failed Attempt Then A Success In The Same Checkout Sells
     ${payment} =    Buy Listing    ${BUYER}    ${listing}    4
     Fail A Card On The Hosted Page    ${payment}
     Payment Should Be Persisted As    ${payment}    status=requires_payment_method
-    ...    failure_code=flutterwave_failed    reserved=true
+    ...    failure_code=flutterwave_failed    failure_message=Declined    reserved=true
     Complete Flutterwave Checkout    ${payment}    successful
     Payment Status Should Become    ${payment}    succeeded
     Payment History Should Be    ${payment}    pending    requires_payment_method    succeeded
