@@ -36,6 +36,7 @@ class Mutant:
     occurrence: int
     line_number: int
     line: str
+    above: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
@@ -102,6 +103,7 @@ def _mutant(item: WorkItem, root: Path, sources: dict[str, list[str]]) -> Mutant
         spec.occurrence,
         line_number,
         sources[module][line_number - 1],
+        tuple(sources[module][max(0, line_number - 11) : line_number - 1]),
     )
 
 

@@ -85,6 +85,7 @@ def records(db: WorkDB, session: Path, root: Path) -> list[dict[str, Any]]:
                 "occurrence": mutant.occurrence,
                 "line_number": mutant.line_number,
                 "line": mutant.line,
+                "above": list(mutant.above),
                 "status": status,
                 "skip_reason": result.output if status == "skipped" else None,
                 "diff": result.diff if result is not None else None,

@@ -101,13 +101,20 @@ class Equivalent:
     operator: str
     line: str
     reason: str
+    # For a line written the same in several places: a line among the ten above it.
+    context: str | None = None
 
     def matches(self, mutant: dict[str, Any]) -> bool:
-        """Same module, operator and original source line (whitespace ignored at the ends)."""
+        """Same module, operator and original source line (whitespace ignored at the ends),
+        and `context` among the lines just above when given."""
         return (
             relative_module(mutant["module"]) == relative_module(self.module)
             and mutant["operator"] == self.operator
             and mutant["line"].strip() == self.line.strip()
+            and (
+                self.context is None
+                or any(a.strip() == self.context.strip() for a in mutant.get("above", []))
+            )
         )
 
 
@@ -122,7 +129,13 @@ def load_equivalents(path: Path = EQUIVALENT_FILE) -> list[Equivalent]:
         if missing or not str(entry.get("reason", "")).strip():
             raise ValueError(f"{path.name}: entry {entry} lacks {sorted(missing) or ['reason']}")
         result.append(
-            Equivalent(entry["module"], entry["operator"], entry["line"], entry["reason"])
+            Equivalent(
+                entry["module"],
+                entry["operator"],
+                entry["line"],
+                entry["reason"],
+                entry.get("context"),
+            )
         )
     return result
 

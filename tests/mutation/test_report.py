@@ -84,3 +84,17 @@ def test_the_page_and_the_console_show_the_figures():
     assert "not listed as equivalent" in html
     assert "90.0%" in html
     assert any("target 90.0%: met" in line for line in summary_lines(report))
+
+
+def test_context_tells_apart_the_same_line_in_two_places():
+    answer = {**row("api_server/a.py", "survived", 20, line="    x = 1"), "above": ["ANSWER = {"]}
+    request = {
+        **row("api_server/a.py", "survived", 21, line="    x = 1"),
+        "above": ["def _object():"],
+    }
+    only_answer = Equivalent(
+        "a.py", "core/NumberReplacer", "x = 1", "an answer schema", "ANSWER = {"
+    )
+    report = build([answer, request], [only_answer], {})
+    verdicts = {s["key"]: s["equivalent"] for s in report["survivors"]}
+    assert verdicts == {answer["key"]: "an answer schema", request["key"]: None}
