@@ -62,10 +62,12 @@ def create(session: Path, root: Path, modules: list[Path]) -> None:
     with contextlib.chdir(root), use_db(str(session.resolve()), WorkDB.Mode.create) as db:
         cosmic_ray.commands.init(modules, db, {})
     with sqlite3.connect(session) as conn:
-        conn.execute("CREATE TABLE mutation_sources (module TEXT PRIMARY KEY, sha256 TEXT)")
+        conn.execute(
+            "CREATE TABLE mutation_sources (module TEXT PRIMARY KEY, sha256 TEXT, source TEXT)"
+        )
         conn.executemany(
-            "INSERT INTO mutation_sources VALUES (?, ?)",
-            [(m.as_posix(), _digest(root / m)) for m in modules],
+            "INSERT INTO mutation_sources VALUES (?, ?, ?)",
+            [(m.as_posix(), _digest(root / m), (root / m).read_text()) for m in modules],
         )
 
 
@@ -81,9 +83,20 @@ def changed_modules(session: Path, root: Path) -> list[str]:
     return sorted(m for m, digest in rows if _digest(root / m) != digest)
 
 
-def mutants(db: WorkDB, root: Path) -> list[Mutant]:
-    """Every work item of the session as a Mutant, in a stable order."""
-    sources: dict[str, list[str]] = {}
+def session_sources(session: Path) -> dict[str, list[str]]:
+    """The lines of each module as the session listed its mutants (none for older sessions)."""
+    with sqlite3.connect(session) as conn:
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(mutation_sources)")}
+        if "source" not in columns:
+            return {}
+        rows = conn.execute("SELECT module, source FROM mutation_sources").fetchall()
+    return {module: text.splitlines() for module, text in rows}
+
+
+def mutants(db: WorkDB, root: Path, session: Path | None = None) -> list[Mutant]:
+    """Every work item of the session as a Mutant, in a stable order; the lines come from the
+    session's copy of the sources when it has one, else from `root`."""
+    sources = session_sources(session) if session is not None else {}
     found = []
     for item in db.work_items:
         found.append(_mutant(item, root, sources))

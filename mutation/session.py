@@ -72,7 +72,7 @@ def records(db: WorkDB, session: Path, root: Path) -> list[dict[str, Any]]:
     results = dict(db.results)
     times = trials(session)
     rows = []
-    for mutant in mutants(db, root):
+    for mutant in mutants(db, root, session):
         result = results.get(mutant.job_id)
         seconds, timed_out, killed_by = times.get(mutant.job_id, (None, False, None))
         status = status_of(result, timed_out)
