@@ -10,15 +10,25 @@ ROBOT_OPTS ?=
 ENV ?=
 override ROBOT_OPTS += $(if $(ENV),--variablefile environments/$(ENV).yaml)
 PROCESSES ?= 4
-ROBOT := $(BIN)/robot --outputdir $(RESULTS) --xunit xunit.xml \
-	--listener keywords/libraries/SecretMasker.py --listener keywords/libraries/ApiCoverage.py \
-	--pythonpath . $(ROBOT_OPTS)
+# SHARD=i/n runs the i-th of n slices of the suite (pabot --shard), one per CI machine.
+SHARD ?=
+LISTENERS := --listener keywords/libraries/SecretMasker.py \
+	--listener keywords/libraries/ApiCoverage.py
+ROBOT := $(BIN)/robot --outputdir $(RESULTS) --xunit xunit.xml $(LISTENERS) --pythonpath . $(ROBOT_OPTS)
+# The suite's runner: pabot's processes against one stack (the settings reach them through the
+# environment), or robot alone with PROCESSES=1. An ENV profile names its own deployment, so
+# no local stack is started for it.
+# resources/pabot-order.txt starts the longest suites first, so none of them ends the run alone.
+PABOT := $(BIN)/pabot --processes $(PROCESSES) $(if $(SHARD),--shard $(SHARD)) \
+	--ordering resources/pabot-order.txt \
+	--outputdir $(RESULTS) --xunit xunit.xml $(LISTENERS) --pythonpath . $(ROBOT_OPTS)
+SUITE := $(if $(filter 1,$(PROCESSES)),$(ROBOT),$(if $(ENV),,$(BIN)/python -m sandbox run --) $(PABOT))
 # Suite instruments (docs/writing-tests.md, "Measuring the suite"): wraps a robot or pabot
 # command; re-runs failures once, reports flaky tests, builds coverage.html and summary.html.
 INSTRUMENTED := $(BIN)/python -m tools.run_suite --outputdir $(RESULTS) --
 N ?= 5
 
-.PHONY: run run-parallel test setup lint format pytest robot live-profile docs bench-listings clean \
+.PHONY: run run-parallel run-serial test setup lint format pytest robot live-profile docs bench-listings clean \
 	bench bench-growth load load-distributed bench-webhooks coverage-gate soak fuzz \
 	smoke deployment-check mutation
 
@@ -30,19 +40,22 @@ $(STAMP): requirements.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $(STAMP)
 
-run: setup
-	@mkdir -p $(RESULTS)
-	@$(ROBOT) robot; status=$$?; \
-	echo "Log: $(CURDIR)/$(RESULTS)/log.html"; exit $$status
+# The whole suite, as `make robot` runs it: pabot with PROCESSES (4) processes on one stack;
+# PROCESSES=1 runs it with robot alone, and both must pass alike.
+run: robot
 
-# One stack for the run; pabot's processes share it through the environment.
-run-parallel: setup
-	@mkdir -p $(RESULTS)
-	@PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m sandbox run -- $(BIN)/pabot --processes $(PROCESSES) --outputdir $(RESULTS) \
-		--xunit xunit.xml --listener keywords/libraries/SecretMasker.py --pythonpath . \
-		$(ROBOT_OPTS) robot; status=$$?; echo "Log: $(CURDIR)/$(RESULTS)/log.html"; exit $$status
+run-parallel: robot
 
-test: setup lint pytest robot live-profile fuzz
+run-serial: setup
+	@$(MAKE) --no-print-directory robot PROCESSES=1
+
+# Every check, in three stages. Within a stage the checks run side by side (each one's output
+# kept together): each waits on its database or its stack part of the time. The suite runs
+# alone, since pabot's processes already fill the machine.
+test: setup
+	@$(MAKE) --no-print-directory -j2 --output-sync=target lint pytest
+	@$(MAKE) --no-print-directory robot
+	@$(MAKE) --no-print-directory -j3 --output-sync=target coverage-gate live-profile fuzz
 
 lint: setup
 	$(BIN)/ruff check .
@@ -57,12 +70,13 @@ format: setup
 	$(BIN)/ruff check --fix .
 	$(BIN)/robocop format robot keywords resources
 
+# One worker per core; each worker has its own PostgreSQL and template database.
 pytest: setup
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto
 
 robot: setup
 	@mkdir -p $(RESULTS)
-	@$(INSTRUMENTED) $(ROBOT) robot; status=$$?; \
+	@PATH="$(CURDIR)/$(BIN):$$PATH" $(INSTRUMENTED) $(SUITE) robot; status=$$?; \
 	echo "Log: $(CURDIR)/$(RESULTS)/log.html"; exit $$status
 
 # 100% of operations, >= 90% of documented error statuses, every transition (results/coverage.json).
@@ -71,7 +85,7 @@ coverage-gate: setup
 
 # The whole suite N times (N=5), no re-runs: each test's pass rate in results/soak/.
 soak: setup
-	$(BIN)/python -m tools.soak --runs $(N) --outputdir $(RESULTS)/soak -- $(ROBOT) robot
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m tools.soak --runs $(N) --outputdir $(RESULTS)/soak -- $(SUITE) robot
 
 # The payments suite as it runs against real test-mode gateways: the sandboxes serve only what
 # Stripe and Flutterwave serve (no /_sandbox/ controls), and tests tagged sandbox-only are left

@@ -68,6 +68,8 @@ class Config:
     login_max_failures_per_ip: int = 50
     trusted_proxies: tuple[str, ...] = ()
     login_window_seconds: int = 300
+    # A name from api_server.users.passwords.PROFILES (argon2-cffi's parameter profiles).
+    password_hash_profile: str = "rfc_9106_low_memory"  # noqa: S105 (a profile name)
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 25
     smtp_timeout: float = 5.0
@@ -120,6 +122,7 @@ class Config:
             ),
             trusted_proxies=_list(env, "TRUSTED_PROXIES", ""),
             login_window_seconds=_int(env, "LOGIN_WINDOW_SECONDS", cls.login_window_seconds, 1),
+            password_hash_profile=env.get("PASSWORD_HASH_PROFILE", cls.password_hash_profile),
             smtp_host=env.get("SMTP_HOST", cls.smtp_host),
             smtp_port=_int(env, "SMTP_PORT", cls.smtp_port, 1),
             mail_from=env.get("MAIL_FROM", cls.mail_from),

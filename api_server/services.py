@@ -27,6 +27,7 @@ from api_server.payments.service import PaymentsService
 from api_server.payments.stripe_gateway import StripeGateway
 from api_server.payments.webhooks import WebhookService
 from api_server.users.accounts import AccountsService
+from api_server.users.passwords import Passwords
 from api_server.users.service import UsersService
 
 
@@ -92,7 +93,7 @@ def build_services(
         db=db,
         outbox=outbox,
         tokens=tokens,
-        users=UsersService(config, db, tokens, outbox),
+        users=UsersService(config, db, tokens, outbox, Passwords(config.password_hash_profile)),
         accounts=AccountsService(db),
         marketplace=marketplace,
         moderation=ModerationService(db),

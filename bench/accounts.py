@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import psycopg2
 import requests
 
-from api_server.users.passwords import hash_password
+from api_server.users.passwords import Passwords
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ class Account:
 def create_accounts(dsn: str, role: str, count: int, tag: str) -> list[Account]:
     """`count` active, verified users of `role`, sharing one random password."""
     password = f"Bench-{secrets.token_hex(8)}-1"
-    digest = hash_password(password)
+    digest = Passwords().hash(password)
     conn = psycopg2.connect(dsn)
     try:
         with conn, conn.cursor() as cur:

@@ -16,6 +16,8 @@ def bench_env(tmp: str, environ: dict[str, str] | None = None) -> dict[str, str]
     env = {k: v for k, v in source.items() if k not in ("DATABASE_URL", "API_URL")}
     env.update(PGDATA_DIR=f"{tmp}/pg", API_LOG_DIR=tmp, API_ACCESS_LOG="/dev/null")
     env.setdefault("API_LOG_LEVEL", "warning")
+    # A login costs what it costs in production (the suite's stacks use the cheapest profile).
+    env.setdefault("PASSWORD_HASH_PROFILE", "rfc_9106_low_memory")
     return env
 
 

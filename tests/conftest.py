@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,28 +14,53 @@ from api_server.app import MarketplaceApp
 from api_server.config import Config
 from api_server.db.migrate import migrate
 from sandbox.postgres import EmbeddedPostgres
-from tests.factories import make_app
-
-JWT_SECRET = "test-secret-" + "x" * 40
+from tests.factories import app_config, make_app
 
 
 @pytest.fixture(scope="session")
-def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedPostgres]:
-    """A real PostgreSQL for the whole session, stopped at the end."""
-    server = EmbeddedPostgres(Path(tmp_path_factory.mktemp("pg")) / "data")
-    server.admin_dsn = server.start().replace("/mining_marketplace?", "/postgres?")
-    yield server
-    server.stop()
+def postgres() -> Iterator[EmbeddedPostgres]:
+    """A real PostgreSQL for the whole session (per xdist worker), stopped at the end.
+
+    Its folder is not under pytest's temporary root: each xdist worker resets that root to
+    mode 0700 when it starts, which would lock out the `pgserver` user PostgreSQL runs as.
+    """
+    with tempfile.TemporaryDirectory(prefix="mm-pytest-pg-") as folder:
+        server = EmbeddedPostgres(Path(folder) / "data")
+        server.admin_dsn = server.start().replace("/mining_marketplace?", "/postgres?")
+        try:
+            yield server
+        finally:
+            server.stop()
 
 
-def _create_database(admin_dsn: str) -> str:
+@pytest.fixture
+def pg_folder() -> Iterator[Path]:
+    """A folder for a PostgreSQL data directory, outside pytest's 0700 temporary root."""
+    with tempfile.TemporaryDirectory(prefix="mm-pytest-pg-") as folder:
+        yield Path(folder)
+
+
+def _create_database(admin_dsn: str, template: str | None = None) -> str:
     name = f"t_{uuid.uuid4().hex[:12]}"
     conn = psycopg2.connect(admin_dsn)
     conn.autocommit = True
     with conn.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{name}"')
+        copy = f' TEMPLATE "{template}"' if template else ""
+        cur.execute(f'CREATE DATABASE "{name}"{copy}')
     conn.close()
     return admin_dsn.replace("/postgres?", f"/{name}?")
+
+
+@pytest.fixture(scope="session")
+def migrated_template(postgres: EmbeddedPostgres) -> str:
+    """The name of a database migrated once; each test's database is a copy of it.
+
+    Copying is a fraction of the cost of running every migration per test, and
+    tests/test_migrations.py still runs them on empty databases.
+    """
+    dsn = _create_database(postgres.admin_dsn)
+    migrate(dsn)
+    return dsn.split("?")[0].rsplit("/", 1)[1]
 
 
 def migrated_database(postgres: EmbeddedPostgres) -> str:
@@ -51,16 +77,15 @@ def empty_dsn(postgres: EmbeddedPostgres) -> str:
 
 
 @pytest.fixture
-def dsn(empty_dsn: str) -> str:
-    """A new database with every migration applied."""
-    migrate(empty_dsn)
-    return empty_dsn
+def dsn(postgres: EmbeddedPostgres, migrated_template: str) -> str:
+    """A new database with every migration applied (a copy of the migrated template)."""
+    return _create_database(postgres.admin_dsn, migrated_template)
 
 
 @pytest.fixture
 def config(dsn: str) -> Config:
     """Config for an app on the migrated test database."""
-    return Config(database_url=dsn, jwt_secret=JWT_SECRET, max_body_bytes=2048)
+    return app_config(dsn, max_body_bytes=2048)
 
 
 @pytest.fixture

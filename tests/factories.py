@@ -16,7 +16,7 @@ from api_server.app import MarketplaceApp, create_app
 from api_server.auth.principal import Principal, Role
 from api_server.config import Config
 from api_server.services import build_services
-from api_server.users.passwords import hash_password
+from api_server.users.passwords import Passwords
 
 PASSWORD = "Factory-Horse-42"
 LISTING = {
@@ -30,6 +30,16 @@ LISTING = {
     "country": "CD",
 }
 PAID = ("succeeded", "partially_refunded", "refunded", "disputed")
+
+
+JWT_SECRET = "test-secret-" + "x" * 40
+
+
+def app_config(database_url: str, **overrides: Any) -> Config:
+    """A Config for an in-process app: a test secret and argon2's cheapest profile, since
+    every app and user would otherwise cost production-strength hashes."""
+    settings: dict[str, Any] = {"jwt_secret": JWT_SECRET, "password_hash_profile": "cheapest"}
+    return Config(database_url=database_url, **{**settings, **overrides})
 
 
 def make_app(config: Config, **edges: Any) -> MarketplaceApp:
@@ -47,7 +57,7 @@ def sql(app: MarketplaceApp, query: str, *params: Any) -> list[dict[str, Any]]:
 
 @cache
 def _password_hash() -> str:
-    return hash_password(PASSWORD)
+    return Passwords("cheapest").hash(PASSWORD)
 
 
 def bearer(token: str) -> dict[str, str]:

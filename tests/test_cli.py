@@ -10,10 +10,9 @@ from pathlib import Path
 import falcon.testing
 import pytest
 
-from api_server.config import Config
-from api_server.users.passwords import verify_password
-from tests.conftest import JWT_SECRET, migrated_database
-from tests.factories import make_app
+from api_server.users.passwords import Passwords
+from tests.conftest import migrated_database
+from tests.factories import app_config, make_app
 
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "Operator-Horse-31"
@@ -50,7 +49,7 @@ def new_email(name):
 
 
 def create_app_for(dsn):
-    return make_app(Config(database_url=dsn, jwt_secret=JWT_SECRET))
+    return make_app(app_config(dsn))
 
 
 def users(dsn, email):
@@ -78,7 +77,7 @@ def test_creates_an_active_admin_from_the_environment(dsn):
     assert (row["email"], row["role"], row["status"]) == (email, "admin", "active")
     assert row["verified_at"] is not None
     assert row["password_hash"].startswith("$argon2id$")
-    assert verify_password(row["password_hash"], PASSWORD)
+    assert Passwords().verify(row["password_hash"], PASSWORD)
     # The admin can log in at once.
     app = create_app_for(dsn)
     try:
@@ -97,7 +96,7 @@ def test_reads_the_password_from_standard_input(dsn):
     assert result.returncode == 0, result.stderr
     assert PASSWORD not in result.stdout + result.stderr
     (row,) = users(dsn, email)
-    assert verify_password(row["password_hash"], PASSWORD)
+    assert Passwords().verify(row["password_hash"], PASSWORD)
 
 
 def test_refuses_a_duplicate_in_any_letter_case(dsn):
@@ -109,7 +108,7 @@ def test_refuses_a_duplicate_in_any_letter_case(dsn):
     assert "already exists" in result.stderr
     assert other not in result.stdout + result.stderr
     (row,) = users(dsn, email)
-    assert verify_password(row["password_hash"], PASSWORD)
+    assert Passwords().verify(row["password_hash"], PASSWORD)
 
 
 def test_refuses_a_weak_password(dsn):

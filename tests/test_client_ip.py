@@ -6,9 +6,8 @@ import falcon.testing
 import pytest
 
 from api_server.common.client import client_ip
-from api_server.config import Config
-from tests.conftest import JWT_SECRET, migrated_database
-from tests.factories import make_app
+from tests.conftest import migrated_database
+from tests.factories import app_config, make_app
 
 PROXY = "127.0.0.1"
 CLIENT = "203.0.113.7"
@@ -70,7 +69,7 @@ def dsn(postgres):
     "trusted, expected", [((PROXY,), CLIENT), ((), PROXY)], ids=["trusted", "untrusted"]
 )
 def test_login_attempts_record_the_client_address(dsn, trusted, expected):
-    app = make_app(Config(database_url=dsn, jwt_secret=JWT_SECRET, trusted_proxies=trusted))
+    app = make_app(app_config(dsn, trusted_proxies=trusted))
     email = f"nobody-{uuid.uuid4().hex[:12]}@example.com"
     try:
         result = falcon.testing.TestClient(app).simulate_post(

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import http.client
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -22,10 +24,12 @@ BIG = b"x" * (3 * 1024 * 1024)
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     home = tmp_path_factory.mktemp("home")
+    # Outside pytest's temporary root, which each xdist worker resets to mode 0700.
+    pg = Path(tempfile.mkdtemp(prefix="mm-pytest-pg-"))
     env = {
         **os.environ,
         "HOME": str(home),
-        "PGDATA_DIR": str(tmp_path_factory.mktemp("pg") / "data"),
+        "PGDATA_DIR": str(pg / "data"),
         "API_LOG_DIR": str(home),
     }
     env.pop("DATABASE_URL", None)
@@ -49,6 +53,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     finally:
         proc.terminate()
         proc.wait(30)
+        shutil.rmtree(pg, ignore_errors=True)
 
 
 def _connection(stack: dict[str, str]) -> http.client.HTTPConnection:

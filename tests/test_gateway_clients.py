@@ -102,6 +102,27 @@ def test_flutterwave_lookup_that_says_nothing_is_raised_not_taken_as_pending(flw
     assert caught.value.kind == kind
 
 
+@pytest.mark.parametrize(
+    ("status", "reference_kept"), [(500, True), (503, True), (400, False), (401, False)]
+)
+def test_a_checkout_that_may_exist_keeps_its_tx_ref(flw_box, status, reference_kept):
+    """A 5xx (or a timeout) may hide a made checkout; a 4xx says nothing was made."""
+    gateway = FlutterwaveGateway(
+        _config(FLUTTERWAVE_API_BASE=flw_box.url, FLUTTERWAVE_SECRET_KEY=FLW_KEY)
+    )
+    payment_id = f"ambiguous-{status}"
+    _fault(flw_box, status, payment_id)
+    payment = {"id": payment_id, "listing_id": "l-1", "amount": 5000, "currency": "NGN"}
+    with pytest.raises(GatewayError) as caught:
+        gateway.create(
+            payment,
+            customer=Customer("buyer@example.com", "Buyer"),
+            redirect_url="http://127.0.0.1/return",
+            ttl_seconds=600,
+        )
+    assert caught.value.details.get("reference") == (payment_id if reference_kept else None)
+
+
 def test_whole_major_amounts_for_flutterwave_checkout():
     assert whole_major(300_100, "NGN") and checkout_amount(300_100, "NGN") == 3001
     assert not whole_major(150_050, "NGN")

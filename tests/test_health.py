@@ -1,10 +1,8 @@
 import falcon.testing
 import psycopg2
 
-from api_server.config import Config
 from api_server.db.migrate import migrate
-from tests.conftest import JWT_SECRET
-from tests.factories import make_app
+from tests.factories import app_config, make_app
 
 
 def test_ready_when_database_answers_and_schema_is_current(app):
@@ -14,7 +12,7 @@ def test_ready_when_database_answers_and_schema_is_current(app):
 
 
 def test_not_ready_while_migrations_are_pending(empty_dsn):
-    app = make_app(Config(database_url=empty_dsn, jwt_secret=JWT_SECRET))
+    app = make_app(app_config(empty_dsn))
     result = falcon.testing.TestClient(app).simulate_get("/api/health/ready")
     assert result.status_code == 503
     assert result.json["check"] == "migrations"
@@ -25,7 +23,7 @@ def test_not_ready_while_migrations_are_pending(empty_dsn):
 
 def test_readiness_follows_the_database_down_and_back(postgres, dsn):
     """The same app (same pool) reports 503 while PostgreSQL is down and 200 once it is back."""
-    app = make_app(Config(database_url=dsn, jwt_secret=JWT_SECRET))
+    app = make_app(app_config(dsn))
     client = falcon.testing.TestClient(app)
     assert client.simulate_get("/api/health/ready").status_code == 200
     postgres.stop()
@@ -40,9 +38,7 @@ def test_readiness_follows_the_database_down_and_back(postgres, dsn):
 
 
 def test_liveness_needs_no_database():
-    app = make_app(
-        Config(database_url="postgresql://nobody@/none?host=/nonexistent", jwt_secret=JWT_SECRET)
-    )
+    app = make_app(app_config("postgresql://nobody@/none?host=/nonexistent"))
     assert falcon.testing.TestClient(app).simulate_get("/api/health").json == {"status": "ok"}
 
 

@@ -14,18 +14,18 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _env(tmp_path: Path) -> dict[str, str]:
+def _env(pg_folder: Path) -> dict[str, str]:
     """The launcher's environment: its own data folder and logs, no outside database."""
-    env = {**os.environ, "PGDATA_DIR": str(tmp_path / "pg"), "API_LOG_DIR": str(tmp_path)}
+    env = {**os.environ, "PGDATA_DIR": str(pg_folder / "pg"), "API_LOG_DIR": str(pg_folder)}
     env.pop("DATABASE_URL", None)
     return {**env, "API_WORKERS": "1"}
 
 
-def _start(tmp_path: Path) -> tuple[subprocess.Popen, dict[str, str]]:
+def _start(pg_folder: Path) -> tuple[subprocess.Popen, dict[str, str]]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "sandbox", "up"],
         cwd=ROOT,
-        env=_env(tmp_path),
+        env=_env(pg_folder),
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -49,8 +49,8 @@ def _all_gone(processes: list[psutil.Process], timeout: float = 20) -> bool:
 
 
 @pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGINT, signal.SIGKILL])
-def test_stack_serves_and_leaves_nothing_behind(tmp_path, how):
-    proc, settings = _start(tmp_path)
+def test_stack_serves_and_leaves_nothing_behind(pg_folder, how):
+    proc, settings = _start(pg_folder)
     try:
         assert {"API_URL", "DATABASE_URL", "JWT_SECRET"} <= settings.keys()
         ready = requests.get(f"{settings['API_URL']}/api/health/ready", timeout=5)
@@ -64,15 +64,15 @@ def test_stack_serves_and_leaves_nothing_behind(tmp_path, how):
     assert _all_gone(children), "a postgres or gunicorn process outlived the launcher"
 
 
-def test_launcher_stops_when_its_parent_dies(tmp_path):
+def test_launcher_stops_when_its_parent_dies(pg_folder):
     # A shell stands in for robot: it starts the launcher, then is killed outright.
     shell = subprocess.Popen(
-        ["sh", "-c", f"{sys.executable} -m sandbox up --exit-with-parent > {tmp_path}/out"],
+        ["sh", "-c", f"{sys.executable} -m sandbox up --exit-with-parent > {pg_folder}/out"],
         cwd=ROOT,
-        env=_env(tmp_path),
+        env=_env(pg_folder),
     )
     deadline = time.monotonic() + 60
-    while "READY" not in (tmp_path / "out").read_text() if (tmp_path / "out").exists() else True:
+    while "READY" not in (pg_folder / "out").read_text() if (pg_folder / "out").exists() else True:
         assert time.monotonic() < deadline, "never READY"
         time.sleep(0.2)
     everything = _descendants(shell.pid)

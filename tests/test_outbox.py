@@ -11,11 +11,10 @@ import pytest
 
 from api_server.common.mail import Mailer
 from api_server.common.outbox import OutboxDispatcher, enqueue_email
-from api_server.config import Config
 from api_server.db import Database
 from sandbox.mail import MailSink
-from tests.conftest import JWT_SECRET, migrated_database
-from tests.factories import make_app
+from tests.conftest import migrated_database
+from tests.factories import app_config, make_app
 
 
 @pytest.fixture(scope="module")
@@ -29,9 +28,8 @@ def sink():
 @pytest.fixture(scope="module")
 def mail_config(postgres, sink):
     dsn = migrated_database(postgres)
-    return Config(
-        database_url=dsn,
-        jwt_secret=JWT_SECRET,
+    return app_config(
+        dsn,
         smtp_host=sink.smtp_host,
         smtp_port=sink.smtp_port,
         smtp_timeout=2.0,

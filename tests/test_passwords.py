@@ -4,16 +4,11 @@ import falcon.testing
 import pytest
 from argon2 import PasswordHasher
 
-from api_server.config import Config
-from api_server.users.passwords import (
-    MIN_LENGTH,
-    hash_password,
-    password_problems,
-    verify_password,
-)
-from tests.conftest import JWT_SECRET, migrated_database
+from api_server.config import Config, ConfigError
+from api_server.users.passwords import MIN_LENGTH, Passwords, password_problems
+from tests.conftest import migrated_database
+from tests.factories import JWT_SECRET, bearer, make_app, make_user, sql
 from tests.factories import PASSWORD as FACTORY_PASSWORD
-from tests.factories import bearer, make_app, make_user, sql
 
 EMAIL = "miner@example.com"
 PASSWORD = "Correct-Horse-42"
@@ -43,23 +38,39 @@ def test_problems_never_echo_the_password():
     assert all(password not in p for p in password_problems(password, EMAIL))
 
 
+PASSWORDS = Passwords()
+
+
 def test_hashes_are_salted_argon2id_and_verify_only_the_right_password():
-    first, second = hash_password(PASSWORD), hash_password(PASSWORD)
-    assert first.startswith("$argon2id$")
+    first, second = PASSWORDS.hash(PASSWORD), PASSWORDS.hash(PASSWORD)
+    # The default is argon2-cffi's RFC 9106 low-memory profile: 64 MiB, 3 passes, 4 lanes.
+    assert first.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
     assert first != second
     assert PASSWORD not in first
     assert PasswordHasher().verify(first, PASSWORD)
-    assert verify_password(second, PASSWORD)
-    assert not verify_password(second, PASSWORD.lower())
+    assert PASSWORDS.verify(second, PASSWORD)
+    assert not PASSWORDS.verify(second, PASSWORD.lower())
 
 
 @pytest.mark.parametrize("stored", [None, "", "not-a-hash", "$argon2id$v=19$broken"])
 def test_missing_or_broken_hashes_never_verify(stored):
-    assert not verify_password(stored, PASSWORD)
+    assert not PASSWORDS.verify(stored, PASSWORD)
 
 
 def test_the_dummy_hash_password_opens_no_account_without_a_hash():
-    assert not verify_password(None, "not-a-real-password-0")
+    assert not PASSWORDS.verify(None, "not-a-real-password-0")
+
+
+def test_an_unknown_profile_is_a_configuration_error():
+    with pytest.raises(ConfigError, match="PASSWORD_HASH_PROFILE"):
+        Passwords("md5")
+
+
+def test_a_hash_of_another_profile_verifies_and_asks_for_a_rehash():
+    cheap = Passwords("cheapest").hash(PASSWORD)
+    assert PASSWORDS.verify(cheap, PASSWORD)
+    assert PASSWORDS.needs_rehash(cheap)
+    assert not PASSWORDS.needs_rehash(PASSWORDS.hash(PASSWORD))
 
 
 # Changing a password through the API
@@ -108,6 +119,20 @@ def test_password_change_stores_a_new_hash_and_bumps_the_token_version(app):
     assert client.simulate_post("/api/users/login", json=login).status_code == 401
     login["password"] = new_password
     assert client.simulate_post("/api/users/login", json=login).status_code == 200
+
+
+def test_a_login_upgrades_a_hash_of_an_older_profile_without_revoking_tokens(app):
+    client = falcon.testing.TestClient(app)
+    email = make_user(app)["email"]
+    before = _stored(app, email)
+    assert before["password_hash"].startswith("$argon2id$v=19$m=8,t=1,p=1$")
+    login = {"email": email, "password": FACTORY_PASSWORD}
+    assert client.simulate_post("/api/users/login", json=login).status_code == 200
+    after = _stored(app, email)
+    assert after["password_hash"].startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    assert after["token_version"] == before["token_version"]
+    assert client.simulate_post("/api/users/login", json=login).status_code == 200
+    assert _stored(app, email)["password_hash"] == after["password_hash"]
 
 
 def test_refused_password_changes_change_nothing(app):

@@ -175,3 +175,16 @@ def test_reconcile_cancels_an_expired_payment_and_releases_it(stack):
         intent, timeout=10, headers={"Authorization": f"Bearer {stack.stripe.secret_key}"}
     ).json()
     assert status["status"] == "canceled"
+
+
+def test_a_payment_failing_every_check_cannot_starve_newer_ones(stack):
+    stack.sql("UPDATE payments SET reconciled_at = now()")  # what earlier tests left is done
+    _, buyer, listing = _cast(stack)
+    stuck = stack.buy(buyer, listing, 1).json()["id"]
+    stack.sql("UPDATE payments SET provider_ref = 'pi_unknown_to_stripe' WHERE id = %s", stuck)
+    first = stack.app.services.reconciler.run(limit=1)
+    assert (first["checked"], first["errors"][0]["payment_id"]) == (1, stuck), first
+    newer = stack.buy(buyer, listing, 2).json()["id"]
+    stack.sql("UPDATE payments SET expires_at = now() - interval '1 second' WHERE id = %s", newer)
+    second = stack.app.services.reconciler.run(limit=1)
+    assert second["changed"] == [{"payment_id": newer, "from": "pending", "to": "canceled"}]

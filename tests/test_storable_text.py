@@ -7,15 +7,13 @@ surrogates) with the same pattern every listing field already had.
 
 from __future__ import annotations
 
-import uuid
-
 import falcon.testing
 import pytest
 
 from tests.factories import make_user
 
 NUL = "a\x00b"
-SOMEONE = str(uuid.uuid4())
+SOMEONE = "50e0e000-0000-4000-8000-000000000001"
 RETURN = "/api/payments/flutterwave/return"
 CASES = [
     # (role or None, method, path, json body or None, query or None, field)

@@ -13,8 +13,8 @@ import jwt
 import pytest
 
 from api_server.config import Config
-from tests.conftest import JWT_SECRET, migrated_database
-from tests.factories import PASSWORD, bearer, make_app, make_user, sql
+from tests.conftest import migrated_database
+from tests.factories import JWT_SECRET, PASSWORD, app_config, bearer, make_app, make_user, sql
 
 REALM = 'Bearer realm="mining-marketplace"'
 
@@ -22,7 +22,7 @@ REALM = 'Bearer realm="mining-marketplace"'
 @pytest.fixture(scope="module")
 def client(postgres):
     dsn = migrated_database(postgres)
-    app = make_app(Config(database_url=dsn, jwt_secret=JWT_SECRET))
+    app = make_app(app_config(dsn))
     yield falcon.testing.TestClient(app)
     app.services.db.close()
 
@@ -297,6 +297,6 @@ def test_unknown_refresh_token_is_refused(client, token):
     assert refresh(client, token).status_code == 401
 
 
-@pytest.mark.parametrize("sub", ["not-a-uuid", "1", 123, "{" + str(uuid.uuid4()) + "}"])
+@pytest.mark.parametrize("sub", ["not-a-uuid", "1", 123, "{5e11e700-0000-4000-8000-00000000000b}"])
 def test_signed_token_with_a_malformed_subject_is_refused(client, buyer, sub):
     assert_refused(me(client, mint(claims_for(buyer, sub=sub))), "invalid_token")

@@ -13,8 +13,8 @@ import pytest
 from argon2 import PasswordHasher
 
 from api_server.config import Config
-from tests.conftest import JWT_SECRET, migrated_database
-from tests.factories import PASSWORD, bearer, make_app, make_user, sql
+from tests.conftest import migrated_database
+from tests.factories import PASSWORD, app_config, bearer, make_app, make_user, sql
 
 MAX_FAILURES = 3
 MAX_FAILURES_PER_IP = 4
@@ -23,9 +23,8 @@ MAX_FAILURES_PER_IP = 4
 @pytest.fixture(scope="module")
 def client(postgres):
     dsn = migrated_database(postgres)
-    config = Config(
-        database_url=dsn,
-        jwt_secret=JWT_SECRET,
+    config = app_config(
+        dsn,
         login_max_failures=MAX_FAILURES,
         login_max_failures_per_ip=MAX_FAILURES_PER_IP,
     )
@@ -326,7 +325,7 @@ def _user_row(client, user_id):
         ("role", "admin"),
         ("email", "someone-else@example.com"),
         ("status", "disabled"),
-        ("id", str(uuid.uuid4())),
+        ("id", "1d1d1d1d-0000-4000-8000-000000000001"),
         ("token_version", 99),
         ("password_hash", "x"),
     ],

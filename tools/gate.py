@@ -33,9 +33,14 @@ def main() -> int:
             if not move["seen"]:
                 print(f"  {machine} transition never seen: {move}")
     if not failures:
+        figures = report["figures"]
         print(
             "Coverage gate passes: "
-            + ", ".join(f"{k} {v}%" for k, v in report["gate"]["floors"].items())
+            + ", ".join(
+                f"{name} {figures[name]['percent']}% ({figures[name]['seen']}/"
+                f"{figures[name]['total']}, floor {floor}%)"
+                for name, floor in report["gate"]["floors"].items()
+            )
         )
     return 1 if failures else 0
 

@@ -203,18 +203,24 @@ EVENT_OUTCOME = "UPDATE payment_events SET outcome = %s, payment_id = %s WHERE i
 
 # What reconciliation asks the gateways about: open payments, given-up payments whose
 # checkout may still take money, and late successes whose refund has not gone through.
+# Never-checked first (newest first), then the least recently checked, so payments that
+# fail every time cannot starve the rest; each is stamped as taken, and a run going on in
+# parallel skips what this one holds.
 RECONCILE_CANDIDATES = """
-(SELECT p.id::text AS id, p.created_at FROM payments p
- WHERE p.status IN ('pending', 'requires_action', 'requires_payment_method', 'processing')
-   AND p.provider_ref IS NOT NULL)
-UNION ALL
-(SELECT p.id::text, p.created_at FROM payments p
- WHERE p.status IN ('canceled', 'failed') AND NOT p.closed_at_gateway
-   AND p.provider_ref IS NOT NULL)
-UNION ALL
-(SELECT p.id::text, p.created_at FROM payments p
- WHERE p.refund_due_reason IS NOT NULL AND p.amount_refunded + p.refund_pending < p.amount)
-ORDER BY created_at LIMIT %s
+WITH due AS (
+  SELECT p.id FROM payments p
+  WHERE (p.provider_ref IS NOT NULL
+         AND (p.status IN ('pending', 'requires_action', 'requires_payment_method', 'processing')
+              OR (p.status IN ('canceled', 'failed') AND NOT p.closed_at_gateway)))
+     OR (p.refund_due_reason IS NOT NULL AND p.amount_refunded + p.refund_pending < p.amount)
+  ORDER BY p.reconciled_at NULLS FIRST, p.created_at DESC
+  LIMIT %s
+  FOR UPDATE SKIP LOCKED
+), taken AS (
+  UPDATE payments p SET reconciled_at = now() FROM due WHERE p.id = due.id
+  RETURNING p.id, p.created_at
+)
+SELECT id::text AS id FROM taken ORDER BY created_at
 """
 
 PARTIES = """

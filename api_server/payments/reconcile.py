@@ -33,7 +33,7 @@ class Reconciler:
         """Returns what it checked and every change it made; the run itself is audited."""
         with self._db.transaction() as cur:
             cur.execute(queries.RECONCILE_CANDIDATES, (limit,))
-            ids = list(dict.fromkeys(row["id"] for row in cur.fetchall()))
+            ids = [row["id"] for row in cur.fetchall()]
         changes, errors = [], []
         for payment_id in ids:
             try:

@@ -212,9 +212,7 @@ class PaymentsService:
             )
         return self._view(self._load(payment_id), principal)
 
-    def _fail(
-        self, payment_id: str, failure: Failure, cause: str, reference: str | None
-    ) -> None:
+    def _fail(self, payment_id: str, failure: Failure, cause: str, reference: str | None) -> None:
         """The checkout did not open for the buyer, so the goods go back.
 
         With a `reference` the gateway may have made it all the same (its answer was lost):

@@ -40,6 +40,9 @@ UPDATE_PROFILE = """
 UPDATE users SET {assignments}, updated_at = now() WHERE id = %(id)s RETURNING {columns}
 """
 
+# A new hash of the same password: no token is revoked, and a concurrent change wins.
+REHASH = "UPDATE users SET password_hash = %s WHERE id = %s AND password_hash = %s"
+
 SET_PASSWORD = """
 UPDATE users SET password_hash = %s, token_version = token_version + 1, updated_at = now()
 WHERE id = %s

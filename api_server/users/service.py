@@ -23,7 +23,7 @@ from api_server.common.outbox import OutboxDispatcher, enqueue_email
 from api_server.config import Config
 from api_server.db import Database
 from api_server.users import queries
-from api_server.users.passwords import hash_password, password_problems, verify_password
+from api_server.users.passwords import Passwords, password_problems
 
 PUBLIC_FIELDS = (
     "id",
@@ -77,12 +77,18 @@ class UsersService:
     """Accounts: everything that changes a user, one transaction per call."""
 
     def __init__(
-        self, config: Config, db: Database, tokens: TokenService, outbox: OutboxDispatcher
+        self,
+        config: Config,
+        db: Database,
+        tokens: TokenService,
+        outbox: OutboxDispatcher,
+        passwords: Passwords,
     ) -> None:
         self._config = config
         self._db = db
         self._tokens = tokens
         self._outbox = outbox
+        self._passwords = passwords
 
     # Registration and verification
 
@@ -92,7 +98,7 @@ class UsersService:
         check_new_password(body["password"], email)
         row = {
             "email": email,
-            "password_hash": hash_password(body["password"]),
+            "password_hash": self._passwords.hash(body["password"]),
             "full_name": body["full_name"].strip(),
             "role": body["role"],
             "country": body.get("country"),
@@ -167,11 +173,15 @@ class UsersService:
         with self._db.transaction() as cur:
             cur.execute(queries.USER_BY_EMAIL, (email,))
             user = cur.fetchone()
-        ok = verify_password(user["password_hash"] if user else None, password)
+        ok = self._passwords.verify(user["password_hash"] if user else None, password)
         if ok:
             # Commits on its own: the refusals below must not roll it back.
             with self._db.transaction() as cur:
                 cur.execute(queries.MARK_ATTEMPT_SUCCEEDED, (attempt_id,))
+                if user and self._passwords.needs_rehash(user["password_hash"]):
+                    # The profile changed: the password is at hand only now, so upgrade.
+                    new_hash = self._passwords.hash(password)
+                    cur.execute(queries.REHASH, (new_hash, user["id"], user["password_hash"]))
         if not ok or user is None:
             raise Unauthenticated("invalid_credentials", "The email or password is wrong.")
         if user["status"] == "pending_verification":
@@ -298,7 +308,7 @@ class UsersService:
             email = cur.fetchone()["email"]
             cur.execute(queries.USER_BY_EMAIL, (email,))
             user = cur.fetchone()
-        if not verify_password(user["password_hash"], current):
+        if not self._passwords.verify(user["password_hash"], current):
             raise Forbidden(
                 "wrong_password",
                 "The current password is wrong.",
@@ -306,7 +316,7 @@ class UsersService:
             )
         check_new_password(new, email, field="new_password")
         with self._db.transaction() as cur:
-            cur.execute(queries.SET_PASSWORD, (hash_password(new), principal.id))
+            cur.execute(queries.SET_PASSWORD, (self._passwords.hash(new), principal.id))
             cur.execute(queries.REVOKE_USER_REFRESH, (principal.id,))
 
     def create_admin(self, raw_email: str, password: str, full_name: str) -> dict[str, Any]:
@@ -314,7 +324,7 @@ class UsersService:
         email = normalise_email(raw_email)
         check_new_password(password, email)
         with self._db.transaction() as cur:
-            cur.execute(queries.INSERT_ADMIN, (email, hash_password(password), full_name))
+            cur.execute(queries.INSERT_ADMIN, (email, self._passwords.hash(password), full_name))
             user = cur.fetchone()
         if user is None:
             raise ValueError(f"an account with email {email} already exists")

@@ -34,15 +34,13 @@ Gateway Faults On Refund Leave Nothing Half Made
     flutterwave    refuse    502    gateway_unavailable
 
 A Checkout Made Before The Gateway Timed Out Still Sells When Paid
-    [Documentation]    A timeout is not proof that nothing happened: money paid on a link we gave up on is a sale.
+    [Documentation]    A timeout does not prove nothing happened: money paid on a link we gave up on is a sale.
     [Tags]    late-success
     ${listing} =    Listing To Buy From    ${SELLER}    currency=NGN
     Inject Gateway Fault    flutterwave    late    ${listing}[id]
     ${response} =    Request Purchase    ${BUYER}    ${listing}    3
     Problem Should Be    ${response}    504    gateway_timeout
-    ${payment} =    Only Payment Of Listing    ${listing}
-    Payment Should Be Persisted As    ${payment}    status=failed    closed_at_gateway=false
-    Available Quantity Should Be    ${listing}    10
+    ${payment} =    Given Up Payment Should Still Be Watched    ${listing}
     Pay The Lost Checkout    ${payment}
     Payment Status Should Become    ${payment}    succeeded
     Payment History Should Be    ${payment}    pending    failed    succeeded
@@ -88,6 +86,15 @@ Settled Payment Through
         Complete Flutterwave Checkout    ${payment}
         Payment Status Should Become    ${payment}    succeeded
     END
+    RETURN    ${payment}
+
+Given Up Payment Should Still Be Watched
+    [Documentation]    The one payment of `listing` failed and gave the goods back, but its checkout is still watched.
+    [Arguments]    ${listing}
+    ${payment} =    Only Payment Of Listing    ${listing}
+    Payment Should Be Persisted As    ${payment}    status=failed    closed_at_gateway=false
+    ...    provider_ref=${payment}[id]
+    Available Quantity Should Be    ${listing}    10
     RETURN    ${payment}
 
 Nothing Should Be Reserved

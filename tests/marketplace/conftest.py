@@ -9,14 +9,13 @@ import pytest
 
 from api_server.app import MarketplaceApp
 from api_server.config import Config
-from tests.conftest import JWT_SECRET
-from tests.factories import make_user
+from tests.factories import app_config, make_user
 from tests.marketplace.support import MAX_PHOTO
 
 
 @pytest.fixture
 def config(dsn: str) -> Config:
-    return Config(database_url=dsn, jwt_secret=JWT_SECRET, max_upload_bytes=MAX_PHOTO)
+    return app_config(dsn, max_upload_bytes=MAX_PHOTO)
 
 
 @pytest.fixture

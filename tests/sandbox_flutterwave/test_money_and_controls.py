@@ -214,6 +214,23 @@ def test_faults_error_hang_refuse(sandbox: FlutterwaveSandbox) -> None:
     assert api(sandbox, "GET", "/v3/transfers/rates").status_code == 400
 
 
+def test_a_late_answer_still_makes_the_checkout(sandbox: FlutterwaveSandbox) -> None:
+    body = payment_body()
+    control(sandbox, "POST", "faults", mode="late", count=1, seconds=2, match=body["tx_ref"])
+    with pytest.raises(requests.Timeout):
+        requests.post(
+            f"{sandbox.url}/v3/payments",
+            json=body,
+            timeout=0.5,
+            headers={"Authorization": f"Bearer {SECRET_KEY}"},
+        )
+    found = requests.get(f"{sandbox.url}/_sandbox/checkouts/{body['tx_ref']}", timeout=TIMEOUT)
+    assert found.status_code == 200
+    assert pay(found.json()["link"], "successful")["status"] == "successful"
+    missing = requests.get(f"{sandbox.url}/_sandbox/checkouts/never-made", timeout=TIMEOUT)
+    assert missing.status_code == 404
+
+
 @pytest.mark.parametrize(
     ("status", "expected"),
     [
