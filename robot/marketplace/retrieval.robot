@@ -65,9 +65,9 @@ Price Bounds Are Inclusive
 A Repeated Filter Counts Its Last Value
     [Documentation]    Query strings built by appending keep working: the last value of a filter wins.
     [Template]    Catalogue Search Should Return
-    d    min_price=${{["1", "250001"]}}
-    a c    max_price=${{["999999999", "100000"]}}
-    a b    commodity=${{["copper", "gold"]}}
+    d    min_price=${{["1", "5", "250001"]}}
+    a c    max_price=${{["999999999", "1", "100000"]}}
+    a b    commodity=${{["copper", "tin", "gold"]}}
 
 Results Are Sorted As Asked
     [Documentation]    Newest first unless a price order is asked for.

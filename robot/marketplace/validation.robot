@@ -32,6 +32,7 @@ Text Fields Of The Wrong Type Are Refused
     [Documentation]    Types are checked before anything reaches the database; null is not a value.
     [Template]    Invalid Listing Should Change Nothing
     title    ${42}
+    title    ${NONE}
     title    ${{["Gold"]}}
     description    ${{{"text": "x"}}}
     commodity    ${5}
