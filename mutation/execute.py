@@ -10,10 +10,21 @@ from pathlib import Path
 from cosmic_ray.work_db import WorkDB
 from cosmic_ray.work_item import WorkItem
 
-from mutation import session, trial
+from mutation import session, trial, workspace
 from mutation.settings import ModuleMap
 
 Progress = Callable[[str], None]
+
+
+def _judge(
+    tree: Path, item: WorkItem, suites: tuple[str, ...], env: dict[str, str], timeout: float
+) -> trial.Outcome:
+    """One mutant's trial, on a database of its own when its module writes the schema's
+    bookkeeping."""
+    if str(item.mutations[0].module_path) not in workspace.OWN_DATABASE:
+        return trial.mutate_and_run(tree, item, suites, env, timeout)
+    with workspace.private_database(env["DATABASE_URL"]) as own:
+        return trial.mutate_and_run(tree, item, suites, {**env, "DATABASE_URL": own}, timeout)
 
 
 def run_pending(
@@ -50,7 +61,7 @@ def run_pending(
                         break
                     tree = free.pop()
                     suites = module_map.suites_for(str(item.mutations[0].module_path))
-                    running[pool.submit(trial.mutate_and_run, tree, item, suites, env, timeout)] = (
+                    running[pool.submit(_judge, tree, item, suites, env, timeout)] = (
                         tree,
                         item,
                     )

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg2
 
 from sandbox.postgres import EmbeddedPostgres
 
@@ -58,3 +62,31 @@ def shared_database(database_url: str | None) -> Iterator[str]:
     finally:
         server.stop()
         shutil.rmtree(data, ignore_errors=True)
+
+
+# Mutants of these write the schema's bookkeeping (schema_migrations): each gets a database of
+# its own on the shared server, so a wrong row cannot break the trials after it.
+OWN_DATABASE = frozenset({"api_server/db/migrate.py", "api_server/db/queries.py"})
+
+
+@contextmanager
+def private_database(database_url: str) -> Iterator[str]:
+    """A new, empty database on the server of `database_url`, dropped afterwards."""
+    name = f"mutant_{uuid.uuid4().hex[:12]}"
+    parts = urlsplit(database_url)
+    admin = urlunsplit(parts._replace(path="/postgres"))
+    _admin_sql(admin, f'CREATE DATABASE "{name}"')
+    try:
+        yield urlunsplit(parts._replace(path=f"/{name}"))
+    finally:
+        _admin_sql(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _admin_sql(admin_url: str, statement: str) -> None:
+    conn = psycopg2.connect(admin_url)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute(statement)
+    finally:
+        conn.close()

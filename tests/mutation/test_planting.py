@@ -3,6 +3,7 @@
 import textwrap
 from pathlib import Path
 
+import psycopg2
 import pytest
 from cosmic_ray.work_item import MutationSpec, WorkerOutcome, WorkItem
 from cosmic_ray.work_item import TestOutcome as Verdict
@@ -10,7 +11,7 @@ from cosmic_ray.work_item import TestOutcome as Verdict
 from mutation import catalogue, trial
 from mutation.catalogue import Mutant, annotation_spans, filter_reason, in_spans
 from mutation.settings import ModuleMap
-from mutation.workspace import copy_tree
+from mutation.workspace import copy_tree, private_database
 
 SOURCE = textwrap.dedent(
     """\
@@ -178,3 +179,11 @@ def test_a_mutant_cosmic_ray_cannot_plant_is_an_error_and_the_file_is_kept(tmp_p
     outcome = trial.mutate_and_run(tmp_path, WorkItem.single("j", spec), ("x.robot",), {}, 5.0)
     assert outcome.result.worker_outcome == WorkerOutcome.EXCEPTION
     assert (tmp_path / "api_server" / "m.py").read_text() == source
+
+
+def test_a_private_database_lives_on_the_shared_server_for_one_trial(dsn):
+    with private_database(dsn) as own:
+        assert own != dsn
+        psycopg2.connect(own).close()
+    with pytest.raises(psycopg2.OperationalError, match="does not exist"):
+        psycopg2.connect(own).close()
