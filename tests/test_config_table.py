@@ -107,3 +107,9 @@ def test_operator_commands_run_without_a_jwt_secret():
 def test_no_secret_reaches_the_repr(name):
     secret = "secret-" + "q" * 40
     assert secret not in repr(Config.from_env({**BASE, name: secret}))
+
+
+def test_a_jwt_secret_needs_32_characters():
+    assert Config.from_env({**BASE, "JWT_SECRET": "k" * 32}).jwt_secret == "k" * 32
+    with pytest.raises(ConfigError, match="JWT_SECRET"):
+        Config.from_env({**BASE, "JWT_SECRET": "k" * 31})
