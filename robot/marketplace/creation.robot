@@ -63,9 +63,16 @@ Text At Its Longest Is Stored Whole
 
 Optional Fields May Be Null
     [Documentation]    Location and grade may be sent as null: the seller says "not known".
-    ${listing} =    Create Listing As    ${SELLER}    location=${NONE}    grade=${NONE}
-    Should Be Equal    ${listing}[location]    ${NONE}
+    ${listing} =    Create Listing With Nulls As    ${SELLER}    location    grade
+    Should Be Equal    ${listing}[grade]    ${NONE}
     Listing Should Be Persisted    ${listing}    location=None    grade=None
+
+Text Is Stored Without Surrounding Spaces
+    [Documentation]    Spaces pasted around a title or a grade are not part of it, in answers or in the database.
+    ${title} =    Evaluate    "Copper cathode lot " + uuid.uuid4().hex[:8]    modules=uuid
+    ${listing} =    Create Listing As    ${SELLER}    title=${SPACE * 2}${title}${SPACE}    grade=${SPACE}A${SPACE}
+    Should Be Equal    ${listing}[title]    ${title}
+    Listing Should Be Persisted    ${listing}    title=${title}    grade=A
 
 
 *** Keywords ***
