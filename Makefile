@@ -34,7 +34,7 @@ FRESH_DB := tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; export PGDATA_DIR=$$t
 
 .PHONY: run run-parallel run-serial test setup lint format pytest robot live-profile docs bench-listings clean \
 	bench bench-growth load load-distributed bench-webhooks coverage-gate soak fuzz \
-	smoke deployment-check
+	smoke deployment-check mutation
 
 setup: $(STAMP)
 
@@ -120,6 +120,14 @@ smoke: setup
 # rows counted before and after `robot --include deployment-safe robot`; any change fails.
 deployment-check: setup
 	@$(BIN)/python -m sandbox run -- $(BIN)/python -m tools.deployment_check
+
+# Mutation score (docs/writing-tests.md, "Mutation score"): cosmic-ray plants faults in a throwaway
+# copy of api_server/, each mutant's suites (resources/mutation-map.yaml) run against a fresh
+# stack on one PostgreSQL. MUTATION_SAMPLE (200; `all` = every mutant, the nightly run),
+# MUTATION_SEED (1), MUTATION_TIMEOUT (120 s a mutant), MUTATION_TIME (3600 s overall, 0 = none),
+# MUTATION_JOBS (1). Report in results/mutation/. Not part of `make test`.
+mutation: setup
+	$(BIN)/python -m mutation
 
 docs: setup
 	@mkdir -p $(RESULTS)/docs

@@ -126,3 +126,21 @@ def test_without_a_database_url_it_explains_and_exits_2():
     assert result.returncode == 2
     assert "DATABASE_URL" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "words", [[], ["users"], ["payments"]], ids=["no-group", "users", "payments"]
+)
+def test_without_a_command_it_shows_the_usage_and_exits_2(words):
+    result = subprocess.run(
+        [sys.executable, "-m", "api_server", *words],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "DATABASE_URL": "postgresql://nobody@127.0.0.1:9/none"},
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "usage: python -m api_server" in result.stderr
+    assert "Traceback" not in result.stderr

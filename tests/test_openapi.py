@@ -55,3 +55,15 @@ def _errors(app, method, path):
 )
 def test_each_operation_documents_the_errors_its_declaration_implies(app, method, path, errors):
     assert _errors(app, method, path) == [int(status) for status in errors.split()]
+
+
+def test_query_parameters_are_optional_and_path_parameters_required(app):
+    document = falcon.testing.TestClient(app).simulate_get("/api/openapi.json").json
+    seen = set()
+    for path, item in document["paths"].items():
+        for method, op in item.items():
+            for parameter in op.get("parameters", []):
+                seen.add(parameter["in"])
+                expected = parameter["in"] == "path"
+                assert parameter["required"] is expected, f"{method} {path} {parameter['name']}"
+    assert seen == {"path", "query"}

@@ -1,9 +1,8 @@
-"""How listings look in API answers: decimal strings, ISO times, photo URLs, ETags."""
+"""How listings look in API answers: decimal strings, photo URLs, ETags."""
 
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -36,22 +35,6 @@ def etag_matches(if_match: str, version: int) -> bool:
     """RFC 9110 strong comparison of an If-Match list with the current version."""
     tags = [tag.strip() for tag in if_match.split(",")]
     return "*" in tags or etag(version) in tags
-
-
-def public_listing(row: dict[str, Any]) -> dict[str, Any]:
-    """The listing as the API shows it: decimal strings, ISO times, photo URLs."""
-    listing = {
-        k: (
-            v.isoformat()
-            if isinstance(v, datetime)
-            else str(v.quantize(THOUSANDTH))
-            if isinstance(v, Decimal)
-            else v
-        )
-        for k, v in row.items()
-    }
-    listing["photos"] = [photo_view(listing["id"], photo) for photo in row["photos"]]
-    return listing
 
 
 def photo_view(listing_id: str, photo: dict[str, Any]) -> dict[str, Any]:

@@ -50,6 +50,15 @@ class ApiContract:
         raise AssertionError(f"{method} {path} is not an operation in /api/openapi.json")
 
     @keyword
+    def documented_query_default(self, api_url: str, method: str, path: str, name: str) -> Any:
+        """The default /api/openapi.json documents for query parameter `name` of `method path`."""
+        template = self.operation_for(api_url, method, path)
+        for parameter in _document(api_url)["paths"][template][method.lower()]["parameters"]:
+            if parameter["in"] == "query" and parameter["name"] == name:
+                return parameter["schema"]["default"]
+        raise AssertionError(f"{method} {template} documents no query parameter {name}")
+
+    @keyword
     def response_should_match_contract(self, api_url: str, response: requests.Response) -> None:
         """The body of `response` matches the schema documented for its operation and status."""
         method = response.request.method or "GET"

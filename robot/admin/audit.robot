@@ -39,6 +39,12 @@ Audit Entries Are Found By Period
     Audit Log Should Contain    ${ADMIN}    0    target=${buyer}[id]    to=${before}
     Audit Log Should Contain    ${ADMIN}    0    target=${buyer}[id]    from=${after}
 
+An Unpaged Read Answers The Documented First Page
+    [Documentation]    A client that sends no paging gets the page and size /api/openapi.json promises.
+    [Tags]    contract
+    ${page} =    Audit Log As    ${ADMIN}
+    Page Should Follow Documented Defaults    ${page}    /api/admin/audit-log
+
 Bad Audit Filters Are Refused
     [Documentation]    A filter the API cannot apply is an error, never a silently wider search.
     [Tags]    validation
@@ -50,6 +56,9 @@ Bad Audit Filters Are Refused
     page    page=0
     per_page    per_page=101
     since    since=2024-01-01
+    target    target=${EMPTY}
+    target    target=${{"x" * 201}}
+    sort    sort=newest
 
 
 *** Keywords ***

@@ -53,8 +53,38 @@ Quantities Are Stored Exactly
     999999999999.999    999999999999.999
     ${0.1}    0.100
 
+Text At Its Longest Is Stored Whole
+    [Documentation]    Each text field takes its documented maximum length, nothing cut off.
+    [Template]    Text Should Be Stored Whole
+    title    ${200}
+    description    ${5000}
+    location    ${200}
+    grade    ${100}
+
+Optional Fields May Be Null
+    [Documentation]    Location and grade may be sent as null: the seller says "not known".
+    ${listing} =    Create Listing With Nulls As    ${SELLER}    location    grade
+    Should Be Equal    ${listing}[grade]    ${NONE}
+    Listing Should Be Persisted    ${listing}    location=None    grade=None
+
+Text Is Stored Without Surrounding Spaces
+    [Documentation]    Spaces pasted around a title or a grade are not part of it, in answers or in the database.
+    ${title} =    Evaluate    "Copper cathode lot " + uuid.uuid4().hex[:8]    modules=uuid
+    ${listing} =    Create Listing As    ${SELLER}    title=${SPACE * 2}${title}${SPACE}    grade=${SPACE}A${SPACE}
+    Should Be Equal    ${listing}[title]    ${title}
+    Listing Should Be Persisted    ${listing}    title=${title}    grade=A
+
 
 *** Keywords ***
+Text Should Be Stored Whole
+    [Documentation]    A listing whose `field` is `length` characters long is created and stored unchanged.
+    [Arguments]    ${field}    ${length}
+    ${text} =    Evaluate    ("Gold ore " * $length)[:$length - 1] + "."
+    VAR    &{override} =    ${field}=${text}
+    ${listing} =    Create Listing As    ${SELLER}    &{override}
+    Should Be Equal    ${listing}[${field}]    ${text}
+    Listing Should Be Persisted    ${listing}    &{override}
+
 Quantity Should Be Stored As
     [Documentation]    A listing created with quantity `given` shows and stores `stored`.
     [Arguments]    ${given}    ${stored}

@@ -62,6 +62,13 @@ Price Bounds Are Inclusive
     a    min_price=100000    max_price=100000
     ${EMPTY}    min_price=100001    max_price=174999
 
+A Repeated Filter Counts Its Last Value
+    [Documentation]    Query strings built by appending keep working: the last value of a filter wins.
+    [Template]    Catalogue Search Should Return
+    d    min_price=${{["1", "5", "250001"]}}
+    a c    max_price=${{["999999999", "1", "100000"]}}
+    a b    commodity=${{["copper", "tin", "gold"]}}
+
 Results Are Sorted As Asked
     [Documentation]    Newest first unless a price order is asked for.
     [Template]    Catalogue Order Should Be

@@ -32,6 +32,7 @@ Text Fields Of The Wrong Type Are Refused
     [Documentation]    Types are checked before anything reaches the database; null is not a value.
     [Template]    Invalid Listing Should Change Nothing
     title    ${42}
+    title    ${NONE}
     title    ${{["Gold"]}}
     description    ${{{"text": "x"}}}
     commodity    ${5}
@@ -105,6 +106,8 @@ Blank Oversized Or Unstorable Text Is Refused
     description    ${{"x" * 5001}}
     title    ${{"nul \x00 byte"}}
     location    ${SPACE}
+    location    ${{"x" * 201}}
+    grade    ${{"x" * 101}}
 
 Malformed Bodies Are Refused
     [Documentation]    Unreadable bodies get the right 4xx, never a 500.

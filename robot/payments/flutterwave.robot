@@ -34,7 +34,7 @@ A Failed Attempt Then A Success In The Same Checkout Sells
     ${payment} =    Buy Listing    ${BUYER}    ${listing}    4
     Fail A Card On The Hosted Page    ${payment}
     Payment Should Be Persisted As    ${payment}    status=requires_payment_method
-    ...    failure_code=flutterwave_failed    reserved=true
+    ...    failure_code=flutterwave_failed    failure_message=Declined    reserved=true
     Complete Flutterwave Checkout    ${payment}    successful
     Payment Status Should Become    ${payment}    succeeded
     Payment History Should Be    ${payment}    pending    requires_payment_method    succeeded
@@ -103,6 +103,24 @@ A USD Listing Can Be Paid In Naira
     ...    fx_rate=1550.0000000000    fx_source=flutterwave:/v3/transfers/rates
     Complete Flutterwave Checkout    ${payment}    successful
     Payment Status Should Become    ${payment}    succeeded
+
+A Currency Without A Rate Cannot Pay
+    [Documentation]    When Flutterwave quotes no rate for the pair the buyer is told so, and nothing is reserved.
+    [Tags]    conversion
+    ${listing} =    Listing To Buy From    ${SELLER}    currency=USD
+    ${response} =    Request Purchase    ${BUYER}    ${listing}    1    currency=ZMW
+    Problem Should Be    ${response}    422    currency_not_convertible
+    Payments For Listing Should Be    ${listing}    0
+    Available Quantity Should Be    ${listing}    10
+
+An Order Worth Nothing After Conversion Is Refused
+    [Documentation]    Conversion can round a tiny order down to zero: nobody is asked to pay nothing.
+    [Tags]    conversion
+    ${listing} =    Listing To Buy From    ${SELLER}    currency=NGN    price_per_unit=${1}
+    ${response} =    Request Purchase    ${BUYER}    ${listing}    1    currency=USD
+    Problem Should Be    ${response}    422    amount_not_accepted
+    Payments For Listing Should Be    ${listing}    0
+    Available Quantity Should Be    ${listing}    10
 
 A Converted Payment Verified At Another Amount Gives No Value
     [Documentation]    The converted amount is what the gateway must confirm, not the listing's.

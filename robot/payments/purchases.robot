@@ -102,6 +102,7 @@ Invalid Purchases Are Refused And Change Nothing
     quantity    -1
     quantity    abc
     quantity    1.0001
+    quantity    ${1000000000000.5}
     provider    paypal
     currency    XYZ
     price    1

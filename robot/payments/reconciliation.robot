@@ -43,7 +43,9 @@ An Answer That Says Nothing Leaves The Payment Untouched
     [Tags]    sandbox-only
     [Template]    Unreadable Lookup Should Leave The Payment Alone
     401    gateway_unauthorized
+    403    gateway_unauthorized
     429    gateway_rate_limited
+    500    gateway_unavailable
 
 Reconciliation Sells A Payment Made After Expiry While Stock Remains
     [Documentation]    A buyer who paid on the hosted page after we gave up still gets the goods, with no webhook.
@@ -67,6 +69,20 @@ Reconciliation Refunds A Payment Made After Expiry When Sold Out
     Record Sale Of    ${listing}    2
     Pay After The Order Lapsed    ${payment}
     Reconciliation Should Move    ${ADMIN}    ${payment}    canceled    refunded
+    Late Success Should Be Refunded In Full    ${BUYER}    ${payment}
+
+A Late Payment's Refund That Failed Is Retried Until The Money Is Back
+    [Documentation]    When the gateway refuses the refund of a late payment, the next reconciliation tries again.
+    [Tags]    sandbox-only    late-success    expiry    resilience
+    ${listing} =    Listing To Buy From    ${SELLER}    currency=NGN    quantity=2
+    ${payment} =    Buy Listing    ${BUYER}    ${listing}    2
+    Expire Through Reconciliation    ${ADMIN}    ${payment}
+    Record Sale Of    ${listing}    2
+    Pay After The Order Lapsed    ${payment}
+    Inject Gateway Fault    flutterwave    error    payment ${payment}[id] refund
+    Reconcile Payments As    ${ADMIN}
+    Payment Should Be Persisted As    ${payment}    status=succeeded    reserved=false
+    Reconciliation Should Move    ${ADMIN}    ${payment}    succeeded    refunded
     Late Success Should Be Refunded In Full    ${BUYER}    ${payment}
 
 Only Admins Can Reconcile

@@ -32,6 +32,14 @@ Several Partial Refunds Add Up To The Total
     Payment History Should Be    ${payment}    pending    processing    succeeded
     ...    partially_refunded    refunded
 
+The Last Minor Unit Can Be Refunded
+    [Documentation]    Whatever is left can be refunded, down to a single cent.
+    ${payment} =    Paid Payment Of    10000
+    Refund Payment    ${SELLER}    ${payment}    9999    expected_status=201
+    Refund Payment    ${SELLER}    ${payment}    1    expected_status=201
+    Payment Should Be Persisted As    ${payment}    status=refunded    amount_refunded=10000
+    Refund Rows Should Be    ${payment}    2    10000
+
 An Over Refund Is Refused
     [Documentation]    Nobody can refund more than was paid, in one go or in several.
     [Tags]    security

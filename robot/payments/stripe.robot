@@ -174,6 +174,14 @@ Only Active Listings Can Be Bought
     Problem Should Be    ${response}    409    listing_not_available
     Payments For Listing Should Be    ${listing}    0
 
+An Amount Below Stripe's Minimum Is Refused
+    [Documentation]    Stripe charges nothing under its minimum: the buyer is told why and nothing is reserved.
+    [Tags]    validation
+    ${listing} =    Listing To Buy From    ${SELLER}    price_per_unit=${10}
+    ${response} =    Request Purchase    ${BUYER}    ${listing}    1
+    Problem Should Be    ${response}    422    amount_not_accepted
+    Available Quantity Should Be    ${listing}    10
+
 
 *** Keywords ***
 Declined Card Should Keep The Payment Open

@@ -110,6 +110,18 @@ A 3-D Secure Payment The Bank Is Still Processing Waits For Its Outcome
     Payment Should Be Persisted As    ${payment}    status=processing    reserved=true
     Payment History Should Be    ${payment}    pending    requires_action    processing
 
+A Refund Made At The Stripe Dashboard Reaches The Books
+    [Documentation]    Money given back outside the API still shows on the payment, in part and then in full.
+    [Tags]    refunds
+    ${listing} =    Listing To Buy From    ${SELLER}    price_per_unit=${10000}
+    ${payment} =    Pay And Settle With Stripe    ${BUYER}    ${listing}
+    Refund At The Stripe Dashboard    ${payment}    4000
+    Payment Status Should Become    ${payment}    partially_refunded
+    Payment Should Be Persisted As    ${payment}    amount_refunded=4000
+    Refund At The Stripe Dashboard    ${payment}    6000
+    Payment Status Should Become    ${payment}    refunded
+    Payment Should Be Persisted As    ${payment}    amount_refunded=10000
+
 
 *** Keywords ***
 Stripe Event Shape Should Be Acknowledged

@@ -65,6 +65,8 @@ Weak Or Missing Passwords Are Refused And Change Nothing
     password    Short1    weak_password    password
     password    onlyletterslongenough    weak_password    password
     password    123456789012345    weak_password    password
+    password    Abcdefghi12    weak_password    password
+    password    ${{"a1" * 128 + "b"}}    validation_error    password
     password    ${NONE}    validation_error    password
     password    ${{["list", 1]}}    validation_error    password
 
