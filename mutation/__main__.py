@@ -49,12 +49,15 @@ def prepare(db: WorkDB, settings: Settings) -> dict[str, Any]:
 
 
 def reopen(db: WorkDB, session_file: Path, rerun_survivors: bool) -> bool:
-    """Makes the last session's survivors pending again when asked, except in modules changed
+    """Makes the last session's survivors pending again when asked (those not listed as
+    equivalent), except in modules changed
     since (their mutants name occurrences in the old source); False when a pending mutant
     is in such a module."""
     changed = set(catalogue.changed_modules(session_file, ROOT))
     if rerun_survivors:
         again = [r for r in session.records(db, session_file, ROOT) if r["status"] == "survived"]
+        report.mark_equivalents(again, load_equivalents())
+        again = [r for r in again if not r["equivalent"]]
         stale = sorted({r["module"] for r in again if r["module"] in changed})
         if stale:
             print(f"changed since the session, survivors not re-run: {stale}")
