@@ -49,12 +49,15 @@ def prepare(db: WorkDB, settings: Settings) -> dict[str, Any]:
 
 
 def reopen(db: WorkDB, session_file: Path, rerun_survivors: bool) -> bool:
-    """Makes the last session's survivors pending again when asked, except in modules changed
+    """Makes the last session's survivors pending again when asked (those not listed as
+    equivalent), except in modules changed
     since (their mutants name occurrences in the old source); False when a pending mutant
     is in such a module."""
     changed = set(catalogue.changed_modules(session_file, ROOT))
     if rerun_survivors:
         again = [r for r in session.records(db, session_file, ROOT) if r["status"] == "survived"]
+        report.mark_equivalents(again, load_equivalents())
+        again = [r for r in again if not r["equivalent"]]
         stale = sorted({r["module"] for r in again if r["module"] in changed})
         if stale:
             print(f"changed since the session, survivors not re-run: {stale}")
@@ -117,21 +120,30 @@ def run(args: argparse.Namespace, settings: Settings, session_file: Path) -> int
                 db, session_file, trees, module_map, env, settings.timeout, deadline
             )
     run_info = {"seconds": round(time.monotonic() - started), "filtered": run_info.get("filtered")}
-    write_report(session_file, settings, run_info)
+    mode = "rerun" if args.rerun_survivors else "resume" if args.resume else "new"
+    write_report(session_file, settings, run_info, mode)
     return 0
 
 
 def write_report(
-    session_file: Path, settings: Settings, run_info: dict[str, Any]
+    session_file: Path, settings: Settings, run_info: dict[str, Any], mode: str | None
 ) -> dict[str, Any]:
-    """report.json and index.html from the session database."""
+    """report.json and index.html from the session database. `mode` (new, resume, rerun; None
+    for --report-only) is added to the session's history of runs, kept in the report."""
     with use_db(str(session_file), WorkDB.Mode.open) as db:
         rows = session.records(db, session_file, ROOT)
-    previous = OUT / "report.json"
-    if not run_info and previous.exists():  # --report-only keeps the last run's time
-        run_info = {
-            k: v for k, v in json.loads(previous.read_text())["run"].items() if k == "seconds"
-        }
+    previous_file = OUT / "report.json"
+    previous = json.loads(previous_file.read_text())["run"] if previous_file.exists() else {}
+    history = [] if mode == "new" else list(previous.get("history", []))
+    if mode is not None:
+        history.append(
+            {
+                "mode": mode,
+                "seconds": run_info.get("seconds"),
+                "jobs": settings.jobs,
+                "time_budget": settings.time_budget,
+            }
+        )
     tried = [r for r in rows if r["status"] not in ("skipped", "no-mutation")]
     info = {
         "sample": len(tried),
@@ -139,10 +151,11 @@ def write_report(
         "population": len(tried) + sum(r["skip_reason"] == session.NOT_SAMPLED for r in rows),
         "seed": settings.seed,
         "timeout": settings.timeout,
-        "time_budget": settings.time_budget,
-        "jobs": settings.jobs,
         "modules": sorted({relative_module(r["module"]) for r in tried}),
-        **run_info,
+        "filtered": run_info.get("filtered") or previous.get("filtered"),
+        "history": history,
+        "seconds": sum(h["seconds"] or 0 for h in history),
+        "trial_seconds": round(sum(r["seconds"] or 0 for r in tried)),
     }
     result = report.build(rows, load_equivalents(), info)
     report.write_json(result, OUT / "report.json")
@@ -174,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings.from_env()
     session_file = OUT / "session.sqlite"
     if args.report_only:
-        write_report(session_file, settings, {})
+        write_report(session_file, settings, {}, None)
         return 0
     signal.signal(signal.SIGTERM, _interrupt)
     try:

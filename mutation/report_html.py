@@ -50,8 +50,10 @@ def render(report: dict[str, Any]) -> str:
     body = [
         f"<p>Sample {text(run.get('sample'))} of {text(run.get('population'))} mutants "
         f"(seed {text(run.get('seed'))}, {text(len(report['modules']))} modules), "
-        f"per-mutant timeout {text(run.get('timeout'))} s, "
-        f"time bound {text(run.get('time_budget'))} s, run time {text(run.get('seconds'))} s, "
+        f"per-mutant timeout {text(run.get('timeout'))} s; run time {text(run.get('seconds'))} s "
+        f"over {text(len(run.get('history', [])))} invocations "
+        f"({text(', '.join(h['mode'] for h in run.get('history', [])))}), "
+        f"{text(run.get('trial_seconds'))} s of trials, "
         f"mean trial {text(report.get('mean_trial_seconds'))} s.</p>",
         figure(
             "score without equivalents (the target's figure, >= 90%)",

@@ -31,11 +31,14 @@ A Declined Card Keeps The Order Open For Another Card
     [Documentation]    Stripe lets the buyer retry on the same PaymentIntent, so a decline must not end the order.
     [Tags]    declines
     [Template]    Declined Card Should Keep The Payment Open
-    pm_card_visa_chargeDeclined    card_declined    generic_decline
+    pm_card_visa_chargeDeclined    card_declined    generic_decline    Your card was declined.
     pm_card_chargeDeclinedInsufficientFunds    card_declined    insufficient_funds
-    pm_card_chargeDeclinedExpiredCard    expired_card    expired_card
+    ...    Your card has insufficient funds.
+    pm_card_chargeDeclinedExpiredCard    expired_card    expired_card    Your card has expired.
     pm_card_chargeDeclinedIncorrectCvc    incorrect_cvc    incorrect_cvc
+    ...    Your card's security code is incorrect.
     pm_card_chargeDeclinedProcessingError    processing_error    processing_error
+    ...    An error occurred while processing your card. Try again in a little bit.
 
 A Retry With A Good Card Sells The Same Order After A Decline
     [Documentation]    Money taken on a retried card must end in a sale, not in a failed payment.
@@ -185,15 +188,15 @@ An Amount Below Stripe's Minimum Is Refused
 
 *** Keywords ***
 Declined Card Should Keep The Payment Open
-    [Documentation]    Paying with `card` is 402 with `code` and `decline_code`; the order stays open, goods held.
-    [Arguments]    ${card}    ${code}    ${decline_code}
+    [Documentation]    Paying with `card` is 402 with `code`, `decline_code` and `message`; the order stays open.
+    [Arguments]    ${card}    ${code}    ${decline_code}    ${message}
     ${listing} =    Listing To Buy From    ${SELLER}
     ${payment} =    Buy Listing With Stripe    ${BUYER}    ${listing}    3
     Available Quantity Should Be    ${listing}    7
     ${response} =    Pay With Test Card    ${BUYER}    ${payment}    ${card}
     ${problem} =    Problem Should Be    ${response}    402    card_declined
-    Should Be Equal    ${problem}[gateway_code]    ${code}
-    Should Be Equal    ${problem}[decline_code]    ${decline_code}
+    VAR    &{said} =    gateway_code=${code}    decline_code=${decline_code}    detail=${message}
+    Dictionary Should Contain Sub Dictionary    ${problem}    ${said}
     Payment Should Be Persisted As    ${payment}    status=requires_payment_method    failure_code=${code}
     ...    decline_code=${decline_code}    reserved=true
     Buyer Should See The Decline    ${BUYER}    ${payment}    ${code}    ${decline_code}
