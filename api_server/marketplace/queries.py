@@ -125,6 +125,8 @@ SEARCH_ORDER = {
 # serialised, once, by PostgreSQL. An OFFSET past the counted matches, or past the cap while
 # the count is capped, is never scanned (the one-time filter on `counted`).
 # `status = 'active'` is a literal so the planner can use the partial indexes of 0003.
+# The generation (migration 0010) is read in the same statement, so in the same snapshot as
+# the page: the search cache files the page under exactly the generation it shows.
 SEARCH = """
 WITH counted AS MATERIALIZED (
     SELECT count(*) AS n FROM (
@@ -140,12 +142,18 @@ WITH counted AS MATERIALIZED (
     SELECT * FROM page ORDER BY {by} LIMIT %(limit)s
 )
 SELECT (SELECT n FROM counted) AS total,
+       (SELECT value FROM listings_generation) AS generation,
+       (SELECT token FROM listings_generation) AS generation_token,
        (SELECT count(*) FROM page) > %(limit)s AS more,
        (SELECT sort_key FROM shown ORDER BY {by_reversed} LIMIT 1) AS last_key,
        (SELECT id::text FROM shown ORDER BY {by_reversed} LIMIT 1) AS last_id,
        (SELECT '[' || coalesce(string_agg(l.doc, ',' ORDER BY {by_s}), '') || ']'
         FROM shown s JOIN listings l ON l.id = s.id) AS items
 """
+
+
+# The generation alone: what a search reads first, to find its page in the search cache.
+SEARCH_GENERATION = "SELECT value AS generation, token AS generation_token FROM listings_generation"
 
 
 def search_statement(filters: list[str], sort: str, *, after: bool) -> str:
