@@ -35,6 +35,10 @@
 -- is): a REPEATABLE READ or SERIALIZABLE writer whose snapshot predates another's bump gets a
 -- serialization failure at COMMIT and must retry, as for any row two transactions update.
 --
+-- For later migrations: PostgreSQL refuses CREATE INDEX and ALTER TABLE on a table with
+-- trigger events pending, so a migration that writes listings and then alters or indexes them
+-- runs `SET CONSTRAINTS listings_generation_bump IMMEDIATE` in between (bench/seeding.py does).
+--
 -- `token` is drawn anew at every bump. A database restored to an earlier point, or a replica
 -- promoted after losing commits, counts the same values again with other listings behind
 -- them; the token tells those generations apart, so a cache never serves a page of the lost
