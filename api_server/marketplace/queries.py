@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 # A listing's JSON is stored on its row (`doc`, kept by the listings_write trigger of
@@ -156,8 +157,10 @@ SELECT (SELECT n FROM counted) AS total,
 SEARCH_GENERATION = "SELECT value AS generation, token AS generation_token FROM listings_generation"
 
 
-def search_statement(filters: list[str], sort: str, *, after: bool) -> str:
-    """The search statement for the named filters and sort, after a cursor or not."""
+@functools.lru_cache(maxsize=1024)
+def search_statement(filters: tuple[str, ...], sort: str, *, after: bool) -> str:
+    """The search statement for the named filters and sort, after a cursor or not (built once
+    per process: searches have a few hundred shapes)."""
     order = SEARCH_ORDER[sort]
     flip = "ASC" if order.direction == "DESC" else "DESC"
     return SEARCH.format(

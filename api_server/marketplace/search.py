@@ -87,7 +87,7 @@ def plan(query: dict[str, Any]) -> Plan:
             raise _bad_cursor("cannot be combined with page")
         params["after_key"], params["after_id"] = decode_cursor(cursor, sort)
         params["offset"] = offset = 0
-    filters = [name for name in queries.SEARCH_FILTERS if name in query]
+    filters = tuple(name for name in queries.SEARCH_FILTERS if name in query)
     sql = queries.search_statement(filters, sort, after=cursor is not None)
     shown_page = None if cursor else page
     after = (params["after_key"], params["after_id"]) if cursor is not None else None
