@@ -94,7 +94,7 @@ def measure(
     """Runs each shape in turn (health first) and returns its row, with the search cache's
     hits and misses over the shape when the API reports them."""
     names = [HEALTH] + [n for n in SHAPES if n != HEALTH and (not args.only or n in args.only)]
-    names += [MIX] if args.mix else []
+    names += [MIX] if args.mix or MIX in (args.only or []) else []
     rows = []
     for name, next_path in generators(inputs, names).items():
         example = ALL_SHAPES[name](random.Random(0), inputs)
