@@ -144,7 +144,8 @@ bench-listings: setup
 
 # Benchmarks and load: never part of `make test`; each starts its own throwaway stack.
 # Every shape against GET /api/health, closed loop (ROWS, CLIENTS, DURATION; API_WORKERS,
-# API_THREADS); writes results/bench/<timestamp>.json and charts. docs/performance.md.
+# API_THREADS; MIX=1 adds a widely varied search shape, WRITES=N commits N listing writes a
+# second meanwhile); writes results/bench/<timestamp>.json and charts. docs/performance.md.
 bench: setup
 	$(BIN)/python -m bench.throughput
 

@@ -87,6 +87,9 @@ class Config:
     flutterwave_secret_hash: str = field(default="", repr=False)
     flutterwave_timeout: float = 5.0
     payment_ttl_seconds: int = 1800
+    # The search cache of each worker (marketplace/search_cache.py); 0 entries turns it off.
+    search_cache_entries: int = 1024
+    search_cache_bytes: int = 32 * 1024 * 1024
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, signs_tokens: bool = True) -> Config:
@@ -139,4 +142,6 @@ class Config:
             flutterwave_secret_key=env.get("FLUTTERWAVE_SECRET_KEY", ""),
             flutterwave_secret_hash=env.get("FLUTTERWAVE_SECRET_HASH", ""),
             payment_ttl_seconds=_int(env, "PAYMENT_TTL_SECONDS", cls.payment_ttl_seconds, 1),
+            search_cache_entries=_int(env, "SEARCH_CACHE_ENTRIES", cls.search_cache_entries, 0),
+            search_cache_bytes=_int(env, "SEARCH_CACHE_BYTES", cls.search_cache_bytes, 0),
         )

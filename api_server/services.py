@@ -1,7 +1,8 @@
 """The composition root: every collaborator of the API is built here, once.
 
 `build_services(config)` makes the real ones; tests and tools pass fakes for the edges
-(database, mailer, gateways, clock) as arguments, never by patching an app afterwards.
+(database, mailer, gateways, clock, search cache) as arguments, never by patching an app
+afterwards.
 `create_app(services)` (app.py) only mounts them, and the CLI uses them without an app.
 """
 
@@ -18,6 +19,7 @@ from api_server.common.outbox import OutboxDispatcher
 from api_server.config import Config
 from api_server.db import Database
 from api_server.marketplace.moderation import ModerationService
+from api_server.marketplace.search_cache import SearchCache
 from api_server.marketplace.service import MarketplaceService
 from api_server.payments.disputes import DisputesService
 from api_server.payments.flutterwave_gateway import FlutterwaveGateway
@@ -48,6 +50,7 @@ class Services:
     reconciler: Reconciler
     disputes: DisputesService
     reports: ReportsService
+    search_cache: SearchCache
 
     def close(self) -> None:
         """Stops the delivery thread and closes the pool."""
@@ -63,6 +66,7 @@ def build_services(
     stripe: CardGateway | None = None,
     flutterwave: Gateway | None = None,
     clock: Callable[[], float] = time.time,
+    search_cache: SearchCache | None = None,
 ) -> Services:
     """The real services from `config`; any edge given as an argument replaces the real one.
 
@@ -87,7 +91,10 @@ def build_services(
         flutterwave or flutterwave_client,
         rates=flutterwave_client,
     )
-    marketplace = MarketplaceService(db, config.max_upload_bytes)
+    search_cache = search_cache or SearchCache(
+        config.search_cache_entries, config.search_cache_bytes
+    )
+    marketplace = MarketplaceService(db, config.max_upload_bytes, search_cache)
     return Services(
         config=config,
         db=db,
@@ -101,5 +108,6 @@ def build_services(
         webhooks=WebhookService(config, db, outbox, payments, stripe_client, flutterwave_client),
         reconciler=Reconciler(db, payments),
         disputes=DisputesService(db, payments),
-        reports=ReportsService(db, payments.gateways),
+        reports=ReportsService(db, payments.gateways, search_cache),
+        search_cache=search_cache,
     )

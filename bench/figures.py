@@ -63,6 +63,7 @@ def table(rows: list[dict[str, Any]]) -> str:
     head = (
         f"{'shape':<28} {'req/s':>8} {'share':>6} {'p50':>7} {'p95':>7} {'p99':>7} "
         f"{'p99/h':>6} {'err':>5} {'gen%':>5} {'api%':>5} {'db%':>5} {'oth%':>5} {'goal':>5}"
+        f" {'hit%':>5}"
     )
     lines = [head, "-" * len(head)]
     for r in rows:
@@ -72,6 +73,12 @@ def table(rows: list[dict[str, Any]]) -> str:
             f"{r['shape'][:28]:<28} {r['req_per_s']:>8.1f} {r['share']:>6.2f} "
             f"{r['p50_ms']:>7.1f} {r['p95_ms']:>7.1f} {r['p99_ms']:>7.1f} {r['p99_ratio']:>6.2f} "
             f"{r['error_count']:>5} {cpu['generator']:>5.0f} {cpu['api']:>5.0f} "
-            f"{cpu['database']:>5.0f} {cpu.get('other', 0):>5.0f} {verdict:>5}"
+            f"{cpu['database']:>5.0f} {cpu.get('other', 0):>5.0f} {verdict:>5} {_hits(r):>5}"
         )
     return "\n".join(lines)
+
+
+def _hits(row: dict[str, Any]) -> str:
+    """The search cache's hit rate over the shape, in percent; "-" when none was measured."""
+    rate = (row.get("search_cache") or {}).get("hit_rate")
+    return "-" if rate is None else f"{100 * rate:.0f}"

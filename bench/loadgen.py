@@ -165,14 +165,14 @@ def closed_loop(
     return asyncio.run(_closed_loop(base_url, next_path, clients, duration, warmup))
 
 
-def fetch(base_url: str, path: str) -> Answer:
+def fetch(base_url: str, path: str, headers: dict[str, str] | None = None) -> Answer:
     """One GET on a fresh connection (preparation, not measurement)."""
     parts = urlsplit(base_url)
 
     async def once() -> Answer:
         conn = Connection(parts.hostname or "127.0.0.1", parts.port or 80)
         try:
-            return await conn.get(path)
+            return await conn.get(path, headers)
         finally:
             await conn.close()
 

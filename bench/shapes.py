@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 from urllib.parse import urlencode
 
-from api_server.marketplace.schemas import COMMODITIES
+from api_server.marketplace.schemas import COMMODITIES, SORTS
 from bench.loadgen import NextPath, fetch
-from bench.seeding import COMMON_WORD, COUNTRIES, RARE_WORD
+from bench.seeding import COMMON_WORD, COUNTRIES, RARE_WORD, WORDS
 
+T = TypeVar("T")
 SEARCH = "/api/marketplace"
 HEALTH = "health"
 DEEP_PAGES = range(50, 401, 37)
@@ -62,13 +64,49 @@ SHAPES: dict[str, Callable[[random.Random, Inputs], str]] = {
 DETAIL = "detail"
 
 
+def _popular(rng: random.Random, choices: Sequence[T]) -> T:
+    """A draw where the first choices are the popular ones (squared uniform: a long tail)."""
+    return choices[int(len(choices) * rng.random() ** 2)]
+
+
+def _mix(rng: random.Random, inputs: Inputs) -> str:
+    """What browsers send, spread wide: the home page and a few pages on, commodities in any
+    sort, commodity and country, price windows, a word (drawn as often as descriptions carry
+    it), and cursors deep in the listings. Most keys are rare; a few are popular."""
+    kind = rng.random()
+    page = min(1 + int(rng.expovariate(1.0)), 10)
+    if kind < 0.25:
+        return search({"page": page})
+    if kind < 0.45:
+        return search(
+            {"commodity": _popular(rng, COMMODITIES), "sort": rng.choice(SORTS), "page": page}
+        )
+    if kind < 0.60:
+        return search(
+            {"commodity": _popular(rng, COMMODITIES), "country": _popular(rng, COUNTRIES)}
+        )
+    if kind < 0.75:
+        return _price(rng)
+    if kind < 0.90:
+        return search({"q": _popular(rng, WORDS), "page": page})
+    return search(rng.choice(inputs.deep))
+
+
+# Run only when asked (`--mix`): the standard table stays comparable across branches.
+MIX = "mix: varied filters, cursors"
+OPTIONAL_SHAPES: dict[str, Callable[[random.Random, Inputs], str]] = {MIX: _mix}
+ALL_SHAPES = {**SHAPES, **OPTIONAL_SHAPES}
+
+
 def generators(
     inputs: Inputs, names: list[str] | None = None, seed: int = 7
 ) -> dict[str, NextPath]:
     """A path generator per shape (all, or those named), each with its own random stream."""
     chosen = names or list(SHAPES)
     return {
-        name: (lambda make, rng: lambda: make(rng, inputs))(SHAPES[name], random.Random(seed + i))
+        name: (lambda make, rng: lambda: make(rng, inputs))(
+            ALL_SHAPES[name], random.Random(seed + i)
+        )
         for i, name in enumerate(chosen)
     }
 

@@ -1,11 +1,15 @@
 """Throughput benchmark: each request shape against GET /api/health, closed loop, one run.
 
     python -m bench.throughput [--rows N] [--clients N] [--duration S]   (or: make bench)
+        [--mix] [--writes PER_S] [--only SHAPE ...]
 
 Starts its own stack in a temporary folder, seeds listings through SQL, then runs every shape
 of `bench.shapes.SHAPES` with CLIENTS keep-alive clients for DURATION seconds each, measuring
-the CPU of the generator, the API and PostgreSQL meanwhile. Prints the table and writes
-results/bench/<UTC timestamp>.json, a chart of the run and the history chart of all runs.
+the CPU of the generator, the API and PostgreSQL meanwhile, and the search cache's hits and
+misses per shape (from each worker's counters in the admin system view). `--mix` adds a
+shape of widely varied searches; `--writes N` commits N listing writes a second meanwhile.
+Prints the table and writes results/bench/<UTC timestamp>.json, a chart of the run and the
+history chart of all runs.
 Figures are reported, never asserted.
 """
 
@@ -19,18 +23,21 @@ import random
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import psycopg2
 
 from bench import cpu
+from bench.cache_stats import Counters, admin_token, hit_rate, worker_counters
 from bench.charts import history_chart, run_chart
 from bench.figures import compare, summarise, table
 from bench.loadgen import closed_loop
 from bench.seeding import COMMON_WORD, RARE_WORD, seed
-from bench.shapes import DETAIL, HEALTH, SHAPES, Inputs, deep_pages, generators
+from bench.shapes import ALL_SHAPES, DETAIL, HEALTH, MIX, SHAPES, Inputs, deep_pages, generators
 from bench.stack import fresh_stack
+from bench.writer import Writer
 
 # gunicorn.conf.py's sizing when API_WORKERS and API_THREADS are not set.
 DEFAULT_THREADS = 3
@@ -81,19 +88,25 @@ def git_commit() -> str:
         return "unknown"
 
 
-def measure(api_url: str, inputs: Inputs, args: argparse.Namespace) -> list[dict[str, Any]]:
-    """Runs each shape in turn (health first) and returns its row."""
+def measure(
+    api_url: str, inputs: Inputs, args: argparse.Namespace, counters: Callable[[], Counters]
+) -> list[dict[str, Any]]:
+    """Runs each shape in turn (health first) and returns its row, with the search cache's
+    hits and misses over the shape when the API reports them."""
     names = [HEALTH] + [n for n in SHAPES if n != HEALTH and (not args.only or n in args.only)]
+    names += [MIX] if args.mix or MIX in (args.only or []) else []
     rows = []
     for name, next_path in generators(inputs, names).items():
-        example = SHAPES[name](random.Random(0), inputs)
+        example = ALL_SHAPES[name](random.Random(0), inputs)
+        cache_before = counters()
         before = cpu.snapshot()
         run = closed_loop(api_url, next_path, args.clients, args.duration, args.warmup)
         usage = cpu.usage(before, cpu.snapshot())
         rows.append(summarise(name, run, usage, example))
+        rows[-1]["search_cache"] = hit_rate(cache_before, counters())
         print(
             f"  {name:<28} {rows[-1]['req_per_s']:>8.1f} req/s  p99 {rows[-1]['p99_ms']:.1f} ms"
-            f"  errors {rows[-1]['error_count']}  cpu {usage}",
+            f"  errors {rows[-1]['error_count']}  cpu {usage}  cache {rows[-1]['search_cache']}",
             flush=True,
         )
     compare(rows, HEALTH, DETAIL)
@@ -108,6 +121,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=float(env.get("DURATION") or 10))
     parser.add_argument("--warmup", type=float, default=1.0, help="seconds not recorded")
     parser.add_argument("--only", nargs="*", help="shape names to run (health always runs)")
+    parser.add_argument(
+        "--mix", action="store_true", default=bool(env.get("MIX")), help=f"also run {MIX!r}"
+    )
+    parser.add_argument(
+        "--writes",
+        type=float,
+        default=float(env.get("WRITES") or 0),
+        help="listing writes per second committed meanwhile (each moves the generation)",
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "results" / "bench")
     args = parser.parse_args(argv)
     started = datetime.datetime.now(datetime.UTC)
@@ -126,11 +148,21 @@ def main(argv: list[str] | None = None) -> int:
             f"q={RARE_WORD}": hits(dsn, RARE_WORD),
         }
         print(f"hits: {totals}; deep pages by {paging}")
-        print(f"{args.clients} closed-loop clients, {args.duration:g} s per shape:", flush=True)
-        load_before = tuple(round(x, 2) for x in os.getloadavg())
-        rows = measure(api_url, inputs, args)
-        load_after = tuple(round(x, 2) for x in os.getloadavg())
         workers = env.get("API_WORKERS") or str(default_workers())
+        token = admin_token(api_url, dsn)
+
+        def counters() -> Counters:
+            return worker_counters(api_url, token, int(workers))
+
+        print(
+            f"{args.clients} closed-loop clients, {args.duration:g} s per shape, "
+            f"{args.writes:g} listing writes/s:",
+            flush=True,
+        )
+        load_before = tuple(round(x, 2) for x in os.getloadavg())
+        with Writer(dsn, inputs.active_ids, args.writes) as writer:
+            rows = measure(api_url, inputs, args, counters)
+        load_after = tuple(round(x, 2) for x in os.getloadavg())
     report = {
         "started": started.isoformat(timespec="seconds"),
         "rows": args.rows,
@@ -141,6 +173,9 @@ def main(argv: list[str] | None = None) -> int:
         "hits": totals,
         "api_workers": int(workers),
         "api_threads": int(env.get("API_THREADS") or DEFAULT_THREADS),
+        "search_cache_entries": env.get("SEARCH_CACHE_ENTRIES") or "default",
+        "writes_per_s": args.writes,
+        "writes": writer.writes,
         "machine_cores": os.cpu_count(),
         # Another run on the same machine (a test suite, a build) skews every figure.
         "load_average_before": load_before,
@@ -156,6 +191,10 @@ def main(argv: list[str] | None = None) -> int:
         f"({os.cpu_count()} cores = {100 * (os.cpu_count() or 1)}%)."
     )
     print("goal: search share >= 0.50, detail >= 0.70, p99 <= 2 x health, no errors.")
+    print(
+        "hit% = search cache hits / searches during the shape, over every worker's counters; "
+        f"{writer.writes} listing writes committed meanwhile ({args.writes:g}/s)."
+    )
     print(f"load average (1, 5, 15 min) before {load_before}, after {load_after}")
     args.out.mkdir(parents=True, exist_ok=True)
     json_path = args.out / f"{stamp}.json"

@@ -19,11 +19,14 @@ def test_values_are_read_from_the_environment():
             "CORS_ORIGINS": "https://a.test, https://b.test",
             "MAX_BODY_BYTES": "10",
             "SMTP_PORT": "2525",
+            "SEARCH_CACHE_ENTRIES": "0",
+            "SEARCH_CACHE_BYTES": "4096",
         }
     )
     assert config.cors_origins == ("https://a.test", "https://b.test")
     assert config.max_body_bytes == 10
     assert config.smtp_port == 2525
+    assert (config.search_cache_entries, config.search_cache_bytes) == (0, 4096)
 
 
 @pytest.mark.parametrize(
@@ -34,6 +37,7 @@ def test_values_are_read_from_the_environment():
         ({**BASE, "JWT_SECRET": "short"}, "JWT_SECRET"),
         ({**BASE, "MAX_BODY_BYTES": "lots"}, "MAX_BODY_BYTES"),
         ({**BASE, "DB_POOL_MAX": "0"}, "DB_POOL_MAX"),
+        ({**BASE, "SEARCH_CACHE_ENTRIES": "-1"}, "SEARCH_CACHE_ENTRIES"),
     ],
 )
 def test_bad_settings_are_named(env, message):

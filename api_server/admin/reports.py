@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -20,6 +21,7 @@ from api_server.common.pagination import fetch_page, page_body, paging
 from api_server.common.routes import Resource, Routes
 from api_server.db import Database
 from api_server.db.migrate import MIGRATIONS_DIR
+from api_server.marketplace.search_cache import SearchCache
 from api_server.payments.gateways import Health
 from api_server.payments.views import public_payment
 
@@ -51,10 +53,12 @@ class ReportsService:
         self,
         db: Database,
         gateways: Mapping[str, Probed],
+        search_cache: SearchCache,
         migrations_dir: Path = MIGRATIONS_DIR,
     ) -> None:
         self._db = db
         self._gateways = gateways
+        self._search_cache = search_cache
         self._migrations_dir = migrations_dir
 
     def transactions(self, viewer: Principal, query: Mapping[str, Any]) -> dict[str, Any]:
@@ -100,7 +104,8 @@ class ReportsService:
         return page_body(items, page, per_page, total)
 
     def system(self) -> dict[str, Any]:
-        """Database, migrations, outbox and webhook backlogs, and gateway reachability."""
+        """Database, migrations, outbox and webhook backlogs, gateway reachability, and the
+        answering worker's search cache."""
         # The gateways are asked in parallel: each may take its whole timeout when down.
         with ThreadPoolExecutor(max_workers=max(1, len(self._gateways))) as pool:
             checks = {name: pool.submit(_probe, name, g) for name, g in self._gateways.items()}
@@ -129,6 +134,8 @@ class ReportsService:
             },
             "webhooks": dict(webhooks),
             "gateways": gateways,
+            # Per process: the worker that answered (its pid tells the workers apart).
+            "search_cache": {"worker": os.getpid(), **self._search_cache.stats()},
         }
 
     def summary(self, query: Mapping[str, Any]) -> dict[str, Any]:

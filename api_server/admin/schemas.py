@@ -22,6 +22,18 @@ INSTANT = {
     "anyOf": [{"format": "date-time"}, {"format": "date"}],
     "description": "An ISO 8601 date (a whole UTC day) or date-time (UTC when no offset).",
 }
+# The answering worker's search cache: size, bounds and counters since it started.
+SEARCH_CACHE_COUNTS = (
+    "entries",
+    "bytes",
+    "max_entries",
+    "max_bytes",
+    "hits",
+    "misses",
+    "stores",
+    "evictions",
+    "older",
+)
 PAGING = PAGE_QUERY
 PERIOD = {"from": INSTANT, "to": INSTANT}
 
@@ -122,8 +134,16 @@ SYSTEM = closed_object(
                 ("status", "ok", "detail"),
             ),
         },
+        "search_cache": closed_object(
+            {
+                "worker": {**COUNT, "description": "The process (pid) whose cache this is."},
+                **dict.fromkeys(SEARCH_CACHE_COUNTS, COUNT),
+                "generation": {"type": ["integer", "null"]},
+            },
+            ("worker", *SEARCH_CACHE_COUNTS, "generation"),
+        ),
     },
-    ("database", "migrations", "outbox", "webhooks", "gateways"),
+    ("database", "migrations", "outbox", "webhooks", "gateways", "search_cache"),
 )
 SUMMARY = closed_object(
     {

@@ -114,6 +114,46 @@ def _coerce_query(req: falcon.Request, schema: dict[str, Any]) -> dict[str, Any]
     return params
 
 
+# Valid queries by their raw text, per operation: a query string always validates to the same
+# parameters, so a repeated one (a popular search, answered from the search cache) skips the
+# schema walk. Bounded; emptied when full. Invalid queries are never kept.
+QUERY_MEMO_ENTRIES = 1024
+QUERY_MEMO_MAX_TEXT = 1024
+
+
+class QueryMemo:
+    """The validated parameters of query strings already seen by one operation."""
+
+    def __init__(
+        self,
+        schema: dict[str, Any],
+        validator: Draft202012Validator,
+        entries: int = QUERY_MEMO_ENTRIES,
+        max_text: int = QUERY_MEMO_MAX_TEXT,
+    ) -> None:
+        self._schema = schema
+        self._validator = validator
+        self._entries = entries
+        self._max_text = max_text
+        self._known: dict[str, dict[str, Any]] = {}
+
+    def __len__(self) -> int:
+        return len(self._known)
+
+    def validated(self, req: falcon.Request) -> dict[str, Any]:
+        """The query's parameters, typed and validated (422 otherwise); a fresh dict each time."""
+        raw = req.query_string
+        known = self._known.get(raw)
+        if known is None:
+            known = _coerce_query(req, self._schema)
+            validate(known, self._validator)
+            if len(raw) <= self._max_text:
+                if len(self._known) >= self._entries:
+                    self._known.clear()
+                self._known[raw] = known
+        return dict(known)
+
+
 def operation(
     summary: str,
     *,
@@ -134,15 +174,14 @@ def operation(
     """
     access: Auth = auth or ("required" if roles is not None else "none")
     op = Operation(summary, request, query, responses or {}, roles, content_type, tags, access)
-    query_validator = validator_for(query) if query is not None else None
+    queries = QueryMemo(query, validator_for(query)) if query is not None else None
     body_validator = validator_for(request) if request is not None else None
 
     def decorate(responder: Responder) -> Responder:
         @functools.wraps(responder)
         def wrapper(resource: Any, req: falcon.Request, resp: falcon.Response, **kw: Any) -> Any:
-            if query is not None and query_validator is not None:
-                req.context.query = _coerce_query(req, query)
-                validate(req.context.query, query_validator)
+            if queries is not None:
+                req.context.query = queries.validated(req)
             if body_validator is not None:
                 if not (req.content_type or "").startswith("application/json"):
                     raise Problem(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 # A listing's JSON is stored on its row (`doc`, kept by the listings_write trigger of
@@ -125,6 +126,8 @@ SEARCH_ORDER = {
 # serialised, once, by PostgreSQL. An OFFSET past the counted matches, or past the cap while
 # the count is capped, is never scanned (the one-time filter on `counted`).
 # `status = 'active'` is a literal so the planner can use the partial indexes of 0003.
+# The generation (migration 0010) is read in the same statement, so in the same snapshot as
+# the page: the search cache files the page under exactly the generation it shows.
 SEARCH = """
 WITH counted AS MATERIALIZED (
     SELECT count(*) AS n FROM (
@@ -140,6 +143,8 @@ WITH counted AS MATERIALIZED (
     SELECT * FROM page ORDER BY {by} LIMIT %(limit)s
 )
 SELECT (SELECT n FROM counted) AS total,
+       (SELECT value FROM listings_generation) AS generation,
+       (SELECT token FROM listings_generation) AS generation_token,
        (SELECT count(*) FROM page) > %(limit)s AS more,
        (SELECT sort_key FROM shown ORDER BY {by_reversed} LIMIT 1) AS last_key,
        (SELECT id::text FROM shown ORDER BY {by_reversed} LIMIT 1) AS last_id,
@@ -148,8 +153,14 @@ SELECT (SELECT n FROM counted) AS total,
 """
 
 
-def search_statement(filters: list[str], sort: str, *, after: bool) -> str:
-    """The search statement for the named filters and sort, after a cursor or not."""
+# The generation alone: what a search reads first, to find its page in the search cache.
+SEARCH_GENERATION = "SELECT value AS generation, token AS generation_token FROM listings_generation"
+
+
+@functools.lru_cache(maxsize=1024)
+def search_statement(filters: tuple[str, ...], sort: str, *, after: bool) -> str:
+    """The search statement for the named filters and sort, after a cursor or not (built once
+    per process: searches have a few hundred shapes)."""
     order = SEARCH_ORDER[sort]
     flip = "ASC" if order.direction == "DESC" else "DESC"
     return SEARCH.format(

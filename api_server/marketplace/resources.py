@@ -15,7 +15,7 @@ from api_server.marketplace import schemas
 from api_server.marketplace.moderation import TRANSITIONS, ModerationService
 from api_server.marketplace.photos import read_photo
 from api_server.marketplace.service import MarketplaceService
-from api_server.marketplace.views import PUBLIC_CACHE, etag, none_match, weak_etag
+from api_server.marketplace.views import PUBLIC_CACHE, etag, none_match
 
 SELLERS = (Role.SELLER, Role.ADMIN)
 
@@ -27,7 +27,7 @@ def send_listing(resp: falcon.Response, listing: dict[str, Any]) -> None:
 
 
 def send_cached(
-    req: falcon.Request, resp: falcon.Response, body: str, tag: str, *, public: bool
+    req: falcon.Request, resp: falcon.Response, body: str | bytes, tag: str, *, public: bool
 ) -> None:
     """A read with its validator: 304 with no body when If-None-Match already names it.
 
@@ -42,7 +42,10 @@ def send_cached(
         resp.status = falcon.HTTP_304
         return
     resp.content_type = falcon.MEDIA_JSON
-    resp.text = body
+    if isinstance(body, bytes):
+        resp.data = body
+    else:
+        resp.text = body
 
 
 class Listings(Resource[MarketplaceService]):
@@ -70,8 +73,8 @@ class Listings(Resource[MarketplaceService]):
     )
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         """One page of active listings; q is full-text over title and description."""
-        body = self.service.search(req.context.query)
-        send_cached(req, resp, body, weak_etag(body), public=True)
+        page = self.service.search(req.context.query)
+        send_cached(req, resp, page.body, page.etag, public=True)
 
 
 class Listing(Resource[MarketplaceService]):

@@ -35,6 +35,9 @@ class Plan:
     # Full text is planned per word (a common and a rare word want different plans); the
     # other shapes keep one prepared plan per connection.
     prepared: bool
+    # Everything the answer depends on besides the listings, normalised: two queries with the
+    # same key get the same page from the same listings (the search cache's key).
+    key: tuple[Any, ...]
 
 
 def _bad_cursor(detail: str) -> Invalid:
@@ -84,9 +87,12 @@ def plan(query: dict[str, Any]) -> Plan:
             raise _bad_cursor("cannot be combined with page")
         params["after_key"], params["after_id"] = decode_cursor(cursor, sort)
         params["offset"] = offset = 0
-    filters = [name for name in queries.SEARCH_FILTERS if name in query]
+    filters = tuple(name for name in queries.SEARCH_FILTERS if name in query)
     sql = queries.search_statement(filters, sort, after=cursor is not None)
-    return Plan(sql, params, None if cursor else page, per_page, offset, sort, "q" not in query)
+    shown_page = None if cursor else page
+    after = (params["after_key"], params["after_id"]) if cursor is not None else None
+    key = (sort, shown_page, per_page, offset, after, *((name, query[name]) for name in filters))
+    return Plan(sql, params, shown_page, per_page, offset, sort, "q" not in query, key)
 
 
 def page_text(plan: Plan, row: dict[str, Any]) -> str:

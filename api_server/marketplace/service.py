@@ -17,13 +17,14 @@ from api_server.common.errors import Conflict, Forbidden, Invalid, NotFound, Sta
 from api_server.db import Database
 from api_server.db.prepared import statement
 from api_server.marketplace import queries
-from api_server.marketplace import search as listing_search
 from api_server.marketplace.schemas import (
     LISTING_PROPERTIES,
     MAX_PHOTOS,
     MAX_QUANTITY_DIGITS,
     TITLE_MIN_LENGTH,
 )
+from api_server.marketplace.search_cache import SearchCache, SearchPage
+from api_server.marketplace.searcher import Searcher
 from api_server.marketplace.views import THOUSANDTH, etag_matches, photo_view
 
 
@@ -196,9 +197,10 @@ def _normalise(body: dict[str, Any]) -> dict[str, Any]:
 class MarketplaceService:
     """Listings, their photos and history, over one database."""
 
-    def __init__(self, db: Database, max_photo_bytes: int) -> None:
+    def __init__(self, db: Database, max_photo_bytes: int, search_cache: SearchCache) -> None:
         self._db = db
         self.max_photo_bytes = max_photo_bytes
+        self._searcher = Searcher(db, search_cache)
 
     def create(
         self, principal: Principal, body: dict[str, Any], request_id: str | None = None
@@ -216,17 +218,10 @@ class MarketplaceService:
             audit_listing(cur, principal, "listing.create", listing_id, details, request_id)
         return listing
 
-    def search(self, query: dict[str, Any]) -> str:
-        """The JSON text of one page of active listings matching the filters, with how many
-        match (capped) and the cursor of the next page."""
-        found = listing_search.plan(query)
-        with self._db.read() as cur:
-            if found.prepared:
-                statement(found.sql).run(cur, found.params)
-            else:
-                cur.execute(found.sql, found.params)
-            row = cur.fetchone()
-        return listing_search.page_text(found, row)
+    def search(self, query: dict[str, Any]) -> SearchPage:
+        """One page of active listings matching the filters (its JSON and ETag), with how many
+        match (capped) and the cursor of the next page; from the search cache when it may."""
+        return self._searcher.search(query)
 
     def read(self, listing_id: str, principal: Principal | None) -> ListingText:
         """One listing's JSON text and version, if `principal` may see it (the HTTP read)."""

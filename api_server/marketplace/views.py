@@ -18,9 +18,9 @@ def etag(version: int) -> str:
 PUBLIC_CACHE = "public, max-age=5"
 
 
-def weak_etag(body: str) -> str:
-    """A weak validator of a generated answer (a search page): a digest of its text."""
-    return f'W/"{hashlib.blake2b(body.encode(), digest_size=12).hexdigest()}"'
+def weak_etag(body: bytes) -> str:
+    """A weak validator of a generated answer (a search page): a digest of its bytes."""
+    return f'W/"{hashlib.blake2b(body, digest_size=12).hexdigest()}"'
 
 
 def none_match(if_none_match: str | None, tag: str) -> bool:

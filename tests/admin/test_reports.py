@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -170,6 +171,17 @@ def test_system_status_reports_database_backlogs_and_gateways(client, app):
         "flutterwave": {"status": "unauthorized", "ok": False, "detail": "fake: unauthorized"},
     }
     assert result.headers["Cache-Control"] == "no-store"
+
+
+def test_system_status_shows_the_answering_workers_search_cache(client, app):
+    admin = make_user(app, "admin")
+    for _ in range(3):
+        client.simulate_get("/api/marketplace", params={"commodity": "gold"})
+    cache = console(client, admin, "system").json["search_cache"]
+    assert cache["worker"] == os.getpid()
+    assert (cache["hits"], cache["misses"], cache["stores"], cache["entries"]) == (2, 1, 1, 1)
+    assert cache["max_entries"] == app.services.config.search_cache_entries
+    assert cache["bytes"] > 0 and cache["generation"] >= 1
 
 
 def test_system_status_survives_a_failing_gateway_check(config):

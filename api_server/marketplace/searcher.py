@@ -1,0 +1,52 @@
+"""Answering a search: from the search cache when the listings have not moved, else from
+the one search statement, whose page is then filed for the next caller."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from api_server.db import Database
+from api_server.db.prepared import statement
+from api_server.marketplace import queries
+from api_server.marketplace import search as listing_search
+from api_server.marketplace.search_cache import Generation, SearchCache, SearchPage
+
+
+def generation_of(row: dict[str, Any] | None) -> Generation | None:
+    """The generation a row carries; None without one (no counter row: nothing is cached)."""
+    if row is None or row["generation"] is None:
+        return None
+    return Generation(row["generation"], row["generation_token"])
+
+
+class Searcher:
+    """Public searches over one database, through one process's cache of their pages."""
+
+    def __init__(self, db: Database, cache: SearchCache) -> None:
+        self._db = db
+        self._cache = cache
+
+    def search(self, query: dict[str, Any]) -> SearchPage:
+        """One page of active listings matching the validated `query`.
+
+        A hit is one round trip (the generation); a miss is two, the second the search itself,
+        which reads the generation again in its own snapshot and files the page under it.
+        """
+        found = listing_search.plan(query)
+        with self._db.read() as cur:
+            if self._cache.enabled:
+                statement(queries.SEARCH_GENERATION).run(cur, {})
+                generation = generation_of(cur.fetchone())
+                cached = self._cache.get(generation, found.key) if generation else None
+                if cached is not None:
+                    return cached
+            if found.prepared:
+                statement(found.sql).run(cur, found.params)
+            else:
+                cur.execute(found.sql, found.params)
+            row = cur.fetchone()
+        page = SearchPage.of(listing_search.page_text(found, row))
+        shown_at = generation_of(row)
+        if shown_at is not None and self._cache.enabled:
+            self._cache.put(shown_at, found.key, page)
+        return page
