@@ -38,7 +38,7 @@ def test_a_cursor_the_api_did_not_give_is_refused(cursor, sort):
 
 
 def plan_at(offset, page=1):
-    return Plan("", {}, page, 20, offset, "newest", True)
+    return Plan("", {}, page, 20, offset, "newest", True, ("newest", page, 20, offset))
 
 
 def row(total, more=False):
