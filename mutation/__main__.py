@@ -14,6 +14,7 @@ measurement); 2 when the unmutated suites fail (no mutant can be judged then).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -101,6 +102,7 @@ def run(args: argparse.Namespace, settings: Settings, session_file: Path) -> int
         with (
             workspace.workspaces(ROOT, settings.jobs) as trees,
             workspace.shared_database(os.environ.get("DATABASE_URL")) as database_url,
+            contextlib.ExitStack() as databases,
         ):
             env = {
                 **os.environ,
@@ -116,9 +118,20 @@ def run(args: argparse.Namespace, settings: Settings, session_file: Path) -> int
                 if not passed:
                     print(output, file=sys.stderr)
                     return 2
-            execute.run_pending(
-                db, session_file, trees, module_map, env, settings.timeout, deadline
-            )
+            # Side by side, each tree gets a database of its own: a suite that reads every
+            # row (reconciliation, report totals) must not see the other tree's trial.
+            envs = {
+                tree: env
+                if len(trees) == 1
+                else {
+                    **env,
+                    "DATABASE_URL": databases.enter_context(
+                        workspace.private_database(database_url)
+                    ),
+                }
+                for tree in trees
+            }
+            execute.run_pending(db, session_file, envs, module_map, settings.timeout, deadline)
     run_info = {"seconds": round(time.monotonic() - started), "filtered": run_info.get("filtered")}
     mode = "rerun" if args.rerun_survivors else "resume" if args.resume else "new"
     write_report(session_file, settings, run_info, mode)

@@ -30,15 +30,15 @@ def _judge(
 def run_pending(
     db: WorkDB,
     session_file: Path,
-    trees: list[Path],
+    trees: dict[Path, dict[str, str]],
     module_map: ModuleMap,
-    env: dict[str, str],
     timeout: float,
     deadline: float | None,
     progress: Progress = print,
 ) -> int:
-    """Runs each pending mutant in a free tree (one trial per tree at a time) and records
-    its result as it ends; starts no new one after `deadline` (monotonic). Returns how many ran."""
+    """Runs each pending mutant in a free tree (one trial per tree at a time, each tree with its
+    own environment and database) and records its result as it ends; starts no new one after
+    `deadline` (monotonic). Returns how many ran."""
     pending: Iterable[WorkItem] = sorted(
         db.pending_work_items,
         key=lambda i: (
@@ -61,7 +61,7 @@ def run_pending(
                         break
                     tree = free.pop()
                     suites = module_map.suites_for(str(item.mutations[0].module_path))
-                    running[pool.submit(_judge, tree, item, suites, env, timeout)] = (
+                    running[pool.submit(_judge, tree, item, suites, trees[tree], timeout)] = (
                         tree,
                         item,
                     )
