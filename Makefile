@@ -30,7 +30,9 @@ N ?= 5
 # Each suite run starts from an empty database in a throwaway folder, as CI does: what an
 # earlier run left (payments whose gateway objects died with that run's sandboxes) would only
 # slow reconciliation down and make runs differ. `python -m sandbox up` keeps .pgdata/.
-FRESH_DB := tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; export PGDATA_DIR=$$tmp/data;
+# sandbox.scratch puts it in memory (/dev/shm) when there is room: see that module for why.
+SCRATCH := $$($(BIN)/python -m sandbox.scratch)
+FRESH_DB := tmp=$$(mktemp -d -p "$(SCRATCH)"); trap 'rm -rf "$$tmp"' EXIT; export PGDATA_DIR=$$tmp/data;
 
 .PHONY: run run-parallel run-serial test setup lint format pytest robot live-profile docs bench-listings clean \
 	bench bench-growth load load-distributed bench-webhooks coverage-gate soak fuzz \
@@ -74,9 +76,10 @@ format: setup
 	$(BIN)/ruff check --fix .
 	$(BIN)/robocop format robot keywords resources
 
-# One worker per core; each worker has its own PostgreSQL and template database.
+# One worker per core; each worker has its own PostgreSQL and template database. Idle workers
+# take queued tests from busy ones (worksteal): a few tests wait seconds on whole stacks.
 pytest: setup
-	$(BIN)/python -m pytest -n auto
+	$(BIN)/python -m pytest -n auto --dist worksteal
 
 robot: setup
 	@mkdir -p $(RESULTS)
@@ -107,7 +110,7 @@ live-profile: setup
 # Its own throwaway database: rows left by earlier runs name payments that this run's Stripe
 # stand-in never saw, which the gateway would rightly refuse (502) if the fuzzer found them.
 fuzz: setup
-	@tmp=$$(mktemp -d); PGDATA_DIR=$$tmp/data $(BIN)/python -m sandbox run -- $(BIN)/python -m fuzz; \
+	@tmp=$$(mktemp -d -p "$(SCRATCH)"); PGDATA_DIR=$$tmp/data $(BIN)/python -m sandbox run -- $(BIN)/python -m fuzz; \
 	status=$$?; rm -rf $$tmp; exit $$status
 
 # The smoke-tagged tests of every area (the pre-commit hook runs this); output in results/smoke/.

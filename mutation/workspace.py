@@ -13,6 +13,7 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg2
 
 from sandbox.postgres import EmbeddedPostgres
+from sandbox.scratch import scratch_dir
 
 # Never copied: history, the environment, run output, databases and byte-code (a stale .pyc
 # of the original could shadow a mutant).
@@ -54,7 +55,7 @@ def shared_database(database_url: str | None) -> Iterator[str]:
     if database_url:
         yield database_url
         return
-    data = Path(tempfile.mkdtemp(prefix="mutation-pg-"))
+    data = Path(tempfile.mkdtemp(prefix="mutation-pg-", dir=scratch_dir()))
     data.chmod(0o755)  # as root, the server runs as the pgserver user
     server = EmbeddedPostgres(data / "data")
     try:

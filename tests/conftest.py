@@ -14,6 +14,7 @@ from api_server.app import MarketplaceApp
 from api_server.config import Config
 from api_server.db.migrate import migrate
 from sandbox.postgres import EmbeddedPostgres
+from sandbox.scratch import scratch_dir
 from tests.factories import app_config, make_app
 
 
@@ -24,7 +25,7 @@ def postgres() -> Iterator[EmbeddedPostgres]:
     Its folder is not under pytest's temporary root: each xdist worker resets that root to
     mode 0700 when it starts, which would lock out the `pgserver` user PostgreSQL runs as.
     """
-    with tempfile.TemporaryDirectory(prefix="mm-pytest-pg-") as folder:
+    with tempfile.TemporaryDirectory(prefix="mm-pytest-pg-", dir=scratch_dir()) as folder:
         server = EmbeddedPostgres(Path(folder) / "data")
         server.admin_dsn = server.start().replace("/mining_marketplace?", "/postgres?")
         try:
@@ -36,7 +37,7 @@ def postgres() -> Iterator[EmbeddedPostgres]:
 @pytest.fixture
 def pg_folder() -> Iterator[Path]:
     """A folder for a PostgreSQL data directory, outside pytest's 0700 temporary root."""
-    with tempfile.TemporaryDirectory(prefix="mm-pytest-pg-") as folder:
+    with tempfile.TemporaryDirectory(prefix="mm-pytest-pg-", dir=scratch_dir()) as folder:
         yield Path(folder)
 
 

@@ -17,6 +17,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from sandbox.scratch import scratch_dir
+
 ROOT = Path(__file__).resolve().parent.parent
 BIG = b"x" * (3 * 1024 * 1024)
 
@@ -25,7 +27,7 @@ BIG = b"x" * (3 * 1024 * 1024)
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     home = tmp_path_factory.mktemp("home")
     # Outside pytest's temporary root, which each xdist worker resets to mode 0700.
-    pg = Path(tempfile.mkdtemp(prefix="mm-pytest-pg-"))
+    pg = Path(tempfile.mkdtemp(prefix="mm-pytest-pg-", dir=scratch_dir()))
     env = {
         **os.environ,
         "HOME": str(home),
