@@ -40,10 +40,16 @@ FRESH_DB := tmp=$$(mktemp -d -p "$(SCRATCH)"); trap 'rm -rf "$$tmp"' EXIT; expor
 
 setup: $(STAMP)
 
-$(STAMP): requirements.txt
+# uv (requirements-setup.txt) installs requirements.txt into the venv; pip does if uv cannot be
+# had. uv does not write bytecode at install: each module compiles on its first import.
+PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
+$(STAMP): requirements.txt requirements-setup.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	if $(PIP) -r requirements-setup.txt; then \
+		$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.txt; \
+	else \
+		$(PIP) --upgrade pip && $(PIP) -r requirements.txt; \
+	fi
 	touch $(STAMP)
 
 # The whole suite, as `make robot` runs it: pabot with PROCESSES (4) processes on one stack;
