@@ -10,16 +10,18 @@ import sys
 
 from api_server.common.errors import DomainError
 from api_server.config import Config, ConfigError
-from api_server.services import Services, build_services
+from api_server.core import build_core
 
 
-def _create_admin(args: argparse.Namespace, services: Services) -> int:
+def _create_admin(args: argparse.Namespace, config: Config) -> int:
     password = os.environ.get("ADMIN_PASSWORD")
     if password is None:
         password = getpass.getpass("Password: ") if sys.stdin.isatty() else sys.stdin.readline()
     password = password.rstrip("\n")
+    # Only the core: the gateway SDKs would more than double this command's start-up.
+    core = build_core(config)
     try:
-        user = services.users.create_admin(args.email, password, args.full_name)
+        user = core.users.create_admin(args.email, password, args.full_name)
     except DomainError as exc:
         details = "; ".join(e["message"] for e in exc.errors or []) or exc.detail
         print(f"refused: {details}", file=sys.stderr)
@@ -27,12 +29,21 @@ def _create_admin(args: argparse.Namespace, services: Services) -> int:
     except ValueError as exc:
         print(f"refused: {exc}", file=sys.stderr)
         return 1
+    finally:
+        core.close()
     print(json.dumps(user))
     return 0
 
 
-def _reconcile(args: argparse.Namespace, services: Services) -> int:
-    report = services.reconciler.run()
+def _reconcile(args: argparse.Namespace, config: Config) -> int:
+    # Imported here, not above: create-admin must not pay for the whole API's imports.
+    from api_server.services import build_services
+
+    services = build_services(config)
+    try:
+        report = services.reconciler.run()
+    finally:
+        services.close()
     print(json.dumps(report, indent=2))
     return 1 if report["errors"] else 0
 
@@ -55,12 +66,8 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"configuration: {exc}", file=sys.stderr)
         return 2
-    services = build_services(config)
-    try:
-        command = _reconcile if args.group == "payments" else _create_admin
-        return command(args, services)
-    finally:
-        services.close()
+    command = _reconcile if args.group == "payments" else _create_admin
+    return command(args, config)
 
 
 if __name__ == "__main__":

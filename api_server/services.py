@@ -4,6 +4,8 @@
 (database, mailer, gateways, clock, search cache) as arguments, never by patching an app
 afterwards.
 `create_app(services)` (app.py) only mounts them, and the CLI uses them without an app.
+The database, mail, tokens and users come from `core.build_core`, which the CLI's
+`users create-admin` uses alone.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from api_server.auth.tokens import TokenService
 from api_server.common.mail import Mailer
 from api_server.common.outbox import OutboxDispatcher
 from api_server.config import Config
+from api_server.core import build_core
 from api_server.db import Database
 from api_server.marketplace.moderation import ModerationService
 from api_server.marketplace.search_cache import SearchCache
@@ -29,7 +32,6 @@ from api_server.payments.service import PaymentsService
 from api_server.payments.stripe_gateway import StripeGateway
 from api_server.payments.webhooks import WebhookService
 from api_server.users.accounts import AccountsService
-from api_server.users.passwords import Passwords
 from api_server.users.service import UsersService
 
 
@@ -73,14 +75,8 @@ def build_services(
     A replaced gateway replaces its payment calls only: rates and the verification of
     webhooks stay with the real clients, which talk to the configured API bases.
     """
-    db = db or Database(
-        config.database_url, config.db_pool_min, config.db_pool_max, config.db_pool_timeout
-    )
-    mailer = mailer or Mailer(
-        config.smtp_host, config.smtp_port, config.mail_from, config.smtp_timeout
-    )
-    outbox = OutboxDispatcher(db, mailer, config.outbox_retry_seconds)
-    tokens = TokenService(config, db, clock)
+    core = build_core(config, db=db, mailer=mailer, clock=clock)
+    db, outbox = core.db, core.outbox
     flutterwave_client = FlutterwaveGateway(config)
     stripe_client = StripeGateway(config)
     payments = PaymentsService(
@@ -99,8 +95,8 @@ def build_services(
         config=config,
         db=db,
         outbox=outbox,
-        tokens=tokens,
-        users=UsersService(config, db, tokens, outbox, Passwords(config.password_hash_profile)),
+        tokens=core.tokens,
+        users=core.users,
         accounts=AccountsService(db),
         marketplace=marketplace,
         moderation=ModerationService(db),

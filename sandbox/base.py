@@ -14,7 +14,7 @@ import falcon
 from sandbox import control
 from sandbox.common import DEFAULT_BACKOFF, DEFAULT_MAX_ATTEMPTS, GatewayError, request_text
 from sandbox.rules import Rule, RuleBook
-from sandbox.server import QuietHandler, ThreadingWSGIServer, reset_connection
+from sandbox.server import POLL_SECONDS, QuietHandler, ThreadingWSGIServer, reset_connection
 from sandbox.webhooks import WebhookDeliverer
 
 
@@ -113,7 +113,7 @@ class SandboxBase:
         self.webhooks.start()
         self._thread = threading.Thread(
             target=server.serve_forever,
-            kwargs={"poll_interval": 0.05},
+            kwargs={"poll_interval": POLL_SECONDS},
             name=f"{self.name}-server",
             daemon=True,
         )

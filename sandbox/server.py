@@ -11,6 +11,10 @@ import time
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 
+# How often serve_forever looks for a shutdown request, so how long stop() waits for it: tests
+# start and stop a sandbox per test, and the wakeups cost nothing measurable.
+POLL_SECONDS = 0.01
+
 
 class ThreadingWSGIServer(socketserver.ThreadingMixIn, WSGIServer):
     """Threaded wsgiref server whose daemon request threads stop() can still join."""

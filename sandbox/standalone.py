@@ -13,7 +13,7 @@ from typing import Any
 from wsgiref.simple_server import make_server
 
 from sandbox.base import SandboxBase
-from sandbox.server import QuietHandler, ThreadingWSGIServer
+from sandbox.server import POLL_SECONDS, QuietHandler, ThreadingWSGIServer
 
 
 def run_standalone(
@@ -80,7 +80,7 @@ class WebhookReceiver:
         )
         assert isinstance(self._server, ThreadingWSGIServer)
         self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+            target=self._server.serve_forever, kwargs={"poll_interval": POLL_SECONDS}, daemon=True
         )
         self._thread.start()
 
