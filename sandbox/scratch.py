@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
 # Only a parent: each folder in it is made by mkdtemp, unique and private (S108).
@@ -19,17 +20,19 @@ SHARED_MEMORY = Path("/dev/shm")  # noqa: S108
 MIN_FREE_BYTES = 1 << 30
 
 
-def scratch_dir() -> str:
-    """SCRATCH_DIR if set; else /dev/shm when writable with 1 GiB free; else the temp folder."""
-    chosen = os.environ.get("SCRATCH_DIR")
+def scratch_dir(
+    env: Mapping[str, str] = os.environ,
+    shared: Path = SHARED_MEMORY,
+    min_free: int = MIN_FREE_BYTES,
+) -> str:
+    """SCRATCH_DIR if set; else `shared` when writable with `min_free` bytes free; else the
+    system's temporary folder."""
+    chosen = env.get("SCRATCH_DIR")
     if chosen:
         return chosen
     try:
-        if (
-            os.access(SHARED_MEMORY, os.W_OK | os.X_OK)
-            and shutil.disk_usage(SHARED_MEMORY).free >= MIN_FREE_BYTES
-        ):
-            return str(SHARED_MEMORY)
+        if os.access(shared, os.W_OK | os.X_OK) and shutil.disk_usage(shared).free >= min_free:
+            return str(shared)
     except OSError:
         pass
     return tempfile.gettempdir()
