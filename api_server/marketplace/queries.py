@@ -94,7 +94,8 @@ SEARCH_FILTERS = {
 
 @dataclass(frozen=True)
 class Order:
-    """A sort: its key column, direction, the key as cursor text, and how a key is read back."""
+    """A sort: its key column, direction, the key of a shown row `s` as cursor text, and how a
+    key is read back."""
 
     column: str
     direction: str
@@ -114,16 +115,17 @@ class Order:
 
 
 SEARCH_ORDER = {
-    "newest": Order("created_at", "DESC", _ISO.format("l.created_at"), "timestamptz"),
-    "price_asc": Order("price_per_unit", "ASC", "l.price_per_unit::text", "bigint"),
-    "price_desc": Order("price_per_unit", "DESC", "l.price_per_unit::text", "bigint"),
+    "newest": Order("created_at", "DESC", _ISO.format("s.created_at"), "timestamptz"),
+    "price_asc": Order("price_per_unit", "ASC", "s.price_per_unit::text", "bigint"),
+    "price_desc": Order("price_per_unit", "DESC", "s.price_per_unit::text", "bigint"),
 }
 
 # One round trip answers a search. `counted` stops at the cap, so a broad filter costs a
 # bounded scan instead of counting every match. The page is cut on ids alone (an index scan
 # in the sort's order, after the cursor or skipping OFFSET rows) with one row more than asked,
 # which tells whether there is a next page; only the rows shown are read in full and
-# serialised, once, by PostgreSQL. An OFFSET past the counted matches, or past the cap while
+# serialised, once, by PostgreSQL, and only the last row's sort key is written as cursor text
+# (written for every match before the sort, it was a third of a price window's cost). An OFFSET past the counted matches, or past the cap while
 # the count is capped, is never scanned (the one-time filter on `counted`).
 # `status = 'active'` is a literal so the planner can use the partial indexes of 0003.
 # The generation (migration 0010) is read in the same statement, so in the same snapshot as
@@ -134,7 +136,7 @@ WITH counted AS MATERIALIZED (
         SELECT 1 FROM listings l WHERE l.status = 'active'{filters} LIMIT %(cap)s + 1
     ) matches
 ), page AS MATERIALIZED (
-    SELECT l.id, l.{column}, {key_text} AS sort_key
+    SELECT l.id, l.{column}
     FROM listings l
     WHERE l.status = 'active'{filters}{after}
       AND %(offset)s < (SELECT least(n, %(cap)s) FROM counted)
@@ -146,7 +148,7 @@ SELECT (SELECT n FROM counted) AS total,
        (SELECT value FROM listings_generation) AS generation,
        (SELECT token FROM listings_generation) AS generation_token,
        (SELECT count(*) FROM page) > %(limit)s AS more,
-       (SELECT sort_key FROM shown ORDER BY {by_reversed} LIMIT 1) AS last_key,
+       (SELECT {key_text} FROM shown s ORDER BY {by_reversed} LIMIT 1) AS last_key,
        (SELECT id::text FROM shown ORDER BY {by_reversed} LIMIT 1) AS last_id,
        (SELECT '[' || coalesce(string_agg(l.doc, ',' ORDER BY {by_s}), '') || ']'
         FROM shown s JOIN listings l ON l.id = s.id) AS items
