@@ -125,8 +125,9 @@ SEARCH_ORDER = {
 # in the sort's order, after the cursor or skipping OFFSET rows) with one row more than asked,
 # which tells whether there is a next page; only the rows shown are read in full and
 # serialised, once, by PostgreSQL, and only the last row's sort key is written as cursor text
-# (written for every match before the sort, it was a third of a price window's cost). An OFFSET past the counted matches, or past the cap while
-# the count is capped, is never scanned (the one-time filter on `counted`).
+# (written for every match before the sort, it was a third of a price window's cost). An
+# OFFSET past the counted matches, or past the cap while the count is capped, is never
+# scanned (the one-time filter on `counted`).
 # `status = 'active'` is a literal so the planner can use the partial indexes of 0003.
 # The generation (migration 0010) is read in the same statement, so in the same snapshot as
 # the page: the search cache files the page under exactly the generation it shows.

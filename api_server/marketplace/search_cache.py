@@ -92,6 +92,16 @@ class SearchCache:
             self._counts["hits"] += 1
             return page
 
+    def may_hit(self, key: Hashable) -> bool:
+        """Whether a page is filed for `key` at all. If not, no generation can make the
+        search a hit, so the caller skips reading the generation; that search is counted as a
+        miss here, as `get` would have counted it."""
+        with self._lock:
+            if key in self._pages:
+                return True
+            self._counts["misses"] += 1
+            return False
+
     def put(self, generation: Generation, key: Hashable, page: SearchPage) -> None:
         """Files `page`, which must show the listings exactly as of `generation`."""
         if page.cost > self.max_bytes or not self.enabled:

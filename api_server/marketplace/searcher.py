@@ -30,11 +30,14 @@ class Searcher:
         """One page of active listings matching the validated `query`.
 
         A hit is one round trip (the generation); a miss is two, the second the search itself,
-        which reads the generation again in its own snapshot and files the page under it.
+        which reads the generation again in its own snapshot and files the page under it. A
+        search whose key has no page filed under any generation cannot hit, so it skips the
+        first round trip: a search nobody repeats (a price window, say) costs what it would
+        without the cache.
         """
         found = listing_search.plan(query)
         with self._db.read() as cur:
-            if self._cache.enabled:
+            if self._cache.enabled and self._cache.may_hit(found.key):
                 statement(queries.SEARCH_GENERATION).run(cur, {})
                 generation = generation_of(cur.fetchone())
                 cached = self._cache.get(generation, found.key) if generation else None
