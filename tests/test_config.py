@@ -38,6 +38,7 @@ def test_values_are_read_from_the_environment():
         ({**BASE, "MAX_BODY_BYTES": "lots"}, "MAX_BODY_BYTES"),
         ({**BASE, "DB_POOL_MAX": "0"}, "DB_POOL_MAX"),
         ({**BASE, "SEARCH_CACHE_ENTRIES": "-1"}, "SEARCH_CACHE_ENTRIES"),
+        ({**BASE, "SEARCH_CACHE_BYTES": "-1"}, "SEARCH_CACHE_BYTES"),
     ],
 )
 def test_bad_settings_are_named(env, message):

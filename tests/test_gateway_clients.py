@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import uuid
 from collections.abc import Iterator
 from decimal import Decimal
 
@@ -11,7 +12,7 @@ import requests
 
 from api_server.common.money import checkout_amount, round_to_whole_major, whole_major
 from api_server.config import Config
-from api_server.payments.flutterwave_gateway import FlutterwaveGateway
+from api_server.payments.flutterwave_gateway import FlutterwaveGateway, _status
 from api_server.payments.gateways import Customer, GatewayError
 from api_server.payments.stripe_gateway import (
     StripeGateway,
@@ -145,6 +146,11 @@ def test_whole_major_amounts_for_flutterwave_checkout():
         ({"id": "pi_1", "status": "requires_payment_method"}, "pending", None),
         ({"id": "pi_1", "status": "something_new"}, "unknown", None),
         ({}, "unknown", None),
+        # Ids that are no ids: empty, or not a string, expanded or not.
+        ({"id": "pi_1", "status": "succeeded", "latest_charge": ""}, "succeeded", None),
+        ({"id": "pi_1", "status": "succeeded", "latest_charge": 42}, "succeeded", None),
+        ({"id": "pi_1", "status": "succeeded", "latest_charge": {"id": ""}}, "succeeded", None),
+        ({"id": "pi_1", "status": "succeeded", "latest_charge": {"id": 7}}, "succeeded", None),
     ],
 )
 def test_intent_status_reads_every_shape_stripe_sends(intent, status, charge):
@@ -200,3 +206,75 @@ def test_stripe_amount_units_for_special_currencies():
     assert from_stripe_amount(500, "UGX") == 5
     assert from_stripe_amount(550, "UGX") is None
     assert from_stripe_amount(550, "USD") == 550
+
+
+@pytest.mark.parametrize(("name", "shown"), [("Ada Buyer", "Ada Buyer"), (None, "Anonymous")])
+def test_the_hosted_checkout_carries_the_buyers_name_when_there_is_one(flw_box, name, shown):
+    """Flutterwave shows the payer's name on its page and in the transaction; without one it
+    has nothing to show (the sandbox, like Flutterwave, records none)."""
+    gateway = FlutterwaveGateway(
+        _config(FLUTTERWAVE_API_BASE=flw_box.url, FLUTTERWAVE_SECRET_KEY=FLW_KEY)
+    )
+    payment_id = f"named-{uuid.uuid4().hex[:12]}"
+    payment = {"id": payment_id, "listing_id": "l-1", "amount": 5000, "currency": "NGN"}
+    checkout = gateway.create(
+        payment,
+        customer=Customer("payer@example.com", name),
+        redirect_url="http://127.0.0.1/return",
+        ttl_seconds=600,
+    )
+    assert checkout.payment_link
+    paid = requests.get(
+        checkout.payment_link,
+        params={"outcome": "successful"},
+        headers={"Accept": "application/json"},
+        timeout=5,
+    )
+    assert paid.status_code == 200, paid.text
+    verified = requests.get(
+        f"{flw_box.url}/v3/transactions/verify_by_reference",
+        params={"tx_ref": payment_id},
+        headers={"Authorization": f"Bearer {FLW_KEY}"},
+        timeout=5,
+    ).json()
+    assert verified["data"]["customer"]["name"] == shown
+
+
+@pytest.mark.parametrize("amount", ["twelve", "NaN", "Infinity", "1e999999999"])
+def test_a_verified_amount_that_is_no_number_is_read_as_unknown(amount):
+    """A transaction whose amount cannot be read gives no amount, so it never matches a
+    payment's: the settlement then refuses it (amount mismatch) instead of crashing."""
+    # _status is the one reader of Flutterwave's transaction objects; no sandbox sends this.
+    seen = _status({"id": 9, "status": "successful", "amount": amount, "currency": "NGN"})
+    assert (seen.status, seen.amount, seen.currency) == ("succeeded", None, "NGN")
+
+
+def test_a_flutterwave_that_does_not_answer_in_time_is_reported_unreachable(flw_box):
+    """A timeout is not a refusal of our key: the probe says the gateway cannot be reached."""
+    gateway = FlutterwaveGateway(
+        _config(
+            FLUTTERWAVE_API_BASE=flw_box.url,
+            FLUTTERWAVE_SECRET_KEY=FLW_KEY,
+            FLUTTERWAVE_TIMEOUT="0.5",
+        )
+    )
+    body = {"mode": "hang", "seconds": 2, "match": "GET /v3/", "count": 1}
+    requests.post(f"{flw_box.url}/_sandbox/faults", json=body, timeout=5).raise_for_status()
+    assert gateway.probe().status == "unreachable"
+
+
+def test_cancelling_an_intent_that_succeeded_reports_the_success(stripe_box):
+    """Stripe refuses to cancel a succeeded intent (payment_intent_unexpected_state): the
+    client says where it stands instead, so a paid payment is never closed as cancelled; any
+    other refusal is raised."""
+    gateway = StripeGateway(_config(STRIPE_API_BASE=stripe_box.url, STRIPE_SECRET_KEY=STRIPE_KEY))
+    payment = {"id": f"paid-{uuid.uuid4().hex[:12]}", "amount": 5_000, "currency": "USD"}
+    payment["listing_id"] = "l-1"
+    checkout = gateway.create(
+        payment, customer=Customer("b@example.com"), redirect_url="http://x", ttl_seconds=60
+    )
+    paid = {**payment, "provider_ref": checkout.provider_ref}
+    assert gateway.confirm(paid, payment_method="pm_card_visa").status == "succeeded"
+    assert gateway.cancel(paid, reason="abandoned").status == "succeeded"
+    with pytest.raises(GatewayError):
+        gateway.cancel({**paid, "provider_ref": "pi_never_made_000"}, reason="abandoned")

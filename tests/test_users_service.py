@@ -361,3 +361,13 @@ def test_empty_profile_update_is_422(client, unchanged_user):
     result = client.simulate_patch("/api/users/me", json={}, headers=auth(unchanged_user))
     assert result.status_code == 422
     assert _user_row(client, unchanged_user["user"]["id"]) == before
+
+
+def test_a_company_can_be_cleared_with_an_empty_string(client):
+    """The company is optional: a user who leaves one clears it, unlike a name, which stays."""
+    user = verified_user(client, new_ip())
+    client.simulate_patch("/api/users/me", json={"company": "Acme Mining"}, headers=auth(user))
+    result = client.simulate_patch("/api/users/me", json={"company": ""}, headers=auth(user))
+    assert result.status_code == 200, result.json
+    stored = _user_row(client, user["user"]["id"])["company"]
+    assert (stored, result.json["company"]) == ("", "")

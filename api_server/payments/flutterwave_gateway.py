@@ -198,7 +198,7 @@ def _status(data: dict[str, Any]) -> GatewayStatus:
         minor = (
             to_minor(Decimal(str(amount)), currency) if amount is not None and currency else None
         )
-    except ArithmeticError:
+    except (ArithmeticError, ValueError):  # "twelve", "Infinity" and "NaN" (int(NaN))
         minor = None
     return GatewayStatus(
         status,

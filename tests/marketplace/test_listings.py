@@ -68,7 +68,8 @@ def test_quantities_are_kept_exactly(given, stored):
 
 
 @pytest.mark.parametrize(
-    "given", [0, "0.000", 0.0001, "1.2345", 0.30000000000000004, 1e12, "999999999999.9999"]
+    "given",
+    [0, "0.000", 0.0001, "1.2345", 0.30000000000000004, 1e12, "999999999999.9999", "ten", ""],
 )
 def test_quantities_that_would_be_rounded_or_are_not_positive_are_refused(given):
     with pytest.raises(DomainError) as raised:

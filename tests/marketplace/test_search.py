@@ -55,6 +55,14 @@ def test_a_broad_search_counts_up_to_the_cap_and_cursors_go_past_it(client, app,
     assert len(_walk(client, seller_id=seller["id"], per_page=100)) == COUNT_CAP + 5
 
 
+@pytest.mark.parametrize(("matches", "total", "exact"), [(500, 500, True), (501, 500, False)])
+def test_totals_are_exact_up_to_the_documented_500(client, app, seller, matches, total, exact):
+    """docs/performance.md promises clients an exact total up to 500 matches."""
+    _seed_active(app, seller, matches)
+    page = search(client, seller_id=seller["id"], per_page=1).json
+    assert (page["total"], page["total_exact"]) == (total, exact)
+
+
 def test_an_exact_total_past_the_end_is_an_empty_page(client, app, seller):
     _seed_active(app, seller, 3)
     beyond = search(client, seller_id=seller["id"], page=100000, per_page=100).json
