@@ -32,12 +32,8 @@ class Plan:
     per_page: int
     offset: int
     sort: str
-    # Full text is planned per word (a common and a rare word want different plans), and a
-    # price window per window: a wide one is found fastest by walking the newest-first index,
-    # a narrow one by reading the window and sorting it. A prepared statement's generic plan
-    # guesses the width (0.5% of rows) and, at 1,000,000 listings, sorted 6,464 rows where the
-    # walk reads 2,580 index entries: 4 ms instead of 0.6 (docs/performance.md). The other
-    # shapes keep one prepared plan per connection.
+    # Full text is planned per word (a common and a rare word want different plans); the
+    # other shapes keep one prepared plan per connection.
     prepared: bool
     # Everything the answer depends on besides the listings, normalised: two queries with the
     # same key get the same page from the same listings (the search cache's key).
@@ -96,8 +92,7 @@ def plan(query: dict[str, Any]) -> Plan:
     shown_page = None if cursor else page
     after = (params["after_key"], params["after_id"]) if cursor is not None else None
     key = (sort, shown_page, per_page, offset, after, *((name, query[name]) for name in filters))
-    planned_per_query = {"q", "min_price", "max_price"} & query.keys()
-    return Plan(sql, params, shown_page, per_page, offset, sort, not planned_per_query, key)
+    return Plan(sql, params, shown_page, per_page, offset, sort, "q" not in query, key)
 
 
 def page_text(plan: Plan, row: dict[str, Any]) -> str:

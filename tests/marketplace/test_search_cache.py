@@ -320,18 +320,3 @@ def test_the_cache_is_bounded_in_the_app_too(config):
         search(client, commodity=commodity)
     assert app.services.search_cache.stats()["entries"] == 2
     app.services.db.close()
-
-
-@pytest.mark.parametrize(
-    ("params", "prepared"),
-    [({"commodity": "cobalt"}, True), ({"q": "cobalt"}, False), ({"min_price": 1}, False)],
-)
-def test_searches_whose_best_plan_depends_on_their_values_are_planned_each_time(
-    recorded, params, prepared
-):
-    """A word or a price window is planned with its values (a generic plan guesses their
-    selectivity and, for price windows at 1,000,000 listings, sorted thousands of rows)."""
-    app, db = recorded
-    search(falcon.testing.TestClient(app), **params)
-    searches = [s for s in db.reads if "listings_generation" not in s or "WITH counted" in s]
-    assert [s.startswith("EXECUTE") for s in searches if not s.startswith("PREPARE")] == [prepared]
