@@ -12,7 +12,7 @@ import requests
 
 from api_server.common.money import checkout_amount, round_to_whole_major, whole_major
 from api_server.config import Config
-from api_server.payments.flutterwave_gateway import FlutterwaveGateway, _status
+from api_server.payments.flutterwave_gateway import FlutterwaveGateway
 from api_server.payments.gateways import Customer, GatewayError
 from api_server.payments.stripe_gateway import (
     StripeGateway,
@@ -208,15 +208,18 @@ def test_stripe_amount_units_for_special_currencies():
     assert from_stripe_amount(550, "USD") == 550
 
 
-@pytest.mark.parametrize(("name", "shown"), [("Ada Buyer", "Ada Buyer"), (None, "Anonymous")])
-def test_the_hosted_checkout_carries_the_buyers_name_when_there_is_one(flw_box, name, shown):
-    """Flutterwave shows the payer's name on its page and in the transaction; without one it
-    has nothing to show (the sandbox, like Flutterwave, records none)."""
+def _paid_checkout(flw_box: FlutterwaveSandbox, name: str | None) -> tuple[dict, dict]:
+    """A Flutterwave payment made through the client and paid on the hosted page: the payment
+    row as the API keeps it, and the transaction as Flutterwave's verify endpoint reports it."""
     gateway = FlutterwaveGateway(
         _config(FLUTTERWAVE_API_BASE=flw_box.url, FLUTTERWAVE_SECRET_KEY=FLW_KEY)
     )
-    payment_id = f"named-{uuid.uuid4().hex[:12]}"
-    payment = {"id": payment_id, "listing_id": "l-1", "amount": 5000, "currency": "NGN"}
+    payment = {
+        "id": f"paid-{uuid.uuid4().hex[:12]}",
+        "listing_id": "l-1",
+        "amount": 5000,
+        "currency": "NGN",
+    }
     checkout = gateway.create(
         payment,
         customer=Customer("payer@example.com", name),
@@ -233,19 +236,35 @@ def test_the_hosted_checkout_carries_the_buyers_name_when_there_is_one(flw_box, 
     assert paid.status_code == 200, paid.text
     verified = requests.get(
         f"{flw_box.url}/v3/transactions/verify_by_reference",
-        params={"tx_ref": payment_id},
+        params={"tx_ref": payment["id"]},
         headers={"Authorization": f"Bearer {FLW_KEY}"},
         timeout=5,
     ).json()
-    assert verified["data"]["customer"]["name"] == shown
+    return {**payment, "provider_ref": checkout.provider_ref}, verified["data"]
+
+
+@pytest.mark.parametrize(("name", "shown"), [("Ada Buyer", "Ada Buyer"), (None, "Anonymous")])
+def test_the_hosted_checkout_carries_the_buyers_name_when_there_is_one(flw_box, name, shown):
+    """Flutterwave shows the payer's name on its page and in the transaction; without one it
+    has nothing to show (the sandbox, like Flutterwave, records none)."""
+    _, transaction = _paid_checkout(flw_box, name)
+    assert transaction["customer"]["name"] == shown
 
 
 @pytest.mark.parametrize("amount", ["twelve", "NaN", "Infinity", "1e999999999"])
-def test_a_verified_amount_that_is_no_number_is_read_as_unknown(amount):
+def test_a_verified_amount_that_is_no_number_is_read_as_unknown(flw_box, amount):
     """A transaction whose amount cannot be read gives no amount, so it never matches a
     payment's: the settlement then refuses it (amount mismatch) instead of crashing."""
-    # _status is the one reader of Flutterwave's transaction objects; no sandbox sends this.
-    seen = _status({"id": 9, "status": "successful", "amount": amount, "currency": "NGN"})
+    payment, transaction = _paid_checkout(flw_box, "Ada Buyer")
+    requests.post(
+        f"{flw_box.url}/_sandbox/transactions/{transaction['id']}/override",
+        json={"amount": amount},
+        timeout=5,
+    ).raise_for_status()
+    gateway = FlutterwaveGateway(
+        _config(FLUTTERWAVE_API_BASE=flw_box.url, FLUTTERWAVE_SECRET_KEY=FLW_KEY)
+    )
+    seen = gateway.status(payment)
     assert (seen.status, seen.amount, seen.currency) == ("succeeded", None, "NGN")
 
 
