@@ -117,8 +117,7 @@ live-profile: setup
 # Its own throwaway database: rows left by earlier runs name payments that this run's Stripe
 # stand-in never saw, which the gateway would rightly refuse (502) if the fuzzer found them.
 fuzz: setup
-	@tmp=$$(mktemp -d -p "$(SCRATCH)"); PGDATA_DIR=$$tmp/data $(BIN)/python -m sandbox run -- $(BIN)/python -m fuzz; \
-	status=$$?; rm -rf $$tmp; exit $$status
+	@$(FRESH_DB) $(BIN)/python -m sandbox run -- $(BIN)/python -m fuzz
 
 # The smoke-tagged tests of every area (the pre-commit hook runs this); output in results/smoke/.
 smoke: setup
