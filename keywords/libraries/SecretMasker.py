@@ -40,6 +40,13 @@ _RAW_PATTERNS: list[tuple[str | re.Pattern[str], str]] = [
 
 
 _PATTERNS = [(re.compile(p) if isinstance(p, str) else p, r) for p, r in _RAW_PATTERNS]
+# Every pattern above needs one of these in its match, so a message without any is left as it
+# is after one search instead of eleven substitutions: most messages hold no secret, and the
+# eleven cost about 4% of a suite's CPU. Keep it a superset when adding a pattern.
+_CLUES = re.compile(
+    r"(?i:bearer|eyJ|password|token|secret|api_key|card_number|cvc|verif-hash|hash|key"
+    r"|sk_|rk_|whsec|flwseck|postgres)|\b(?:\d[ -]?){14,18}\d\b"
+)
 MAX_MESSAGE = 20_000
 
 
@@ -47,6 +54,8 @@ def mask(text: str) -> str:
     """The text with every known kind of secret replaced by ***, long bodies shortened."""
     if len(text) > MAX_MESSAGE:
         text = f"{text[:MAX_MESSAGE]}... [{len(text) - MAX_MESSAGE} more characters]"
+    if not _CLUES.search(text):
+        return text
     for pattern, replacement in _PATTERNS:
         text = pattern.sub(replacement, text)
     return text
