@@ -120,7 +120,8 @@ live-profile: setup
 	echo "Log: $(CURDIR)/$(RESULTS)/live/log.html"; exit $$status
 
 # Schemathesis from /api/openapi.json against a throwaway stack: anonymous, then with the token
-# of each operation's role; bounded (FUZZ_EXAMPLES, FUZZ_MAX_TIME per pass, FUZZ_SEED).
+# of each operation's role; bounded by work: every phase once (FUZZ_EXAMPLES, FUZZ_SEED;
+# FUZZ_MAX_TIME=N repeats fuzzing for N s a pass instead).
 # Reports in results/fuzz/; docs/writing-tests.md says how to read and reproduce a failure.
 # Its own throwaway database: rows left by earlier runs name payments that this run's Stripe
 # stand-in never saw, which the gateway would rightly refuse (502) if the fuzzer found them.
