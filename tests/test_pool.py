@@ -43,6 +43,46 @@ def test_it_counts_the_connections_it_lends(db):
     assert db.in_use == 0
 
 
+def backends_of(dsn):
+    """Server processes connected to this test's database, other than the one asking."""
+    conn = psycopg2.connect(dsn)
+    with conn.cursor() as cur:
+        cur.execute(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        (count,) = cur.fetchone()
+    conn.close()
+    return count
+
+
+def test_connections_open_as_needed_and_are_all_kept(dsn):
+    database = Database(dsn, minconn=1, maxconn=4)
+    try:
+        with database.connection() as first:
+            assert backends_of(dsn) == 1
+        with database.connection() as again, database.connection():
+            assert again is first
+            assert backends_of(dsn) == 2
+        # Both returned connections stay open for the next callers, none closed or reopened.
+        assert backends_of(dsn) == 2
+        with database.connection() as a, database.connection() as b:
+            assert first in (a, b)
+        assert backends_of(dsn) == 2
+    finally:
+        database.close()
+    assert backends_of(dsn) == 0
+
+
+def test_db_pool_min_connections_open_with_the_pool(dsn):
+    database = Database(dsn, minconn=3, maxconn=4)
+    try:
+        with database.connection():
+            assert backends_of(dsn) == 3
+    finally:
+        database.close()
+
+
 def test_an_exhausted_pool_makes_the_caller_wait_then_refuses(db):
     with db.connection(), db.connection():
         started = time.monotonic()

@@ -29,7 +29,7 @@ class Database:
 
     def __init__(self, dsn: str, minconn: int = 1, maxconn: int = 8, timeout: float = 5.0) -> None:
         self._dsn = dsn
-        self._minconn = minconn
+        self._minconn = min(minconn, maxconn)
         self._maxconn = maxconn
         self._timeout = timeout
         self._pool: psycopg2.pool.ThreadedConnectionPool | None = None
@@ -53,10 +53,12 @@ class Database:
         with self._lock:
             if self._pool is None:
                 try:
-                    # psycopg2 closes connections returned beyond `minconn`, so keeping
-                    # them all open means minconn = maxconn (opened on first use, per worker).
+                    # `minconn` (DB_POOL_MIN) connections open with the pool, the rest one by
+                    # one as callers need them; every one returned is kept, since psycopg2
+                    # closes those returned beyond its `minconn`. A worker whose threads use
+                    # three connections opens three, not eight: each costs PostgreSQL a process.
                     self._pool = psycopg2.pool.ThreadedConnectionPool(
-                        self._maxconn,
+                        self._minconn,
                         self._maxconn,
                         self._dsn,
                         connect_timeout=5,
@@ -64,6 +66,7 @@ class Database:
                     )
                 except psycopg2.OperationalError as exc:
                     raise DatabaseUnavailable("database connection failed") from exc
+                self._pool.minconn = self._maxconn
             return self._pool
 
     def close(self) -> None:
