@@ -19,7 +19,8 @@ ROBOT := $(BIN)/robot --outputdir $(RESULTS) --xunit xunit.xml $(LISTENERS) --py
 # environment), or robot alone with PROCESSES=1. An ENV profile names its own deployment, so
 # no local stack is started for it.
 # resources/pabot-order.txt starts the longest suites first, so none of them ends the run alone.
-PABOT := $(BIN)/pabot --processes $(PROCESSES) $(if $(SHARD),--shard $(SHARD)) \
+# No suite locks or shares resources through PabotLib, so its remote server is not started.
+PABOT := $(BIN)/pabot --processes $(PROCESSES) --no-pabotlib $(if $(SHARD),--shard $(SHARD)) \
 	--ordering resources/pabot-order.txt $(PABOT_OPTS) \
 	--outputdir $(RESULTS) --xunit xunit.xml $(LISTENERS) --pythonpath . $(ROBOT_OPTS)
 SUITE := $(if $(filter 1,$(PROCESSES)),$(ROBOT),$(if $(ENV),,$(BIN)/python -m sandbox run --) $(PABOT))
