@@ -43,42 +43,62 @@ def test_it_counts_the_connections_it_lends(db):
     assert db.in_use == 0
 
 
-def backends_of(dsn):
-    """Server processes connected to this test's database, other than the one asking."""
-    conn = psycopg2.connect(dsn)
-    with conn.cursor() as cur:
-        cur.execute(
-            "SELECT count(*) FROM pg_stat_activity"
-            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        )
-        (count,) = cur.fetchone()
-    conn.close()
-    return count
+class Backends:
+    """Counts the server processes connected to a database, from one connection of its own
+    (a connection closed just before may still be listed for a moment while its process ends,
+    so the counter never closes its own)."""
+
+    def __init__(self, dsn):
+        self._conn = psycopg2.connect(dsn)
+        self._conn.autocommit = True
+
+    def count(self):
+        with self._conn.cursor() as cur:
+            cur.execute(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            return cur.fetchone()[0]
+
+    def settle_at(self, expected, timeout=5.0):
+        deadline = time.monotonic() + timeout
+        while (found := self.count()) != expected and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return found
+
+    def close(self):
+        self._conn.close()
 
 
-def test_connections_open_as_needed_and_are_all_kept(dsn):
+@pytest.fixture
+def backends(dsn):
+    counter = Backends(dsn)
+    yield counter
+    counter.close()
+
+
+def test_connections_open_as_needed_and_are_all_kept(dsn, backends):
     database = Database(dsn, minconn=1, maxconn=4)
     try:
         with database.connection() as first:
-            assert backends_of(dsn) == 1
-        with database.connection() as again, database.connection():
+            assert backends.count() == 1
+        with database.connection() as again, database.connection() as second:
             assert again is first
-            assert backends_of(dsn) == 2
+            assert backends.count() == 2
         # Both returned connections stay open for the next callers, none closed or reopened.
-        assert backends_of(dsn) == 2
         with database.connection() as a, database.connection() as b:
-            assert first in (a, b)
-        assert backends_of(dsn) == 2
+            assert {id(a), id(b)} == {id(first), id(second)}
+            assert backends.count() == 2
     finally:
         database.close()
-    assert backends_of(dsn) == 0
+    assert backends.settle_at(0) == 0
 
 
-def test_db_pool_min_connections_open_with_the_pool(dsn):
+def test_db_pool_min_connections_open_with_the_pool(dsn, backends):
     database = Database(dsn, minconn=3, maxconn=4)
     try:
         with database.connection():
-            assert backends_of(dsn) == 3
+            assert backends.count() == 3
     finally:
         database.close()
 
