@@ -1,0 +1,49 @@
+"""The sandboxes' WSGI server stops when asked, without waiting for its next poll."""
+
+import threading
+from wsgiref.simple_server import make_server
+
+import requests
+
+from sandbox.server import QuietHandler, ThreadingWSGIServer
+
+
+def _app(environ, start_response):
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"ok"]
+
+
+def test_shutdown_wakes_a_loop_that_would_sleep_for_an_hour():
+    server = make_server(
+        "127.0.0.1", 0, _app, server_class=ThreadingWSGIServer, handler_class=QuietHandler
+    )
+    loop = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 3600}, daemon=True
+    )
+    loop.start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/"
+    assert requests.get(url, timeout=5).text == "ok"
+    stopper = threading.Thread(target=server.shutdown, daemon=True)
+    stopper.start()
+    # Both end long before the hour: nothing here waits for the poll.
+    stopper.join(10)
+    loop.join(10)
+    assert not stopper.is_alive() and not loop.is_alive()
+    server.server_close()
+    server.join_workers(timeout=5)
+
+
+def test_shutdown_of_a_closed_server_still_returns():
+    server = make_server(
+        "127.0.0.1", 0, _app, server_class=ThreadingWSGIServer, handler_class=QuietHandler
+    )
+    loop = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
+    loop.start()
+    server.socket.close()  # pokes are refused; the loop's own poll ends it
+    stopper = threading.Thread(target=server.shutdown, daemon=True)
+    stopper.start()
+    stopper.join(10)
+    loop.join(10)
+    assert not stopper.is_alive() and not loop.is_alive()
