@@ -297,7 +297,7 @@ class WebhookService:
             _log.exception("webhook for payment %s could not be applied", payment["id"])
             cur.execute("ROLLBACK TO SAVEPOINT apply_event")
             return "error"
-        cur.execute("RELEASE SAVEPOINT apply_event")
+        # Not released: COMMIT ends it with the transaction, one round trip fewer an event.
         return outcome
 
     def _after(self, outcome: str, payment_id: str | None) -> None:
