@@ -77,8 +77,9 @@ def test_pages_and_cursors_give_every_match_once_in_order(client, app, seller, w
 
 
 def test_a_window_is_walked_only_newest_first_and_without_other_filters():
-    walked = queries.search_statement(("min_price",), "newest", after=False)
-    assert "walk AS MATERIALIZED" in walked
+    for filters in [("min_price",), ("commodity", "currency", "min_price", "max_price")]:
+        walked = queries.search_statement(filters, "newest", after=True)
+        assert "walk AS MATERIALIZED" in walked
     for filters, sort in [
         (("min_price",), "price_asc"),
         (("country", "min_price"), "newest"),
