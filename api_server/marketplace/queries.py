@@ -153,23 +153,26 @@ SELECT (SELECT n FROM counted) AS total,
 # The generation alone: what a search reads first, to find its page in the search cache.
 SEARCH_GENERATION = "SELECT value AS generation, token AS generation_token FROM listings_generation"
 
-# The page: matches in the sort's order from an index, after the cursor or skipping OFFSET.
-PAGE = """page AS MATERIALIZED (
-    SELECT l.id, l.{column}
+# The page's rows: matches in the sort's order from an index, after the cursor or skipping
+# OFFSET. `unless` is a further condition: the walk's, when it pages a price window.
+PAGE_ROWS = """SELECT l.id, l.{column}
     FROM listings l
-    WHERE l.status = 'active'{filters}{after}
+    WHERE l.status = 'active'{filters}{after}{unless}
       AND %(offset)s < (SELECT least(n, %(cap)s) FROM counted)
-    ORDER BY l.{by_l} LIMIT %(limit)s + 1 OFFSET %(offset)s
+    ORDER BY l.{by_l} LIMIT %(limit)s + 1 OFFSET %(offset)s"""
+PAGE = """page AS MATERIALIZED (
+    {rows}
 )"""
 
 # A price window, newest first, with more matches than the count's cap: its page is usually
 # among the newest few thousand listings. `walk` reads at most WALK_ENTRIES entries of a
 # newest-first index (which carries price and currency, migration 0012) and keeps the matches;
 # when they do not fill the page (a deep page, a sparse window), or the window has at most
-# COUNT_CAP matches (sorting so few is cheaper than any walk), PAGE runs, reading the window
-# from a price index and sorting it. One prepared plan cannot choose between the two by the
-# window's width (it guesses 0.5%), and sorting every match grew with the table: 6,464 rows at
-# 1,000,000 listings, where the walk reads about 2,600 index entries whatever the table's size.
+# COUNT_CAP matches (sorting so few is cheaper than any walk), PAGE_ROWS runs, reading the
+# window from a price index and sorting it. One prepared plan cannot choose between the two by
+# the window's width (it guesses 0.5%), and sorting every match grew with the table: 6,464 rows
+# at 1,000,000 listings, where the walk reads about 2,600 index entries whatever the table's
+# size.
 WALK_ENTRIES = 4000
 WALK_PAGE = """walk AS MATERIALIZED (
     SELECT l.id, l.created_at FROM (
@@ -184,12 +187,9 @@ WALK_PAGE = """walk AS MATERIALIZED (
      WHERE (SELECT count(*) FROM walk) > %(offset)s::int + %(limit)s::int
      ORDER BY w.created_at DESC, w.id DESC OFFSET %(offset)s)
     UNION ALL
-    (SELECT l.id, l.created_at FROM listings l
-     WHERE l.status = 'active'{filters}{after}
-       AND (SELECT count(*) FROM walk) <= %(offset)s::int + %(limit)s::int
-       AND %(offset)s < (SELECT least(n, %(cap)s) FROM counted)
-     ORDER BY l.created_at DESC, l.id DESC LIMIT %(limit)s + 1 OFFSET %(offset)s)
+    ({rows})
 )"""
+_NOT_WALKED = " AND (SELECT count(*) FROM walk) <= %(offset)s::int + %(limit)s::int"
 # What the walk can filter on: the key of the commodity's newest-first index, and the columns
 # both newest-first indexes carry.
 _WALK_INDEX_FILTERS = ("commodity",)
@@ -219,19 +219,27 @@ def search_statement(
     window; 0 pages it like any other search."""
     order = SEARCH_ORDER[sort]
     flip = "ASC" if order.direction == "DESC" else "DESC"
-    where = "".join(f" AND {SEARCH_FILTERS[name]}" for name in filters)
+    where = _and(filters, filters)
     after_sql = order.after if after else ""
     by_l = f"{order.column} {order.direction}, l.id {order.direction}"
-    if walk_entries and _walks(filters, sort):
+    walks = bool(walk_entries) and _walks(filters, sort)
+    rows = PAGE_ROWS.format(
+        column=order.column,
+        filters=where,
+        after=after_sql,
+        unless=_NOT_WALKED if walks else "",
+        by_l=by_l,
+    )
+    if walks:
         page = WALK_PAGE.format(
             index_filters=_and(filters, _WALK_INDEX_FILTERS),
             row_filters=_and(filters, _WALK_ROW_FILTERS),
             entries=walk_entries,
-            filters=where,
             after=after_sql,
+            rows=rows,
         )
     else:
-        page = PAGE.format(column=order.column, filters=where, after=after_sql, by_l=by_l)
+        page = PAGE.format(rows=rows)
     return SEARCH.format(
         filters=where,
         page=page,
