@@ -14,7 +14,7 @@ import falcon
 from sandbox import control
 from sandbox.common import DEFAULT_BACKOFF, DEFAULT_MAX_ATTEMPTS, GatewayError, request_text
 from sandbox.rules import Rule, RuleBook
-from sandbox.server import POLL_SECONDS, QuietHandler, ThreadingWSGIServer, reset_connection
+from sandbox.server import QuietHandler, ThreadingWSGIServer, reset_connection
 from sandbox.webhooks import WebhookDeliverer
 
 
@@ -111,13 +111,7 @@ class SandboxBase:
         self._server = server
         self.port = server.server_port
         self.webhooks.start()
-        self._thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": POLL_SECONDS},
-            name=f"{self.name}-server",
-            daemon=True,
-        )
-        self._thread.start()
+        self._thread = server.serve_in_thread(name=f"{self.name}-server")
 
     def stop(self) -> None:
         """Stops serving and delivering, and joins every thread it started."""

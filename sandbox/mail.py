@@ -10,7 +10,6 @@ import email
 import email.policy
 import signal
 import socket
-import socketserver
 import threading
 import uuid
 from collections.abc import Callable
@@ -18,11 +17,13 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from types import FrameType
 from typing import Any
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+from wsgiref.simple_server import make_server
 
 import falcon
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from sandbox.server import QuietHandler, ThreadingWSGIServer
 
 Message = dict[str, Any]
 
@@ -83,19 +84,6 @@ class _Handler:
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         self._store([_parse(envelope, rcpt) for rcpt in envelope.rcpt_tos])
         return "250 OK"
-
-
-class _ThreadingWSGIServer(socketserver.ThreadingMixIn, WSGIServer):
-    # Non-daemon request threads are joined by server_close(), so stop() leaves none behind.
-    daemon_threads = False
-
-
-class _QuietHandler(WSGIRequestHandler):
-    # Bounds how long a silent client can hold up stop() while its thread is joined.
-    timeout = 5
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
 
 
 def _json_errors(req: falcon.Request, resp: falcon.Response, exc: falcon.HTTPError) -> None:
@@ -166,7 +154,7 @@ class MailSink:
         self._messages: list[Message] = []
         self._refused: set[str] = set()
         self._controller: Controller | None = None
-        self._http: _ThreadingWSGIServer | None = None
+        self._http: ThreadingWSGIServer | None = None
         self._http_thread: threading.Thread | None = None
 
     @property
@@ -203,24 +191,21 @@ class MailSink:
                 self._host,
                 self._http_port,
                 self._app(),
-                server_class=_ThreadingWSGIServer,
-                handler_class=_QuietHandler,
+                server_class=ThreadingWSGIServer,
+                handler_class=QuietHandler,
             )
         except BaseException:
             self._stop_smtp()
             raise
         self._http_port = self._http.server_port
-        # shutdown() waits up to one poll interval; the 0.5 s default makes stop() sluggish.
-        self._http_thread = threading.Thread(
-            target=self._http.serve_forever, args=(0.05,), name="mail-sink-http", daemon=True
-        )
-        self._http_thread.start()
+        self._http_thread = self._http.serve_in_thread(name="mail-sink-http")
 
     def stop(self) -> None:
         self._stop_smtp()
         if self._http is not None:
             self._http.shutdown()
             self._http.server_close()
+            self._http.join_workers(timeout=5)
             self._http = None
         if self._http_thread is not None:
             self._http_thread.join()

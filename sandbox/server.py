@@ -38,6 +38,19 @@ class ThreadingWSGIServer(socketserver.ThreadingMixIn, WSGIServer):
             self._workers.append(thread)
         thread.start()
 
+    def serve_in_thread(
+        self, name: str | None = None, poll_interval: float = POLL_SECONDS
+    ) -> threading.Thread:
+        """Starts serve_forever in a daemon thread and returns it."""
+        thread = threading.Thread(
+            target=self.serve_forever,
+            kwargs={"poll_interval": poll_interval},
+            name=name,
+            daemon=True,
+        )
+        thread.start()
+        return thread
+
     def shutdown(self) -> None:
         """Stops serve_forever now: pokes the listening socket until the loop, woken by the
         connection, sees the request, instead of waiting for its next poll."""

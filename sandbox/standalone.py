@@ -13,7 +13,7 @@ from typing import Any
 from wsgiref.simple_server import make_server
 
 from sandbox.base import SandboxBase
-from sandbox.server import POLL_SECONDS, QuietHandler, ThreadingWSGIServer
+from sandbox.server import QuietHandler, ThreadingWSGIServer
 
 
 def run_standalone(
@@ -79,10 +79,7 @@ class WebhookReceiver:
             "127.0.0.1", 0, self._app, server_class=ThreadingWSGIServer, handler_class=QuietHandler
         )
         assert isinstance(self._server, ThreadingWSGIServer)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": POLL_SECONDS}, daemon=True
-        )
-        self._thread.start()
+        self._thread = self._server.serve_in_thread()
 
     def stop(self) -> None:
         if self._server is not None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,7 +16,7 @@ from api_server.app import MarketplaceApp
 from api_server.config import Config
 from sandbox.flutterwave import FlutterwaveSandbox
 from sandbox.mail import MailSink
-from sandbox.server import POLL_SECONDS, QuietHandler, ThreadingWSGIServer
+from sandbox.server import QuietHandler, ThreadingWSGIServer
 from sandbox.stripe import StripeSandbox
 from tests.factories import make_app, sql
 
@@ -100,10 +99,7 @@ def payments_stack(dsn: str) -> Iterator[PaymentsStack]:
     }
     app = make_app(Config.from_env(env))
     app.start_background()
-    thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": POLL_SECONDS}, daemon=True
-    )
-    thread.start()
+    thread = server.serve_in_thread()
     stripe_box.set_webhook_url(f"{url}/api/payments/webhooks/stripe")
     flw.set_webhook_url(f"{url}/api/payments/webhooks/flutterwave")
     try:

@@ -17,11 +17,7 @@ def _serving(poll_interval: float) -> tuple[ThreadingWSGIServer, threading.Threa
     server = make_server(
         "127.0.0.1", 0, _app, server_class=ThreadingWSGIServer, handler_class=QuietHandler
     )
-    loop = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": poll_interval}, daemon=True
-    )
-    loop.start()
-    return server, loop
+    return server, server.serve_in_thread(poll_interval=poll_interval)
 
 
 def _stops(server: ThreadingWSGIServer, loop: threading.Thread) -> bool:
