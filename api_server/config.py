@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -38,6 +39,17 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
     value = _number(env, name, default, float, "a number")
     if value <= 0:
         raise ConfigError(f"{name} must be positive, got {value}")
+    return value
+
+
+def _optional_int(env: Mapping[str, str], name: str) -> int | None:
+    return _int(env, name, 0) if env.get(name) else None
+
+
+def _seconds_or_off(env: Mapping[str, str], name: str, default: float) -> float:
+    value = _number(env, name, default, float, "a number of seconds")
+    if not (math.isfinite(value) and value >= 0):
+        raise ConfigError(f"{name} must be 0 (off) or positive, got {value}")
     return value
 
 
@@ -90,6 +102,13 @@ class Config:
     # The search cache of each worker (marketplace/search_cache.py); 0 entries turns it off.
     search_cache_entries: int = 1024
     search_cache_bytes: int = 32 * 1024 * 1024
+    # How often each worker reads the listings' generation besides being told of it
+    # (marketplace/generation_watch.py): the most a public search lags another process's
+    # commit. 0 turns the watch off (every search reads the generation first).
+    search_watch_seconds: float = 0.25
+    # The descriptor of the commit clock gunicorn's master shares with its workers
+    # (db/commit_clock.py); None: a clock of this process alone.
+    commit_clock_fd: int | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, signs_tokens: bool = True) -> Config:
@@ -144,4 +163,8 @@ class Config:
             payment_ttl_seconds=_int(env, "PAYMENT_TTL_SECONDS", cls.payment_ttl_seconds, 1),
             search_cache_entries=_int(env, "SEARCH_CACHE_ENTRIES", cls.search_cache_entries, 0),
             search_cache_bytes=_int(env, "SEARCH_CACHE_BYTES", cls.search_cache_bytes, 0),
+            search_watch_seconds=_seconds_or_off(
+                env, "SEARCH_WATCH_SECONDS", cls.search_watch_seconds
+            ),
+            commit_clock_fd=_optional_int(env, "API_COMMIT_CLOCK_FD"),
         )

@@ -6,6 +6,8 @@ import socket
 
 import gunicorn.util
 
+from api_server.db.commit_clock import shared_file
+
 bind = os.environ.get("API_BIND", "127.0.0.1:8000")
 # Sized to the machine: one worker per core and one more, three threads each. A worker's
 # threads share one GIL, so a thread that waits on PostgreSQL lets another run, but more
@@ -28,6 +30,11 @@ preload_app = False
 # is off unless API_CONTROL_SOCKET names a path (in the run's own folder).
 control_socket = os.environ.get("API_CONTROL_SOCKET") or "gunicorn.ctl"
 control_socket_disable = not os.environ.get("API_CONTROL_SOCKET")
+# A commit through any worker is seen by every other's generation watch at once through one
+# shared clock (api_server/db/commit_clock.py); the master opens its file before it forks the
+# workers, which find the descriptor in their environment.
+_commit_clock = shared_file()
+os.environ["API_COMMIT_CLOCK_FD"] = str(_commit_clock.fileno())
 accesslog = os.environ.get("API_ACCESS_LOG", "-")
 errorlog = "-"
 loglevel = os.environ.get("API_LOG_LEVEL", "info")

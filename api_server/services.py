@@ -1,8 +1,8 @@
 """The composition root: every collaborator of the API is built here, once.
 
 `build_services(config)` makes the real ones; tests and tools pass fakes for the edges
-(database, mailer, gateways, clock, search cache) as arguments, never by patching an app
-afterwards.
+(database, mailer, gateways, clock, search cache, commit clock) as arguments, never by
+patching an app afterwards.
 `create_app(services)` (app.py) only mounts them, and the CLI uses them without an app.
 The database, mail, tokens and users come from `core.build_core`, which the CLI's
 `users create-admin` uses alone.
@@ -21,6 +21,8 @@ from api_server.common.outbox import OutboxDispatcher
 from api_server.config import Config
 from api_server.core import build_core
 from api_server.db import Database
+from api_server.db.commit_clock import CommitClock
+from api_server.marketplace.generation_watch import GenerationWatch
 from api_server.marketplace.moderation import ModerationService
 from api_server.marketplace.search_cache import SearchCache
 from api_server.marketplace.service import MarketplaceService
@@ -53,9 +55,12 @@ class Services:
     disputes: DisputesService
     reports: ReportsService
     search_cache: SearchCache
+    generation_watch: GenerationWatch
+    commit_clock: CommitClock
 
     def close(self) -> None:
-        """Stops the delivery thread and closes the pool."""
+        """Stops the delivery and watch threads and closes the pool."""
+        self.generation_watch.stop()
         self.outbox.stop()
         self.db.close()
 
@@ -69,6 +74,7 @@ def build_services(
     flutterwave: Gateway | None = None,
     clock: Callable[[], float] = time.time,
     search_cache: SearchCache | None = None,
+    commit_clock: CommitClock | None = None,
 ) -> Services:
     """The real services from `config`; any edge given as an argument replaces the real one.
 
@@ -90,7 +96,10 @@ def build_services(
     search_cache = search_cache or SearchCache(
         config.search_cache_entries, config.search_cache_bytes
     )
-    marketplace = MarketplaceService(db, config.max_upload_bytes, search_cache)
+    commit_clock = commit_clock or CommitClock(config.commit_clock_fd)
+    db.after_commit(commit_clock.mark)
+    watch = GenerationWatch(config.database_url, config.search_watch_seconds, commit_clock)
+    marketplace = MarketplaceService(db, config.max_upload_bytes, search_cache, watch)
     return Services(
         config=config,
         db=db,
@@ -104,6 +113,8 @@ def build_services(
         webhooks=WebhookService(config, db, outbox, payments, stripe_client, flutterwave_client),
         reconciler=Reconciler(db, payments),
         disputes=DisputesService(db, payments),
-        reports=ReportsService(db, payments.gateways, search_cache),
+        reports=ReportsService(db, payments.gateways, search_cache, watch),
         search_cache=search_cache,
+        generation_watch=watch,
+        commit_clock=commit_clock,
     )

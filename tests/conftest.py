@@ -94,4 +94,4 @@ def app(config: Config) -> Iterator[MarketplaceApp]:
     """The real app on the test database; its pool is closed afterwards."""
     application = make_app(config)
     yield application
-    application.services.db.close()
+    application.services.close()

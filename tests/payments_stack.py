@@ -111,4 +111,4 @@ def payments_stack(dsn: str) -> Iterator[PaymentsStack]:
         thread.join(5)
         app.services.outbox.stop()
         mail.stop()
-        app.services.db.close()
+        app.services.close()

@@ -63,7 +63,7 @@ def users(dsn, email):
             )
             return cur.fetchall()
     finally:
-        app.services.db.close()
+        app.services.close()
 
 
 def test_creates_an_active_admin_from_the_environment(dsn):
@@ -87,7 +87,7 @@ def test_creates_an_active_admin_from_the_environment(dsn):
         assert login.status_code == 200
         assert login.json["user"]["role"] == "admin"
     finally:
-        app.services.db.close()
+        app.services.close()
 
 
 def test_reads_the_password_from_standard_input(dsn):

@@ -83,4 +83,4 @@ def test_login_attempts_record_the_client_address(dsn, trusted, expected):
             cur.execute("SELECT client_ip FROM login_attempts WHERE email = %s", (email,))
             assert cur.fetchall() == [{"client_ip": expected}]
     finally:
-        app.services.db.close()
+        app.services.close()

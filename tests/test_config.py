@@ -21,8 +21,11 @@ def test_values_are_read_from_the_environment():
             "SMTP_PORT": "2525",
             "SEARCH_CACHE_ENTRIES": "0",
             "SEARCH_CACHE_BYTES": "4096",
+            "SEARCH_WATCH_SECONDS": "0",
+            "API_COMMIT_CLOCK_FD": "7",
         }
     )
+    assert (config.search_watch_seconds, config.commit_clock_fd) == (0, 7)
     assert config.cors_origins == ("https://a.test", "https://b.test")
     assert config.max_body_bytes == 10
     assert config.smtp_port == 2525
@@ -39,6 +42,11 @@ def test_values_are_read_from_the_environment():
         ({**BASE, "DB_POOL_MAX": "0"}, "DB_POOL_MAX"),
         ({**BASE, "SEARCH_CACHE_ENTRIES": "-1"}, "SEARCH_CACHE_ENTRIES"),
         ({**BASE, "SEARCH_CACHE_BYTES": "-1"}, "SEARCH_CACHE_BYTES"),
+        ({**BASE, "SEARCH_WATCH_SECONDS": "-0.1"}, "SEARCH_WATCH_SECONDS"),
+        ({**BASE, "SEARCH_WATCH_SECONDS": "nan"}, "SEARCH_WATCH_SECONDS"),
+        ({**BASE, "SEARCH_WATCH_SECONDS": "inf"}, "SEARCH_WATCH_SECONDS"),
+        ({**BASE, "SEARCH_WATCH_SECONDS": "soon"}, "SEARCH_WATCH_SECONDS"),
+        ({**BASE, "API_COMMIT_CLOCK_FD": "-1"}, "API_COMMIT_CLOCK_FD"),
     ],
 )
 def test_bad_settings_are_named(env, message):

@@ -38,6 +38,8 @@ DAY = 24 * 3600
         ("flutterwave_api_base", "https://api.flutterwave.com"),
         ("flutterwave_timeout", 5.0),
         ("payment_ttl_seconds", 1800),
+        ("search_watch_seconds", 0.25),
+        ("commit_clock_fd", None),
     ],
 )
 def test_documented_default(setting, expected):

@@ -18,7 +18,7 @@ def test_not_ready_while_migrations_are_pending(empty_dsn):
     assert result.json["check"] == "migrations"
     migrate(empty_dsn)
     assert falcon.testing.TestClient(app).simulate_get("/api/health/ready").status_code == 200
-    app.services.db.close()
+    app.services.close()
 
 
 def test_readiness_follows_the_database_down_and_back(postgres, dsn):
@@ -34,7 +34,7 @@ def test_readiness_follows_the_database_down_and_back(postgres, dsn):
     finally:
         postgres.admin_dsn = postgres.start().replace("/mining_marketplace?", "/postgres?")
     assert client.simulate_get("/api/health/ready").status_code == 200
-    app.services.db.close()
+    app.services.close()
 
 
 def test_liveness_needs_no_database():

@@ -40,7 +40,7 @@ def mail_config(postgres, sink):
 def shared_app(mail_config):
     app = make_app(mail_config)
     yield app
-    app.services.db.close()
+    app.services.close()
 
 
 @pytest.fixture

@@ -82,7 +82,7 @@ def app(postgres):
     dsn = migrated_database(postgres)
     application = make_app(Config(database_url=dsn, jwt_secret=JWT_SECRET))
     yield application
-    application.services.db.close()
+    application.services.close()
 
 
 def _session(app):

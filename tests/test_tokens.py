@@ -24,7 +24,7 @@ def client(postgres):
     dsn = migrated_database(postgres)
     app = make_app(app_config(dsn))
     yield falcon.testing.TestClient(app)
-    app.services.db.close()
+    app.services.close()
 
 
 def query(client, statement, *params):

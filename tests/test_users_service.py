@@ -30,7 +30,7 @@ def client(postgres):
     )
     app = make_app(config)
     yield falcon.testing.TestClient(app)
-    app.services.db.close()
+    app.services.close()
 
 
 def new_email() -> str:

@@ -21,6 +21,7 @@ from api_server.common.pagination import fetch_page, page_body, paging
 from api_server.common.routes import Resource, Routes
 from api_server.db import Database
 from api_server.db.migrate import MIGRATIONS_DIR
+from api_server.marketplace.generation_watch import GenerationWatch
 from api_server.marketplace.search_cache import SearchCache
 from api_server.payments.gateways import Health
 from api_server.payments.views import public_payment
@@ -54,11 +55,13 @@ class ReportsService:
         db: Database,
         gateways: Mapping[str, Probed],
         search_cache: SearchCache,
+        watch: GenerationWatch,
         migrations_dir: Path = MIGRATIONS_DIR,
     ) -> None:
         self._db = db
         self._gateways = gateways
         self._search_cache = search_cache
+        self._watch = watch
         self._migrations_dir = migrations_dir
 
     def transactions(self, viewer: Principal, query: Mapping[str, Any]) -> dict[str, Any]:
@@ -135,7 +138,11 @@ class ReportsService:
             "webhooks": dict(webhooks),
             "gateways": gateways,
             # Per process: the worker that answered (its pid tells the workers apart).
-            "search_cache": {"worker": os.getpid(), **self._search_cache.stats()},
+            "search_cache": {
+                "worker": os.getpid(),
+                **self._search_cache.stats(),
+                "generation_watch": self._watch.stats(),
+            },
         }
 
     def summary(self, query: Mapping[str, Any]) -> dict[str, Any]:

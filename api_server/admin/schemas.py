@@ -34,6 +34,21 @@ SEARCH_CACHE_COUNTS = (
     "evictions",
     "older",
 )
+# Its generation watch (marketplace/generation_watch.py): counters since it started.
+WATCH_COUNTS = ("notified", "reads", "reconnects", "untrusted")
+GENERATION_WATCH = closed_object(
+    {
+        "enabled": {"type": "boolean"},
+        "poll_seconds": {"type": "number", "minimum": 0},
+        "generation": {"type": ["integer", "null"]},
+        "read_age_seconds": {
+            "type": ["number", "null"],
+            "description": "How long ago the watch last read the generation itself.",
+        },
+        **dict.fromkeys(WATCH_COUNTS, COUNT),
+    },
+    ("enabled", "poll_seconds", "generation", "read_age_seconds", *WATCH_COUNTS),
+)
 PAGING = PAGE_QUERY
 PERIOD = {"from": INSTANT, "to": INSTANT}
 
@@ -139,8 +154,9 @@ SYSTEM = closed_object(
                 "worker": {**COUNT, "description": "The process (pid) whose cache this is."},
                 **dict.fromkeys(SEARCH_CACHE_COUNTS, COUNT),
                 "generation": {"type": ["integer", "null"]},
+                "generation_watch": GENERATION_WATCH,
             },
-            ("worker", *SEARCH_CACHE_COUNTS, "generation"),
+            ("worker", *SEARCH_CACHE_COUNTS, "generation", "generation_watch"),
         ),
     },
     ("database", "migrations", "outbox", "webhooks", "gateways", "search_cache"),

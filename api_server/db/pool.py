@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import psycopg2
@@ -38,6 +38,7 @@ class Database:
         self._slots = threading.BoundedSemaphore(maxconn)
         self._in_use = 0
         self._returned_at: dict[int, float] = {}
+        self._after_commit: list[Callable[[], None]] = []
 
     @property
     def in_use(self) -> int:
@@ -48,6 +49,10 @@ class Database:
     def size(self) -> int:
         """The most connections this pool will open."""
         return self._maxconn
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Calls `callback` after every transaction this pool commits (not after reads)."""
+        self._after_commit.append(callback)
 
     def _get_pool(self) -> psycopg2.pool.ThreadedConnectionPool:
         with self._lock:
@@ -143,6 +148,8 @@ class Database:
                 with conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
                     yield cur
                 conn.commit()
+                for callback in self._after_commit:
+                    callback()
             except psycopg2.OperationalError as exc:
                 _rollback_quietly(conn)
                 raise DatabaseUnavailable("database connection lost") from exc

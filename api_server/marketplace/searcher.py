@@ -1,5 +1,6 @@
-"""Answering a search: from the search cache when the listings have not moved, else from
-the one search statement, whose page is then filed for the next caller."""
+"""Answering a search: from the search cache when the listings have not moved (as the
+generation watch or PostgreSQL says), else from the one search statement, whose page is then
+filed for the next caller."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from api_server.db import Database
 from api_server.db.prepared import statement
 from api_server.marketplace import queries
 from api_server.marketplace import search as listing_search
+from api_server.marketplace.generation_watch import GenerationWatch
 from api_server.marketplace.search_cache import Generation, SearchCache, SearchPage
 
 
@@ -22,22 +24,30 @@ def generation_of(row: dict[str, Any] | None) -> Generation | None:
 class Searcher:
     """Public searches over one database, through one process's cache of their pages."""
 
-    def __init__(self, db: Database, cache: SearchCache) -> None:
+    def __init__(self, db: Database, cache: SearchCache, watch: GenerationWatch) -> None:
         self._db = db
         self._cache = cache
+        self._watch = watch
 
     def search(self, query: dict[str, Any]) -> SearchPage:
         """One page of active listings matching the validated `query`.
 
-        A hit is one round trip (the generation); a miss is two, the second the search itself,
+        A hit costs no round trip while the generation watch holds a generation it trusts;
+        otherwise it costs one (the generation, read first). A miss runs the search itself,
         which reads the generation again in its own snapshot and files the page under it. A
-        search whose key has no page filed under any generation cannot hit, so it skips the
-        first round trip: a search nobody repeats (a price window, say) costs what it would
-        without the cache.
+        search whose key has no page filed under any generation cannot hit, so it asks for no
+        generation: a search nobody repeats (a price window, say) costs what it would without
+        the cache.
         """
         found = listing_search.plan(query)
+        may_hit = self._cache.enabled and self._cache.may_hit(found.key)
+        pushed = self._watch.current() if may_hit else None
+        if pushed is not None:
+            cached = self._cache.get(pushed, found.key)
+            if cached is not None:
+                return cached
         with self._db.read() as cur:
-            if self._cache.enabled and self._cache.may_hit(found.key):
+            if may_hit and pushed is None:
                 statement(queries.SEARCH_GENERATION).run(cur, {})
                 generation = generation_of(cur.fetchone())
                 cached = self._cache.get(generation, found.key) if generation else None

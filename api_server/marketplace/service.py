@@ -17,6 +17,7 @@ from api_server.common.errors import Conflict, Forbidden, Invalid, NotFound, Sta
 from api_server.db import Database
 from api_server.db.prepared import statement
 from api_server.marketplace import queries
+from api_server.marketplace.generation_watch import GenerationWatch
 from api_server.marketplace.schemas import (
     LISTING_PROPERTIES,
     MAX_PHOTOS,
@@ -197,10 +198,16 @@ def _normalise(body: dict[str, Any]) -> dict[str, Any]:
 class MarketplaceService:
     """Listings, their photos and history, over one database."""
 
-    def __init__(self, db: Database, max_photo_bytes: int, search_cache: SearchCache) -> None:
+    def __init__(
+        self,
+        db: Database,
+        max_photo_bytes: int,
+        search_cache: SearchCache,
+        watch: GenerationWatch,
+    ) -> None:
         self._db = db
         self.max_photo_bytes = max_photo_bytes
-        self._searcher = Searcher(db, search_cache)
+        self._searcher = Searcher(db, search_cache, watch)
 
     def create(
         self, principal: Principal, body: dict[str, Any], request_id: str | None = None

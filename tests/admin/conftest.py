@@ -19,7 +19,7 @@ def app(config: Config) -> Iterator[MarketplaceApp]:
         config, stripe=FakeGateway("ok"), flutterwave=FakeGateway("unauthorized")
     )
     yield application
-    application.services.db.close()
+    application.services.close()
 
 
 @pytest.fixture

@@ -195,7 +195,7 @@ def test_system_status_survives_a_failing_gateway_check(config):
     assert body["gateways"]["stripe"]["status"] == "error"
     assert body["gateways"]["stripe"]["ok"] is False
     assert body["outbox"] == {"pending": 0, "oldest_pending_age_seconds": None}
-    app.services.db.close()
+    app.services.close()
 
 
 # Summary report

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
 import falcon.testing
@@ -95,3 +97,14 @@ def history_actions(client: Client, listing: dict[str, Any]) -> list[str]:
 def photo_count(client: Client, listing: dict[str, Any]) -> int:
     query = "SELECT count(*) FROM listing_photos WHERE listing_id = %s"
     return scalar(client, query, listing["id"])
+
+
+def eventually(check: Callable[[], bool], seconds: float = 10.0) -> bool:
+    """Whether `check` holds within `seconds` (asked every few milliseconds): for what another
+    thread brings, such as the generation watch's next read."""
+    deadline = time.monotonic() + seconds
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.002)
+    return True

@@ -1,8 +1,14 @@
 """The search cache in the app: hits skip the search, and no write is ever missed, whether it
-comes through this worker, another worker, or plain SQL."""
+comes through this worker, another worker, or plain SQL.
+
+Most tests here count the statements a search runs, or expect a plain SQL commit to show at
+once: they are about reading the generation from PostgreSQL, and run with the generation
+watch off (`pulling`). What the watch changes is tested in (d) and in test_generation_watch.py.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -19,7 +25,7 @@ from api_server.marketplace import queries
 from api_server.marketplace.resources import Listings
 from api_server.marketplace.search_cache import SearchCache
 from tests.factories import LISTING, make_app, make_listing, make_user
-from tests.marketplace.support import moderate, patch, search, upload
+from tests.marketplace.support import eventually, moderate, patch, search, upload
 
 GENERATION = statement(queries.SEARCH_GENERATION).name
 
@@ -54,19 +60,54 @@ class RecordingCursor:
 
 
 @pytest.fixture
-def recorded(config: Config) -> Iterator[tuple[MarketplaceApp, RecordingDatabase]]:
+def pulling(config: Config) -> Config:
+    """The config with the generation watch off: every search reads the generation first."""
+    return dataclasses.replace(config, search_watch_seconds=0)
+
+
+def recording_app(config: Config) -> Iterator[tuple[MarketplaceApp, RecordingDatabase]]:
     db = RecordingDatabase(config.database_url)
     application = make_app(config, db=db)
     yield application, db
-    db.close()
+    application.services.close()
 
 
 @pytest.fixture
-def other_worker(config: Config) -> Iterator[falcon.testing.TestClient]:
-    """A second app on the same database: another gunicorn worker, or another host."""
+def recorded(pulling: Config) -> Iterator[tuple[MarketplaceApp, RecordingDatabase]]:
+    yield from recording_app(pulling)
+
+
+@pytest.fixture
+def watching(config: Config) -> Iterator[tuple[MarketplaceApp, RecordingDatabase]]:
+    yield from recording_app(config)
+
+
+@pytest.fixture
+def pulling_client(pulling: Config) -> Iterator[falcon.testing.TestClient]:
+    application = make_app(pulling)
+    yield falcon.testing.TestClient(application)
+    application.services.close()
+
+
+@pytest.fixture
+def other_worker(config: Config, app: MarketplaceApp) -> Iterator[falcon.testing.TestClient]:
+    """A second app on the same database and the same commit clock: another gunicorn worker
+    of the same server."""
+    application = make_app(config, commit_clock=app.services.commit_clock)
+    yield falcon.testing.TestClient(application)
+    application.services.close()
+
+
+@pytest.fixture
+def other_server(config: Config) -> Iterator[falcon.testing.TestClient]:
+    """A second app on the same database with a commit clock of its own: another server."""
     application = make_app(config)
     yield falcon.testing.TestClient(application)
-    application.services.db.close()
+    application.services.close()
+
+
+def trusted(client: falcon.testing.TestClient) -> bool:
+    return client.app.services.generation_watch.current() is not None
 
 
 def titles(client: falcon.testing.TestClient, seller: dict[str, Any]) -> list[str]:
@@ -157,7 +198,7 @@ def test_a_hit_answers_what_the_database_answers(client, app, seller, config):
     )
     assert (revalidated.status_code, revalidated.text) == (304, "")
     assert hits(client) == 2
-    uncached_app.services.db.close()
+    uncached_app.services.close()
 
 
 def test_keys_are_normalised_and_every_parameter_counts(client, app, seller):
@@ -232,7 +273,8 @@ def test_a_write_through_one_worker_is_seen_at_once_by_another(
 # (c) writes from outside the app
 
 
-def test_plain_sql_writes_are_seen_at_once(client, app, seller, dsn):
+def test_plain_sql_writes_are_seen_at_once(pulling_client, app, seller, dsn):
+    client = pulling_client
     listing = make_listing(app, seller, status="active", title="Original")
     assert titles(client, seller) == titles(client, seller) == ["Original"]
     with raw_sql(dsn) as cur:
@@ -267,6 +309,56 @@ def test_a_rolled_back_write_changes_nothing_and_keeps_the_cache(client, app, se
     conn.close()
     assert titles(client, seller) == ["Kept"]
     assert hits(client) == 1
+
+
+# (d) the generation watch: a hit without a round trip, and writes still seen
+
+
+def test_with_the_watch_a_hit_runs_no_statement(watching, seller):
+    app, db = watching
+    client = falcon.testing.TestClient(app)
+    make_listing(app, seller, status="active", title="Watched")
+    first = search(client, seller_id=seller["id"])
+    assert titles(client, seller) == ["Watched"]  # a filed key: the watch starts
+    assert eventually(lambda: trusted(client))
+    db.reads.clear()
+    again = search(client, seller_id=seller["id"])
+    assert db.reads == []
+    assert (again.text, again.headers["ETag"]) == (first.text, first.headers["ETag"])
+    assert hits(client) == 2
+
+
+def test_each_write_through_this_server_is_seen_by_the_next_search_on_another_worker(
+    client, other_worker, app, seller
+):
+    """The commit clock: no worker trusts a generation read before its server's last commit,
+    however soon after the write the search comes."""
+    listing = make_listing(app, seller, status="active", title="Edit 0")
+    assert titles(other_worker, seller) == titles(other_worker, seller) == ["Edit 0"]
+    assert eventually(lambda: trusted(other_worker))
+    for n in range(1, 21):
+        assert patch(client, listing, seller, {"title": f"Edit {n}"}).status_code == 200
+        assert titles(other_worker, seller) == [f"Edit {n}"]
+        assert titles(other_worker, seller) == [f"Edit {n}"]
+
+
+def test_a_write_through_another_server_reaches_the_watch_by_notification(
+    client, other_server, app, seller
+):
+    """Another server's commit is not on this server's clock: PostgreSQL's NOTIFY brings it
+    (the watch's own read, SEARCH_WATCH_SECONDS later, at the latest)."""
+    listing = make_listing(app, seller, status="active", title="Before")
+    assert titles(client, seller) == titles(client, seller) == ["Before"]
+    assert eventually(lambda: trusted(client))
+    watch = app.services.generation_watch
+    notified = watch.stats()["notified"]
+    assert patch(other_server, listing, seller, {"title": "After"}).status_code == 200
+    assert eventually(lambda: titles(client, seller) == ["After"])
+    assert eventually(lambda: watch.stats()["notified"] > notified)
+    with app.services.db.read() as cur:
+        cur.execute(queries.SEARCH_GENERATION)
+        generation = cur.fetchone()["generation"]
+    assert eventually(lambda: watch.stats()["generation"] == generation)
 
 
 # (e) only what every caller sees alike is cached
@@ -319,4 +411,4 @@ def test_the_cache_is_bounded_in_the_app_too(config):
     for commodity in ("gold", "copper", "cobalt", "lithium"):
         search(client, commodity=commodity)
     assert app.services.search_cache.stats()["entries"] == 2
-    app.services.db.close()
+    app.services.close()
