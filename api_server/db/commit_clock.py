@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import fcntl
 import mmap
-import os
 import struct
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from typing import IO
 
 SLOT = struct.Struct("=q")
@@ -26,34 +26,40 @@ SLOT = struct.Struct("=q")
 
 def shared_file() -> IO[bytes]:
     """A file for a clock that forked processes share: unlinked at once, so nothing is left
-    behind however the server ends; the caller keeps it open and passes its descriptor on."""
+    behind however the server ends; the caller keeps it open and passes its descriptor on
+    (a forked process has every descriptor of its parent)."""
     file = tempfile.TemporaryFile(prefix="commit-clock-")  # noqa: SIM115 (kept open: returned)
     file.truncate(SLOT.size)
-    os.set_inheritable(file.fileno(), True)
     return file
 
 
 class CommitClock:
     """The time of the last commit through any process holding the same descriptor."""
 
-    def __init__(self, fd: int | None = None) -> None:
-        # A private clock keeps its file open for as long as the clock lives.
-        self._file = shared_file() if fd is None else None
-        self._fd = self._file.fileno() if self._file is not None else int(fd or 0)
-        self._map = mmap.mmap(self._fd, SLOT.size)
+    def __init__(
+        self, fd: int | None = None, *, clock: Callable[[], int] = time.monotonic_ns
+    ) -> None:
+        # A private clock keeps its own file open for as long as the clock lives.
+        self._file: IO[bytes] | None = None
+        if fd is None:
+            self._file = shared_file()
+            fd = self._file.fileno()
+        self._fd = fd
+        self._map = mmap.mmap(fd, SLOT.size)
+        self._clock = clock
         self._lock = threading.Lock()
 
     def mark(self) -> None:
         """A transaction has committed: the clock moves to now, unless it is already later."""
-        now = time.monotonic_ns()
+        now = self._clock()
         with self._lock:
             fcntl.lockf(self._fd, fcntl.LOCK_EX)
             try:
-                if SLOT.unpack_from(self._map)[0] < now:
-                    SLOT.pack_into(self._map, 0, now)
+                SLOT.pack_into(self._map, 0, max(self.last(), now))
             finally:
                 fcntl.lockf(self._fd, fcntl.LOCK_UN)
 
     def last(self) -> int:
         """When the last commit was marked (monotonic nanoseconds; 0 before any)."""
-        return SLOT.unpack_from(self._map)[0]
+        (marked,) = SLOT.unpack_from(self._map)
+        return int(marked)

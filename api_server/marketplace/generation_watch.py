@@ -45,6 +45,9 @@ from api_server.marketplace.search_cache import Generation
 CHANNEL = "listings_generation"
 # How the watch's connection shows in pg_stat_activity.
 APPLICATION_NAME = "generation-watch"
+MAX_RETRY_SECONDS = 5.0
+STOP_SECONDS = 5.0
+NS = 1_000_000_000
 log = logging.getLogger(__name__)
 
 
@@ -57,6 +60,22 @@ def parse_payload(payload: str) -> Generation | None:
         return None
 
 
+def newest(payloads: list[str], held: Generation | None) -> Generation | None:
+    """The generation to hold after these notifications: the highest they carry, if it is
+    past `held`; None when they bring nothing newer."""
+    found = [g for g in map(parse_payload, payloads) if g is not None]
+    best = max(found, key=lambda g: g.value, default=None)
+    if best is None or (held is not None and best.value <= held.value):
+        return None
+    return best
+
+
+def retry_delay(failures: int, poll_seconds: float) -> float:
+    """Seconds to wait before connecting again after `failures` failures in a row: one poll,
+    doubling, at most MAX_RETRY_SECONDS, so a database that is down is not hammered."""
+    return float(min(poll_seconds * 2 ** (failures - 1), MAX_RETRY_SECONDS))
+
+
 class GenerationWatch:
     """One thread and one connection per process, started by the first `current()`."""
 
@@ -67,20 +86,22 @@ class GenerationWatch:
         commits: CommitClock,
         *,
         connect: Callable[..., Any] = psycopg2.connect,
+        clock: Callable[[], int] = time.monotonic_ns,
     ) -> None:
         self.poll_seconds = poll_seconds
-        self._poll_ns = int(poll_seconds * 1e9)
+        self._poll_ns = round(poll_seconds * NS)
         self._dsn = dsn
         self._commits = commits
         self._connect = connect
+        self._clock = clock
         self._lock = threading.Lock()
         self._heard: Generation | None = None
-        # When the last read of the generation started (monotonic ns, as the commit clock).
-        self._read_at = -1
+        # When the last read of the generation started, on the commit clock's time line.
+        self._read_at: int | None = None
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
-        self._wake_r, self._wake_w = -1, -1
-        self._counts = dict.fromkeys(("notified", "reads", "reconnects", "untrusted"), 0)
+        self._pipe: tuple[int, int] | None = None  # (read end, write end): wakes the thread
+        self._counts = {"notified": 0, "reads": 0, "reconnects": 0, "untrusted": 0}
 
     @property
     def enabled(self) -> bool:
@@ -95,8 +116,12 @@ class GenerationWatch:
             self._start()
         with self._lock:
             heard, read_at = self._heard, self._read_at
-            fresh = time.monotonic_ns() - read_at < 2 * self._poll_ns
-            if heard is not None and fresh and read_at > self._commits.last():
+            if (
+                heard is not None
+                and read_at is not None
+                and self._clock() - read_at < 2 * self._poll_ns
+                and read_at > self._commits.last()
+            ):
                 return heard
             self._counts["untrusted"] += 1
         self._wake()
@@ -110,21 +135,27 @@ class GenerationWatch:
             return
         self._stop.set()
         self._wake()
-        thread.join(timeout=5)
-        for fd in (self._wake_r, self._wake_w):
+        thread.join(STOP_SECONDS)
+        if thread.is_alive():
+            # Stuck in a read of a database that does not answer: it ends with the process.
+            log.warning("generation watch did not stop within %s s", STOP_SECONDS)
+            return
+        with self._lock:
+            pipe, self._pipe = self._pipe, None
+            self._heard = self._read_at = None
+        for fd in pipe or ():
             os.close(fd)
-        self._wake_r, self._wake_w = -1, -1
-        self._heard = None
 
     def stats(self) -> dict[str, Any]:
         """What the admin system view shows: the value held, its age and the counters."""
         with self._lock:
-            age = (time.monotonic_ns() - self._read_at) / 1e9 if self._heard is not None else None
+            held, read_at = self._heard, self._read_at
+            age = None if read_at is None else round((self._clock() - read_at) / NS, 3)
             return {
                 "enabled": self.enabled,
                 "poll_seconds": self.poll_seconds,
-                "generation": self._heard.value if self._heard else None,
-                "read_age_seconds": round(age, 3) if age is not None else None,
+                "generation": held.value if held else None,
+                "read_age_seconds": age,
                 **self._counts,
             }
 
@@ -133,33 +164,42 @@ class GenerationWatch:
             if self._thread is not None:
                 return
             self._stop.clear()
-            self._wake_r, self._wake_w = os.pipe()
-            os.set_blocking(self._wake_r, False)
-            os.set_blocking(self._wake_w, False)
+            self._pipe = os.pipe()
+            for fd in self._pipe:
+                os.set_blocking(fd, False)
+            # A daemon: a worker that exits without stop() is not kept alive by its watch.
             self._thread = threading.Thread(target=self._run, name="generation-watch", daemon=True)
             self._thread.start()
 
     def _wake(self) -> None:
-        # A full pipe already holds a wake; a stopped watch has nothing to wake.
+        pipe = self._pipe
+        if pipe is None:
+            return
+        # A full pipe already holds a wake; a pipe closed meanwhile has nothing to wake.
         with contextlib.suppress(OSError):
-            os.write(self._wake_w, b".")
+            os.write(pipe[1], b".")
 
     def _run(self) -> None:
-        backoff = self.poll_seconds
+        failures = 0
         while not self._stop.is_set():
+            reads = self._counts["reads"]
             try:
                 self._watch()
-                backoff = self.poll_seconds
             except psycopg2.Error as exc:
                 log.warning("generation watch lost its connection: %s", type(exc).__name__)
+            if self._stop.is_set():
+                return
+            # A connection that answered a read was up: the back-off starts again.
+            failures = 1 if self._counts["reads"] > reads else failures + 1
             with self._lock:
                 self._heard = None
                 self._counts["reconnects"] += 1
-            self._stop.wait(backoff)
-            backoff = min(backoff * 2, 5.0)
+            self._stop.wait(retry_delay(failures, self.poll_seconds))
 
     def _watch(self) -> None:
         """Listens until stopped; raises psycopg2.Error when the connection fails."""
+        assert self._pipe is not None
+        wake = self._pipe[0]
         conn = self._connect(self._dsn, application_name=APPLICATION_NAME)
         try:
             conn.autocommit = True
@@ -167,42 +207,45 @@ class GenerationWatch:
                 cur.execute(f"LISTEN {CHANNEL}")
                 self._read(cur)
                 while not self._stop.is_set():
-                    wait = (self._read_at + self._poll_ns - time.monotonic_ns()) / 1e9
-                    ready, _, _ = select.select([conn, self._wake_r], [], [], max(0.0, wait))
+                    due_in = self._due_in()
+                    ready, _, _ = select.select([conn, wake], [], [], max(0, due_in) / NS)
                     if conn in ready:
                         self._take_notifications(conn)
-                    woken = self._wake_r in ready and self._drain_wake()
-                    if woken or time.monotonic_ns() - self._read_at >= self._poll_ns:
+                    if wake in ready:
+                        _drain(wake)
+                    if wake in ready or self._due_in() <= 0:
                         self._read(cur)
         finally:
             conn.close()
 
-    def _read(self, cur: psycopg2.extensions.cursor) -> None:
-        started = time.monotonic_ns()
-        cur.execute(queries.SEARCH_GENERATION)
-        value, token = cur.fetchone()
+    def _due_in(self) -> int:
+        """Nanoseconds until the next read is due (one poll after the last started)."""
         with self._lock:
-            self._heard = Generation(value, token)
+            read_at = self._read_at
+        return 0 if read_at is None else read_at + self._poll_ns - self._clock()
+
+    def _read(self, cur: psycopg2.extensions.cursor) -> None:
+        started = self._clock()
+        cur.execute(queries.SEARCH_GENERATION)
+        row = cur.fetchone()
+        with self._lock:
+            # No counter row: nothing can be vouched for (searches then cache nothing).
+            self._heard = None if row is None else Generation(*row)
             self._read_at = started
             self._counts["reads"] += 1
 
     def _take_notifications(self, conn: psycopg2.extensions.connection) -> None:
         conn.poll()
-        newest = None
-        while conn.notifies:
-            found = parse_payload(conn.notifies.pop(0).payload)
-            if found is not None and (newest is None or found.value > newest.value):
-                newest = found
-        if newest is None:
-            return
+        payloads = [note.payload for note in conn.notifies]
+        conn.notifies.clear()
         with self._lock:
-            held = self._heard
-            if held is None or newest.value > held.value:
-                self._heard = newest
-            self._counts["notified"] += 1
+            found = newest(payloads, self._heard)
+            if found is not None:
+                self._heard = found
+            self._counts["notified"] += len(payloads)
 
-    def _drain_wake(self) -> bool:
-        with contextlib.suppress(BlockingIOError):
-            while os.read(self._wake_r, 512):
-                pass
-        return True
+
+def _drain(fd: int) -> None:
+    with contextlib.suppress(BlockingIOError):
+        while os.read(fd, 512):
+            pass

@@ -60,6 +60,6 @@ class Searcher:
             row = cur.fetchone()
         page = SearchPage.of(listing_search.page_text(found, row))
         shown_at = generation_of(row)
-        if shown_at is not None and self._cache.enabled:
+        if shown_at is not None:
             self._cache.put(shown_at, found.key, page)
         return page

@@ -299,6 +299,22 @@ def test_plain_sql_writes_are_seen_at_once(pulling_client, app, seller, dsn):
     assert titles(client, seller) == []
 
 
+def test_without_a_counter_row_searches_answer_and_nothing_is_filed(
+    pulling_client, app, seller, dsn
+):
+    """A database whose generation row is gone (restored without it, say) is still searched;
+    with no generation to file pages under, every search runs."""
+    client = pulling_client
+    make_listing(app, seller, status="active", title="Uncounted")
+    assert titles(client, seller) == ["Uncounted"]  # filed under the generation
+    with raw_sql(dsn) as cur:
+        cur.execute("DELETE FROM listings_generation")
+    for _ in range(2):
+        assert titles(client, seller) == ["Uncounted"]
+    stats = client.app.services.search_cache.stats()
+    assert (stats["hits"], stats["stores"]) == (0, 1)
+
+
 def test_a_rolled_back_write_changes_nothing_and_keeps_the_cache(client, app, seller, dsn):
     listing = make_listing(app, seller, status="active", title="Kept")
     titles(client, seller)
