@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import falcon.testing
+import psycopg2
 import urllib3
 
 from tests.factories import sql
@@ -108,3 +110,14 @@ def eventually(check: Callable[[], bool], seconds: float = 10.0) -> bool:
             return False
         time.sleep(0.002)
     return True
+
+
+@contextmanager
+def raw_sql(dsn: str) -> Iterator[Any]:
+    """A connection of its own, as another program would write: committed at the end."""
+    conn = psycopg2.connect(dsn)
+    try:
+        with conn, conn.cursor() as cur:
+            yield cur
+    finally:
+        conn.close()

@@ -26,7 +26,7 @@ from api_server.marketplace.generation_watch import (
     retry_delay,
 )
 from api_server.marketplace.search_cache import Generation
-from tests.marketplace.support import eventually
+from tests.marketplace.support import eventually, raw_sql
 
 POLL = 0.05
 POLL_NS = round(POLL * NS)
@@ -93,30 +93,25 @@ class HeldCursor:
 
 
 def generation(dsn: str) -> Generation:
-    with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
+    with raw_sql(dsn) as cur:
         cur.execute(queries.SEARCH_GENERATION)
-        value, token = cur.fetchone()
-    conn.close()
-    return Generation(value, token)
+        return Generation(*cur.fetchone())
 
 
 def write_a_listing(dsn: str) -> None:
     """A committed write of listings from outside any app: it bumps the generation."""
-    with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
+    with raw_sql(dsn) as cur:
         cur.execute("TRUNCATE listings CASCADE")
-    conn.close()
 
 
 def watch_backends(dsn: str) -> int:
-    with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
+    with raw_sql(dsn) as cur:
         cur.execute(
             "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s "
             "AND datname = current_database()",
             (APPLICATION_NAME,),
         )
-        (count,) = cur.fetchone()
-    conn.close()
-    return int(count)
+        return int(cur.fetchone()[0])
 
 
 @pytest.fixture
@@ -256,9 +251,8 @@ def test_a_commit_on_its_server_makes_it_read_again_and_trust_only_a_later_read(
 
 def test_without_a_counter_row_nothing_is_trusted(watch, clock, dsn):
     assert eventually(lambda: watch.current() is not None)
-    with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
+    with raw_sql(dsn) as cur:
         cur.execute("DELETE FROM listings_generation")
-    conn.close()
     clock.mark()
     time.sleep(4 * POLL)
     assert watch.current() is None
@@ -267,13 +261,12 @@ def test_without_a_counter_row_nothing_is_trusted(watch, clock, dsn):
 
 def test_a_lost_connection_is_replaced_and_meanwhile_nothing_is_trusted(watch, dsn):
     assert eventually(lambda: watch.current() is not None)
-    with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
+    with raw_sql(dsn) as cur:
         cur.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
             "WHERE application_name = %s AND datname = current_database()",
             (APPLICATION_NAME,),
         )
-    conn.close()
     assert eventually(lambda: watch.stats()["reconnects"] == 1)
     assert eventually(lambda: watch.current() == generation(dsn))
     assert watch_backends(dsn) == 1

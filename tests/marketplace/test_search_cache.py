@@ -25,7 +25,7 @@ from api_server.marketplace import queries
 from api_server.marketplace.resources import Listings
 from api_server.marketplace.search_cache import SearchCache
 from tests.factories import LISTING, make_app, make_listing, make_user
-from tests.marketplace.support import eventually, moderate, patch, search, upload
+from tests.marketplace.support import eventually, moderate, patch, raw_sql, search, upload
 
 GENERATION = statement(queries.SEARCH_GENERATION).name
 
@@ -116,17 +116,6 @@ def titles(client: falcon.testing.TestClient, seller: dict[str, Any]) -> list[st
 
 def hits(client: falcon.testing.TestClient) -> int:
     return client.app.services.search_cache.stats()["hits"]
-
-
-@contextmanager
-def raw_sql(dsn: str) -> Iterator[Any]:
-    """A connection of its own, as another program would write: committed at the end."""
-    conn = psycopg2.connect(dsn)
-    try:
-        with conn, conn.cursor() as cur:
-            yield cur
-    finally:
-        conn.close()
 
 
 # (a) a hit runs no search
