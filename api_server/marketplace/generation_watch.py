@@ -209,12 +209,13 @@ class GenerationWatch:
                 while not self._stop.is_set():
                     due_in = self._due_in()
                     ready, _, _ = select.select([conn, wake], [], [], max(0, due_in) / NS)
-                    if conn in ready:
-                        self._take_notifications(conn)
                     if wake in ready:
                         _drain(wake)
                     if wake in ready or self._due_in() <= 0:
                         self._read(cur)
+                    # After the read: a notification that arrived during it was taken off the
+                    # socket by psycopg2 and waits in conn.notifies, and select will not show it.
+                    self._take_notifications(conn)
         finally:
             conn.close()
 

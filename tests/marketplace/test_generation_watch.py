@@ -226,6 +226,30 @@ def test_a_notification_alone_moves_the_held_generation(dsn):
         watching.stop()
 
 
+def test_a_notification_that_arrives_during_a_read_is_not_lost(dsn):
+    """psycopg2 takes a notification off the socket while a query runs and keeps it aside,
+    so the socket shows nothing more: the watch must still take it."""
+    clock, hold = FakeClock(), Hold()
+    watching = GenerationWatch(
+        dsn, POLL, CommitClock(clock=clock), connect=hold.connect, clock=clock
+    )
+    try:
+        assert watching.current() is None
+        assert eventually(lambda: watching.stats()["reads"] == 2)
+        hold.reads.set()
+        clock.now += POLL_NS  # a read is due: it starts, and waits for the hold
+        time.sleep(4 * POLL)
+        write_a_listing(dsn)  # its notification reaches the socket during the read
+        hold.reads.clear()
+        hold.released.set()
+        assert eventually(lambda: watching.stats()["reads"] == 3)
+        assert eventually(lambda: watching.stats()["notified"] == 1)
+        assert watching.current() == generation(dsn)
+    finally:
+        hold.released.set()
+        watching.stop()
+
+
 def test_a_commit_on_its_server_makes_it_read_again_and_trust_only_a_later_read(dsn):
     """A read that began at the very instant of the mark may not have seen the commit."""
     clock = FakeClock()
