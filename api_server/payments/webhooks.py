@@ -54,6 +54,9 @@ _INTENT_EVENTS: dict[str, SeenStatus] = {
     "payment_intent.canceled": "canceled",
     "payment_intent.requires_action": "requires_action",
 }
+# Open statuses an attempt reaches after a decline: a decline event finding the payment in one
+# may be older than the attempt, so the PaymentIntent is read again before it is applied.
+_MOVED_ON = ("processing", "requires_action")
 # Errors that mean our own database is gone: the gateway must retry later.
 _DATABASE_DOWN = (psycopg2.OperationalError, psycopg2.InterfaceError, DatabaseUnavailable)
 
@@ -141,6 +144,16 @@ class WebhookService:
         status = _INTENT_EVENTS.get(event_type)
         if status is None:
             return "ignored"
+        if status == "requires_payment_method" and payment["status"] in _MOVED_ON:
+            # Stripe does not deliver events in the order they were made (docs.stripe.com/
+            # webhooks, "Event ordering"): the decline of an earlier card can arrive after the
+            # buyer's next attempt moved the payment on. What counts is the intent now.
+            try:
+                return apply_gateway_status(
+                    cur, payment, self._stripe.intent(payment["provider_ref"]), cause
+                )
+            except GatewayError as exc:
+                return f"unverified:{exc.kind}"
         seen = replace(intent_status(obj), status=status)
         if status == "requires_payment_method":
             failure = failure_of(obj.get("last_payment_error")) or Failure("payment_failed")
