@@ -3,8 +3,9 @@ Documentation     End-to-end journeys: onboarding, a marketplace transaction, ad
 ...               Starts the local stack unless API_URL and DATABASE_URL name a deployment.
 
 Resource          ../../keywords/stack.resource
+Resource          ../../keywords/invariants.resource
 
 Suite Setup       Start Stack Unless Given
-Suite Teardown    Stop Stack If Started Here
+Suite Teardown    Stop Stack After Checking Invariants
 # Nothing in the suite needs more; a hung call or lock fails its test instead of the run.
 Test Timeout      2 minutes
