@@ -9,6 +9,7 @@ from api_server.auth.middleware import Authentication
 from api_server.common import errors
 from api_server.common.middleware import BodyLimit, RequestId
 from api_server.common.routes import Routes
+from api_server.common.validation import strict_json_handler
 from api_server.health.resources import Liveness, OpenApi, Readiness
 from api_server.marketplace import resources as marketplace
 from api_server.openapi import build_document
@@ -46,6 +47,7 @@ def create_app(services: Services) -> MarketplaceApp:
     routes = Routes(app)
     app.add_middleware(Authentication(services.tokens, routes.operation))
     app.req_options.strip_url_path_trailing_slash = True
+    app.req_options.media_handlers[falcon.MEDIA_JSON] = strict_json_handler()
     errors.install(app)
     routes.add("/api/health", Liveness())
     routes.add("/api/health/ready", Readiness(services.db))

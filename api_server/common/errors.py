@@ -110,6 +110,13 @@ class Invalid(DomainError):
     """Well-formed input that breaks a rule; `errors` names the fields."""
 
 
+def invalid_field(
+    field: str, message: str, detail: str = "The request has invalid fields."
+) -> Invalid:
+    """A 422 validation problem naming one field, like the schema checks give."""
+    return Invalid("validation_error", detail, errors=[field_error(field, message)])
+
+
 class Busy(DomainError):
     """Too many attempts; retry later."""
 

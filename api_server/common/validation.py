@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -11,6 +12,7 @@ from typing import Any, Literal
 import falcon
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
+from jsonschema.validators import extend
 
 from api_server.common.errors import Problem, field_error
 
@@ -75,11 +77,38 @@ def _message(error: ValidationError) -> tuple[str, str]:
     return path or "body", messages.get(str(validator), lambda: "is invalid")()
 
 
+def _is_integer(_checker: Any, instance: Any) -> bool:
+    # JSON Schema counts 100.0 as an integer; an amount written 100.0 is a float the client
+    # sent, so it is refused rather than read as 100.
+    return isinstance(instance, int) and not isinstance(instance, bool)
+
+
+StrictValidator = extend(
+    Draft202012Validator,
+    type_checker=Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_integer),
+)
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def strict_loads(text: str | bytes) -> Any:
+    """json.loads without Python's NaN, Infinity and -Infinity, which RFC 8259 does not
+    allow: a body carrying them is malformed (400), never a number that compares false."""
+    return json.loads(text, parse_constant=_refuse_constant)
+
+
+def strict_json_handler() -> falcon.media.JSONHandler:
+    """Falcon's JSON handler reading with `strict_loads` (a parse error is its 400)."""
+    return falcon.media.JSONHandler(loads=strict_loads)
+
+
 def validator_for(schema: dict[str, Any]) -> Draft202012Validator:
     """A validator built once per schema: building one walks the schema, which is too dear to
     do on every request."""
-    Draft202012Validator.check_schema(schema)
-    return Draft202012Validator(schema, format_checker=FormatChecker())
+    StrictValidator.check_schema(schema)
+    return StrictValidator(schema, format_checker=FormatChecker())
 
 
 def validate(instance: Any, validator: Draft202012Validator) -> None:

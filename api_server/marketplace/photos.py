@@ -5,8 +5,7 @@ from __future__ import annotations
 import falcon
 from falcon.media.multipart import MultipartParseError
 
-from api_server.common.errors import Problem
-from api_server.marketplace.service import invalid_field
+from api_server.common.errors import Problem, invalid_field
 
 FIELD = "photo"
 _READ_CHUNK = 64 * 1024

@@ -7,6 +7,7 @@ from typing import Any
 # Listings are priced only in currencies the payment gateways can settle (ISO 4217 codes).
 from api_server.common.money import CURRENCIES
 from api_server.common.pagination import PAGE_QUERY, page_schema
+from api_server.common.quantities import QUANTITY_SCHEMA
 from api_server.common.schemas import INTEGER, NULLABLE_STRING, STRING, UUID, text
 
 COMMODITIES = (
@@ -46,7 +47,6 @@ SORTS = ("newest", "price_asc", "price_desc")
 MAX_PHOTOS = 10
 MAX_PRICE = 10**12
 # numeric(18, 3) holds 15 integer digits; 12 leave room for totals computed from it.
-MAX_QUANTITY_DIGITS = 12
 
 TITLE_MIN_LENGTH = 3
 TITLE = {**text(200), "minLength": TITLE_MIN_LENGTH}
@@ -56,13 +56,7 @@ UNIT = {"type": "string", "enum": list(UNITS)}
 CURRENCY = {"type": "string", "enum": list(CURRENCIES)}
 COUNTRY = {"type": "string", "pattern": "^[A-Z]{2}$"}
 PRICE = {"type": "integer", "minimum": 1, "maximum": MAX_PRICE}
-# A decimal string ("12.5") or a JSON number; the service checks scale and sign exactly.
-QUANTITY = {
-    "type": ["string", "number"],
-    "pattern": rf"^[0-9]{{1,{MAX_QUANTITY_DIGITS}}}(\.[0-9]{{1,3}})?$",
-    "exclusiveMinimum": 0,
-    "maximum": 10**MAX_QUANTITY_DIGITS - 1,
-}
+QUANTITY = QUANTITY_SCHEMA
 
 EDITABLE = {
     "title": TITLE,

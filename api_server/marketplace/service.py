@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import psycopg2.errors
@@ -13,7 +12,15 @@ from psycopg2.extras import RealDictCursor
 
 from api_server.auth.principal import Principal
 from api_server.common.audit import record_audit
-from api_server.common.errors import Conflict, Forbidden, Invalid, NotFound, Stale, field_error
+from api_server.common.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    Stale,
+    field_error,
+    invalid_field,
+)
+from api_server.common.quantities import parse_quantity
 from api_server.db import Database
 from api_server.db.prepared import statement
 from api_server.marketplace import queries
@@ -21,12 +28,11 @@ from api_server.marketplace.generation_watch import GenerationWatch
 from api_server.marketplace.schemas import (
     LISTING_PROPERTIES,
     MAX_PHOTOS,
-    MAX_QUANTITY_DIGITS,
     TITLE_MIN_LENGTH,
 )
 from api_server.marketplace.search_cache import SearchCache, SearchPage
 from api_server.marketplace.searcher import Searcher
-from api_server.marketplace.views import THOUSANDTH, etag_matches, photo_view
+from api_server.marketplace.views import etag_matches, photo_view
 
 
 @dataclass(frozen=True)
@@ -48,13 +54,6 @@ TRACKED = tuple(
 TEXT_FIELDS = ("title", "description", "location", "grade")
 
 
-def invalid_field(
-    field: str, message: str, detail: str = "The request has invalid fields."
-) -> Invalid:
-    """A 422 validation problem naming one field, like the schema checks give."""
-    return Invalid("validation_error", detail, errors=[field_error(field, message)])
-
-
 def audit_listing(
     cur: RealDictCursor,
     actor: Principal,
@@ -73,27 +72,6 @@ def audit_listing(
         details=details,
         request_id=request_id,
     )
-
-
-def parse_quantity(value: str | float, field: str = "quantity") -> str:
-    """A positive decimal of at most three places, as the "12.500" string the API shows.
-
-    JSON numbers arrive as floats; their shortest repr is the decimal the client wrote, so
-    0.1 stays 0.1 and 0.30000000000000004 is refused instead of being silently rounded.
-    """
-    try:
-        quantity = Decimal(value if isinstance(value, str) else repr(value))
-    except InvalidOperation:
-        quantity = Decimal("NaN")
-    if not quantity.is_finite() or quantity <= 0:
-        problem = "must be a decimal greater than 0"
-    elif quantity >= 10**MAX_QUANTITY_DIGITS:
-        problem = f"must be less than 10^{MAX_QUANTITY_DIGITS}"
-    elif quantity != quantity.quantize(THOUSANDTH):
-        problem = "must have at most 3 decimal places"
-    else:
-        return str(quantity.quantize(THOUSANDTH))
-    raise invalid_field(field, problem)
 
 
 def changes_between(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
@@ -188,7 +166,7 @@ def _normalise(body: dict[str, Any]) -> dict[str, Any]:
     if len(values.get("title", "...")) < TITLE_MIN_LENGTH:
         raise invalid_field("title", f"must be at least {TITLE_MIN_LENGTH} characters")
     if "quantity" in values:
-        values["quantity"] = parse_quantity(values["quantity"])
+        values["quantity"] = str(parse_quantity(values["quantity"]))
     if "price_per_unit" in values:
         # JSON Schema counts 100.0 as an integer; store and compare it as one.
         values["price_per_unit"] = int(values["price_per_unit"])

@@ -2,14 +2,10 @@
 
 from api_server.common.money import CURRENCIES
 from api_server.common.pagination import PAGE_QUERY, page_schema
+from api_server.common.quantities import QUANTITY_SCHEMA
 from api_server.common.schemas import INTEGER, NULLABLE_STRING, STRING, UUID, text
 
-QUANTITY = {
-    "oneOf": [
-        {"type": "number", "exclusiveMinimum": 0, "maximum": 1e12},
-        {"type": "string", "pattern": r"^(?!0+(\.0+)?$)\d{1,12}(\.\d{1,3})?$"},
-    ]
-}
+QUANTITY = QUANTITY_SCHEMA
 PROVIDER = {"type": "string", "enum": ["stripe", "flutterwave"]}
 STATUS = {
     "type": "string",
