@@ -1,9 +1,11 @@
-"""Money rules as tables: minor units per ISO 4217 exponent, rounding half up, conversion,
-provider routing and the whole amounts Flutterwave's checkout takes.
+"""Money rules as tables: minor units per ISO 4217 exponent, charges rounded up once,
+conversion, provider routing and the whole amounts Flutterwave's checkout takes.
 
 Exponents: 0 for currencies without a minor unit (JPY, UGX, RWF, XOF, ...), 3 for BHD, JOD,
-KWD, OMR and TND, 2 for the rest. Every rounding is half up (0.5 goes away from zero), never
-to even, and happens once, at the smallest unit the result keeps.
+KWD, OMR and TND, 2 for the rest. What a buyer is charged is rounded once, up, from the exact
+value, at the smallest unit the gateway takes: never less than the goods' listed value at the
+recorded rate, and less than one such unit more. Parsing a gateway's amount (to_minor) rounds
+half up.
 """
 
 from __future__ import annotations
@@ -12,14 +14,18 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from api_server.common.money import (
+    CURRENCIES,
+    charge_amount,
+    charge_step,
     checkout_amount,
-    convert,
     default_provider,
     exponent,
     line_amount,
-    round_to_whole_major,
+    line_value,
     to_major,
     to_minor,
     whole_major,
@@ -102,31 +108,64 @@ def test_minor_to_major_and_back_is_exact(minor, currency):
     table(
         ("whole-quantity", 250_000, Decimal("3"), 750_000),
         ("fractional-quantity", 250_000, Decimal("2.5"), 625_000),
-        ("thousandth-below-half", 150_050, Decimal("0.001"), 150),
+        ("thousandth-rounds-up", 150_050, Decimal("0.001"), 151),
         ("half-rounds-up", 3, Decimal("0.5"), 2),
         ("tenth-of-5-is-half", 5, Decimal("0.1"), 1),
-        ("just-below-half", 1, Decimal("0.499"), 0),
+        ("just-below-half-still-up", 1, Decimal("0.499"), 1),
         ("exact-thousandths", 1_000, Decimal("0.001"), 1),
     ),
 )
-def test_line_amount_is_price_times_quantity_rounded_half_up(price, quantity, amount):
+def test_line_amount_is_price_times_quantity_rounded_up(price, quantity, amount):
     assert line_amount(price, quantity) == amount
 
 
 @pytest.mark.parametrize(
-    ("amount", "source", "target", "rate", "converted"),
+    ("value", "source", "target", "rate", "step", "charged"),
     table(
-        ("usd-to-ngn", 100_000, "USD", "NGN", "1550", 155_000_000),
-        ("jpy-to-usd", 1_000, "JPY", "USD", "0.0067", 670),
-        ("cent-to-yen-half-up", 1, "USD", "JPY", "150.5", 2),
-        ("cent-to-yen-below-half", 1, "USD", "JPY", "149.9", 1),
-        ("usd-to-kwd-three-digits", 12_345, "USD", "KWD", "0.3075", 37_961),
-        ("kwd-to-usd", 1_000, "KWD", "USD", "3.25", 325),
-        ("same-currency-rate-1", 4_321, "EUR", "EUR", "1", 4_321),
+        ("usd-to-ngn", "100000", "USD", "NGN", "1550", 1, 155_000_000),
+        ("jpy-to-usd", "1000", "JPY", "USD", "0.0067", 1, 670),
+        ("cent-to-yen-up", "1", "USD", "JPY", "150.5", 1, 2),
+        ("cent-to-yen-below-half-still-up", "1", "USD", "JPY", "149.9", 1, 2),
+        ("usd-to-kwd-three-digits", "12345", "USD", "KWD", "0.3075", 1, 37_961),
+        ("kwd-to-usd", "1000", "KWD", "USD", "3.25", 1, 325),
+        ("same-currency-rate-1", "4321", "EUR", "EUR", "1", 1, 4_321),
+        ("no-rate-same-currency", "4321", "EUR", "EUR", None, 1, 4_321),
+        # Issue 20: 2.31 kg at 1,000 NGN/kg at 1 USD = 1,550 NGN is 1.4903 USD.
+        ("ngn-to-usd-cents", "231000", "NGN", "USD", "0.00064516129", 1, 150),
+        ("ngn-to-whole-usd", "231000", "NGN", "USD", "0.00064516129", 100, 200),
+        ("exact-whole-stays", "150000", "NGN", "NGN", None, 100, 150_000),
+        ("fraction-of-a-minor-unit", "0.5", "USD", "USD", None, 1, 1),
+        ("dinar-up-to-whole", "1499", "KWD", "KWD", None, 1000, 2_000),
+        ("fils-up-to-ten", "37961", "KWD", "KWD", None, 10, 37_970),
     ),
 )
-def test_convert_rounds_half_up_in_the_target_minor_unit(amount, source, target, rate, converted):
-    assert convert(amount, source, target, Decimal(rate)) == converted
+def test_a_charge_is_rounded_up_once_from_the_exact_value(
+    value, source, target, rate, step, charged
+):
+    rate = None if rate is None else Decimal(rate)
+    assert charge_amount(Decimal(value), source, target, rate, step=step) == charged
+
+
+@given(
+    price=st.integers(min_value=1, max_value=10**9),
+    thousandths=st.integers(min_value=1, max_value=10**9),
+    rate=st.decimals(
+        min_value=Decimal("1e-10"), max_value=Decimal("1e5"), places=10, allow_nan=False
+    ),
+    source=st.sampled_from(CURRENCIES),
+    target=st.sampled_from(CURRENCIES),
+    provider=st.sampled_from(["stripe", "flutterwave"]),
+)
+def test_a_charge_never_undercharges_and_overcharges_by_less_than_one_step(
+    price, thousandths, rate, source, target, provider
+):
+    value = line_value(price, Decimal(thousandths).scaleb(-3))
+    step = charge_step(provider, target)
+    charged = charge_amount(value, source, target, rate, step=step)
+    worth = value.scaleb(-exponent(source)) * rate
+    paid = to_major(charged, target)
+    assert worth <= paid < worth + to_major(step, target)
+    assert charged % step == 0
 
 
 @pytest.mark.parametrize(
@@ -169,22 +208,3 @@ def test_whole_major_and_checkout_amount(amount, currency, whole, checkout):
     else:
         with pytest.raises(ValueError, match="not a whole amount"):
             checkout_amount(amount, currency)
-
-
-@pytest.mark.parametrize(
-    ("amount", "currency", "rounded"),
-    table(
-        ("already-whole", 150_000, "NGN", 150_000),
-        ("half-rounds-up", 150_050, "NGN", 150_100),
-        ("below-half-rounds-down", 150_049, "NGN", 150_000),
-        ("above-half-rounds-up", 150_051, "NGN", 150_100),
-        ("forty-nine-cents", 49, "USD", 0),
-        ("fifty-cents", 50, "USD", 100),
-        ("yen-unchanged", 1_501, "JPY", 1_501),
-        ("dinar-half-up", 1_500, "KWD", 2_000),
-        ("dinar-below-half", 1_499, "KWD", 1_000),
-    ),
-)
-def test_round_to_whole_major_rounds_half_up(amount, currency, rounded):
-    assert round_to_whole_major(amount, currency) == rounded
-    assert whole_major(round_to_whole_major(amount, currency), currency)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 
 # ISO 4217 exponents that are not 2; every other accepted code uses 2.
 _EXPONENTS = {
@@ -82,15 +82,77 @@ def to_minor(major: Decimal, currency: str) -> int:
     return int(major.quantize(quantum, rounding=ROUND_HALF_UP).scaleb(exponent(currency)))
 
 
+def line_value(price_per_unit: int, quantity: Decimal) -> Decimal:
+    """price_per_unit (minor) x quantity, exact: the listed value of an order, unrounded."""
+    return Decimal(price_per_unit) * quantity
+
+
 def line_amount(price_per_unit: int, quantity: Decimal) -> int:
-    """price_per_unit (minor) x quantity, rounded half up to a whole minor unit."""
-    return int((Decimal(price_per_unit) * quantity).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    """The listed value in whole minor units, rounded up: never less than the goods' worth."""
+    return int(line_value(price_per_unit, quantity).to_integral_value(ROUND_CEILING))
 
 
-def convert(amount_minor: int, from_currency: str, to_currency: str, rate: Decimal) -> int:
-    """`amount_minor` of `from_currency` at `rate` (to_currency units per from unit), in
-    `to_currency` minor units, rounded half up."""
-    return to_minor(to_major(amount_minor, from_currency) * rate, to_currency)
+def charge_amount(
+    value_minor: Decimal,
+    from_currency: str,
+    to_currency: str,
+    rate: Decimal | None,
+    *,
+    step: int = 1,
+) -> int:
+    """What the buyer is charged, in `to_currency` minor units, for goods worth `value_minor`
+    (exact) of `from_currency` at `rate` (`to_currency` units per `from_currency` unit).
+
+    Rounded once, up, to a multiple of `step` minor units, the smallest amount step the
+    gateway takes (charge_step): a buyer never gets goods for less than their listed value at
+    the recorded rate, and never pays a whole step more.
+    """
+    major = value_minor.scaleb(-exponent(from_currency)) * (rate if rate is not None else 1)
+    steps = (major.scaleb(exponent(to_currency)) / step).to_integral_value(ROUND_CEILING)
+    return int(steps) * step
+
+
+# docs.stripe.com/api/payment_intents/create: "The amount value supports up to eight digits";
+# docs.stripe.com/currencies#maximum-charge-amounts widens INR to nine.
+_STRIPE_DIGITS = {"INR": 9}
+# Flutterwave publishes no maximum for a hosted checkout: we stop at 10^12 - 1 minor units,
+# which every amount column and a JavaScript client hold exactly (docs/sandboxes.md).
+_FLUTTERWAVE_MAX = 10**12 - 1
+# The amount columns are bigint.
+MAX_STORED_AMOUNT = 2**63 - 1
+
+
+# docs.stripe.com/currencies#minimum-and-maximum-charge-amounts, for the currencies we accept
+# that it lists; for the rest Stripe publishes no minimum and one minor unit is ours.
+_STRIPE_MINIMUMS = {
+    "USD": 50, "AED": 200, "AUD": 50, "CAD": 50, "CHF": 50, "EUR": 50, "GBP": 30, "INR": 50,
+    "JPY": 50, "ZAR": 50,
+}  # fmt: skip
+# docs.stripe.com/currencies#three-decimal: "the least-significant (last) digit to be 0".
+_STRIPE_STEP_OF_TEN = frozenset({"BHD", "JOD", "KWD", "OMR", "TND"})
+
+
+def charge_step(provider: str, currency: str) -> int:
+    """The smallest step, in minor units, of an amount `provider` charges in `currency`:
+    a whole major unit at Flutterwave's checkout (docs/sandboxes.md), ten for Stripe's
+    three-decimal currencies, else one minor unit."""
+    if provider == "flutterwave":
+        return 10 ** exponent(currency)
+    return 10 if currency.upper() in _STRIPE_STEP_OF_TEN else 1
+
+
+def min_charge(provider: str, currency: str) -> int:
+    """The smallest amount, in minor units, that `provider` charges in one payment."""
+    if provider == "stripe":
+        return _STRIPE_MINIMUMS.get(currency.upper(), 1)
+    return charge_step(provider, currency)
+
+
+def max_charge(provider: str, currency: str) -> int:
+    """The largest amount, in minor units, that `provider` charges in one payment."""
+    if provider == "stripe":
+        return 10 ** _STRIPE_DIGITS.get(currency.upper(), 8) - 1
+    return _FLUTTERWAVE_MAX
 
 
 def default_provider(currency: str) -> str:
@@ -109,9 +171,3 @@ def checkout_amount(amount_minor: int, currency: str) -> int:
     if not whole_major(amount_minor, currency):
         raise ValueError(f"{amount_minor} {currency} minor units is not a whole amount")
     return amount_minor // (10 ** exponent(currency))
-
-
-def round_to_whole_major(amount_minor: int, currency: str) -> int:
-    """A converted amount rounded half up to whole major units, in minor units."""
-    unit = 10 ** exponent(currency)
-    return int((Decimal(amount_minor) / unit).quantize(Decimal(1), rounding=ROUND_HALF_UP)) * unit
