@@ -24,6 +24,11 @@ class DatabaseUnavailable(Exception):
     """The database cannot be reached or the pool stayed exhausted; maps to 503."""
 
 
+# Errors that mean the database itself is gone (not a row we could not apply): a batch stops
+# on them and a gateway is asked to retry later.
+DATABASE_DOWN = (psycopg2.OperationalError, psycopg2.InterfaceError, DatabaseUnavailable)
+
+
 class Database:
     """Owns the pool of one process; opened lazily so gunicorn workers each get their own."""
 

@@ -59,6 +59,53 @@ def open_dispute(
     return row["id"]
 
 
+def record_chargeback(
+    cur: RealDictCursor,
+    payment: dict[str, Any],
+    *,
+    reason: str,
+    provider_dispute_id: str | None,
+    cause: str,
+) -> str:
+    """A chargeback Stripe reports is always recorded, whatever dispute the buyer opened.
+
+    A paid payment gets a dispute of its own; one the buyer already disputes has that
+    dispute tied to the chargeback, which the card network now decides (not an admin). Any
+    other payment keeps its status, and the chargeback stays on its audit trail.
+    """
+    opened = open_dispute(
+        cur,
+        payment,
+        source="stripe",
+        opened_by=None,
+        reason=reason,
+        details=None,
+        provider_dispute_id=provider_dispute_id,
+        cause=cause,
+    )
+    if opened is not None:
+        return "applied:disputed"
+    linked = None
+    if payment["status"] == "disputed":
+        cur.execute(queries.LINK_CHARGEBACK, (provider_dispute_id, payment["id"]))
+        row = cur.fetchone()
+        linked = row and row["id"]
+    record_audit(
+        cur,
+        actor_id=None,
+        action="dispute.chargeback",
+        target_type="payment",
+        target_id=payment["id"],
+        details={
+            "provider_dispute_id": provider_dispute_id,
+            "dispute_id": linked,
+            "reason": reason,
+            "payment_status": payment["status"],
+        },
+    )
+    return "applied:chargeback_linked" if linked else "chargeback_recorded"
+
+
 class DisputesService:
     """Opening by buyers, listing and resolving by admins."""
 
@@ -115,29 +162,32 @@ class DisputesService:
     def resolve(
         self, principal: Principal, dispute_id: str, outcome: str, note: str, request_id: str | None
     ) -> dict[str, Any]:
-        """`refund` returns what is left through the payment's gateway; `reject` restores it."""
+        """`refund` returns what is left through the payment's gateway; `reject` restores it.
+
+        Two resolutions of one dispute are serialised by a lock held across the refund (a
+        transaction-level advisory lock, so webhooks touching the dispute row never wait on
+        it): the second finds the dispute resolved, whatever the two admins chose.
+        """
         with self._db.transaction() as cur:
+            cur.execute(queries.SERIALISE_DISPUTE, (dispute_id,))
             cur.execute(queries.DISPUTE, (dispute_id,))
             dispute = cur.fetchone()
-        if dispute is None:
-            raise NotFound("dispute_not_found", "No such dispute.")
-        if dispute["status"] != "open":
-            raise Conflict("dispute_not_open", f"The dispute is {dispute['status']}.")
-        refund_id = None
-        if outcome == "refund":
-            refund = self._payments.refund(
-                principal,
-                dispute["payment_id"],
-                None,
-                f"dispute {dispute_id}: {note}",
-                request_id,
-                allow_disputed=True,
-            )
-            refund_id = refund["id"]
-        with self._db.transaction() as cur:
+            if dispute is None:
+                raise NotFound("dispute_not_found", "No such dispute.")
+            self._check_resolvable(dispute)
+            refund_id = None
+            if outcome == "refund":
+                refund = self._payments.refund(
+                    principal,
+                    dispute["payment_id"],
+                    None,
+                    f"dispute {dispute_id}: {note}",
+                    request_id,
+                    allow_disputed=True,
+                )
+                refund_id = refund["id"]
             cur.execute(queries.LOCK_DISPUTE, (dispute_id,))
-            if cur.fetchone()["status"] != "open":
-                raise Conflict("dispute_not_open", "The dispute was resolved meanwhile.")
+            self._check_resolvable(cur.fetchone())
             cur.execute(queries.LOCK_PAYMENT, (dispute["payment_id"],))
             payment = cur.fetchone()
             if outcome == "reject":
@@ -170,3 +220,16 @@ class DisputesService:
             )
             cur.execute(queries.DISPUTE, (dispute_id,))
             return public_dispute(cur.fetchone())
+
+    @staticmethod
+    def _check_resolvable(dispute: dict[str, Any]) -> None:
+        if dispute["status"] != "open":
+            raise Conflict("dispute_not_open", f"The dispute is {dispute['status']}.")
+        if dispute["provider_dispute_id"] is not None:
+            # Stripe holds the money while the card network decides; a refund is refused and a
+            # rejection would show the payment settled while it is not.
+            raise Conflict(
+                "dispute_at_gateway",
+                f"This dispute is chargeback {dispute['provider_dispute_id']} at Stripe, "
+                "which decides it; it cannot be resolved here.",
+            )

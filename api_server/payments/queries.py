@@ -97,6 +97,12 @@ UPDATE payments SET reserved = true, updated_at = now()
 WHERE id = %(id)s AND EXISTS (SELECT 1 FROM taken) RETURNING id
 """
 
+# Held FOR SHARE: a suspension or deletion of the listing waits for the payment's step.
+LISTING_FOR_SALE = """
+SELECT 1 FROM payments p JOIN listings l ON l.id = p.listing_id
+WHERE p.id = %s AND l.status = 'active' FOR SHARE OF l
+"""
+
 # A paid payment shows no earlier decline or pending challenge, as a succeeded intent does.
 CLEAR_ATTEMPT = """
 UPDATE payments SET failure_code = NULL, decline_code = NULL, failure_message = NULL,
@@ -238,6 +244,13 @@ ON CONFLICT DO NOTHING
 RETURNING id::text AS id
 """
 
+# The buyer's open dispute is the one the card network's chargeback is about.
+LINK_CHARGEBACK = """
+UPDATE disputes SET provider_dispute_id = %s
+WHERE payment_id = %s AND status = 'open' AND provider_dispute_id IS NULL
+RETURNING id::text AS id
+"""
+
 DISPUTE_COLUMNS = """
 d.id::text AS id, d.payment_id::text AS payment_id, d.source, d.opened_by::text AS opened_by,
 d.provider_dispute_id, d.reason, d.details, d.status, d.status_before, d.resolution_note,
@@ -245,6 +258,8 @@ d.resolved_by::text AS resolved_by, d.resolved_at, d.refund_id::text AS refund_i
 """
 
 DISPUTE = f"SELECT {DISPUTE_COLUMNS} FROM disputes d WHERE d.id = %s"
+
+SERIALISE_DISPUTE = "SELECT pg_advisory_xact_lock(hashtext('dispute:' || %s))"
 
 LOCK_DISPUTE = f"SELECT {DISPUTE_COLUMNS} FROM disputes d WHERE d.id = %s FOR UPDATE"
 

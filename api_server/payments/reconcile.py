@@ -9,15 +9,18 @@ payment untouched and is reported.
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from typing import Any
 
 from api_server.common.audit import record_audit
-from api_server.db import Database
+from api_server.db import DATABASE_DOWN, Database
 from api_server.payments import queries
 from api_server.payments.gateways import GatewayError
 from api_server.payments.service import PaymentsService
 from api_server.payments.settlement import LATE, OPEN, apply_gateway_status
+
+_log = logging.getLogger("api_server.payments.reconcile")
 
 
 class Reconciler:
@@ -40,6 +43,14 @@ class Reconciler:
                 change = self._one(payment_id)
             except GatewayError as exc:
                 errors.append({"payment_id": payment_id, "error": f"gateway_{exc.kind}"})
+                continue
+            except DATABASE_DOWN:
+                raise
+            except Exception:
+                # One row we cannot apply (its transaction rolled back) must not stop the
+                # batch: it is reported, logged with its traceback, and tried again next run.
+                _log.exception("reconciliation of payment %s failed", payment_id)
+                errors.append({"payment_id": payment_id, "error": "internal_error"})
                 continue
             if change is not None:
                 changes.append(change)

@@ -45,46 +45,59 @@ class Refunds:
     ) -> dict[str, Any]:
         """Refunds part or all of a paid payment through its gateway; returns the refund."""
         refund_id, amount = self._hold(payment_id, actor_id, amount, reason, allow_disputed)
+        failed: GatewayError | None = None
         with self._db.transaction() as cur:
-            cur.execute(queries.PAYMENT, (payment_id,))
-            payment = cur.fetchone()
-        try:
-            provider_id = self._gateways[payment["provider"]].refund(
-                payment, amount=amount, refund_id=refund_id
-            )
-        except GatewayError as exc:
-            with self._db.transaction() as cur:
+            # Locked across the gateway call and the booking: a charge.refunded webhook (ours,
+            # or a dashboard refund with Stripe's cumulative total) waits, so it finds this
+            # refund booked and counts it once.
+            cur.execute(queries.LOCK_PAYMENT, (payment_id,))
+            locked = cur.fetchone()
+            try:
+                provider_id = self._gateways[locked["provider"]].refund(
+                    locked, amount=amount, refund_id=refund_id
+                )
+            except GatewayError as exc:
                 cur.execute(
                     queries.REFUND_FAILED, {"refund_id": refund_id, "code": f"gateway_{exc.kind}"}
                 )
-            raise gateway_problem(exc) from exc
-        with self._db.transaction() as cur:
-            cur.execute(
-                queries.REFUND_SUCCEEDED, {"refund_id": refund_id, "provider_id": provider_id}
-            )
-            cur.execute(queries.LOCK_PAYMENT, (payment_id,))
-            locked = cur.fetchone()
-            done = locked["amount_refunded"] >= locked["amount"]
-            transition(
-                cur, locked, "refunded" if done else "partially_refunded", f"api:refund:{refund_id}"
-            )
-            record_audit(
-                cur,
-                actor_id=actor_id,
-                action="payment.refund",
-                target_type="payment",
-                target_id=payment_id,
-                details={
-                    "refund_id": refund_id,
-                    "amount": amount,
-                    "currency": locked["currency"],
-                    "reason": reason,
-                },
-                request_id=request_id,
-            )
-            cur.execute(queries.REFUNDS, (payment_id,))
-            refund = next(r for r in cur.fetchall() if r["id"] == refund_id)
+                failed = exc
+            else:
+                refund = self._book(cur, locked, refund_id, provider_id)
+                record_audit(
+                    cur,
+                    actor_id=actor_id,
+                    action="payment.refund",
+                    target_type="payment",
+                    target_id=payment_id,
+                    details={
+                        "refund_id": refund_id,
+                        "amount": amount,
+                        "currency": locked["currency"],
+                        "reason": reason,
+                    },
+                    request_id=request_id,
+                )
+        if failed is not None:
+            raise gateway_problem(failed) from failed
         return {**refund, "payment_id": payment_id, "created_at": refund["created_at"].isoformat()}
+
+    @staticmethod
+    def _book(
+        cur: Any,
+        locked: dict[str, Any],
+        refund_id: str,
+        provider_id: str,
+    ) -> dict[str, Any]:
+        """Books a refund the gateway made, on the locked payment; returns the refund row."""
+        cur.execute(queries.REFUND_SUCCEEDED, {"refund_id": refund_id, "provider_id": provider_id})
+        cur.execute(queries.PAYMENT, (locked["id"],))
+        booked = cur.fetchone()
+        done = booked["amount_refunded"] >= booked["amount"]
+        transition(
+            cur, locked, "refunded" if done else "partially_refunded", f"api:refund:{refund_id}"
+        )
+        cur.execute(queries.REFUNDS, (locked["id"],))
+        return next(r for r in cur.fetchall() if r["id"] == refund_id)
 
     def refund_due(self, payment_id: str) -> bool:
         """Gives a late success that could not be sold back in full; True once it is back.

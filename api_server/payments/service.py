@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
 from psycopg2.extras import RealDictCursor
@@ -13,15 +13,19 @@ from psycopg2.extras import RealDictCursor
 from api_server.auth.principal import Principal
 from api_server.common.errors import Conflict, Forbidden, Invalid, NotFound
 from api_server.common.money import (
-    convert,
+    MAX_STORED_AMOUNT,
+    charge_amount,
+    charge_step,
     default_provider,
     line_amount,
-    round_to_whole_major,
+    line_value,
+    max_charge,
+    min_charge,
     to_major,
-    whole_major,
 )
 from api_server.common.outbox import OutboxDispatcher
 from api_server.common.pagination import page_body, paging
+from api_server.common.quantities import parse_quantity
 from api_server.config import Config
 from api_server.db import Database
 from api_server.payments import queries
@@ -37,12 +41,20 @@ from api_server.payments.gateways import (
 from api_server.payments.idempotency import IdempotencyKeys
 from api_server.payments.problems import gateway_problem
 from api_server.payments.refunds import Refunds
-from api_server.payments.settlement import OPEN, apply_gateway_status, record_failure, transition
+from api_server.payments.settlement import (
+    OPEN,
+    apply_gateway_status,
+    listing_for_sale,
+    record_failure,
+    transition,
+)
 from api_server.payments.views import public_payment
 
 # Statuses the buyer may still confirm (another card after a decline, or again during 3DS).
 CONFIRMABLE = frozenset({"pending", "requires_payment_method", "requires_action"})
 CANCELABLE = OPEN - {"processing"}
+# payments.fx_rate is numeric(24, 10).
+RATE_SCALE = Decimal("1e-10")
 
 
 class PaymentsService:
@@ -84,28 +96,42 @@ class PaymentsService:
 
     def create(self, principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
         """Reserves the quantity, then opens the checkout at the gateway."""
-        quantity = Decimal(str(body["quantity"]))
+        quantity = parse_quantity(body["quantity"])
         with self._db.transaction() as cur:
             cur.execute(queries.LOCK_LISTING, (body["listing_id"],))
             listing = cur.fetchone()
         self._check_listing(listing, principal, quantity)
         currency = (body.get("currency") or listing["currency"]).upper()
         provider = body.get("provider") or default_provider(currency)
+        value = line_value(listing["price_per_unit"], quantity)
         listing_amount = line_amount(listing["price_per_unit"], quantity)
-        # Flutterwave's checkout takes whole major units only (docs/sandboxes.md).
-        whole = provider == "flutterwave"
-        fx = self._conversion(listing["currency"], currency, listing_amount, whole=whole)
-        if fx["amount"] <= 0 or (whole and not whole_major(fx["amount"], currency)):
-            raise Invalid(
-                "amount_not_accepted",
-                f"This order comes to {to_major(fx['amount'], currency)} {currency}, which "
-                f"{provider} does not charge (Flutterwave takes whole amounts only). Change "
-                "the quantity or the provider.",
-            )
+        fx = self._conversion(listing["currency"], currency, value, provider)
+        self._check_amount(fx["amount"], listing_amount, currency, provider)
         payment_id = self._reserve(
             principal, body["listing_id"], quantity, currency, provider, listing_amount, fx
         )
         return self._open_checkout(payment_id, principal)
+
+    @staticmethod
+    def _check_amount(amount: int, listing_amount: int, currency: str, provider: str) -> None:
+        """Refuses, before anything is reserved, an amount the gateway would not charge."""
+        if charge_step(provider, currency) > 1 and amount % charge_step(provider, currency):
+            # Only without a conversion (which rounds up to the step): the listed amount
+            # itself is not one the gateway takes, and the buyer must not pay more than it.
+            raise Invalid(
+                "amount_not_accepted",
+                f"This order comes to {to_major(amount, currency)} {currency}, which {provider}"
+                f" does not charge ({to_major(charge_step(provider, currency), currency)} "
+                f"{currency} steps only). Change the quantity or the provider.",
+            )
+        low, high = min_charge(provider, currency), max_charge(provider, currency)
+        if not low <= amount <= high or listing_amount > MAX_STORED_AMOUNT:
+            raise Invalid(
+                "amount_not_accepted",
+                f"This order comes to {to_major(amount, currency)} {currency}; {provider} "
+                f"charges from {to_major(low, currency)} to {to_major(high, currency)} "
+                f"{currency} at once. Change the quantity or the provider.",
+            )
 
     @staticmethod
     def _check_listing(
@@ -123,17 +149,21 @@ class PaymentsService:
             )
 
     def _conversion(
-        self, listing_currency: str, currency: str, listing_amount: int, *, whole: bool
+        self, listing_currency: str, currency: str, value: Decimal, provider: str
     ) -> dict[str, Any]:
-        """The amount in the buyer's currency at the gateway's quoted rate, if it differs;
-        rounded half up to a whole major unit when the gateway takes only those."""
+        """The amount in the buyer's currency at the gateway's quoted rate, if it differs,
+        rounded up once from the exact value to the gateway's step (money.charge_amount)."""
         if currency == listing_currency:
-            return {"amount": listing_amount, "fx_rate": None, "fx_source": None, "fx_at": None}
+            amount = charge_amount(value, currency, currency, None)
+            return {"amount": amount, "fx_rate": None, "fx_source": None, "fx_at": None}
         try:
             rate = self._rates.rate(
                 source=currency,
                 destination=listing_currency,
-                destination_amount=to_major(listing_amount, listing_currency),
+                destination_amount=to_major(
+                    charge_amount(value, listing_currency, listing_currency, None),
+                    listing_currency,
+                ),
             )
         except GatewayError as exc:
             if exc.kind == "rejected":
@@ -142,9 +172,12 @@ class PaymentsService:
                     f"No rate from {listing_currency} to {currency}.",
                 ) from exc
             raise gateway_problem(exc) from exc
-        amount = convert(listing_amount, listing_currency, currency, rate)
+        # Kept at the column's scale, rounded up: the rate recorded is the rate charged.
+        rate = rate.quantize(RATE_SCALE, rounding=ROUND_CEILING)
         return {
-            "amount": round_to_whole_major(amount, currency) if whole else amount,
+            "amount": charge_amount(
+                value, listing_currency, currency, rate, step=charge_step(provider, currency)
+            ),
             "fx_rate": rate,
             "fx_source": "flutterwave:/v3/transfers/rates",
             "fx_at": datetime.now(UTC),
@@ -241,32 +274,49 @@ class PaymentsService:
         if payment["provider"] != "stripe":
             raise Conflict("wrong_provider", "Flutterwave payments use the payment link.")
         declined = None
+        withdrawn = False
         with self.locked(payment_id) as (cur, locked):
             # The row stays locked while Stripe confirms, so the webhook that Stripe sends
             # meanwhile waits for this step and the history always reads the same.
             if locked["status"] not in CONFIRMABLE:
                 raise Conflict("payment_not_pending", f"The payment is {locked['status']}.")
-            try:
-                seen = self._stripe.confirm(locked, payment_method=method)
-            except GatewayError as exc:
-                if exc.kind != "declined":
-                    raise gateway_problem(exc) from exc
-                declined = exc
-                failure = Failure(
-                    str(exc.details.get("code") or "card_declined"),
-                    exc.details.get("decline_code"),
-                    str(exc),
-                )
-                seen = GatewayStatus("requires_payment_method", failure=failure)
-                apply_gateway_status(cur, locked, seen, "api:confirm:declined")
+            if not listing_for_sale(cur, payment_id):
+                # Suspended or deleted since the order was made: the goods are not for sale.
+                self._close_or_problem(cur, locked, "abandoned", "api:confirm:listing_withdrawn")
+                withdrawn = True
             else:
-                if seen.status in ("processing", "succeeded"):
-                    # The webhook is the source of truth for value; until then, processing.
-                    seen = GatewayStatus("processing")
-                apply_gateway_status(cur, locked, seen, "api:confirm")
+                declined = self._confirm_locked(cur, locked, method)
+        if withdrawn:
+            raise Conflict(
+                "listing_not_available",
+                "This listing is no longer for sale, so the payment was canceled, not taken.",
+            )
         if declined is not None:
             raise gateway_problem(declined)
         return self._view(self._load(payment_id), principal)
+
+    def _confirm_locked(
+        self, cur: RealDictCursor, locked: dict[str, Any], method: str
+    ) -> GatewayError | None:
+        """Confirms at Stripe and applies the answer; returns the decline, if any."""
+        try:
+            seen = self._stripe.confirm(locked, payment_method=method)
+        except GatewayError as exc:
+            if exc.kind != "declined":
+                raise gateway_problem(exc) from exc
+            failure = Failure(
+                str(exc.details.get("code") or "card_declined"),
+                exc.details.get("decline_code"),
+                str(exc),
+            )
+            seen = GatewayStatus("requires_payment_method", failure=failure)
+            apply_gateway_status(cur, locked, seen, "api:confirm:declined")
+            return exc
+        if seen.status in ("processing", "succeeded"):
+            # The webhook is the source of truth for value; until then, processing.
+            seen = GatewayStatus("processing")
+        apply_gateway_status(cur, locked, seen, "api:confirm")
+        return None
 
     def cancel(self, principal: Principal, payment_id: str) -> dict[str, Any]:
         """The buyer abandons an unpaid payment; the reservation is released."""
@@ -278,7 +328,7 @@ class PaymentsService:
             # this request records the cancellation and the late event is a no-op.
             if locked["status"] not in CANCELABLE:
                 raise Conflict("payment_not_cancelable", f"The payment is {locked['status']}.")
-            outcome = self.close(cur, locked, "requested_by_customer", "api:cancel")
+            outcome = self._close_or_problem(cur, locked, "requested_by_customer", "api:cancel")
         if outcome == "applied:succeeded":
             raise Conflict(
                 "payment_already_paid",
@@ -289,6 +339,16 @@ class PaymentsService:
                 "payment_not_cancelable", "The gateway could not cancel this payment now."
             )
         return self._view(self._load(payment_id), principal)
+
+    def _close_or_problem(
+        self, cur: RealDictCursor, locked: dict[str, Any], reason: str, cause: str
+    ) -> str:
+        """`close` for a caller waiting on the answer: a gateway that refuses or does not
+        answer is its 502/503/504, and the transaction (with the row) is left as it was."""
+        try:
+            return self.close(cur, locked, reason, cause)
+        except GatewayError as exc:
+            raise gateway_problem(exc) from exc
 
     def close(self, cur: RealDictCursor, locked: dict[str, Any], reason: str, cause: str) -> str:
         """Cancels at the gateway first; if the gateway says it was paid, settles instead.

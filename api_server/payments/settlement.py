@@ -53,6 +53,15 @@ ALLOWED: dict[str, frozenset[str]] = {
     "refunded": frozenset(),
 }
 SOLD_OUT = "sold_out_before_payment"
+WITHDRAWN = "listing_withdrawn_before_payment"
+# Paid, and possibly refunded or disputed since: a gateway success says nothing new of them.
+SETTLED = frozenset({"succeeded", "partially_refunded", "refunded", "disputed"})
+
+
+def listing_for_sale(cur: RealDictCursor, payment_id: str) -> bool:
+    """Whether the payment's listing is still active, held so a suspension waits for us."""
+    cur.execute(queries.LISTING_FOR_SALE, (payment_id,))
+    return cur.fetchone() is not None
 
 
 def transition(
@@ -87,6 +96,10 @@ def apply_gateway_status(
 ) -> str:
     """Applies what the gateway says; value is given only when amount and currency agree."""
     if seen.status == "succeeded":
+        if payment["status"] in SETTLED:
+            # Never moves a paid payment: a dispute, a refund or a second report of the same
+            # success stays as it is (the dispute's own resolution restores a payment).
+            return "ignored"
         if seen.amount != payment["amount"] or (seen.currency or "").upper() != payment["currency"]:
             return "amount_mismatch"
         if seen.transaction_id:
@@ -95,6 +108,8 @@ def apply_gateway_status(
         if payment["status"] in LATE:
             return settle_late(cur, payment, cause)
         cur.execute(queries.CLEAR_ATTEMPT, (payment["id"],))
+        if not listing_for_sale(cur, payment["id"]):
+            return _owe_back(cur, payment, cause, WITHDRAWN, release=True)
     if seen.status == "requires_payment_method" and payment["status"] in OPEN:
         # A second decline changes no status but must still show its own reason.
         record_failure(cur, payment, seen.failure or Failure("payment_failed"))
@@ -119,15 +134,24 @@ def settle_late(cur: RealDictCursor, payment: dict[str, Any], cause: str) -> str
     if sold:
         transition(cur, payment, "succeeded", f"{cause}:late")
         return "applied:succeeded"
-    cur.execute(queries.SET_REFUND_DUE, (SOLD_OUT, payment["id"]))
-    transition(cur, payment, "succeeded", f"{cause}:late:refund_due", sale=False)
+    return _owe_back(cur, payment, f"{cause}:late", SOLD_OUT, release=False)
+
+
+def _owe_back(
+    cur: RealDictCursor, payment: dict[str, Any], cause: str, reason: str, *, release: bool
+) -> str:
+    """Books a success whose goods cannot be sold as owed back to the buyer in full."""
+    if release:
+        cur.execute(queries.RELEASE, {"id": payment["id"]})
+    cur.execute(queries.SET_REFUND_DUE, (reason, payment["id"]))
+    transition(cur, payment, "succeeded", f"{cause}:refund_due", sale=False)
     record_audit(
         cur,
         actor_id=None,
         action="payment.late_success",
         target_type="payment",
         target_id=payment["id"],
-        details={"outcome": "refund_due", "reason": SOLD_OUT, "cause": cause},
+        details={"outcome": "refund_due", "reason": reason, "cause": cause},
     )
     return "refund_due"
 

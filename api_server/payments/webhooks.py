@@ -16,15 +16,14 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-import psycopg2
 import stripe
 
 from api_server.common.errors import Malformed, Unauthenticated
 from api_server.common.outbox import OutboxDispatcher
 from api_server.config import Config
-from api_server.db import Database, DatabaseUnavailable
+from api_server.db import DATABASE_DOWN, Database
 from api_server.payments import queries
-from api_server.payments.disputes import open_dispute
+from api_server.payments.disputes import record_chargeback
 from api_server.payments.gateways import (
     Failure,
     GatewayError,
@@ -57,8 +56,6 @@ _INTENT_EVENTS: dict[str, SeenStatus] = {
 # Open statuses an attempt reaches after a decline: a decline event finding the payment in one
 # may be older than the attempt, so the PaymentIntent is read again before it is applied.
 _MOVED_ON = ("processing", "requires_action")
-# Errors that mean our own database is gone: the gateway must retry later.
-_DATABASE_DOWN = (psycopg2.OperationalError, psycopg2.InterfaceError, DatabaseUnavailable)
 
 
 def _dict(value: Any) -> dict[str, Any]:
@@ -128,17 +125,13 @@ class WebhookService:
     ) -> str:
         cause = f"event:{eid}"
         if event_type == "charge.dispute.created":
-            opened = open_dispute(
+            return record_chargeback(
                 cur,
                 payment,
-                source="stripe",
-                opened_by=None,
                 reason=str(obj.get("reason") or "stripe"),
-                details=None,
                 provider_dispute_id=_ref(obj.get("id")),
                 cause=cause,
             )
-            return "applied:disputed" if opened else "ignored"
         if event_type == "charge.refunded":
             return self._external_refund(cur, payment, obj, cause)
         status = _INTENT_EVENTS.get(event_type)
@@ -175,7 +168,9 @@ class WebhookService:
         total = from_stripe_amount(raw, payment["currency"])
         if total is None:
             return "ignored"
-        if total <= payment["amount_refunded"] + payment["refund_pending"]:
+        # Our own refunds are booked under the lock this event waited for, so a total above
+        # what is booked is money refunded elsewhere (the dashboard), however it interleaved.
+        if total <= payment["amount_refunded"]:
             return "ignored"
         cur.execute(queries.SET_REFUNDED_TOTAL, (min(total, payment["amount"]), payment["id"]))
         to = "refunded" if total >= payment["amount"] else "partially_refunded"
@@ -226,7 +221,9 @@ class WebhookService:
             if exc.kind == "rejected":
                 seen = GatewayStatus("unknown", reference=tx_ref, transaction_id=transaction_id)
             elif event is None:
-                raise
+                # The customer's return waits on this answer: a clear 502/503/504, and the
+                # webhook or reconciliation settles the payment later.
+                raise gateway_problem(exc) from exc
             else:
                 # Says nothing about the payment: stored as unverified, tried again later.
                 unverified = f"unverified:{exc.kind}"
@@ -244,20 +241,16 @@ class WebhookService:
         return self._apply_unrecorded(tx_ref, apply)
 
     def abandon_flutterwave(self, tx_ref: str) -> str:
-        """The customer cancelled on the hosted page: cancel unless Flutterwave says it was paid."""
+        """The hosted page sent the customer back without a transaction ("cancelled").
+
+        Nothing proves it: the address is public and the payment id in it is seen by the
+        seller. So it changes nothing; the order stays payable until the buyer cancels it
+        (authenticated), its window ends, or a verified success arrives.
+        """
         with self._db.transaction() as cur:
-            cur.execute(queries.LOCK_PAYMENT_BY_REF, ("flutterwave", tx_ref))
-            payment = cur.fetchone()
-            if payment is None:
-                return "unknown_reference"
-            if payment["status"] not in ("pending", "requires_payment_method"):
-                return "ignored"
-            try:
-                outcome = self._payments.close(cur, payment, "abandoned", "return:cancelled")
-            except GatewayError as exc:
-                raise gateway_problem(exc) from exc
-        self._after(outcome, payment["id"])
-        return outcome
+            cur.execute(queries.PAYMENT_BY_REF, ("flutterwave", tx_ref))
+            known = cur.fetchone() is not None
+        return "ignored" if known else "unknown_reference"
 
     # Shared
 
@@ -304,7 +297,7 @@ class WebhookService:
         cur.execute("SAVEPOINT apply_event")
         try:
             outcome = apply(cur, payment)
-        except _DATABASE_DOWN:
+        except DATABASE_DOWN:
             raise
         except Exception:
             _log.exception("webhook for payment %s could not be applied", payment["id"])

@@ -47,7 +47,7 @@ A Success After A Cancelled Return Still Sells
     ${listing} =    Listing To Buy From    ${SELLER}    currency=NGN
     ${payment} =    Buy Listing    ${BUYER}    ${listing}    3
     Return Cancelled From The Hosted Page    ${payment}
-    Available Quantity Should Be    ${listing}    10
+    Available Quantity Should Be    ${listing}    7
     Complete Checkout Without Return    ${payment}    successful
     Payment Status Should Become    ${payment}    succeeded
     Payment Should Be Persisted As    ${payment}    reserved=true    refund_due_reason=None
@@ -60,20 +60,23 @@ A Late Success When The Stock Is Gone Is Refunded In Full
     [Tags]    sandbox-only    late-success
     ${listing} =    Listing To Buy From    ${SELLER}    currency=NGN    quantity=3
     ${payment} =    Buy Listing    ${BUYER}    ${listing}    3
-    Return Cancelled From The Hosted Page    ${payment}
+    Walk Away From The Hosted Page    ${BUYER}    ${payment}
     Sold Again To Another Buyer    ${listing}    3
     Complete Checkout Without Return    ${payment}    successful
     Payment Status Should Become    ${payment}    refunded
     Late Success Should Be Refunded In Full    ${BUYER}    ${payment}
     Available Quantity Should Be    ${listing}    0
 
-A Cancelled Checkout Cancels The Payment
-    [Documentation]    A customer who walks away from the hosted page frees the reservation.
+A Cancelled Return Changes Nothing Until The Buyer Cancels
+    [Documentation]    The return address is public and unsigned: only the signed-in buyer may end the order.
+    [Tags]    security
     ${listing} =    Listing To Buy From    ${SELLER}    currency=GHS
     ${payment} =    Buy Listing    ${BUYER}    ${listing}    4
-    Complete Flutterwave Checkout    ${payment}    cancelled
+    Return Cancelled From The Hosted Page    ${payment}
+    Available Quantity Should Be    ${listing}    6
+    Cancel Payment    ${BUYER}    ${payment}    expected_status=200
     Payment Status Should Become    ${payment}    canceled
-    Last Transition Cause Should Start With    ${payment}    return:cancelled
+    Last Transition Cause Should Start With    ${payment}    api:cancel
     Available Quantity Should Be    ${listing}    10
 
 A Verification That Disagrees Gives No Value

@@ -1,0 +1,325 @@
+"""What an attacker or a careless client found (issue 20), each over real HTTP.
+
+Every test here failed before its fix: quantities finer than the column, anonymous returns
+that end or re-settle payments, a chargeback dropped beside a buyer's dispute, conversions
+that undercharged, listings withdrawn mid-payment, gateway refusals on cancel, a batch
+stopped by one bad row, and a dashboard refund counted twice.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from decimal import Decimal
+
+import pytest
+import requests
+
+from tests.conftest import migrated_database
+from tests.factories import make_listing, make_user
+from tests.payments_stack import PaymentsStack, payments_stack
+from tests.test_payments_flow import eventually
+
+
+@pytest.fixture(scope="module")
+def stack(postgres) -> Iterator[PaymentsStack]:
+    with payments_stack(migrated_database(postgres)) as running:
+        yield running
+
+
+def _cast(stack: PaymentsStack, **listing):
+    seller, buyer = make_user(stack.app, "seller"), make_user(stack.app, "buyer")
+    return seller, buyer, make_listing(stack.app, seller, status="active", **listing)["id"]
+
+
+def _post(stack, user, path, **body):
+    return requests.post(f"{stack.url}{path}", headers=user["headers"], json=body, timeout=30)
+
+
+def _count_payments(stack, listing) -> int:
+    rows = stack.sql("SELECT count(*) AS n FROM payments WHERE listing_id = %s", listing)
+    return rows[0]["n"]
+
+
+def _fault(stack, sandbox, **rule):
+    return stack.control(sandbox, "faults", **rule)
+
+
+def _paid_stripe(stack, price=10_000, quantity=1):
+    seller, buyer, listing = _cast(stack, price_per_unit=price)
+    payment_id = stack.buy(buyer, listing, quantity).json()["id"]
+    _post(stack, buyer, f"/api/payments/{payment_id}/confirm", payment_method="pm_card_visa")
+    eventually(lambda: stack.payment(payment_id)["status"] == "succeeded")
+    return seller, buyer, listing, payment_id
+
+
+def _paid_flutterwave(stack):
+    seller, buyer, listing = _cast(stack, price_per_unit=500_000, currency="NGN")
+    created = stack.buy(buyer, listing, 1)
+    assert created.status_code == 201, created.text
+    payment_id = created.json()["id"]
+    link = stack.payment(payment_id)["payment_link"]
+    paid = requests.get(
+        link, params={"outcome": "successful"}, headers={"Accept": "application/json"}, timeout=30
+    )
+    assert paid.status_code == 200, paid.text
+    eventually(lambda: stack.payment(payment_id)["status"] == "succeeded")
+    return seller, buyer, listing, payment_id
+
+
+# 1. Quantities are parsed once into what the column stores
+
+
+@pytest.mark.parametrize("quantity", [0.0005, 0.0009, 0.9995, 0.0004, 1.0005, "0.0005"])
+def test_a_quantity_finer_than_the_column_is_refused_and_changes_nothing(stack, quantity):
+    _, buyer, listing = _cast(stack, quantity="1", price_per_unit=100_000)
+    response = stack.buy(buyer, listing, quantity)
+    assert response.status_code in (400, 422), response.text
+    assert response.headers["Content-Type"].startswith("application/problem+json")
+    assert stack.available(listing) == "1.000"
+    assert _count_payments(stack, listing) == 0
+
+
+@pytest.mark.parametrize("raw", ["NaN", "Infinity", "-Infinity", "1e400"])
+def test_a_quantity_that_is_not_a_finite_number_is_refused(stack, raw):
+    _, buyer, listing = _cast(stack)
+    body = f'{{"listing_id": "{listing}", "quantity": {raw}}}'
+    headers = {**buyer["headers"], "Idempotency-Key": f"nan-{raw}-{listing}"}
+    headers["Content-Type"] = "application/json"
+    response = requests.post(f"{stack.url}/api/payments", data=body, headers=headers, timeout=30)
+    assert 400 <= response.status_code < 500, response.text
+    assert _count_payments(stack, listing) == 0
+
+
+def test_an_order_whose_amount_exceeds_what_the_gateway_charges_is_refused(stack):
+    # Stripe's largest charge is 99,999,999 minor units (docs/sandboxes.md): 10^9 t at
+    # 25,000,000 cents a tonne is far beyond it and beyond the bigint column.
+    _, buyer, listing = _cast(stack, quantity="999999999999", price_per_unit=2_500_000_000)
+    response = stack.buy(buyer, listing, "999999999999")
+    assert response.status_code == 422, response.text
+    assert response.json()["code"] == "amount_not_accepted"
+    assert _count_payments(stack, listing) == 0
+
+
+# 2. A batch survives one bad row
+
+
+def test_reconciliation_reports_a_row_it_cannot_apply_and_finishes_the_rest(stack):
+    stack.sql("UPDATE payments SET reconciled_at = now()")
+    _, buyer, listing = _cast(stack)
+    _, other_buyer, other_listing = _cast(stack)
+    broken = stack.buy(buyer, listing, 1).json()["id"]
+    healthy = stack.buy(other_buyer, other_listing, 2).json()["id"]
+    # Releasing the broken one would put the stock above the listing's quantity.
+    stack.sql("UPDATE listings SET available_quantity = quantity WHERE id = %s", listing)
+    stack.sql(
+        "UPDATE payments SET expires_at = now() - interval '1 second' WHERE id IN (%s, %s)",
+        broken,
+        healthy,
+    )
+    report = stack.app.services.reconciler.run(limit=2)
+    assert [e["payment_id"] for e in report["errors"]] == [broken], report
+    assert report["errors"][0]["error"] == "internal_error"
+    assert report["changed"] == [{"payment_id": healthy, "from": "pending", "to": "canceled"}]
+    assert stack.payment(broken)["status"] == "pending"
+
+
+# 3 and 5. The Flutterwave return proves what it claims and never ends or rewinds a payment
+
+
+def test_a_return_without_a_transaction_does_not_cancel_the_payment(stack):
+    _, buyer, listing = _cast(stack, price_per_unit=500_000, currency="NGN")
+    payment_id = stack.buy(buyer, listing, 2).json()["id"]
+    response = requests.get(
+        f"{stack.url}/api/payments/flutterwave/return",
+        params={"tx_ref": payment_id, "status": "cancelled"},
+        timeout=30,
+    )
+    assert response.status_code == 200, response.text
+    row = stack.payment(payment_id)
+    assert (row["status"], row["reserved"]) == ("pending", True)
+    assert stack.available(listing) == "8.000"
+
+
+def test_a_return_does_not_resettle_a_disputed_payment(stack):
+    _, buyer, _, payment_id = _paid_flutterwave(stack)
+    opened = _post(stack, buyer, f"/api/payments/{payment_id}/disputes", reason="not_received")
+    assert opened.status_code == 201, opened.text
+    txn = stack.payment(payment_id)["provider_txn_id"]
+    requests.get(
+        f"{stack.url}/api/payments/flutterwave/return",
+        params={"tx_ref": payment_id, "transaction_id": txn},
+        timeout=30,
+    )
+    assert stack.payment(payment_id)["status"] == "disputed"
+    open_disputes = stack.sql(
+        "SELECT count(*) AS n FROM disputes WHERE payment_id = %s AND status = 'open'", payment_id
+    )
+    assert open_disputes == [{"n": 1}]
+
+
+def test_a_return_does_not_resettle_a_partly_refunded_payment(stack):
+    seller, _, _, payment_id = _paid_flutterwave(stack)
+    refund = _post(stack, seller, f"/api/payments/{payment_id}/refunds", amount=100_000)
+    assert refund.status_code == 201, refund.text
+    txn = stack.payment(payment_id)["provider_txn_id"]
+    answer = requests.get(
+        f"{stack.url}/api/payments/flutterwave/return",
+        params={"tx_ref": payment_id, "transaction_id": txn},
+        timeout=30,
+    )
+    assert answer.json()["status"] != "applied:succeeded"
+    assert stack.payment(payment_id)["status"] == "partially_refunded"
+
+
+# 4. A chargeback is always recorded
+
+
+def test_a_chargeback_beside_the_buyers_dispute_is_recorded(stack):
+    _, buyer, _, payment_id = _paid_stripe(stack)
+    opened = _post(stack, buyer, f"/api/payments/{payment_id}/disputes", reason="not_received")
+    assert opened.status_code == 201, opened.text
+    intent = stack.payment(payment_id)["provider_ref"]
+    chargeback = stack.control(stack.stripe, f"payment_intents/{intent}/dispute")
+
+    def linked() -> bool:
+        rows = stack.sql(
+            "SELECT provider_dispute_id FROM disputes WHERE payment_id = %s", payment_id
+        )
+        return rows == [{"provider_dispute_id": chargeback["id"]}]
+
+    eventually(linked)
+    actions = stack.sql("SELECT action FROM audit_log WHERE target_id = %s ORDER BY id", payment_id)
+    assert [a["action"] for a in actions] == ["dispute.open", "dispute.chargeback"]
+    # The card network decides a chargeback: neither outcome can be chosen here.
+    admin = make_user(stack.app, "admin")
+    for outcome in ("reject", "refund"):
+        path = f"/api/admin/disputes/{opened.json()['id']}/resolve"
+        answer = _post(stack, admin, path, outcome=outcome, note="n")
+        assert answer.status_code == 409, answer.text
+        assert answer.json()["code"] == "dispute_at_gateway"
+    assert stack.payment(payment_id)["status"] == "disputed"
+
+
+# 6. Conversions never undercharge
+
+
+@pytest.mark.parametrize(("provider", "expected"), [("flutterwave", 200), ("stripe", 150)])
+def test_a_converted_amount_is_rounded_up_once(stack, provider, expected):
+    # 2.31 kg at 1,000 NGN/kg is 2,310 NGN, 1.4903 USD at 1 USD = 1,550 NGN.
+    _, buyer, listing = _cast(stack, price_per_unit=100_000, currency="NGN", unit="kg")
+    response = stack.buy(buyer, listing, "2.31", currency="USD", provider=provider)
+    assert response.status_code == 201, response.text
+    row = stack.payment(response.json()["id"])
+    assert row["amount"] == expected
+    worth = Decimal(row["listing_amount"]) / 100 * row["fx_rate"]
+    assert Decimal(row["amount"]) / 100 >= worth
+
+
+# 7. A listing that is no longer for sale cannot be bought
+
+
+def test_a_payment_for_a_suspended_listing_cannot_be_confirmed(stack):
+    _, buyer, listing = _cast(stack)
+    payment_id = stack.buy(buyer, listing, 3).json()["id"]
+    admin = make_user(stack.app, "admin")
+    suspended = _post(
+        stack, admin, f"/api/admin/listings/{listing}/suspend", reason="under investigation"
+    )
+    assert suspended.status_code == 200, suspended.text
+    answer = _post(
+        stack, buyer, f"/api/payments/{payment_id}/confirm", payment_method="pm_card_visa"
+    )
+    assert answer.status_code == 409, answer.text
+    assert answer.json()["code"] == "listing_not_available"
+    row = stack.payment(payment_id)
+    assert (row["status"], row["reserved"]) == ("canceled", False)
+    assert stack.available(listing) == "10.000"
+
+
+def test_a_payment_for_a_deleted_listing_cannot_be_confirmed(stack):
+    seller, buyer, listing = _cast(stack)
+    payment_id = stack.buy(buyer, listing, 3).json()["id"]
+    deleted = requests.delete(
+        f"{stack.url}/api/marketplace/{listing}", headers=seller["headers"], timeout=30
+    )
+    assert deleted.status_code in (200, 204), deleted.text
+    answer = _post(
+        stack, buyer, f"/api/payments/{payment_id}/confirm", payment_method="pm_card_visa"
+    )
+    assert answer.status_code == 409, answer.text
+    assert stack.payment(payment_id)["status"] == "canceled"
+
+
+# 8. A cancel the gateway refuses is a clear gateway error and changes nothing
+
+
+@pytest.mark.parametrize(("mode", "status"), [("error", 502), ("hang", 504)])
+def test_a_cancel_the_gateway_refuses_changes_nothing(stack, mode, status):
+    _, buyer, listing = _cast(stack)
+    payment_id = stack.buy(buyer, listing, 2).json()["id"]
+    intent = stack.payment(payment_id)["provider_ref"]
+    _fault(stack, stack.stripe, mode=mode, match=f"{intent}/cancel", seconds=3)
+    answer = _post(stack, buyer, f"/api/payments/{payment_id}/cancel")
+    assert answer.status_code == status, answer.text
+    assert answer.headers["Content-Type"].startswith("application/problem+json")
+    row = stack.payment(payment_id)
+    assert (row["status"], row["reserved"]) == ("pending", True)
+    assert stack.available(listing) == "8.000"
+
+
+# 9. A dashboard refund while one of ours is in flight is counted once
+
+
+def test_a_dashboard_refund_during_an_api_refund_is_counted_once(stack):
+    seller, _, _, payment_id = _paid_stripe(stack, price=10_000)
+    row = stack.payment(payment_id)
+    charge = requests.get(
+        f"{stack.stripe.url}/v1/payment_intents/{row['provider_ref']}",
+        headers={"Authorization": f"Bearer {stack.stripe.secret_key}"},
+        timeout=10,
+    ).json()["latest_charge"]
+    # Our refund of 3,000 is held while Stripe answers late; meanwhile the dashboard refunds
+    # 2,000, and its charge.refunded carries Stripe's cumulative total.
+    _fault(stack, stack.stripe, mode="late", match="/v1/refunds", seconds=0.8)
+    answers: list[requests.Response] = []
+    ours = threading.Thread(
+        target=lambda: answers.append(
+            _post(stack, seller, f"/api/payments/{payment_id}/refunds", amount=3_000)
+        )
+    )
+    ours.start()
+    eventually(lambda: stack.payment(payment_id)["refund_pending"] == 3_000)
+    dashboard = requests.post(
+        f"{stack.stripe.url}/v1/refunds",
+        data={"charge": charge, "amount": 2_000},
+        headers={"Authorization": f"Bearer {stack.stripe.secret_key}"},
+        timeout=10,
+    )
+    assert dashboard.status_code == 200, dashboard.text
+    ours.join(30)
+    eventually(lambda: stack.payment(payment_id)["refund_pending"] == 0)
+    eventually(lambda: stack.payment(payment_id)["amount_refunded"] >= 5_000)
+    at_stripe = requests.get(
+        f"{stack.stripe.url}/v1/charges/{charge}",
+        headers={"Authorization": f"Bearer {stack.stripe.secret_key}"},
+        timeout=10,
+    ).json()["amount_refunded"]
+    assert stack.payment(payment_id)["amount_refunded"] == at_stripe
+
+
+# Every gateway call site maps every gateway failure
+
+
+def test_a_return_whose_verification_times_out_is_a_gateway_error_and_changes_nothing(stack):
+    _, buyer, listing = _cast(stack, price_per_unit=500_000, currency="NGN")
+    payment_id = stack.buy(buyer, listing, 1).json()["id"]
+    _fault(stack, stack.flutterwave, mode="hang", match="/verify", seconds=3)
+    answer = requests.get(
+        f"{stack.url}/api/payments/flutterwave/return",
+        params={"tx_ref": payment_id, "transaction_id": "12345"},
+        timeout=30,
+    )
+    assert answer.status_code == 504, answer.text
+    assert answer.headers["Content-Type"].startswith("application/problem+json")
+    assert stack.payment(payment_id)["status"] == "pending"
