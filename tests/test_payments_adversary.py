@@ -323,3 +323,22 @@ def test_a_return_whose_verification_times_out_is_a_gateway_error_and_changes_no
     assert answer.status_code == 504, answer.text
     assert answer.headers["Content-Type"].startswith("application/problem+json")
     assert stack.payment(payment_id)["status"] == "pending"
+
+
+def test_a_dashboard_refund_in_full_settles_the_buyers_open_dispute(stack):
+    _, buyer, _, payment_id = _paid_stripe(stack, price=10_000)
+    opened = _post(stack, buyer, f"/api/payments/{payment_id}/disputes", reason="not_received")
+    assert opened.status_code == 201, opened.text
+    row = stack.payment(payment_id)
+    key = {"Authorization": f"Bearer {stack.stripe.secret_key}"}
+    charge = requests.get(
+        f"{stack.stripe.url}/v1/payment_intents/{row['provider_ref']}", headers=key, timeout=10
+    ).json()["latest_charge"]
+    refunded = requests.post(
+        f"{stack.stripe.url}/v1/refunds", data={"charge": charge}, headers=key, timeout=10
+    )
+    assert refunded.status_code == 200, refunded.text
+    eventually(lambda: stack.payment(payment_id)["status"] == "refunded")
+    dispute = stack.sql("SELECT status FROM disputes WHERE payment_id = %s", payment_id)
+    assert dispute == [{"status": "resolved_refund"}]
+    assert stack.payment(payment_id)["amount_refunded"] == 10_000

@@ -175,8 +175,8 @@ class DisputesService:
             if dispute is None:
                 raise NotFound("dispute_not_found", "No such dispute.")
             self._check_resolvable(dispute)
-            refund_id = None
             if outcome == "refund":
+                # The refund's booking settles the dispute in its own transaction.
                 refund = self._payments.refund(
                     principal,
                     dispute["payment_id"],
@@ -184,26 +184,28 @@ class DisputesService:
                     f"dispute {dispute_id}: {note}",
                     request_id,
                     allow_disputed=True,
+                    dispute_note=note,
                 )
                 refund_id = refund["id"]
-            cur.execute(queries.LOCK_DISPUTE, (dispute_id,))
-            self._check_resolvable(cur.fetchone())
-            cur.execute(queries.LOCK_PAYMENT, (dispute["payment_id"],))
-            payment = cur.fetchone()
-            if outcome == "reject":
+            else:
+                cur.execute(queries.LOCK_DISPUTE, (dispute_id,))
+                self._check_resolvable(cur.fetchone())
+                cur.execute(queries.LOCK_PAYMENT, (dispute["payment_id"],))
+                payment = cur.fetchone()
                 transition(
                     cur, payment, dispute["status_before"], f"api:dispute:{dispute_id}:rejected"
                 )
-            cur.execute(
-                queries.RESOLVE_DISPUTE,
-                {
-                    "status": f"resolved_{'refund' if outcome == 'refund' else 'rejected'}",
-                    "note": note,
-                    "by": principal.id,
-                    "refund_id": refund_id,
-                    "id": dispute_id,
-                },
-            )
+                refund_id = None
+                cur.execute(
+                    queries.RESOLVE_DISPUTE,
+                    {
+                        "status": "resolved_rejected",
+                        "note": note,
+                        "by": principal.id,
+                        "refund_id": None,
+                        "id": dispute_id,
+                    },
+                )
             record_audit(
                 cur,
                 actor_id=principal.id,

@@ -273,6 +273,14 @@ COUNT_DISPUTES = """
 SELECT count(*) AS total FROM disputes d WHERE (%(status)s::text IS NULL OR d.status = %(status)s)
 """
 
+# A refund of everything that is left settles the payment's open dispute by that refund.
+RESOLVE_OPEN_DISPUTE_BY_REFUND = """
+UPDATE disputes SET status = 'resolved_refund', resolution_note = %(note)s,
+                    resolved_by = %(by)s, resolved_at = now(), refund_id = %(refund_id)s
+WHERE payment_id = %(payment_id)s AND status = 'open'
+RETURNING id::text AS id
+"""
+
 RESOLVE_DISPUTE = """
 UPDATE disputes SET status = %(status)s, resolution_note = %(note)s, resolved_by = %(by)s,
                     resolved_at = now(), refund_id = %(refund_id)s

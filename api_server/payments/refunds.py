@@ -20,6 +20,32 @@ from api_server.payments.problems import gateway_problem
 from api_server.payments.settlement import transition
 
 
+def settle_dispute_by_refund(
+    cur: Any,
+    payment: dict[str, Any],
+    *,
+    by: str | None,
+    note: str | None,
+    refund_id: str | None,
+) -> str | None:
+    """A payment refunded in full has no dispute left open: the refund settles it, in the
+    same transaction as the refund's booking (an open dispute on a refunded payment never
+    shows). Returns the dispute settled, if there was one."""
+    if payment["status"] != "disputed":
+        return None
+    cur.execute(
+        queries.RESOLVE_OPEN_DISPUTE_BY_REFUND,
+        {
+            "note": note or "refunded in full",
+            "by": by,
+            "refund_id": refund_id,
+            "payment_id": payment["id"],
+        },
+    )
+    row = cur.fetchone()
+    return row and row["id"]
+
+
 class Refunds:
     """One refund at a time per amount: concurrent refunds can never overdraw a payment."""
 
@@ -42,8 +68,11 @@ class Refunds:
         reason: str | None,
         request_id: str | None,
         allow_disputed: bool = False,
+        dispute_note: str | None = None,
     ) -> dict[str, Any]:
-        """Refunds part or all of a paid payment through its gateway; returns the refund."""
+        """Refunds part or all of a paid payment through its gateway; returns the refund.
+
+        A refund of all that is left settles an open dispute, noted `dispute_note`."""
         refund_id, amount = self._hold(payment_id, actor_id, amount, reason, allow_disputed)
         failed: GatewayError | None = None
         with self._db.transaction() as cur:
@@ -62,7 +91,8 @@ class Refunds:
                 )
                 failed = exc
             else:
-                refund = self._book(cur, locked, refund_id, provider_id)
+                note = dispute_note or reason
+                refund = self._book(cur, locked, refund_id, provider_id, actor_id, note)
                 record_audit(
                     cur,
                     actor_id=actor_id,
@@ -87,12 +117,16 @@ class Refunds:
         locked: dict[str, Any],
         refund_id: str,
         provider_id: str,
+        actor_id: str | None,
+        note: str | None,
     ) -> dict[str, Any]:
         """Books a refund the gateway made, on the locked payment; returns the refund row."""
         cur.execute(queries.REFUND_SUCCEEDED, {"refund_id": refund_id, "provider_id": provider_id})
         cur.execute(queries.PAYMENT, (locked["id"],))
         booked = cur.fetchone()
         done = booked["amount_refunded"] >= booked["amount"]
+        if done:
+            settle_dispute_by_refund(cur, locked, by=actor_id, note=note, refund_id=refund_id)
         transition(
             cur, locked, "refunded" if done else "partially_refunded", f"api:refund:{refund_id}"
         )

@@ -430,6 +430,7 @@ class PaymentsService:
         reason: str | None,
         request_id: str | None,
         allow_disputed: bool = False,
+        dispute_note: str | None = None,
     ) -> dict[str, Any]:
         """Refunds part or all of a paid payment through its gateway (seller or admin)."""
         payment = self.visible(principal, payment_id)
@@ -442,4 +443,5 @@ class PaymentsService:
             reason=reason,
             request_id=request_id,
             allow_disputed=allow_disputed,
+            dispute_note=dispute_note,
         )

@@ -32,6 +32,7 @@ from api_server.payments.gateways import (
     TransactionVerifier,
 )
 from api_server.payments.problems import gateway_problem
+from api_server.payments.refunds import settle_dispute_by_refund
 from api_server.payments.service import PaymentsService
 from api_server.payments.settlement import apply_gateway_status, transition
 from api_server.payments.stripe_gateway import (
@@ -173,8 +174,15 @@ class WebhookService:
         if total <= payment["amount_refunded"]:
             return "ignored"
         cur.execute(queries.SET_REFUNDED_TOTAL, (min(total, payment["amount"]), payment["id"]))
-        to = "refunded" if total >= payment["amount"] else "partially_refunded"
-        return f"applied:{to}" if transition(cur, payment, to, cause) else "ignored"
+        if total >= payment["amount"]:
+            settle_dispute_by_refund(
+                cur, payment, by=None, note="refunded at Stripe", refund_id=None
+            )
+            return "applied:refunded" if transition(cur, payment, "refunded", cause) else "ignored"
+        if payment["status"] == "disputed":
+            return "applied:refund_booked"  # part of a disputed payment: still disputed
+        moved = transition(cur, payment, "partially_refunded", cause)
+        return "applied:partially_refunded" if moved else "ignored"
 
     # Flutterwave
 
