@@ -96,7 +96,11 @@ def _refuse_constant(name: str) -> Any:
 def strict_loads(text: str | bytes) -> Any:
     """json.loads without Python's NaN, Infinity and -Infinity, which RFC 8259 does not
     allow: a body carrying them is malformed (400), never a number that compares false."""
-    return json.loads(text, parse_constant=_refuse_constant)
+    try:
+        return json.loads(text, parse_constant=_refuse_constant)
+    except RecursionError as exc:
+        # A body nested thousands deep exhausts the parser's stack: malformed, not a 500.
+        raise ValueError("nested too deeply") from exc
 
 
 def strict_json_handler() -> falcon.media.JSONHandler:
@@ -113,7 +117,10 @@ def validator_for(schema: dict[str, Any]) -> Draft202012Validator:
 
 def validate(instance: Any, validator: Draft202012Validator) -> None:
     """Raises a 422 problem listing one entry per bad field."""
-    errors = sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path))
+    try:
+        errors = sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path))
+    except RecursionError:
+        raise Problem(400, "malformed_json", "The body is nested too deeply.") from None
     if not errors:
         return
     seen: dict[str, str] = {}
