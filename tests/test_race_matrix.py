@@ -7,6 +7,7 @@ says which answers it accepts, so a 500 or an outcome no order explains fails.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -188,7 +189,8 @@ def test_two_admins_resolving_one_dispute_resolve_it_once(stack, one, other):
         scene = _scene(stack, paid=True)
         dispute_id = scene.dispute().json()["id"]
         first, second = _at_once(
-            lambda: scene.resolve(dispute_id, one), lambda: scene.resolve(dispute_id, other)
+            functools.partial(scene.resolve, dispute_id, one),
+            functools.partial(scene.resolve, dispute_id, other),
         )
         assert _codes(first, second) == [200, 409], (first.text, second.text)
         winner = first if first.status_code == 200 else second
