@@ -1,0 +1,13 @@
+*** Settings ***
+Documentation    Random interleavings of every actor's operations, with the model as oracle:
+...              amounts, stock, statuses, histories and who sees what, after every step.
+
+Resource         ../../keywords/model_based.resource
+
+Test Tags        workflow    payments    db    model-based    sandbox-only
+
+
+*** Test Cases ***
+Random Interleavings Keep The Books, The Stock And The Views
+    [Documentation]    Holes no one thought to test show up as a short sequence the model disagrees with.
+    Random Interleavings Should Keep The Model
