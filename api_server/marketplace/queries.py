@@ -32,6 +32,8 @@ UPDATE listings SET {assignments}, updated_at = now()
 WHERE id = %(id)s AND version = %(version)s
 """
 
+BACK_TO_REVIEW = "status = 'pending_review'"
+
 # Sold quantity (quantity - available) is kept when the seller changes the quantity; the
 # CHECK constraint refuses a quantity below what payments have already taken.
 ASSIGN_QUANTITY = (

@@ -52,6 +52,8 @@ TRACKED = tuple(
     if field not in ("id", "seller_id", "version", "photos", "created_at", "updated_at")
 )
 TEXT_FIELDS = ("title", "description", "location", "grade")
+# Fields an admin's approval vouches for: changing one on an active listing needs review again.
+REVIEWED = ("title", "commodity")
 
 
 def audit_listing(
@@ -243,6 +245,13 @@ class MarketplaceService:
                 queries.ASSIGN_QUANTITY if field == "quantity" else f"{field} = %({field})s"
                 for field in values
             ]
+            if before["status"] == "active" and any(
+                field in REVIEWED and before[field] != value for field, value in values.items()
+            ):
+                # What is sold was approved, not the seller's later words: another commodity or
+                # title goes back to review (open payments then cannot be confirmed). A price
+                # is the seller's to move; payments already made keep theirs.
+                assignments.append(queries.BACK_TO_REVIEW)
             sql = queries.UPDATE_LISTING.format(assignments=", ".join(assignments))
             try:
                 cur.execute(sql, {**values, "id": listing_id, "version": before["version"]})

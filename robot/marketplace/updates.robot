@@ -144,6 +144,15 @@ A New Quantity Keeps What Was Sold
     Problem Should Be    ${response}    409    quantity_below_sold
     Listing Should Be Persisted    ${listing}    quantity=20.000    available_quantity=16.000    version=3
 
+An Approved Listing Renamed Or Recategorised Goes Back To Review
+    [Documentation]    An approval vouches for what is sold: another title or commodity needs an admin again.
+    [Tags]    moderation    security
+    [Template]    Edit Of An Approved Listing Should Leave It
+    title    Gold dore bars    pending_review
+    commodity    gold    pending_review
+    price_per_unit    ${3100000}    active
+    description    Bagged, stored in Kolwezi.    active
+
 
 *** Keywords ***
 Update Should Be Refused
@@ -155,3 +164,10 @@ Update Should Be Refused
     Problem Should Name Field    ${problem}    ${field}
     Listing Should Be Persisted    ${listing}    version=1    status=pending_review    title=${listing}[title]
     ...    seller_id=${SELLER}[id]    available_quantity=12.500
+
+Edit Of An Approved Listing Should Leave It
+    [Documentation]    `SELLER` sets `field` to `value` on an approved listing, which is then `status`.
+    [Arguments]    ${field}    ${value}    ${status}
+    ${listing} =    Create Approved Listing    ${SELLER}    ${ADMIN}
+    Update Listing As    ${SELLER}    ${listing}    ${field}=${value}
+    Listing Should Be Persisted    ${listing}    status=${status}
