@@ -61,6 +61,11 @@ class PaymentsStack:
             ]
         )
 
+    def control_get(self, sandbox: Any, path: str) -> Any:
+        response = requests.get(f"{sandbox.url}/_sandbox/{path}", timeout=30)
+        response.raise_for_status()
+        return response.json()
+
     def control(self, sandbox: Any, path: str, **body: Any) -> Any:
         response = requests.post(f"{sandbox.url}/_sandbox/{path}", json=body, timeout=30)
         response.raise_for_status()

@@ -268,7 +268,13 @@ def test_a_cancel_the_gateway_refuses_changes_nothing(stack, mode, status):
     assert stack.available(listing) == "8.000"
 
 
-# 9. A dashboard refund while one of ours is in flight is counted once
+# 9. A dashboard refund while one of ours is in flight is counted once; a refund whose
+# booking fails does not stay pending
+
+
+def _stripe_refunds(stack, charge: str) -> int:
+    events = stack.control_get(stack.stripe, f"events?match={charge}")
+    return sum(1 for e in events if e["type"] == "refund.created")
 
 
 def test_a_dashboard_refund_during_an_api_refund_is_counted_once(stack):
@@ -289,7 +295,8 @@ def test_a_dashboard_refund_during_an_api_refund_is_counted_once(stack):
         )
     )
     ours.start()
-    eventually(lambda: stack.payment(payment_id)["refund_pending"] == 3_000)
+    # Stripe has made our refund and holds its answer back ("late").
+    eventually(lambda: _stripe_refunds(stack, charge) == 1)
     dashboard = requests.post(
         f"{stack.stripe.url}/v1/refunds",
         data={"charge": charge, "amount": 2_000},
@@ -342,3 +349,32 @@ def test_a_dashboard_refund_in_full_settles_the_buyers_open_dispute(stack):
     dispute = stack.sql("SELECT status FROM disputes WHERE payment_id = %s", payment_id)
     assert dispute == [{"status": "resolved_refund"}]
     assert stack.payment(payment_id)["amount_refunded"] == 10_000
+
+
+def test_a_refund_whose_booking_fails_reaches_the_books_and_holds_nothing(stack):
+    seller, _, _, payment_id = _paid_stripe(stack, price=10_000)
+    # The database refuses to book this payment's refund after Stripe made it (a lost
+    # connection, a full disk): a trigger of the test's own, not a change to the API.
+    stack.sql(
+        f"""
+        CREATE FUNCTION refuse_booking_{payment_id.replace("-", "")}() RETURNS trigger AS $$
+        BEGIN RAISE EXCEPTION 'booking refused by the test'; END $$ LANGUAGE plpgsql;
+        CREATE TRIGGER refuse_booking BEFORE UPDATE OF status ON refunds FOR EACH ROW
+        WHEN (NEW.payment_id = '{payment_id}' AND NEW.status = 'succeeded')
+        EXECUTE FUNCTION refuse_booking_{payment_id.replace("-", "")}();
+        """
+    )
+    try:
+        answer = _post(stack, seller, f"/api/payments/{payment_id}/refunds", amount=4_000)
+        assert answer.status_code == 500, answer.text
+    finally:
+        stack.sql("DROP TRIGGER refuse_booking ON refunds")
+    # Stripe's charge.refunded brings the 4,000 to the books; nothing stays held.
+    eventually(lambda: stack.payment(payment_id)["amount_refunded"] == 4_000)
+    row = stack.payment(payment_id)
+    assert (row["refund_pending"], row["status"]) == (0, "partially_refunded")
+    pending = stack.sql(
+        "SELECT count(*) AS n FROM refunds WHERE payment_id = %s AND status = 'pending'",
+        payment_id,
+    )
+    assert pending == [{"n": 0}]

@@ -73,14 +73,17 @@ class Refunds:
         """Refunds part or all of a paid payment through its gateway; returns the refund.
 
         A refund of all that is left settles an open dispute, noted `dispute_note`."""
-        refund_id, amount = self._hold(payment_id, actor_id, amount, reason, allow_disputed)
         failed: GatewayError | None = None
         with self._db.transaction() as cur:
-            # Locked across the gateway call and the booking: a charge.refunded webhook (ours,
-            # or a dashboard refund with Stripe's cumulative total) waits, so it finds this
-            # refund booked and counts it once.
-            cur.execute(queries.LOCK_PAYMENT, (payment_id,))
-            locked = cur.fetchone()
+            # One transaction, the payment locked from the check of its balance through the
+            # gateway call to the booking: a charge.refunded webhook (ours, or a dashboard
+            # refund with Stripe's cumulative total) waits and finds this refund booked, so it
+            # is counted once; and if the booking cannot be written, nothing of it is: the
+            # refund Stripe made then reaches the books through that webhook, never as a
+            # pending refund holding its amount for ever.
+            locked, refund_id, amount = self._hold(
+                cur, payment_id, actor_id, amount, reason, allow_disputed
+            )
             try:
                 provider_id = self._gateways[locked["provider"]].refund(
                     locked, amount=amount, refund_id=refund_id
@@ -171,43 +174,44 @@ class Refunds:
         self._outbox.wake()
         return True
 
+    @staticmethod
     def _hold(
-        self,
+        cur: Any,
         payment_id: str,
         actor_id: str | None,
         amount: int | None,
         reason: str | None,
         allow_disputed: bool,
-    ) -> tuple[str, int]:
-        """Sets the amount aside under the row lock, so concurrent refunds cannot overdraw."""
+    ) -> tuple[dict[str, Any], str, int]:
+        """Locks the payment and sets the amount aside, so concurrent refunds cannot overdraw;
+        returns the locked payment, the refund's id and its amount."""
         refundable = ("succeeded", "partially_refunded") + (("disputed",) if allow_disputed else ())
-        with self._db.transaction() as cur:
-            cur.execute(queries.LOCK_PAYMENT, (payment_id,))
-            payment = cur.fetchone()
-            if payment is None:
-                raise NotFound("payment_not_found", "No such payment.")
-            if payment["status"] not in refundable:
-                raise Conflict(
-                    "payment_not_refundable",
-                    f"A {payment['status']} payment cannot be refunded.",
-                )
-            left = payment["amount"] - payment["amount_refunded"] - payment["refund_pending"]
-            amount = left if amount is None else amount
-            currency = payment["currency"]
-            if payment["provider"] == "flutterwave" and not whole_major(amount, currency):
-                raise Invalid(
-                    "amount_not_accepted",
-                    f"Flutterwave refunds whole amounts of {payment['currency']}.",
-                )
-            if amount > left or left <= 0:
-                raise Conflict(
-                    "refund_exceeds_balance",
-                    f"At most {left} {payment['currency']} minor units can be refunded.",
-                    refundable=left,
-                )
-            cur.execute(
-                queries.INSERT_REFUND, (payment_id, amount, payment["currency"], reason, actor_id)
+        cur.execute(queries.LOCK_PAYMENT, (payment_id,))
+        payment = cur.fetchone()
+        if payment is None:
+            raise NotFound("payment_not_found", "No such payment.")
+        if payment["status"] not in refundable:
+            raise Conflict(
+                "payment_not_refundable",
+                f"A {payment['status']} payment cannot be refunded.",
             )
-            refund_id = cur.fetchone()["id"]
-            cur.execute(queries.HOLD_REFUND, (amount, payment_id))
-        return refund_id, amount
+        left = payment["amount"] - payment["amount_refunded"] - payment["refund_pending"]
+        amount = left if amount is None else amount
+        currency = payment["currency"]
+        if payment["provider"] == "flutterwave" and not whole_major(amount, currency):
+            raise Invalid(
+                "amount_not_accepted",
+                f"Flutterwave refunds whole amounts of {payment['currency']}.",
+            )
+        if amount > left or left <= 0:
+            raise Conflict(
+                "refund_exceeds_balance",
+                f"At most {left} {payment['currency']} minor units can be refunded.",
+                refundable=left,
+            )
+        cur.execute(
+            queries.INSERT_REFUND, (payment_id, amount, payment["currency"], reason, actor_id)
+        )
+        refund_id = cur.fetchone()["id"]
+        cur.execute(queries.HOLD_REFUND, (amount, payment_id))
+        return payment, refund_id, amount
