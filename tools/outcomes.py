@@ -73,4 +73,27 @@ def run_of(output: Path, flaky: list[str]) -> dict[str, Any]:
         },
         "flaky": flaky,
         "tests": tests,
+        "instruments": instruments_of(result.suite),
     }
+
+
+def instruments_of(suite: Any) -> dict[str, int]:
+    """What the instruments did, from the metadata their keywords set on the suites: invariant
+    checks run in teardowns, and the model-based test's sequences and steps."""
+    totals = {"invariant checks": 0, "model-based sequences": 0, "model-based steps": 0}
+    for one in [suite, *_all_suites(suite)]:
+        checks = one.metadata.get("Invariant checks")
+        if checks and str(checks).isdigit():
+            totals["invariant checks"] += int(checks)
+        model = str(one.metadata.get("Model-based steps") or "").split()
+        if len(model) == 4 and model[0].isdigit() and model[2].isdigit():
+            totals["model-based steps"] += int(model[0])
+            totals["model-based sequences"] += int(model[2])
+    return totals
+
+
+def _all_suites(suite: Any) -> list[Any]:
+    found = []
+    for child in suite.suites:
+        found += [child, *_all_suites(child)]
+    return found

@@ -5,7 +5,9 @@
 COMMAND is the robot or pabot command line (with `sandbox run --` in front, if wanted). Tests
 that fail are run again once (`--rerunfailed`, output `rerun.xml`), the two outputs merged
 with `rebot --merge` into output.xml; a test that passed only on the re-run is flaky
-(results/flaky.json). The exit status is that of the merged run.
+(results/flaky.json). Then every 5xx of the API's access log (results/api_access.log) that no
+test expected fails the run, listed with its request id (tools/server_errors.py). The exit
+status is that of the merged run, at least 1 when a server error passed unasked.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tools import outcomes, report
+from tools import outcomes, report, server_errors
 from tools.command import option_value, with_options
 
 COVERAGE_ENV = "API_COVERAGE_DIR"
@@ -27,7 +29,15 @@ RUN_ERRORS = 250
 
 
 def _run(command: list[str], coverage_dir: Path) -> int:
-    env = {**os.environ, COVERAGE_ENV: str(coverage_dir.resolve())}
+    results = coverage_dir.parent.resolve()
+    env = {
+        **os.environ,
+        COVERAGE_ENV: str(coverage_dir.resolve()),
+        # The run's own records of server errors: the stack's access log and the 5xx the
+        # tests expected, both in the results folder (a re-run appends to them).
+        server_errors.ACCESS_LOG_ENV: str(results / server_errors.ACCESS_LOG_NAME),
+        server_errors.EXPECTED_DIR_ENV: str(results / server_errors.EXPECTED_DIR_NAME),
+    }
     return subprocess.call(command, env=env)
 
 
@@ -77,7 +87,10 @@ def main() -> int:
     results: Path = args.outputdir
     coverage_dir = results / "coverage"
     shutil.rmtree(coverage_dir, ignore_errors=True)
-    for stale in ("flaky.json", "rerun.xml", "first-run.xml"):
+    shutil.rmtree(results / server_errors.EXPECTED_DIR_NAME, ignore_errors=True)
+    stale_files = ("flaky.json", "rerun.xml", "first-run.xml")
+    stale_files += (server_errors.ACCESS_LOG_NAME, server_errors.REPORT_NAME)
+    for stale in stale_files:
         (results / stale).unlink(missing_ok=True)
     status = _run(command, coverage_dir)
     output = results / "output.xml"
@@ -90,7 +103,10 @@ def main() -> int:
     (results / "flaky.json").write_text(json.dumps(flaky, indent=1), encoding="utf-8")
     report.build(results)
     announce(flaky)
-    return status
+    access_log = results / server_errors.ACCESS_LOG_NAME
+    expected = results / server_errors.EXPECTED_DIR_NAME
+    unasked = server_errors.check(access_log, expected, results / server_errors.REPORT_NAME)
+    return max(status, unasked)
 
 
 if __name__ == "__main__":

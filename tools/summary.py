@@ -86,6 +86,8 @@ def render(
         figure("operations", percent(figs["operations"])),
         figure("error statuses", percent(figs["error_statuses"])),
         figure("transitions", percent(figs["transitions"])),
+        "<br>",
+        *(figure(name, str(count)) for name, count in run.get("instruments", {}).items()),
         "<p class='fail'>Coverage gate fails: " + text("; ".join(gate_failures)) + "</p>"
         if gate_failures
         else "<p class='pass'>Coverage gate passes.</p>",

@@ -78,3 +78,17 @@ def test_report_writes_coverage_summary_and_history(output):
     assert run["counts"] == {"total": 2, "passed": 1, "failed": 1, "skipped": 0, "flaky": 1}
     assert run["p95_ms"] == {"GET /api/x": 12.5}
     assert (results / "history" / "trend-p95.png").exists()
+
+
+def test_the_instruments_figures_add_up_over_every_suite():
+    from robot.running import TestSuite
+
+    top = TestSuite(name="Top", metadata={"Invariant checks": "10"})
+    area = top.suites.create(name="Area", metadata={"Invariant checks": "32"})
+    area.suites.create(name="Model", metadata={"Model-based steps": "67 in 7 sequences"})
+    top.suites.create(name="Elsewhere", metadata={"Invariant checks": "not a count"})
+    assert outcomes.instruments_of(top) == {
+        "invariant checks": 42,
+        "model-based sequences": 7,
+        "model-based steps": 67,
+    }
