@@ -46,7 +46,7 @@ FRESH_DB := tmp=$$(mktemp -d -p "$(SCRATCH)"); trap 'rm -rf "$$tmp"' EXIT; expor
 
 .PHONY: run run-parallel run-serial test setup lint format pytest robot live-profile docs bench-listings clean \
 	bench bench-growth load load-distributed bench-webhooks coverage-gate soak fuzz \
-	smoke deployment-check mutation
+	smoke deployment-check mutation model-hunt
 
 setup: $(STAMP)
 
@@ -115,6 +115,18 @@ soak: setup
 # The payments suite as it runs against real test-mode gateways: the sandboxes serve only what
 # Stripe and Flutterwave serve (no /_sandbox/ controls), and tests tagged sandbox-only are left
 # out. docs/sandboxes.md says how to aim the same run at Stripe and Flutterwave test mode.
+# The model-based test for longer, with new random sequences each run (nightly): MODEL_EXAMPLES
+# sequences of MODEL_STEPS steps; a failure's shrunk sequence is in results/model/log.html.
+MODEL_EXAMPLES ?= 60
+MODEL_STEPS ?= 25
+model-hunt: setup
+	@mkdir -p $(RESULTS)/model
+	@$(FRESH_DB) MODEL_EXAMPLES=$(MODEL_EXAMPLES) MODEL_STEPS=$(MODEL_STEPS) MODEL_DERANDOMIZE=False \
+		$(BIN)/python -m sandbox run -- $(BIN)/robot --outputdir $(RESULTS)/model \
+		--listener keywords/libraries/SecretMasker.py --pythonpath . --suite "Model Based" \
+		$(ROBOT_OPTS) robot/workflows; status=$$?; \
+	echo "Log: $(CURDIR)/$(RESULTS)/model/log.html"; exit $$status
+
 live-profile: setup
 	@mkdir -p $(RESULTS)/live
 	@$(FRESH_DB) $(BIN)/python -m sandbox run --no-sandbox-controls -- $(BIN)/robot --outputdir $(RESULTS)/live \
