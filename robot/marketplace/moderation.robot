@@ -42,7 +42,7 @@ Suspension Hides A Listing And Blocks Purchase
     Listing Should Be Persisted    ${listing}    status=suspended    status_reason=Origin under investigation
     Search Should Not Find    ${listing}    seller_id=${SELLER}[id]    commodity=tantalum
     Listing Should Be Hidden From    ${BUYER}    ${listing}
-    ${response} =    Request Purchase    ${BUYER}    ${listing}
+    ${response} =    Request Purchase    ${BUYER}    ${listing}    expected_status=409
     Problem Should Be    ${response}    409    listing_not_available
     Payments For Listing Should Be    ${listing}    0
 

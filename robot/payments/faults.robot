@@ -38,7 +38,7 @@ A Checkout Made Before The Gateway Timed Out Still Sells When Paid
     [Tags]    late-success
     ${listing} =    Listing To Buy From    ${SELLER}    currency=NGN
     Inject Gateway Fault    flutterwave    late    ${listing}[id]
-    ${response} =    Request Purchase    ${BUYER}    ${listing}    3
+    ${response} =    Request Purchase    ${BUYER}    ${listing}    3    expected_status=504
     Problem Should Be    ${response}    504    gateway_timeout
     ${payment} =    Given Up Payment Should Still Be Watched    ${listing}
     Pay The Lost Checkout    ${payment}
@@ -57,6 +57,7 @@ Fault On Create Should Be Survived
     Inject Gateway Fault    ${gateway}    ${mode}    ${listing}[id]
     VAR    ${key} =    fault-${{uuid.uuid4().hex}}
     ${response} =    Request Purchase    ${BUYER}    ${listing}    2    key=${key}
+    ...    expected_status=${status}
     Problem Should Be    ${response}    ${status}    ${code}
     Nothing Should Be Reserved    ${listing}    failed
     Retry Should Reserve    ${listing}    ${key}
@@ -66,7 +67,7 @@ Fault On Refund Should Be Survived
     [Arguments]    ${gateway}    ${mode}    ${status}    ${code}
     ${payment} =    Settled Payment Through    ${gateway}
     Inject Gateway Fault    ${gateway}    ${mode}    ${payment}[id]
-    ${response} =    Refund Payment    ${SELLER}    ${payment}    2500
+    ${response} =    Refund Payment    ${SELLER}    ${payment}    2500    expected_status=${status}
     Problem Should Be    ${response}    ${status}    ${code}
     Payment Should Be Persisted As    ${payment}    status=succeeded    amount_refunded=0
     ...    refund_pending=0
@@ -106,7 +107,6 @@ Nothing Should Be Reserved
 Retry Should Reserve
     [Documentation]    Retrying with the same `key` now works and reserves the quantity.
     [Arguments]    ${listing}    ${key}
-    ${retry} =    Request Purchase    ${BUYER}    ${listing}    2    key=${key}
-    Should Be Equal As Integers    ${retry.status_code}    201    ${retry.text}
+    Request Purchase    ${BUYER}    ${listing}    2    key=${key}
     Payment Rows Should Be    ${listing}    failed    pending
     Available Quantity Should Be    ${listing}    8

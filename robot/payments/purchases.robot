@@ -30,6 +30,7 @@ The Same Key With Another Body Is Refused
     ${listing} =    Listing To Buy From    ${SELLER}
     Request Purchase    ${BUYER}    ${listing}    1    key=other-${listing}[id]
     ${response} =    Request Purchase    ${BUYER}    ${listing}    2    key=other-${listing}[id]
+    ...    expected_status=422
     Problem Should Be    ${response}    422    idempotency_key_reused
     Payments For Listing Should Be    ${listing}    1
     Available Quantity Should Be    ${listing}    9
@@ -48,7 +49,7 @@ A Purchase Needs An Idempotency Key
     [Documentation]    Without a key a retry could not be told from a new order.
     [Tags]    idempotency    validation
     ${listing} =    Listing To Buy From    ${SELLER}
-    ${response} =    Purchase Without Idempotency Key    ${BUYER}    ${listing}
+    ${response} =    Purchase Without Idempotency Key    ${BUYER}    ${listing}    expected_status=400
     Problem Should Be    ${response}    400    idempotency_key_required
     Payments For Listing Should Be    ${listing}    0
 
@@ -68,7 +69,7 @@ Buying More Than Is Available Is Refused
     [Documentation]    Nobody can buy what is not there.
     [Tags]    inventory
     ${listing} =    Listing To Buy From    ${SELLER}    quantity=5
-    ${response} =    Request Purchase    ${BUYER}    ${listing}    5.001
+    ${response} =    Request Purchase    ${BUYER}    ${listing}    5.001    expected_status=409
     Problem Should Be    ${response}    409    insufficient_quantity
     Available Quantity Should Be    ${listing}    5
 
@@ -81,7 +82,7 @@ Cancelling Releases The Reservation
     Cancel Payment    ${BUYER}    ${payment}    expected_status=200
     Payment Should Be Persisted As    ${payment}    status=canceled    reserved=false
     Available Quantity Should Be    ${listing}    10
-    ${again} =    Cancel Payment    ${BUYER}    ${payment}
+    ${again} =    Cancel Payment    ${BUYER}    ${payment}    expected_status=409
     Problem Should Be    ${again}    409    payment_not_cancelable
 
 A Paid Payment Cannot Be Cancelled
@@ -89,7 +90,7 @@ A Paid Payment Cannot Be Cancelled
     [Tags]    inventory
     ${listing} =    Listing To Buy From    ${SELLER}
     ${payment} =    Pay And Settle With Stripe    ${BUYER}    ${listing}
-    ${response} =    Cancel Payment    ${BUYER}    ${payment}
+    ${response} =    Cancel Payment    ${BUYER}    ${payment}    expected_status=409
     Problem Should Be    ${response}    409    payment_not_cancelable
     Payment Should Be Persisted As    ${payment}    status=succeeded
     Available Quantity Should Be    ${listing}    9
@@ -114,9 +115,10 @@ Invalid Purchase Should Change Nothing
     [Arguments]    ${field}    ${value}
     ${listing} =    Listing To Buy From    ${SELLER}
     IF    $field == "quantity"
-        ${response} =    Request Purchase    ${BUYER}    ${listing}    ${value}
+        ${response} =    Request Purchase    ${BUYER}    ${listing}    ${value}    expected_status=422
     ELSE
         ${response} =    Request Purchase    ${BUYER}    ${listing}    1    ${field}=${value}
+        ...    expected_status=422
     END
     ${problem} =    Problem Should Be    ${response}    422    validation_error
     Problem Should Name Field    ${problem}    ${field}

@@ -45,7 +45,7 @@ An Over Refund Is Refused
     [Tags]    security
     ${payment} =    Paid Payment Of    10000
     Refund Payment    ${SELLER}    ${payment}    6000    expected_status=201
-    ${response} =    Refund Payment    ${SELLER}    ${payment}    4001
+    ${response} =    Refund Payment    ${SELLER}    ${payment}    4001    expected_status=409
     Problem Should Be    ${response}    409    refund_exceeds_balance
     Payment Should Be Persisted As    ${payment}    status=partially_refunded    amount_refunded=6000
     Refund Rows Should Be    ${payment}    1    6000
@@ -62,9 +62,9 @@ Only The Seller And Admins Can Refund
     [Tags]    security    authorization
     ${payment} =    Paid Payment Of    10000
     ${other_seller} =    Register Verified Seller
-    ${by_buyer} =    Refund Payment    ${BUYER}    ${payment}    100
+    ${by_buyer} =    Refund Payment    ${BUYER}    ${payment}    100    expected_status=403
     Problem Should Be    ${by_buyer}    403
-    ${by_other} =    Refund Payment    ${other_seller}    ${payment}    100
+    ${by_other} =    Refund Payment    ${other_seller}    ${payment}    100    expected_status=404
     Problem Should Be    ${by_other}    404
     Payment Should Be Persisted As    ${payment}    status=succeeded    amount_refunded=0
 
@@ -72,7 +72,7 @@ An Unpaid Payment Cannot Be Refunded
     [Documentation]    There is nothing to give back before the money arrived.
     ${listing} =    Listing To Buy From    ${SELLER}
     ${payment} =    Buy Listing With Stripe    ${BUYER}    ${listing}
-    ${response} =    Refund Payment    ${SELLER}    ${payment}    100
+    ${response} =    Refund Payment    ${SELLER}    ${payment}    100    expected_status=409
     Problem Should Be    ${response}    409    payment_not_refundable
     Payment Should Be Persisted As    ${payment}    status=pending    amount_refunded=0
     Refund Rows Should Be    ${payment}    0    0
@@ -83,7 +83,7 @@ A Flutterwave Payment Is Refunded Through Flutterwave
     ${payment} =    Buy Listing    ${BUYER}    ${listing}    1
     Complete Flutterwave Checkout    ${payment}
     Payment Status Should Become    ${payment}    succeeded
-    ${fraction} =    Refund Payment    ${SELLER}    ${payment}    50025
+    ${fraction} =    Refund Payment    ${SELLER}    ${payment}    50025    expected_status=422
     Problem Should Be    ${fraction}    422    amount_not_accepted
     Refund Payment    ${SELLER}    ${payment}    50000    expected_status=201
     Payment Should Be Persisted As    ${payment}    status=partially_refunded    amount_refunded=50000

@@ -146,7 +146,7 @@ The Amount Comes From The Listing, Never The Client
     [Documentation]    A client that sends its own amount is refused; the price is the server's to compute.
     [Tags]    security    validation
     ${listing} =    Listing To Buy From    ${SELLER}
-    ${response} =    Request Purchase    ${BUYER}    ${listing}    1    amount=${1}
+    ${response} =    Request Purchase    ${BUYER}    ${listing}    1    amount=${1}    expected_status=422
     Problem Should Be    ${response}    422    validation_error
     Payments For Listing Should Be    ${listing}    0
     Available Quantity Should Be    ${listing}    10
@@ -155,7 +155,7 @@ Sellers Cannot Buy Their Own Listing
     [Documentation]    Self-dealing would fake sales volume.
     [Tags]    security    authorization
     ${listing} =    Listing To Buy From    ${SELLER}
-    ${response} =    Request Purchase    ${SELLER}    ${listing}
+    ${response} =    Request Purchase    ${SELLER}    ${listing}    expected_status=403
     Problem Should Be    ${response}    403
     Payments For Listing Should Be    ${listing}    0
 
@@ -165,7 +165,7 @@ Other Buyers Cannot See A Payment
     ${listing} =    Listing To Buy From    ${SELLER}
     ${payment} =    Buy Listing With Stripe    ${BUYER}    ${listing}
     ${stranger} =    Register Verified Buyer
-    ${response} =    Read Payment As    ${stranger}    ${payment}
+    ${response} =    Read Payment As    ${stranger}    ${payment}    expected_status=404
     Problem Should Be    ${response}    404    payment_not_found
     Read Payment As    ${SELLER}    ${payment}    expected_status=200
     Read Payment As    ${ADMIN}    ${payment}    expected_status=200
@@ -173,7 +173,7 @@ Other Buyers Cannot See A Payment
 Only Active Listings Can Be Bought
     [Documentation]    A listing awaiting review is not for sale.
     ${listing} =    Create Listing As    ${SELLER}
-    ${response} =    Request Purchase    ${BUYER}    ${listing}
+    ${response} =    Request Purchase    ${BUYER}    ${listing}    expected_status=409
     Problem Should Be    ${response}    409    listing_not_available
     Payments For Listing Should Be    ${listing}    0
 
@@ -181,7 +181,7 @@ An Amount Below Stripe's Minimum Is Refused
     [Documentation]    Stripe charges nothing under its minimum: the buyer is told why and nothing is reserved.
     [Tags]    validation
     ${listing} =    Listing To Buy From    ${SELLER}    price_per_unit=${10}
-    ${response} =    Request Purchase    ${BUYER}    ${listing}    1
+    ${response} =    Request Purchase    ${BUYER}    ${listing}    1    expected_status=422
     Problem Should Be    ${response}    422    amount_not_accepted
     Available Quantity Should Be    ${listing}    10
 
@@ -193,7 +193,7 @@ Declined Card Should Keep The Payment Open
     ${listing} =    Listing To Buy From    ${SELLER}
     ${payment} =    Buy Listing With Stripe    ${BUYER}    ${listing}    3
     Available Quantity Should Be    ${listing}    7
-    ${response} =    Pay With Test Card    ${BUYER}    ${payment}    ${card}
+    ${response} =    Pay With Test Card    ${BUYER}    ${payment}    ${card}    expected_status=402
     ${problem} =    Problem Should Be    ${response}    402    card_declined
     VAR    &{said} =    gateway_code=${code}    decline_code=${decline_code}    detail=${message}
     Dictionary Should Contain Sub Dictionary    ${problem}    ${said}
