@@ -141,11 +141,13 @@ class Stack:
             self.settings[key] = env[key]
         log_dir = Path(self._base_env.get("API_LOG_DIR") or ROOT / "results")
         log_dir.mkdir(parents=True, exist_ok=True)
-        # gunicorn's JSON access log (one line per request, with its request id) goes to a
-        # file of its own, so a run can list the 5xx it answered (tools/server_errors.py):
-        # API_ACCESS_LOG if given (tools/run_suite.py gives one in its results folder), else
-        # api_access.log beside api_server.log. Its path is a setting, for the suite to read.
-        access_log = self._base_env.get("API_ACCESS_LOG") or str(log_dir / "api_access.log")
+        # gunicorn's JSON access log (one line per request, with its request id): to the file
+        # API_ACCESS_LOG names, so a run can list the 5xx it answered (tools/run_suite.py
+        # names one in its own output folder, tools/server_errors.py reads it), else into
+        # api_server.log with the rest ("-"). A file of its own by default would be shared by
+        # every stack writing to results/ at once (make test runs the suite, the fuzzer and
+        # the live profile side by side). Its path is a setting, for the suite to read.
+        access_log = self._base_env.get("API_ACCESS_LOG") or "-"
         if access_log != "-" and not access_log.startswith("/dev/"):
             access_log = str(Path(access_log).resolve())
             Path(access_log).parent.mkdir(parents=True, exist_ok=True)

@@ -3,10 +3,10 @@
     python -m tools.server_errors [--access-log FILE] [--expected-dir DIR] [results]
 
 Two records meet here. gunicorn writes one JSON line per request to its access log
-(`API_ACCESS_LOG`: the launcher's default is `api_access.log` next to `api_server.log`;
-`tools/run_suite.py` points it at `<results>/api_access.log`, fresh each run). The suite's HTTP
-keywords (`keywords/libraries/ExpectedStatus.py`) write one JSON line for each 5xx a test
-expected, with the response's `X-Request-ID`, to `<dir>/expected-5xx-<pid>.jsonl`
+(`API_ACCESS_LOG`, which the launcher passes to gunicorn; `tools/run_suite.py` points it at
+`<results>/api_access.log`, fresh each run). The suite's HTTP keywords
+(`keywords/libraries/ExpectedStatus.py`) write one JSON line for each 5xx a test expected,
+with the response's `X-Request-ID`, to `<dir>/expected-5xx-<pid>.jsonl`
 (`API_EXPECTED_5XX_DIR`; the wrapper sets `<results>/expected-5xx`). A 5xx of the access log
 whose request id no test expected is a server error nobody asked for: the run fails and each
 one is listed with its request id, which finds its traceback in `api_server.log`.

@@ -92,7 +92,8 @@ def test_an_expected_server_error_is_recorded_and_others_are_not(tmp_path, monke
     check(response(409, "conflict-1"), "409")
     check(response(201, "created-1"), "any")
     assert server_errors.expected_ids(tmp_path) == {"timeout-1"}
-    (record,) = [json.loads(line) for p in tmp_path.iterdir() for line in p.read_text().splitlines()]
+    (written,) = tmp_path.iterdir()
+    (record,) = [json.loads(line) for line in written.read_text().splitlines()]
     assert record["status"] == 504
     assert record["path"] == "/api/payments"
 
