@@ -4,24 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
-from decimal import ROUND_CEILING, Decimal
+from decimal import Decimal
 from typing import Any
 
 from psycopg2.extras import RealDictCursor
 
 from api_server.auth.principal import Principal
-from api_server.common.errors import Conflict, Forbidden, Invalid, NotFound
+from api_server.common.errors import Conflict, Forbidden, NotFound
 from api_server.common.money import (
-    MAX_STORED_AMOUNT,
-    charge_amount,
-    charge_step,
     default_provider,
     line_amount,
     line_value,
-    max_charge,
-    min_charge,
-    to_major,
 )
 from api_server.common.outbox import OutboxDispatcher
 from api_server.common.pagination import page_body, paging
@@ -39,6 +32,7 @@ from api_server.payments.gateways import (
     RateSource,
 )
 from api_server.payments.idempotency import IdempotencyKeys
+from api_server.payments.pricing import Pricing, check_amount
 from api_server.payments.problems import gateway_problem
 from api_server.payments.refunds import Refunds
 from api_server.payments.settlement import (
@@ -53,8 +47,6 @@ from api_server.payments.views import public_payment
 # Statuses the buyer may still confirm (another card after a decline, or again during 3DS).
 CONFIRMABLE = frozenset({"pending", "requires_payment_method", "requires_action"})
 CANCELABLE = OPEN - {"processing"}
-# payments.fx_rate is numeric(24, 10).
-RATE_SCALE = Decimal("1e-10")
 
 
 class PaymentsService:
@@ -74,7 +66,7 @@ class PaymentsService:
         self._outbox = outbox
         self._stripe = stripe_gateway
         self.gateways: dict[str, Gateway] = {"stripe": stripe_gateway, "flutterwave": flutterwave}
-        self._rates = rates
+        self._pricing = Pricing(rates)
         self.refunds = Refunds(db, outbox, self.gateways)
         self.idempotency = IdempotencyKeys(db)
 
@@ -105,33 +97,12 @@ class PaymentsService:
         provider = body.get("provider") or default_provider(currency)
         value = line_value(listing["price_per_unit"], quantity)
         listing_amount = line_amount(listing["price_per_unit"], quantity)
-        fx = self._conversion(listing["currency"], currency, value, provider)
-        self._check_amount(fx["amount"], listing_amount, currency, provider)
+        fx = self._pricing.charge(listing["currency"], currency, value, provider)
+        check_amount(fx["amount"], listing_amount, currency, provider)
         payment_id = self._reserve(
             principal, body["listing_id"], quantity, currency, provider, listing_amount, fx
         )
         return self._open_checkout(payment_id, principal)
-
-    @staticmethod
-    def _check_amount(amount: int, listing_amount: int, currency: str, provider: str) -> None:
-        """Refuses, before anything is reserved, an amount the gateway would not charge."""
-        if charge_step(provider, currency) > 1 and amount % charge_step(provider, currency):
-            # Only without a conversion (which rounds up to the step): the listed amount
-            # itself is not one the gateway takes, and the buyer must not pay more than it.
-            raise Invalid(
-                "amount_not_accepted",
-                f"This order comes to {to_major(amount, currency)} {currency}, which {provider}"
-                f" does not charge ({to_major(charge_step(provider, currency), currency)} "
-                f"{currency} steps only). Change the quantity or the provider.",
-            )
-        low, high = min_charge(provider, currency), max_charge(provider, currency)
-        if not low <= amount <= high or listing_amount > MAX_STORED_AMOUNT:
-            raise Invalid(
-                "amount_not_accepted",
-                f"This order comes to {to_major(amount, currency)} {currency}; {provider} "
-                f"charges from {to_major(low, currency)} to {to_major(high, currency)} "
-                f"{currency} at once. Change the quantity or the provider.",
-            )
 
     @staticmethod
     def _check_listing(
@@ -147,41 +118,6 @@ class PaymentsService:
             raise Conflict(
                 "insufficient_quantity", f"Only {listing['available_quantity']} is available."
             )
-
-    def _conversion(
-        self, listing_currency: str, currency: str, value: Decimal, provider: str
-    ) -> dict[str, Any]:
-        """The amount in the buyer's currency at the gateway's quoted rate, if it differs,
-        rounded up once from the exact value to the gateway's step (money.charge_amount)."""
-        if currency == listing_currency:
-            amount = charge_amount(value, currency, currency, None)
-            return {"amount": amount, "fx_rate": None, "fx_source": None, "fx_at": None}
-        try:
-            rate = self._rates.rate(
-                source=currency,
-                destination=listing_currency,
-                destination_amount=to_major(
-                    charge_amount(value, listing_currency, listing_currency, None),
-                    listing_currency,
-                ),
-            )
-        except GatewayError as exc:
-            if exc.kind == "rejected":
-                raise Invalid(
-                    "currency_not_convertible",
-                    f"No rate from {listing_currency} to {currency}.",
-                ) from exc
-            raise gateway_problem(exc) from exc
-        # Kept at the column's scale, rounded up: the rate recorded is the rate charged.
-        rate = rate.quantize(RATE_SCALE, rounding=ROUND_CEILING)
-        return {
-            "amount": charge_amount(
-                value, listing_currency, currency, rate, step=charge_step(provider, currency)
-            ),
-            "fx_rate": rate,
-            "fx_source": "flutterwave:/v3/transfers/rates",
-            "fx_at": datetime.now(UTC),
-        }
 
     def _reserve(
         self,
