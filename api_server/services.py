@@ -24,6 +24,7 @@ from api_server.db import Database
 from api_server.db.commit_clock import CommitClock
 from api_server.marketplace.generation_watch import GenerationWatch
 from api_server.marketplace.moderation import ModerationService
+from api_server.marketplace.search import cursor_key_of
 from api_server.marketplace.search_cache import SearchCache
 from api_server.marketplace.service import MarketplaceService
 from api_server.payments.disputes import DisputesService
@@ -99,7 +100,9 @@ def build_services(
     commit_clock = commit_clock or CommitClock(config.commit_clock_fd)
     db.after_commit(commit_clock.mark)
     watch = GenerationWatch(config.database_url, config.search_watch_seconds, commit_clock)
-    marketplace = MarketplaceService(db, config.max_upload_bytes, search_cache, watch)
+    marketplace = MarketplaceService(
+        db, config.max_upload_bytes, search_cache, watch, cursor_key_of(config.jwt_secret)
+    )
     return Services(
         config=config,
         db=db,

@@ -24,8 +24,11 @@ def generation_of(row: dict[str, Any] | None) -> Generation | None:
 class Searcher:
     """Public searches over one database, through one process's cache of their pages."""
 
-    def __init__(self, db: Database, cache: SearchCache, watch: GenerationWatch) -> None:
+    def __init__(
+        self, db: Database, cache: SearchCache, watch: GenerationWatch, cursor_key: bytes
+    ) -> None:
         self._db = db
+        self._cursor_key = cursor_key
         self._cache = cache
         self._watch = watch
 
@@ -39,7 +42,7 @@ class Searcher:
         generation: a search nobody repeats (a price window, say) costs what it would without
         the cache.
         """
-        found = listing_search.plan(query)
+        found = listing_search.plan(query, self._cursor_key)
         may_hit = self._cache.enabled and self._cache.may_hit(found.key)
         pushed = self._watch.current() if may_hit else None
         if pushed is not None:
@@ -58,7 +61,7 @@ class Searcher:
             else:
                 cur.execute(found.sql, found.params)
             row = cur.fetchone()
-        page = SearchPage.of(listing_search.page_text(found, row))
+        page = SearchPage.of(listing_search.page_text(found, row, self._cursor_key))
         shown_at = generation_of(row)
         if shown_at is not None:
             self._cache.put(shown_at, found.key, page)

@@ -184,10 +184,11 @@ class MarketplaceService:
         max_photo_bytes: int,
         search_cache: SearchCache,
         watch: GenerationWatch,
+        cursor_key: bytes,
     ) -> None:
         self._db = db
         self.max_photo_bytes = max_photo_bytes
-        self._searcher = Searcher(db, search_cache, watch)
+        self._searcher = Searcher(db, search_cache, watch, cursor_key)
 
     def create(
         self, principal: Principal, body: dict[str, Any], request_id: str | None = None

@@ -147,7 +147,13 @@ A Cursor Is Only Taken In The Order That Made It
     Search Should Be Refused    seller_id=${SELLER}[id]    sort=newest    cursor=${page}[next_cursor]
     Search Should Be Refused    seller_id=${SELLER}[id]    sort=price_asc    cursor=${page}[next_cursor]
     ...    page=2
-    Search Should Be Refused    cursor=bm90LWEtY3Vyc29y
+
+A Cursor The API Did Not Write Or That Was Changed Is Refused
+    [Documentation]    Cursors are signed: an edited position could walk a page the client was never given.
+    [Tags]    security
+    ${page} =    Search Listings    seller_id=${SELLER}[id]    per_page=1    sort=price_asc
+    Search With A Foreign Cursor Should Be Malformed    bm90LWEtY3Vyc29y
+    Search With A Foreign Cursor Should Be Malformed    ${page}[next_cursor][:-2]AA
 
 A Client With The Current Version Is Not Sent The Listing Again
     [Documentation]    Revalidation costs a 304 without a body, so public reads stay cheap to repeat.

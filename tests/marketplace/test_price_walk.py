@@ -93,7 +93,7 @@ def _page(app: Any, query: dict[str, Any], walk_entries: int) -> dict[str, Any]:
     """The answer's row with the count capped at 8, so that any window of more matches is
     walked (the cap is the statement's parameter; the API's is 500). Pages start before the
     cap: past it, with more matches, the API refuses the page (`page_too_deep`)."""
-    found = plan(query)
+    found = plan(query, b"unused: no cursor")
     found.params["cap"] = 8
     filters = tuple(name for name in queries.SEARCH_FILTERS if name in query)
     statement = queries.search_statement(
@@ -123,7 +123,7 @@ def test_a_walk_too_short_for_the_page_falls_back_to_the_same_answer(
 
 def test_the_walk_reads_the_newest_index_and_stops_at_its_bound(app, seller):
     _seed(app, seller, count=45)
-    found = plan({"min_price": 1000, "per_page": 5})
+    found = plan({"min_price": 1000, "per_page": 5}, b"unused: no cursor")
     found.params["cap"] = 3
     statement = queries.search_statement(("min_price",), "newest", after=False, walk_entries=9)
     with app.services.db.read() as cur:

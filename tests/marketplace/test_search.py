@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from api_server.marketplace.search import COUNT_CAP, decode_cursor, encode_cursor
-from tests.factories import make_listing, sql
+from api_server.marketplace.search import COUNT_CAP, cursor_key_of, decode_cursor, encode_cursor
+from tests.factories import JWT_SECRET, make_listing, sql
 from tests.marketplace.support import get, search
 
 
@@ -69,17 +69,23 @@ def test_an_exact_total_past_the_end_is_an_empty_page(client, app, seller):
     assert (beyond["items"], beyond["total"], beyond["total_exact"]) == ([], 3, True)
 
 
+# The key the test app signs cursors with (make_app's JWT secret).
+KEY = cursor_key_of(JWT_SECRET)
+
+
 @pytest.mark.parametrize(
     ("params", "message"),
     [
-        ({"cursor": "not-a-cursor"}, "is not a cursor this API gave"),
-        ({"cursor": encode_cursor("newest", "2026-01-01T00:00:00.000000+00:00", "z")}, "is not a"),
-        ({"cursor": encode_cursor("newest", "yesterday", "8" * 32)}, "is not a cursor"),
-        ({"cursor": encode_cursor("price_asc", "1000", "8" * 32)}, "belongs to another sort"),
-        ({"cursor": encode_cursor("newest", "x", "y"), "page": 2}, "cannot be combined"),
+        (
+            {"cursor": encode_cursor("newest", "2026-01-01T00:00:00.000000+00:00", "z", KEY)},
+            "is not a",
+        ),
+        ({"cursor": encode_cursor("newest", "yesterday", "8" * 32, KEY)}, "is not a cursor"),
+        ({"cursor": encode_cursor("price_asc", "1000", "8" * 32, KEY)}, "belongs to another sort"),
+        ({"cursor": encode_cursor("newest", "x", "y", KEY), "page": 2}, "cannot be combined"),
         ({"cursor": "a" * 401}, "has an invalid format"),
     ],
-    ids=["garbage", "bad id", "bad key", "other sort", "with page", "too long"],
+    ids=["bad id", "bad key", "other sort", "with page", "too long"],
 )
 def test_a_cursor_the_api_did_not_give_is_refused(client, params, message):
     result = search(client, **params)
@@ -88,10 +94,28 @@ def test_a_cursor_the_api_did_not_give_is_refused(client, params, message):
     assert result.json["errors"][0]["message"].startswith(message)
 
 
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "not-a-cursor",
+        encode_cursor("newest", "2026-01-01T00:00:00.000000+00:00", "8" * 32, b"another key"),
+    ],
+    ids=["garbage", "signed elsewhere"],
+)
+def test_a_cursor_this_api_did_not_write_is_malformed(client, cursor):
+    result = search(client, cursor=cursor)
+    assert result.status_code == 400
+    assert result.json["code"] == "invalid_cursor"
+    assert result.json["errors"][0]["field"] == "cursor"
+
+
 def test_a_cursor_round_trips_its_sort_key_and_id():
     listing_id = "0b8e8d4e-8a8e-4f7e-9d3e-1a2b3c4d5e6f"
     key = "2026-11-27T16:25:10.000001+00:00"
-    assert decode_cursor(encode_cursor("newest", key, listing_id), "newest") == (key, listing_id)
+    assert decode_cursor(encode_cursor("newest", key, listing_id, KEY), "newest", KEY) == (
+        key,
+        listing_id,
+    )
 
 
 def test_a_public_listing_is_cached_and_revalidated(client, app, seller):
