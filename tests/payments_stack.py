@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import secrets
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +19,15 @@ from sandbox.flutterwave import FlutterwaveSandbox
 from sandbox.mail import MailSink
 from sandbox.server import QuietHandler, ThreadingWSGIServer
 from sandbox.stripe import StripeSandbox
-from tests.factories import make_app, sql
+from tests.factories import make_app, make_listing, make_user, sql
+
+
+def eventually(check: Callable[[], bool], timeout: float = 10) -> None:
+    """Waits for `check` (a webhook or the outbox works after the answer); fails at `timeout`."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.05)
 
 
 @dataclass
@@ -34,6 +43,14 @@ class PaymentsStack:
 
     def sql(self, query: str, *params: Any) -> list[dict[str, Any]]:
         return sql(self.app, query, *params)
+
+    def cast(self, **listing: Any) -> tuple[dict[str, Any], dict[str, Any], str]:
+        """A new seller and buyer, and the id of an active listing of the seller's."""
+        seller, buyer = make_user(self.app, "seller"), make_user(self.app, "buyer")
+        return seller, buyer, make_listing(self.app, seller, status="active", **listing)["id"]
+
+    def post(self, user: dict[str, Any], path: str, **body: Any) -> requests.Response:
+        return requests.post(f"{self.url}{path}", headers=user["headers"], json=body, timeout=30)
 
     def buy(
         self,
@@ -59,6 +76,30 @@ class PaymentsStack:
             self.sql("SELECT available_quantity FROM listings WHERE id = %s", listing_id)[0][
                 "available_quantity"
             ]
+        )
+
+    # Stripe as its dashboard sees it (the secret key, no API of ours in between).
+
+    def stripe_get(self, path: str) -> dict[str, Any]:
+        headers = {"Authorization": f"Bearer {self.stripe.secret_key}"}
+        response = requests.get(f"{self.stripe.url}{path}", headers=headers, timeout=30)
+        response.raise_for_status()
+        return response.json()
+
+    def intent_of(self, payment_id: str) -> dict[str, Any]:
+        return self.stripe_get(f"/v1/payment_intents/{self.payment(payment_id)['provider_ref']}")
+
+    def charge_of(self, payment_id: str) -> str:
+        return str(self.intent_of(payment_id)["latest_charge"])
+
+    def dashboard_refund(self, charge: str, amount: int | None = None) -> requests.Response:
+        """A refund made in Stripe's dashboard: all that is left without `amount`."""
+        body: dict[str, Any] = {"charge": charge, **({"amount": amount} if amount else {})}
+        return requests.post(
+            f"{self.stripe.url}/v1/refunds",
+            data=body,
+            headers={"Authorization": f"Bearer {self.stripe.secret_key}"},
+            timeout=30,
         )
 
     def control_get(self, sandbox: Any, path: str) -> Any:

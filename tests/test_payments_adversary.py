@@ -16,24 +16,14 @@ import pytest
 import requests
 
 from tests.conftest import migrated_database
-from tests.factories import make_listing, make_user
-from tests.payments_stack import PaymentsStack, payments_stack
-from tests.test_payments_flow import eventually
+from tests.factories import make_user
+from tests.payments_stack import PaymentsStack, eventually, payments_stack
 
 
 @pytest.fixture(scope="module")
 def stack(postgres) -> Iterator[PaymentsStack]:
     with payments_stack(migrated_database(postgres)) as running:
         yield running
-
-
-def _cast(stack: PaymentsStack, **listing):
-    seller, buyer = make_user(stack.app, "seller"), make_user(stack.app, "buyer")
-    return seller, buyer, make_listing(stack.app, seller, status="active", **listing)["id"]
-
-
-def _post(stack, user, path, **body):
-    return requests.post(f"{stack.url}{path}", headers=user["headers"], json=body, timeout=30)
 
 
 def _count_payments(stack, listing) -> int:
@@ -46,15 +36,15 @@ def _fault(stack, sandbox, **rule):
 
 
 def _paid_stripe(stack, price=10_000, quantity=1):
-    seller, buyer, listing = _cast(stack, price_per_unit=price)
+    seller, buyer, listing = stack.cast(price_per_unit=price)
     payment_id = stack.buy(buyer, listing, quantity).json()["id"]
-    _post(stack, buyer, f"/api/payments/{payment_id}/confirm", payment_method="pm_card_visa")
+    stack.post(buyer, f"/api/payments/{payment_id}/confirm", payment_method="pm_card_visa")
     eventually(lambda: stack.payment(payment_id)["status"] == "succeeded")
     return seller, buyer, listing, payment_id
 
 
 def _paid_flutterwave(stack):
-    seller, buyer, listing = _cast(stack, price_per_unit=500_000, currency="NGN")
+    seller, buyer, listing = stack.cast(price_per_unit=500_000, currency="NGN")
     created = stack.buy(buyer, listing, 1)
     assert created.status_code == 201, created.text
     payment_id = created.json()["id"]
@@ -72,7 +62,7 @@ def _paid_flutterwave(stack):
 
 @pytest.mark.parametrize("quantity", [0.0005, 0.0009, 0.9995, 0.0004, 1.0005, "0.0005"])
 def test_a_quantity_finer_than_the_column_is_refused_and_changes_nothing(stack, quantity):
-    _, buyer, listing = _cast(stack, quantity="1", price_per_unit=100_000)
+    _, buyer, listing = stack.cast(quantity="1", price_per_unit=100_000)
     response = stack.buy(buyer, listing, quantity)
     assert response.status_code in (400, 422), response.text
     assert response.headers["Content-Type"].startswith("application/problem+json")
@@ -82,7 +72,7 @@ def test_a_quantity_finer_than_the_column_is_refused_and_changes_nothing(stack, 
 
 @pytest.mark.parametrize("raw", ["NaN", "Infinity", "-Infinity", "1e400"])
 def test_a_quantity_that_is_not_a_finite_number_is_refused(stack, raw):
-    _, buyer, listing = _cast(stack)
+    _, buyer, listing = stack.cast()
     body = f'{{"listing_id": "{listing}", "quantity": {raw}}}'
     headers = {**buyer["headers"], "Idempotency-Key": f"nan-{raw}-{listing}"}
     headers["Content-Type"] = "application/json"
@@ -94,7 +84,7 @@ def test_a_quantity_that_is_not_a_finite_number_is_refused(stack, raw):
 def test_an_order_whose_amount_exceeds_what_the_gateway_charges_is_refused(stack):
     # Stripe's largest charge is 99,999,999 minor units (docs/sandboxes.md): 10^9 t at
     # 25,000,000 cents a tonne is far beyond it and beyond the bigint column.
-    _, buyer, listing = _cast(stack, quantity="999999999999", price_per_unit=2_500_000_000)
+    _, buyer, listing = stack.cast(quantity="999999999999", price_per_unit=2_500_000_000)
     response = stack.buy(buyer, listing, "999999999999")
     assert response.status_code == 422, response.text
     assert response.json()["code"] == "amount_not_accepted"
@@ -106,8 +96,8 @@ def test_an_order_whose_amount_exceeds_what_the_gateway_charges_is_refused(stack
 
 def test_reconciliation_reports_a_row_it_cannot_apply_and_finishes_the_rest(stack):
     stack.sql("UPDATE payments SET reconciled_at = now()")
-    _, buyer, listing = _cast(stack)
-    _, other_buyer, other_listing = _cast(stack)
+    _, buyer, listing = stack.cast()
+    _, other_buyer, other_listing = stack.cast()
     broken = stack.buy(buyer, listing, 1).json()["id"]
     healthy = stack.buy(other_buyer, other_listing, 2).json()["id"]
     # Releasing the broken one would put the stock above the listing's quantity.
@@ -128,7 +118,7 @@ def test_reconciliation_reports_a_row_it_cannot_apply_and_finishes_the_rest(stac
 
 
 def test_a_return_without_a_transaction_does_not_cancel_the_payment(stack):
-    _, buyer, listing = _cast(stack, price_per_unit=500_000, currency="NGN")
+    _, buyer, listing = stack.cast(price_per_unit=500_000, currency="NGN")
     payment_id = stack.buy(buyer, listing, 2).json()["id"]
     response = requests.get(
         f"{stack.url}/api/payments/flutterwave/return",
@@ -143,7 +133,7 @@ def test_a_return_without_a_transaction_does_not_cancel_the_payment(stack):
 
 def test_a_return_does_not_resettle_a_disputed_payment(stack):
     _, buyer, _, payment_id = _paid_flutterwave(stack)
-    opened = _post(stack, buyer, f"/api/payments/{payment_id}/disputes", reason="not_received")
+    opened = stack.post(buyer, f"/api/payments/{payment_id}/disputes", reason="not_received")
     assert opened.status_code == 201, opened.text
     txn = stack.payment(payment_id)["provider_txn_id"]
     requests.get(
@@ -160,7 +150,7 @@ def test_a_return_does_not_resettle_a_disputed_payment(stack):
 
 def test_a_return_does_not_resettle_a_partly_refunded_payment(stack):
     seller, _, _, payment_id = _paid_flutterwave(stack)
-    refund = _post(stack, seller, f"/api/payments/{payment_id}/refunds", amount=100_000)
+    refund = stack.post(seller, f"/api/payments/{payment_id}/refunds", amount=100_000)
     assert refund.status_code == 201, refund.text
     txn = stack.payment(payment_id)["provider_txn_id"]
     answer = requests.get(
@@ -177,7 +167,7 @@ def test_a_return_does_not_resettle_a_partly_refunded_payment(stack):
 
 def test_a_chargeback_beside_the_buyers_dispute_is_recorded(stack):
     _, buyer, _, payment_id = _paid_stripe(stack)
-    opened = _post(stack, buyer, f"/api/payments/{payment_id}/disputes", reason="not_received")
+    opened = stack.post(buyer, f"/api/payments/{payment_id}/disputes", reason="not_received")
     assert opened.status_code == 201, opened.text
     intent = stack.payment(payment_id)["provider_ref"]
     chargeback = stack.control(stack.stripe, f"payment_intents/{intent}/dispute")
@@ -195,7 +185,7 @@ def test_a_chargeback_beside_the_buyers_dispute_is_recorded(stack):
     admin = make_user(stack.app, "admin")
     for outcome in ("reject", "refund"):
         path = f"/api/admin/disputes/{opened.json()['id']}/resolve"
-        answer = _post(stack, admin, path, outcome=outcome, note="n")
+        answer = stack.post(admin, path, outcome=outcome, note="n")
         assert answer.status_code == 409, answer.text
         assert answer.json()["code"] == "dispute_at_gateway"
     assert stack.payment(payment_id)["status"] == "disputed"
@@ -207,7 +197,7 @@ def test_a_chargeback_beside_the_buyers_dispute_is_recorded(stack):
 @pytest.mark.parametrize(("provider", "expected"), [("flutterwave", 200), ("stripe", 150)])
 def test_a_converted_amount_is_rounded_up_once(stack, provider, expected):
     # 2.31 kg at 1,000 NGN/kg is 2,310 NGN, 1.4903 USD at 1 USD = 1,550 NGN.
-    _, buyer, listing = _cast(stack, price_per_unit=100_000, currency="NGN", unit="kg")
+    _, buyer, listing = stack.cast(price_per_unit=100_000, currency="NGN", unit="kg")
     response = stack.buy(buyer, listing, "2.31", currency="USD", provider=provider)
     assert response.status_code == 201, response.text
     row = stack.payment(response.json()["id"])
@@ -220,16 +210,14 @@ def test_a_converted_amount_is_rounded_up_once(stack, provider, expected):
 
 
 def test_a_payment_for_a_suspended_listing_cannot_be_confirmed(stack):
-    _, buyer, listing = _cast(stack)
+    _, buyer, listing = stack.cast()
     payment_id = stack.buy(buyer, listing, 3).json()["id"]
     admin = make_user(stack.app, "admin")
-    suspended = _post(
-        stack, admin, f"/api/admin/listings/{listing}/suspend", reason="under investigation"
+    suspended = stack.post(
+        admin, f"/api/admin/listings/{listing}/suspend", reason="under investigation"
     )
     assert suspended.status_code == 200, suspended.text
-    answer = _post(
-        stack, buyer, f"/api/payments/{payment_id}/confirm", payment_method="pm_card_visa"
-    )
+    answer = stack.post(buyer, f"/api/payments/{payment_id}/confirm", payment_method="pm_card_visa")
     assert answer.status_code == 409, answer.text
     assert answer.json()["code"] == "listing_not_available"
     row = stack.payment(payment_id)
@@ -238,15 +226,13 @@ def test_a_payment_for_a_suspended_listing_cannot_be_confirmed(stack):
 
 
 def test_a_payment_for_a_deleted_listing_cannot_be_confirmed(stack):
-    seller, buyer, listing = _cast(stack)
+    seller, buyer, listing = stack.cast()
     payment_id = stack.buy(buyer, listing, 3).json()["id"]
     deleted = requests.delete(
         f"{stack.url}/api/marketplace/{listing}", headers=seller["headers"], timeout=30
     )
     assert deleted.status_code in (200, 204), deleted.text
-    answer = _post(
-        stack, buyer, f"/api/payments/{payment_id}/confirm", payment_method="pm_card_visa"
-    )
+    answer = stack.post(buyer, f"/api/payments/{payment_id}/confirm", payment_method="pm_card_visa")
     assert answer.status_code == 409, answer.text
     assert stack.payment(payment_id)["status"] == "canceled"
 
@@ -256,11 +242,11 @@ def test_a_payment_for_a_deleted_listing_cannot_be_confirmed(stack):
 
 @pytest.mark.parametrize(("mode", "status"), [("error", 502), ("hang", 504)])
 def test_a_cancel_the_gateway_refuses_changes_nothing(stack, mode, status):
-    _, buyer, listing = _cast(stack)
+    _, buyer, listing = stack.cast()
     payment_id = stack.buy(buyer, listing, 2).json()["id"]
     intent = stack.payment(payment_id)["provider_ref"]
     _fault(stack, stack.stripe, mode=mode, match=f"{intent}/cancel", seconds=3)
-    answer = _post(stack, buyer, f"/api/payments/{payment_id}/cancel")
+    answer = stack.post(buyer, f"/api/payments/{payment_id}/cancel")
     assert answer.status_code == status, answer.text
     assert answer.headers["Content-Type"].startswith("application/problem+json")
     row = stack.payment(payment_id)
@@ -279,39 +265,25 @@ def _stripe_refunds(stack, charge: str) -> int:
 
 def test_a_dashboard_refund_during_an_api_refund_is_counted_once(stack):
     seller, _, _, payment_id = _paid_stripe(stack, price=10_000)
-    row = stack.payment(payment_id)
-    charge = requests.get(
-        f"{stack.stripe.url}/v1/payment_intents/{row['provider_ref']}",
-        headers={"Authorization": f"Bearer {stack.stripe.secret_key}"},
-        timeout=10,
-    ).json()["latest_charge"]
+    charge = stack.charge_of(payment_id)
     # Our refund of 3,000 is held while Stripe answers late; meanwhile the dashboard refunds
     # 2,000, and its charge.refunded carries Stripe's cumulative total.
     _fault(stack, stack.stripe, mode="late", match="/v1/refunds", seconds=0.8)
     answers: list[requests.Response] = []
     ours = threading.Thread(
         target=lambda: answers.append(
-            _post(stack, seller, f"/api/payments/{payment_id}/refunds", amount=3_000)
+            stack.post(seller, f"/api/payments/{payment_id}/refunds", amount=3_000)
         )
     )
     ours.start()
     # Stripe has made our refund and holds its answer back ("late").
     eventually(lambda: _stripe_refunds(stack, charge) == 1)
-    dashboard = requests.post(
-        f"{stack.stripe.url}/v1/refunds",
-        data={"charge": charge, "amount": 2_000},
-        headers={"Authorization": f"Bearer {stack.stripe.secret_key}"},
-        timeout=10,
-    )
+    dashboard = stack.dashboard_refund(charge, 2_000)
     assert dashboard.status_code == 200, dashboard.text
     ours.join(30)
     eventually(lambda: stack.payment(payment_id)["refund_pending"] == 0)
     eventually(lambda: stack.payment(payment_id)["amount_refunded"] >= 5_000)
-    at_stripe = requests.get(
-        f"{stack.stripe.url}/v1/charges/{charge}",
-        headers={"Authorization": f"Bearer {stack.stripe.secret_key}"},
-        timeout=10,
-    ).json()["amount_refunded"]
+    at_stripe = stack.stripe_get(f"/v1/charges/{charge}")["amount_refunded"]
     assert stack.payment(payment_id)["amount_refunded"] == at_stripe
 
 
@@ -319,7 +291,7 @@ def test_a_dashboard_refund_during_an_api_refund_is_counted_once(stack):
 
 
 def test_a_return_whose_verification_times_out_is_a_gateway_error_and_changes_nothing(stack):
-    _, buyer, listing = _cast(stack, price_per_unit=500_000, currency="NGN")
+    _, buyer, listing = stack.cast(price_per_unit=500_000, currency="NGN")
     payment_id = stack.buy(buyer, listing, 1).json()["id"]
     _fault(stack, stack.flutterwave, mode="hang", match="/verify", seconds=3)
     answer = requests.get(
@@ -334,16 +306,9 @@ def test_a_return_whose_verification_times_out_is_a_gateway_error_and_changes_no
 
 def test_a_dashboard_refund_in_full_settles_the_buyers_open_dispute(stack):
     _, buyer, _, payment_id = _paid_stripe(stack, price=10_000)
-    opened = _post(stack, buyer, f"/api/payments/{payment_id}/disputes", reason="not_received")
+    opened = stack.post(buyer, f"/api/payments/{payment_id}/disputes", reason="not_received")
     assert opened.status_code == 201, opened.text
-    row = stack.payment(payment_id)
-    key = {"Authorization": f"Bearer {stack.stripe.secret_key}"}
-    charge = requests.get(
-        f"{stack.stripe.url}/v1/payment_intents/{row['provider_ref']}", headers=key, timeout=10
-    ).json()["latest_charge"]
-    refunded = requests.post(
-        f"{stack.stripe.url}/v1/refunds", data={"charge": charge}, headers=key, timeout=10
-    )
+    refunded = stack.dashboard_refund(stack.charge_of(payment_id))
     assert refunded.status_code == 200, refunded.text
     eventually(lambda: stack.payment(payment_id)["status"] == "refunded")
     dispute = stack.sql("SELECT status FROM disputes WHERE payment_id = %s", payment_id)
@@ -365,7 +330,7 @@ def test_a_refund_whose_booking_fails_reaches_the_books_and_holds_nothing(stack)
         """
     )
     try:
-        answer = _post(stack, seller, f"/api/payments/{payment_id}/refunds", amount=4_000)
+        answer = stack.post(seller, f"/api/payments/{payment_id}/refunds", amount=4_000)
         assert answer.status_code == 500, answer.text
     finally:
         stack.sql("DROP TRIGGER refuse_booking ON refunds")

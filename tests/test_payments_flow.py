@@ -9,15 +9,14 @@ from `pending`.
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 import requests
 
 from tests.conftest import migrated_database
-from tests.factories import make_listing, make_user
-from tests.payments_stack import PaymentsStack, payments_stack
+from tests.factories import make_user
+from tests.payments_stack import PaymentsStack, eventually, payments_stack
 
 
 @pytest.fixture(scope="module")
@@ -26,38 +25,22 @@ def stack(postgres) -> Iterator[PaymentsStack]:
         yield running
 
 
-def eventually(check: Callable[[], bool], timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.05)
-
-
-def _cast(stack: PaymentsStack, **listing):
-    seller, buyer = make_user(stack.app, "seller"), make_user(stack.app, "buyer")
-    return seller, buyer, make_listing(stack.app, seller, status="active", **listing)["id"]
-
-
-def _post(stack, user, path, **body):
-    return requests.post(f"{stack.url}{path}", headers=user["headers"], json=body, timeout=30)
-
-
 def _confirm(stack, buyer, payment_id, method="pm_card_visa"):
-    return _post(stack, buyer, f"/api/payments/{payment_id}/confirm", payment_method=method)
+    return stack.post(buyer, f"/api/payments/{payment_id}/confirm", payment_method=method)
 
 
 def _dispute(stack, buyer, payment_id, reason):
-    return _post(stack, buyer, f"/api/payments/{payment_id}/disputes", reason=reason)
+    return stack.post(buyer, f"/api/payments/{payment_id}/disputes", reason=reason)
 
 
 def _resolve(stack, dispute, outcome, note):
     admin = make_user(stack.app, "admin")
     path = f"/api/admin/disputes/{dispute.json()['id']}/resolve"
-    return _post(stack, admin, path, outcome=outcome, note=note)
+    return stack.post(admin, path, outcome=outcome, note=note)
 
 
 def test_concurrent_requests_with_one_key_make_one_payment(stack):
-    _, buyer, listing = _cast(stack)
+    _, buyer, listing = stack.cast()
     results: list[int] = []
     barrier = threading.Barrier(5)
 
@@ -77,25 +60,25 @@ def test_concurrent_requests_with_one_key_make_one_payment(stack):
 
 
 def test_refunds_partial_then_full_and_never_more(stack):
-    seller, buyer, listing = _cast(stack, price_per_unit=10_000)
+    seller, buyer, listing = stack.cast(price_per_unit=10_000)
     payment_id = stack.buy(buyer, listing, 1).json()["id"]
     _confirm(stack, buyer, payment_id)
     eventually(lambda: stack.payment(payment_id)["status"] == "succeeded")
     path = f"/api/payments/{payment_id}/refunds"
-    assert _post(stack, buyer, path).status_code == 403
-    first = _post(stack, seller, path, amount=4000)
+    assert stack.post(buyer, path).status_code == 403
+    first = stack.post(seller, path, amount=4000)
     assert first.status_code == 201, first.text
     assert stack.payment(payment_id)["status"] == "partially_refunded"
-    over = _post(stack, seller, path, amount=6001)
+    over = stack.post(seller, path, amount=6001)
     assert over.status_code == 409
-    rest = _post(stack, seller, path)
+    rest = stack.post(seller, path)
     assert rest.json()["amount"] == 6000
     row = stack.payment(payment_id)
     assert (row["status"], row["amount_refunded"]) == ("refunded", 10_000)
 
 
 def test_flutterwave_refuses_a_fractional_amount_before_reserving(stack):
-    _, buyer, listing = _cast(stack, price_per_unit=150_050, currency="NGN")
+    _, buyer, listing = stack.cast(price_per_unit=150_050, currency="NGN")
     response = stack.buy(buyer, listing, 1)
     assert response.status_code == 422, response.text
     assert response.json()["code"] == "amount_not_accepted"
@@ -108,7 +91,7 @@ def test_flutterwave_refuses_a_fractional_amount_before_reserving(stack):
 
 
 def _settled(stack, price=10_000):
-    seller, buyer, listing = _cast(stack, price_per_unit=price)
+    seller, buyer, listing = stack.cast(price_per_unit=price)
     payment_id = stack.buy(buyer, listing, 1).json()["id"]
     _confirm(stack, buyer, payment_id)
     eventually(lambda: stack.payment(payment_id)["status"] == "succeeded")
@@ -157,7 +140,7 @@ def test_stripe_dispute_webhook_opens_a_dispute(stack):
 
 
 def test_reconcile_cancels_an_expired_payment_and_releases_it(stack):
-    _, buyer, listing = _cast(stack)
+    _, buyer, listing = stack.cast()
     payment_id = stack.buy(buyer, listing, 4).json()["id"]
     assert stack.available(listing) == "6.000"
     stack.sql(
@@ -179,7 +162,7 @@ def test_reconcile_cancels_an_expired_payment_and_releases_it(stack):
 
 def test_a_payment_failing_every_check_cannot_starve_newer_ones(stack):
     stack.sql("UPDATE payments SET reconciled_at = now()")  # what earlier tests left is done
-    _, buyer, listing = _cast(stack)
+    _, buyer, listing = stack.cast()
     stuck = stack.buy(buyer, listing, 1).json()["id"]
     stack.sql("UPDATE payments SET provider_ref = 'pi_unknown_to_stripe' WHERE id = %s", stuck)
     first = stack.app.services.reconciler.run(limit=1)

@@ -19,8 +19,7 @@ import requests
 from keywords.libraries.Invariants import check
 from tests.conftest import migrated_database
 from tests.factories import make_listing, make_user
-from tests.payments_stack import PaymentsStack, payments_stack
-from tests.test_payments_flow import eventually
+from tests.payments_stack import PaymentsStack, eventually, payments_stack
 
 ROUNDS = 4
 Call = Callable[[], requests.Response]
@@ -73,19 +72,7 @@ class Scene:
         return self.post(self.admin, path, outcome=outcome, note="race")
 
     def dashboard_refund(self, amount: int) -> requests.Response:
-        row = self.stack.payment(self.payment)
-        key = {"Authorization": f"Bearer {self.stack.stripe.secret_key}"}
-        intent = requests.get(
-            f"{self.stack.stripe.url}/v1/payment_intents/{row['provider_ref']}",
-            headers=key,
-            timeout=10,
-        ).json()
-        return requests.post(
-            f"{self.stack.stripe.url}/v1/refunds",
-            data={"charge": intent["latest_charge"], "amount": amount},
-            headers=key,
-            timeout=10,
-        )
+        return self.stack.dashboard_refund(self.stack.charge_of(self.payment), amount)
 
 
 def _scene(stack: PaymentsStack, *, paid: bool) -> Scene:
@@ -124,14 +111,9 @@ def _settled(stack: PaymentsStack, payment: str) -> None:
 
 def _books_equal_stripe(stack: PaymentsStack, payment: str) -> None:
     row = stack.payment(payment)
-    key = {"Authorization": f"Bearer {stack.stripe.secret_key}"}
-    intent = requests.get(
-        f"{stack.stripe.url}/v1/payment_intents/{row['provider_ref']}", headers=key, timeout=10
-    ).json()
+    intent = stack.intent_of(payment)
     if intent.get("latest_charge") and row["status"] not in ("canceled", "failed"):
-        charge = requests.get(
-            f"{stack.stripe.url}/v1/charges/{intent['latest_charge']}", headers=key, timeout=10
-        ).json()
+        charge = stack.stripe_get(f"/v1/charges/{intent['latest_charge']}")
         eventually(lambda: stack.payment(payment)["amount_refunded"] == charge["amount_refunded"])
     if intent["status"] == "canceled":
         assert row["status"] == "canceled", (row["status"], intent["status"])
