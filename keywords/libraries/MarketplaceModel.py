@@ -14,13 +14,10 @@ from __future__ import annotations
 
 import os
 import time
-import uuid
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
-import psycopg2
-import psycopg2.extras
 import requests
 from hypothesis import HealthCheck, Phase, Verbosity, settings
 from hypothesis import strategies as st
@@ -30,54 +27,15 @@ from robot.api import logger
 from robot.api.deco import keyword, library
 from robot.libraries.BuiltIn import BuiltIn
 
-from bench.accounts import create_accounts, log_in
 from keywords.libraries.Invariants import check
+from keywords.libraries.live_stack import TIMEOUT, Stack, expect, setting
 
 OPEN = {"pending", "requires_payment_method"}
 PAID = {"succeeded", "partially_refunded"}
 SOLD = {"succeeded", "partially_refunded", "refunded", "disputed"}
 # docs.stripe.com/currencies#minimum-and-maximum-charge-amounts (USD).
 STRIPE_MIN, STRIPE_MAX = 50, 99_999_999
-TIMEOUT = 30
 PHASES = [Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink]
-
-
-ACTORS = (("seller", "seller"), ("buyer1", "buyer"), ("buyer2", "buyer"), ("admin", "admin"))
-
-
-@dataclass
-class Stack:
-    """Where the live stack is and who acts on it (new actors for every sequence, so each
-    sequence's model is the whole truth of what its actors may see)."""
-
-    api: str
-    dsn: str
-    stripe: str
-    tokens: dict[str, str] = field(default_factory=dict)
-
-    def new_actors(self) -> None:
-        tag = uuid.uuid4().hex[:12]
-        for name, role in ACTORS:
-            (account,) = create_accounts(self.dsn, role, 1, f"model-{tag}-{name}")
-            self.tokens[name] = log_in(self.api, account)
-
-    def call(self, actor: str, method: str, path: str, **body: Any) -> requests.Response:
-        headers = {"Authorization": f"Bearer {self.tokens[actor]}"}
-        if method == "POST" and path == "/api/payments":
-            headers["Idempotency-Key"] = uuid.uuid4().hex
-        return requests.request(
-            method, f"{self.api}{path}", json=body or None, headers=headers, timeout=TIMEOUT
-        )
-
-    def sql(self, query: str, *params: Any) -> list[dict[str, Any]]:
-        with (
-            psycopg2.connect(self.dsn) as conn,
-            conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur,
-        ):
-            cur.execute(query, params)
-            rows = cur.fetchall() if cur.description else []
-        conn.close()
-        return [dict(r) for r in rows]
 
 
 @dataclass
@@ -98,14 +56,6 @@ class Payment:
     before_dispute: str | None = None
     dispute: str | None = None
     history: list[str] = field(default_factory=lambda: ["pending"])
-
-
-def _expect(response: requests.Response, *statuses: int) -> dict[str, Any]:
-    assert response.status_code in statuses, (
-        f"{response.request.method} {response.request.path_url}: expected {statuses}, got "
-        f"{response.status_code} {response.text[:300]}"
-    )
-    return response.json() if response.content else {}
 
 
 class MarketplaceMachine(RuleBasedStateMachine):
@@ -171,9 +121,9 @@ class MarketplaceMachine(RuleBasedStateMachine):
             "currency": "USD",
             "country": "ZM",
         }
-        created = _expect(self.stack.call("seller", "POST", "/api/marketplace", **body), 201)
+        created = expect(self.stack.call("seller", "POST", "/api/marketplace", **body), 201)
         path = f"/api/admin/listings/{created['id']}/approve"
-        _expect(self.stack.call("admin", "POST", path), 200)
+        expect(self.stack.call("admin", "POST", path), 200)
         self.model_listings[created["id"]] = Listing(price, amount)
         return created["id"]
 
@@ -190,13 +140,13 @@ class MarketplaceMachine(RuleBasedStateMachine):
         body = {"listing_id": listing, "quantity": str(quantity)}
         response = self.stack.call(buyer, "POST", "/api/payments", **body)
         if not model.active:
-            _expect(response, 409)
+            expect(response, 409)
         elif quantity > self.available(listing):
-            assert _expect(response, 409)["code"] == "insufficient_quantity"
+            assert expect(response, 409)["code"] == "insufficient_quantity"
         elif not STRIPE_MIN <= amount <= STRIPE_MAX:
-            assert _expect(response, 422)["code"] == "amount_not_accepted"
+            assert expect(response, 422)["code"] == "amount_not_accepted"
         else:
-            created = _expect(response, 201)
+            created = expect(response, 201)
             assert created["amount"] == amount, (created["amount"], amount)
             self.model_payments[created["id"]] = Payment(listing, buyer, quantity, amount)
             return created["id"]
@@ -211,17 +161,17 @@ class MarketplaceMachine(RuleBasedStateMachine):
             model.buyer, "POST", f"/api/payments/{payment}/confirm", payment_method=card
         )
         if model.status not in OPEN:
-            _expect(response, 409)
+            expect(response, 409)
         elif not self.model_listings[model.listing].active:
-            assert _expect(response, 409)["code"] == "listing_not_available"
+            assert expect(response, 409)["code"] == "listing_not_available"
             self.move(model, "canceled")
         elif card == "pm_card_visa":
-            _expect(response, 200)
+            expect(response, 200)
             self.move(model, "processing")
             self.wait_for(payment, "succeeded")
             self.move(model, "succeeded")
         else:
-            _expect(response, 402)
+            expect(response, 402)
             self.move(model, "requires_payment_method")
 
     @rule(payment=payments)
@@ -231,10 +181,10 @@ class MarketplaceMachine(RuleBasedStateMachine):
             return
         response = self.stack.call(model.buyer, "POST", f"/api/payments/{payment}/cancel")
         if model.status in OPEN:
-            _expect(response, 200)
+            expect(response, 200)
             self.move(model, "canceled")
         else:
-            _expect(response, 409)
+            expect(response, 409)
 
     @rule(payment=payments)
     def expire(self, payment: str) -> None:
@@ -244,7 +194,7 @@ class MarketplaceMachine(RuleBasedStateMachine):
         self.stack.sql(
             "UPDATE payments SET expires_at = now() - interval '1 second' WHERE id = %s", payment
         )
-        _expect(self.stack.call("admin", "POST", "/api/admin/payments/reconcile"), 200)
+        expect(self.stack.call("admin", "POST", "/api/admin/payments/reconcile"), 200)
         self.move(model, "canceled")
 
     @rule(payment=payments, share=st.integers(min_value=1, max_value=100))
@@ -257,9 +207,9 @@ class MarketplaceMachine(RuleBasedStateMachine):
         path = f"/api/payments/{payment}/refunds"
         response = self.stack.call("seller", "POST", path, amount=amount)
         if model.status not in PAID:
-            _expect(response, 409)
+            expect(response, 409)
             return
-        _expect(response, 201)
+        expect(response, 201)
         model.refunded += amount
         self.move(model, "refunded" if model.refunded == model.amount else "partially_refunded")
 
@@ -271,9 +221,9 @@ class MarketplaceMachine(RuleBasedStateMachine):
         path = f"/api/payments/{payment}/disputes"
         response = self.stack.call(model.buyer, "POST", path, reason="not_received")
         if model.status not in PAID:
-            _expect(response, 409)
+            expect(response, 409)
             return
-        model.dispute = _expect(response, 201)["id"]
+        model.dispute = expect(response, 201)["id"]
         model.before_dispute = model.status
         self.move(model, "disputed")
 
@@ -285,9 +235,9 @@ class MarketplaceMachine(RuleBasedStateMachine):
         path = f"/api/admin/disputes/{model.dispute}/resolve"
         response = self.stack.call("admin", "POST", path, outcome=outcome, note="model")
         if model.status != "disputed":
-            _expect(response, 409)
+            expect(response, 409)
             return
-        _expect(response, 200)
+        expect(response, 200)
         if outcome == "refund":
             model.refunded = model.amount
             self.move(model, "refunded")
@@ -302,14 +252,14 @@ class MarketplaceMachine(RuleBasedStateMachine):
             "admin", "POST", f"/api/admin/listings/{listing}/{action}", **body
         )
         if (action == "suspend") == model.active:
-            _expect(response, 200)
+            expect(response, 200)
             model.active = action == "reinstate"
         else:
-            _expect(response, 409)
+            expect(response, 409)
 
     @rule()
     def reconcile(self) -> None:
-        _expect(self.stack.call("admin", "POST", "/api/admin/payments/reconcile"), 200)
+        expect(self.stack.call("admin", "POST", "/api/admin/payments/reconcile"), 200)
 
     @rule(payment=payments)
     def replay_webhooks(self, payment: str) -> None:
@@ -353,7 +303,7 @@ class MarketplaceMachine(RuleBasedStateMachine):
     @invariant()
     def each_actor_sees_exactly_their_payments(self) -> None:
         for actor in ("buyer1", "buyer2", "seller"):
-            page = _expect(self.stack.call(actor, "GET", "/api/payments?per_page=100"), 200)
+            page = expect(self.stack.call(actor, "GET", "/api/payments?per_page=100"), 200)
             seen = {p["id"] for p in page["items"]}
             wanted = {
                 pid
@@ -363,8 +313,8 @@ class MarketplaceMachine(RuleBasedStateMachine):
             assert seen == wanted, f"{actor} sees {sorted(seen)}, model allows {sorted(wanted)}"
         for pid, p in self.model_payments.items():
             other = "buyer2" if p.buyer == "buyer1" else "buyer1"
-            _expect(self.stack.call(other, "GET", f"/api/payments/{pid}"), 404)
-            history = _expect(self.stack.call(p.buyer, "GET", f"/api/payments/{pid}"), 200)
+            expect(self.stack.call(other, "GET", f"/api/payments/{pid}"), 404)
+            history = expect(self.stack.call(p.buyer, "GET", f"/api/payments/{pid}"), 200)
             moves = [h["to"] for h in history["history"]]
             assert moves == p.history, f"payment {pid}: history {moves}, model {p.history}"
 
@@ -372,14 +322,6 @@ class MarketplaceMachine(RuleBasedStateMachine):
     def the_marketplace_invariants_hold(self) -> None:
         report = check(self.stack.dsn)
         assert not report.violations, report.failure()
-
-
-def _setting(name: str) -> str:
-    """A stack setting: the Robot variable the stack set, else the environment's."""
-    value = BuiltIn().get_variable_value("${" + name + "}") or os.environ.get(name)
-    if not value:
-        raise AssertionError(f"{name} is not set: the model needs the local stack")
-    return str(value)
 
 
 @library(scope="GLOBAL")
@@ -392,7 +334,7 @@ class MarketplaceModel:
     ) -> None:
         """Runs `examples` random sequences of at most `steps` steps; fails with the shortest
         sequence that breaks the model, the books or the invariants."""
-        dsn, api, stripe = (_setting(n) for n in ("DATABASE_URL", "API_URL", "STRIPE_API_BASE"))
+        dsn, api, stripe = (setting(n) for n in ("DATABASE_URL", "API_URL", "STRIPE_API_BASE"))
         MarketplaceMachine.stack = Stack(api, dsn, stripe)
         MarketplaceMachine.sequences = MarketplaceMachine.steps_checked = 0
         lines: list[str] = []

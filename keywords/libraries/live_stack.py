@@ -1,0 +1,70 @@
+"""The live stack as the model-based test reaches it: actors with tokens, HTTP, SQL."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg2
+import psycopg2.extras
+import requests
+from robot.libraries.BuiltIn import BuiltIn
+
+from bench.accounts import create_accounts, log_in
+
+TIMEOUT = 30
+ACTORS = (("seller", "seller"), ("buyer1", "buyer"), ("buyer2", "buyer"), ("admin", "admin"))
+
+
+@dataclass
+class Stack:
+    """Where the live stack is and who acts on it (new actors for every sequence, so each
+    sequence's model is the whole truth of what its actors may see)."""
+
+    api: str
+    dsn: str
+    stripe: str
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    def new_actors(self) -> None:
+        tag = uuid.uuid4().hex[:12]
+        for name, role in ACTORS:
+            (account,) = create_accounts(self.dsn, role, 1, f"model-{tag}-{name}")
+            self.tokens[name] = log_in(self.api, account)
+
+    def call(self, actor: str, method: str, path: str, **body: Any) -> requests.Response:
+        headers = {"Authorization": f"Bearer {self.tokens[actor]}"}
+        if method == "POST" and path == "/api/payments":
+            headers["Idempotency-Key"] = uuid.uuid4().hex
+        return requests.request(
+            method, f"{self.api}{path}", json=body or None, headers=headers, timeout=TIMEOUT
+        )
+
+    def sql(self, query: str, *params: Any) -> list[dict[str, Any]]:
+        with (
+            psycopg2.connect(self.dsn) as conn,
+            conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur,
+        ):
+            cur.execute(query, params)
+            rows = cur.fetchall() if cur.description else []
+        conn.close()
+        return [dict(r) for r in rows]
+
+
+def expect(response: requests.Response, *statuses: int) -> dict[str, Any]:
+    """The JSON body of `response`, which must have one of `statuses`."""
+    assert response.status_code in statuses, (
+        f"{response.request.method} {response.request.path_url}: expected {statuses}, got "
+        f"{response.status_code} {response.text[:300]}"
+    )
+    return response.json() if response.content else {}
+
+
+def setting(name: str) -> str:
+    """A stack setting: the Robot variable the stack set, else the environment's."""
+    value = BuiltIn().get_variable_value("${" + name + "}") or os.environ.get(name)
+    if not value:
+        raise AssertionError(f"{name} is not set: the model needs the local stack")
+    return str(value)
