@@ -112,9 +112,6 @@ coverage-gate: setup
 soak: setup
 	@$(FRESH_DB) PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m tools.soak --runs $(N) --outputdir $(RESULTS)/soak -- $(SUITE) robot
 
-# The payments suite as it runs against real test-mode gateways: the sandboxes serve only what
-# Stripe and Flutterwave serve (no /_sandbox/ controls), and tests tagged sandbox-only are left
-# out. docs/sandboxes.md says how to aim the same run at Stripe and Flutterwave test mode.
 # The model-based test for longer, with new random sequences each run (nightly): MODEL_EXAMPLES
 # sequences of MODEL_STEPS steps; a failure's shrunk sequence is in results/model/log.html.
 MODEL_EXAMPLES ?= 60
@@ -127,6 +124,9 @@ model-hunt: setup
 		$(ROBOT_OPTS) robot/workflows; status=$$?; \
 	echo "Log: $(CURDIR)/$(RESULTS)/model/log.html"; exit $$status
 
+# The payments suite as it runs against real test-mode gateways: the sandboxes serve only what
+# Stripe and Flutterwave serve (no /_sandbox/ controls), and tests tagged sandbox-only are left
+# out. docs/sandboxes.md says how to aim the same run at Stripe and Flutterwave test mode.
 live-profile: setup
 	@mkdir -p $(RESULTS)/live
 	@$(FRESH_DB) $(BIN)/python -m sandbox run --no-sandbox-controls -- $(BIN)/robot --outputdir $(RESULTS)/live \

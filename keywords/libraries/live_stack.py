@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import psycopg2
@@ -26,6 +27,8 @@ class Stack:
     api: str
     dsn: str
     stripe: str
+    flutterwave: str
+    flutterwave_key: str
     tokens: dict[str, str] = field(default_factory=dict)
 
     def new_actors(self) -> None:
@@ -41,6 +44,38 @@ class Stack:
         return requests.request(
             method, f"{self.api}{path}", json=body or None, headers=headers, timeout=TIMEOUT
         )
+
+    def gateway(self, name: str, method: str, path: str, **body: Any) -> Any:
+        """A call to a sandbox: its control API (`/_sandbox/...`) or the customer's page."""
+        base = self.stripe if name == "stripe" else self.flutterwave
+        url = path if path.startswith("http") else f"{base}{path}"
+        response = requests.request(
+            method,
+            url,
+            json=body or None,
+            headers={"Accept": "application/json"},
+            timeout=TIMEOUT,
+        )
+        response.raise_for_status()
+        return response.json() if response.content else None
+
+    def flutterwave_rate(self, *, source: str, destination: str, amount: Decimal) -> Any:
+        """Flutterwave's quoted rate, `source` units per `destination` unit."""
+        response = requests.get(
+            f"{self.flutterwave}/v3/transfers/rates",
+            params={
+                "amount": str(amount),
+                "source_currency": source,
+                "destination_currency": destination,
+            },
+            headers={"Authorization": f"Bearer {self.flutterwave_key}"},
+            timeout=TIMEOUT,
+        )
+        return expect(response, 200)["data"]["rate"]
+
+    def visit(self, url: str) -> dict[str, Any]:
+        """The customer's browser following a redirect back to the API (no credentials)."""
+        return expect(requests.get(url, timeout=TIMEOUT), 200)
 
     def sql(self, query: str, *params: Any) -> list[dict[str, Any]]:
         with (
