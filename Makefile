@@ -29,6 +29,8 @@ SUITE := $(if $(filter 1,$(PROCESSES)),$(ROBOT),$(if $(ENV),,$(BIN)/python -m sa
 # Suite instruments (docs/writing-tests.md, "Measuring the suite"): wraps a robot or pabot
 # command; re-runs failures once, reports flaky tests, builds coverage.html and summary.html.
 INSTRUMENTED := $(BIN)/python -m tools.run_suite --outputdir $(RESULTS) --
+# The runs that are not INSTRUMENTED fail alike on a 5xx of the API that no test asked for.
+GUARDED := $(BIN)/python -m tools.server_errors --guard
 N ?= 5
 # Bytecode goes to .venv/pycache, for the venv's modules and the project's alike, written the
 # first time a module is imported. Where the environment sets PYTHONDONTWRITEBYTECODE (this
@@ -129,7 +131,8 @@ model-hunt: setup
 # out. docs/sandboxes.md says how to aim the same run at Stripe and Flutterwave test mode.
 live-profile: setup
 	@mkdir -p $(RESULTS)/live
-	@$(FRESH_DB) $(BIN)/python -m sandbox run --no-sandbox-controls -- $(BIN)/robot --outputdir $(RESULTS)/live \
+	@$(FRESH_DB) $(GUARDED) $(RESULTS)/live -- $(BIN)/python -m sandbox run --no-sandbox-controls -- \
+		$(BIN)/robot --outputdir $(RESULTS)/live \
 		--xunit xunit.xml --listener keywords/libraries/SecretMasker.py --pythonpath . \
 		--exclude sandbox-only $(ROBOT_OPTS) robot/payments; status=$$?; \
 	echo "Log: $(CURDIR)/$(RESULTS)/live/log.html"; exit $$status
@@ -146,13 +149,13 @@ fuzz: setup
 # The smoke-tagged tests of every area (the pre-commit hook runs this); output in results/smoke/.
 smoke: setup
 	@mkdir -p $(RESULTS)/smoke
-	@$(FRESH_DB) $(ROBOT) --outputdir $(RESULTS)/smoke --include smoke robot; status=$$?; \
+	@$(FRESH_DB) $(GUARDED) $(RESULTS)/smoke -- $(ROBOT) --outputdir $(RESULTS)/smoke --include smoke robot; status=$$?; \
 	echo "Log: $(CURDIR)/$(RESULTS)/smoke/log.html"; exit $$status
 
 # The deployment-safe tests write nothing: a throwaway stack with a few listings, every table's
 # rows counted before and after `robot --include deployment-safe robot`; any change fails.
 deployment-check: setup
-	@$(BIN)/python -m sandbox run -- $(BIN)/python -m tools.deployment_check
+	@$(GUARDED) $(RESULTS)/deployment -- $(BIN)/python -m sandbox run -- $(BIN)/python -m tools.deployment_check
 
 # Mutation score (docs/writing-tests.md, "Mutation score"): cosmic-ray plants faults in a throwaway
 # copy of api_server/, each mutant's suites (resources/mutation-map.yaml) run against a fresh

@@ -29,14 +29,11 @@ RUN_ERRORS = 250
 
 
 def _run(command: list[str], coverage_dir: Path) -> int:
-    results = coverage_dir.parent.resolve()
     env = {
         **os.environ,
         COVERAGE_ENV: str(coverage_dir.resolve()),
-        # The run's own records of server errors: the stack's access log and the 5xx the
-        # tests expected, both in the results folder (a re-run appends to them).
-        server_errors.ACCESS_LOG_ENV: str(results / server_errors.ACCESS_LOG_NAME),
-        server_errors.EXPECTED_DIR_ENV: str(results / server_errors.EXPECTED_DIR_NAME),
+        # The run's own records of server errors, in the results folder.
+        **server_errors.environment(coverage_dir.parent),
     }
     return subprocess.call(command, env=env)
 
@@ -87,10 +84,8 @@ def main() -> int:
     results: Path = args.outputdir
     coverage_dir = results / "coverage"
     shutil.rmtree(coverage_dir, ignore_errors=True)
-    shutil.rmtree(results / server_errors.EXPECTED_DIR_NAME, ignore_errors=True)
-    stale_files = ("flaky.json", "rerun.xml", "first-run.xml")
-    stale_files += (server_errors.ACCESS_LOG_NAME, server_errors.REPORT_NAME)
-    for stale in stale_files:
+    server_errors.forget(results)
+    for stale in ("flaky.json", "rerun.xml", "first-run.xml"):
         (results / stale).unlink(missing_ok=True)
     status = _run(command, coverage_dir)
     output = results / "output.xml"

@@ -1,6 +1,7 @@
 """No server error passes silently: every 5xx in the API's access log that no test asked for.
 
     python -m tools.server_errors [--access-log FILE] [--expected-dir DIR] [results]
+    python -m tools.server_errors --guard [results] -- COMMAND ...
 
 Two records meet here. gunicorn writes one JSON line per request to its access log
 (`API_ACCESS_LOG`, which the launcher passes to gunicorn; `tools/run_suite.py` points it at
@@ -10,6 +11,10 @@ with the response's `X-Request-ID`, to `<dir>/expected-5xx-<pid>.jsonl`
 (`API_EXPECTED_5XX_DIR`; the wrapper sets `<results>/expected-5xx`). A 5xx of the access log
 whose request id no test expected is a server error nobody asked for: the run fails and each
 one is listed with its request id, which finds its traceback in `api_server.log`.
+
+`--guard` runs COMMAND (a robot run under `sandbox run --`, say) with both records pointed
+into `results`, fresh, then checks them: the runs that do not go through tools.run_suite (the
+live profile, the smoke tests, the deployment check) fail alike on a 5xx nobody asked for.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -115,6 +121,33 @@ def check(access_log: Path, expected_dir: Path, report: Path | None = None) -> i
     return 1
 
 
+def environment(results: Path) -> dict[str, str]:
+    """The variables that point a run's two records into `results` (a re-run appends)."""
+    folder = results.resolve()
+    return {
+        ACCESS_LOG_ENV: str(folder / ACCESS_LOG_NAME),
+        EXPECTED_DIR_ENV: str(folder / EXPECTED_DIR_NAME),
+    }
+
+
+def forget(results: Path) -> None:
+    """Removes what an earlier run recorded in `results`, so a check reads this run only."""
+    for stale in (ACCESS_LOG_NAME, REPORT_NAME):
+        (results / stale).unlink(missing_ok=True)
+    directory = results / EXPECTED_DIR_NAME
+    for path in directory.glob("expected-5xx-*.jsonl") if directory.is_dir() else ():
+        path.unlink()
+
+
+def guard(results: Path, command: list[str]) -> int:
+    """Runs `command` with fresh records in `results`; its status, at least 1 on a 5xx unasked."""
+    results.mkdir(parents=True, exist_ok=True)
+    forget(results)
+    status = subprocess.call(command, env={**os.environ, **environment(results)})
+    unasked = check(results / ACCESS_LOG_NAME, results / EXPECTED_DIR_NAME, results / REPORT_NAME)
+    return max(status, unasked)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command line: the results folder, optionally other paths for the two records."""
     parser = argparse.ArgumentParser(
@@ -125,8 +158,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("results", type=Path, nargs="?", default=Path("results"))
     parser.add_argument("--access-log", type=Path)
     parser.add_argument("--expected-dir", type=Path)
+    parser.add_argument("--guard", action="store_true", help="run the command after --, then check")
+    parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
     results: Path = args.results
+    command = args.command[1:] if args.command[:1] == ["--"] else args.command
+    if args.guard:
+        if not command:
+            parser.error("--guard needs a command after --")
+        return guard(results, command)
     return check(
         args.access_log or results / ACCESS_LOG_NAME,
         args.expected_dir or results / EXPECTED_DIR_NAME,

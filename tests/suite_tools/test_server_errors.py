@@ -177,3 +177,20 @@ def test_the_suite_wrapper_fails_a_passing_run_on_an_unasked_server_error(tmp_pa
     assert run_suite.main() == 1
     found = json.loads((results / "server-errors.json").read_text())["unexpected"]
     assert [e["request_id"] for e in found] == ["unasked"]
+
+
+def test_a_guarded_run_fails_on_a_server_error_its_command_left_unasked(tmp_path):
+    # The command stands in for a robot run whose stack wrote its access log where told.
+    (tmp_path / "api_access.log").write_text(access_line("old", 500) + "\n")
+    script = "import os, sys; open(os.environ['API_ACCESS_LOG'], 'a').write(sys.argv[1] + '\\n')"
+    unasked = [sys.executable, "-c", script, access_line("new", 502)]
+    assert server_errors.main(["--guard", str(tmp_path), "--", *unasked]) == 1
+    found = json.loads((tmp_path / "server-errors.json").read_text())["unexpected"]
+    # The earlier run's line was forgotten first: only this run's error counts.
+    assert [e["request_id"] for e in found] == ["new"]
+
+
+def test_a_guarded_run_keeps_its_commands_status_when_nothing_went_wrong(tmp_path):
+    script = "import os, sys; open(os.environ['API_ACCESS_LOG'], 'a').write(sys.argv[1] + '\\n')"
+    failing = [sys.executable, "-c", script + "; sys.exit(3)", access_line("fine", 200)]
+    assert server_errors.main(["--guard", str(tmp_path), "--", *failing]) == 3
