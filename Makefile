@@ -78,9 +78,11 @@ run-serial: setup
 # output kept together), then the gate, which reads what the suite wrote. Run one after another,
 # each left part of the machine idle at its end (pabot's merge and report, pytest's last tests
 # on one worker); side by side the machine stays busy to the end: 129 s against 153 s in one
-# back-to-back pair (docs/writing-tests.md, "How long make test takes").
+# back-to-back pair (docs/writing-tests.md, "How long make test takes"). summary.html is then
+# built again, with the figures pytest's instruments recorded meanwhile (tools/instruments.py).
 test: setup
 	@$(MAKE) --no-print-directory -j5 --output-sync=target robot lint pytest fuzz live-profile
+	@$(BIN)/python -m tools.report --no-history $(RESULTS) > /dev/null
 	@$(MAKE) --no-print-directory coverage-gate
 
 lint: setup

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psycopg2
@@ -16,6 +16,21 @@ from api_server.db.migrate import migrate
 from sandbox.postgres import EmbeddedPostgres
 from sandbox.scratch import scratch_dir
 from tests.factories import app_config, make_app
+from tools import instruments
+
+RESULTS = Path(__file__).resolve().parents[1] / "results"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # The controller (or a run without xdist) starts the run's figures afresh; workers add.
+    if not hasattr(config, "workerinput"):
+        instruments.forget(RESULTS)
+
+
+@pytest.fixture
+def instrument() -> Callable[[str, int], None]:
+    """Records a figure for summary.html (tools/instruments.py): label, count."""
+    return lambda label, count: instruments.record(RESULTS, label, count)
 
 
 @pytest.fixture(scope="session")

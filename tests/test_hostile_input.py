@@ -127,7 +127,9 @@ def _send(stack, method, url, headers, body=None, content_type="application/json
     return requests.request(method.upper(), url, data=body, headers=headers, timeout=30)
 
 
-def test_hostile_values_in_every_field_never_cause_a_server_error(stack, actors, operations):
+def test_hostile_values_in_every_field_never_cause_a_server_error(
+    stack, actors, operations, instrument
+):
     listing = make_listing(stack.app, actors["seller"], status="active")["id"]
     cases = 0
     for path, method, definition in operations:
@@ -158,3 +160,5 @@ def test_hostile_values_in_every_field_never_cause_a_server_error(stack, actors,
     print(f"hostile input: {cases} cases over {len(operations)} operations, no server error")
     # The corpus reached every operation: a document that lost its operations would pass.
     assert len(operations) >= 40 and cases >= 2_000, (len(operations), cases)
+    instrument("hostile cases", cases)
+    instrument("operations given hostile input", len(operations))

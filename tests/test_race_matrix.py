@@ -154,7 +154,7 @@ PAIRS: dict[str, tuple[bool, Callable[[Scene], tuple[Call, Call]], list[list[int
 
 
 @pytest.mark.parametrize("name", list(PAIRS))
-def test_two_operations_at_once_keep_the_books_and_the_invariants(stack, name):
+def test_two_operations_at_once_keep_the_books_and_the_invariants(stack, name, instrument):
     paid, calls, explained = PAIRS[name]
     for _ in range(ROUNDS):
         scene = _scene(stack, paid=paid)
@@ -163,10 +163,12 @@ def test_two_operations_at_once_keep_the_books_and_the_invariants(stack, name):
         _settled(stack, scene.payment)
         _books_equal_stripe(stack, scene.payment)
         _invariants_hold(stack)
+    instrument("race pairs", 1)
+    instrument("race rounds", ROUNDS)
 
 
 @pytest.mark.parametrize(("one", "other"), [("refund", "reject"), ("refund", "refund")])
-def test_two_admins_resolving_one_dispute_resolve_it_once(stack, one, other):
+def test_two_admins_resolving_one_dispute_resolve_it_once(stack, one, other, instrument):
     for _ in range(ROUNDS):
         scene = _scene(stack, paid=True)
         dispute_id = scene.dispute().json()["id"]
@@ -181,3 +183,5 @@ def test_two_admins_resolving_one_dispute_resolve_it_once(stack, one, other):
         assert row["status"] == expected
         _books_equal_stripe(stack, scene.payment)
         _invariants_hold(stack)
+    instrument("race pairs", 1)
+    instrument("race rounds", ROUNDS)

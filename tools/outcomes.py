@@ -79,12 +79,17 @@ def run_of(output: Path, flaky: list[str]) -> dict[str, Any]:
 
 def instruments_of(suite: Any) -> dict[str, int]:
     """What the instruments did, from the metadata their keywords set on the suites: invariant
-    checks run in teardowns, and the model-based test's sequences and steps."""
-    totals = {"invariant checks": 0, "model-based sequences": 0, "model-based steps": 0}
+    checks run in teardowns, payments compared with their gateway at the end of the run, and
+    the model-based test's sequences and steps."""
+    totals = {"invariant checks": 0, "payments checked against their gateway": 0}
+    totals |= {"model-based sequences": 0, "model-based steps": 0}
+    counted = (("Invariant checks", "invariant checks"),)
+    counted += (("Gateway checks", "payments checked against their gateway"),)
     for one in [suite, *_all_suites(suite)]:
-        checks = one.metadata.get("Invariant checks")
-        if checks and str(checks).isdigit():
-            totals["invariant checks"] += int(checks)
+        for name, total in counted:
+            checks = one.metadata.get(name)
+            if checks and str(checks).isdigit():
+                totals[total] += int(checks)
         model = str(one.metadata.get("Model-based steps") or "").split()
         if len(model) == 4 and model[0].isdigit() and model[2].isdigit():
             totals["model-based steps"] += int(model[0])

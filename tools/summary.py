@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from tools import instruments
 from tools.charts import bars
 from tools.html import figure, page, percent, table, text
 from tools.timings import budget_of, over_budget
@@ -88,6 +89,8 @@ def render(
         figure("transitions", percent(figs["transitions"])),
         "<br>",
         *(figure(name, str(count)) for name, count in run.get("instruments", {}).items()),
+        # What the pytest instruments did (tools/instruments.py), when they ran beside it.
+        *(figure(name, f"{count:,}") for name, count in instruments.totals(folder).items()),
         "<p class='fail'>Coverage gate fails: " + text("; ".join(gate_failures)) + "</p>"
         if gate_failures
         else "<p class='pass'>Coverage gate passes.</p>",

@@ -35,6 +35,7 @@ transactions, never in the middle of one.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -47,6 +48,7 @@ from robot.api.deco import keyword, library
 from robot.libraries.BuiltIn import BuiltIn
 
 from api_server.payments.settlement import ALLOWED, OPEN
+from keywords.libraries import gateway_books
 
 Row = Mapping[str, Any]
 PAID = frozenset({"succeeded", "partially_refunded", "refunded", "disputed"})
@@ -288,6 +290,7 @@ class Invariants:
 
     def __init__(self) -> None:
         self._checks = 0
+        self._gateway_checks = 0
 
     @keyword
     def marketplace_invariants_should_hold(self, database_url: str | None = None) -> None:
@@ -311,3 +314,36 @@ class Invariants:
     def invariant_checks_run(self) -> int:
         """The number of (row, rule) checks the last `Marketplace Invariants Should Hold` made."""
         return self._checks
+
+    @keyword
+    def books_should_equal_the_gateways(self) -> None:
+        """Fails listing every payment whose gateway holds other than the books say.
+
+        The rules are gateway_books.py's; without the gateways' settings (a deployment
+        checked over HTTP only) it checks nothing and says so.
+        """
+        names = ("DATABASE_URL", "STRIPE_API_BASE", "STRIPE_SECRET_KEY")
+        names += ("FLUTTERWAVE_API_BASE", "FLUTTERWAVE_SECRET_KEY")
+        found = {
+            n: BuiltIn().get_variable_value("${" + n + "}") or os.environ.get(n) for n in names
+        }
+        if not all(found.values()):
+            missing = ", ".join(n for n, v in found.items() if not v)
+            logger.info(f"Books not checked against the gateways: {missing} not set.")
+            self._gateway_checks = 0
+            return
+        dsn, *where = (str(found[n]) for n in names)
+        judged, wrong = gateway_books.check(dsn, gateway_books.Gateways(*where))
+        self._gateway_checks = judged
+        logger.info(f"Books against the gateways: {judged} settled payments, {len(wrong)} wrong.")
+        if wrong:
+            lines = [f"  payment {pid}: {why}" for pid, why in sorted(wrong.items())]
+            raise AssertionError(
+                f"{len(wrong)} payment(s) whose gateway disagrees with the books:\n"
+                + "\n".join(lines)
+            )
+
+    @keyword
+    def gateway_checks_run(self) -> int:
+        """The number of payments the last `Books Should Equal The Gateways` compared."""
+        return self._gateway_checks

@@ -83,12 +83,13 @@ def test_report_writes_coverage_summary_and_history(output):
 def test_the_instruments_figures_add_up_over_every_suite():
     from robot.running import TestSuite
 
-    top = TestSuite(name="Top", metadata={"Invariant checks": "10"})
+    top = TestSuite(name="Top", metadata={"Invariant checks": "10", "Gateway checks": "5"})
     area = top.suites.create(name="Area", metadata={"Invariant checks": "32"})
     area.suites.create(name="Model", metadata={"Model-based steps": "67 in 7 sequences"})
     top.suites.create(name="Elsewhere", metadata={"Invariant checks": "not a count"})
     assert outcomes.instruments_of(top) == {
         "invariant checks": 42,
+        "payments checked against their gateway": 5,
         "model-based sequences": 7,
         "model-based steps": 67,
     }

@@ -1,0 +1,163 @@
+"""The books against the gateways: what each payment's gateway holds is what we recorded.
+
+Asked of each gateway through its public API, as anyone holding the secret key may ask it
+(so the same check runs against Stripe's and Flutterwave's test modes):
+
+- Stripe: `GET /v1/payment_intents/{id}?expand[]=latest_charge`; the money held is the
+  intent's `amount_received` once it `succeeded`, the money given back the charge's
+  `amount_refunded` (docs.stripe.com/api/payment_intents/object, /api/charges/object).
+- Flutterwave: `GET /v3/transactions/verify_by_reference?tx_ref=<payment id>`; the money held
+  is `amount` of a `successful` transaction, given back its `amount_refunded`.
+
+The rules, per payment:
+
+- paid (succeeded, partially_refunded, refunded, disputed): the gateway holds exactly the
+  amount, and has given back at least what we booked and at most that plus the refunds in
+  flight (`refund_pending`);
+- ended unsold (canceled, failed): the gateway keeps nothing (all it took is given back);
+- open (pending, requires_*, processing): not judged; money may be on its way.
+
+A Stripe payment with no intent is not judged either: the API makes the intent before the
+payment can be paid, so only a sale booked in SQL by a suite (`Record Sale Of`) has none.
+
+A disagreement is read again, row and gateway, until it persists for `settle` seconds: the
+check runs at the end of each process of a parallel run, while the others still pay.
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import psycopg2
+import requests
+from psycopg2.extras import RealDictCursor
+
+from api_server.common.money import to_minor
+from api_server.payments.stripe_gateway import from_stripe_amount
+
+PAID = frozenset({"succeeded", "partially_refunded", "refunded", "disputed"})
+UNSOLD = frozenset({"canceled", "failed"})
+TIMEOUT = 15
+PAYMENTS_SQL = """
+SELECT p.id::text AS id, p.provider, p.provider_ref, p.status, p.amount, p.amount_refunded,
+       p.refund_pending, p.currency
+FROM payments p
+WHERE (%(ids)s::uuid[] IS NULL OR p.id = ANY(%(ids)s::uuid[]))
+  AND p.status = ANY(%(judged)s)
+  -- A Stripe payment without an intent never reached Stripe: a sale the suite books in SQL.
+  AND (p.provider <> 'stripe' OR p.provider_ref IS NOT NULL)
+ORDER BY p.id
+"""
+
+
+@dataclass(frozen=True)
+class Held:
+    """What a gateway holds of one payment, in our minor units."""
+
+    taken: int
+    given_back: int
+    known: bool = True
+
+
+@dataclass(frozen=True)
+class Gateways:
+    """Where the gateways are and the keys that read them."""
+
+    stripe: str
+    stripe_key: str
+    flutterwave: str
+    flutterwave_key: str
+
+    def held(self, session: requests.Session, payment: dict[str, Any]) -> Held:
+        if payment["provider"] == "stripe":
+            return self._stripe(session, payment)
+        return self._flutterwave(session, payment)
+
+    def _stripe(self, session: requests.Session, payment: dict[str, Any]) -> Held:
+        response = session.get(
+            f"{self.stripe}/v1/payment_intents/{payment['provider_ref']}",
+            params={"expand[]": "latest_charge"},
+            auth=(self.stripe_key, ""),
+            timeout=TIMEOUT,
+        )
+        if response.status_code == 404:  # resource_missing: no such intent at this gateway
+            return Held(0, 0, known=False)
+        response.raise_for_status()
+        intent = response.json()
+        if intent["status"] != "succeeded":
+            return Held(0, 0)
+        currency = intent["currency"]
+        charge = intent.get("latest_charge") or {}
+        taken = from_stripe_amount(intent["amount_received"], currency)
+        given_back = from_stripe_amount(charge.get("amount_refunded", 0), currency)
+        return Held(taken or 0, given_back or 0)
+
+    def _flutterwave(self, session: requests.Session, payment: dict[str, Any]) -> Held:
+        response = session.get(
+            f"{self.flutterwave}/v3/transactions/verify_by_reference",
+            params={"tx_ref": payment["id"]},
+            headers={"Authorization": f"Bearer {self.flutterwave_key}"},
+            timeout=TIMEOUT,
+        )
+        if response.status_code == 400:  # "No transaction was found for this id"
+            return Held(0, 0)
+        response.raise_for_status()
+        data = response.json()["data"]
+        if data["status"] != "successful":
+            return Held(0, 0)
+        currency = payment["currency"]
+        taken = to_minor(Decimal(str(data["amount"])), currency)
+        given_back = to_minor(Decimal(str(data.get("amount_refunded") or 0)), currency)
+        return Held(taken, given_back)
+
+
+def disagreement(payment: dict[str, Any], held: Held) -> str | None:
+    """Why `held` is not what the books of `payment` say, or None."""
+    if not held.known:
+        return f"{payment['provider']} does not know {payment['provider_ref']}"
+    if payment["status"] in UNSOLD:
+        kept = held.taken - held.given_back
+        return f"ended {payment['status']} but the gateway keeps {kept}" if kept else None
+    booked = payment["amount_refunded"]
+    in_flight = payment["refund_pending"]
+    if held.taken != payment["amount"]:
+        return f"amount {payment['amount']} but the gateway took {held.taken}"
+    if not booked <= held.given_back <= booked + in_flight:
+        return (
+            f"refunded {booked} (+{in_flight} in flight) but the gateway gave back "
+            f"{held.given_back}"
+        )
+    return None
+
+
+def _rows(dsn: str, ids: list[str] | None) -> list[dict[str, Any]]:
+    with psycopg2.connect(dsn) as conn, conn.cursor(cursor_factory=RealDictCursor) as cur:
+        cur.execute(PAYMENTS_SQL, {"ids": ids, "judged": sorted(PAID | UNSOLD)})
+        rows = [dict(r) for r in cur.fetchall()]
+    conn.close()
+    return rows
+
+
+def _judge(gateways: Gateways, rows: list[dict[str, Any]]) -> dict[str, str]:
+    def one(row: dict[str, Any]) -> tuple[str, str | None]:
+        with requests.Session() as session:
+            held = gateways.held(session, row)
+        return row["id"], disagreement(row, held)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        return {pid: why for pid, why in pool.map(one, rows) if why}
+
+
+def check(dsn: str, gateways: Gateways, settle: float = 5.0) -> tuple[int, dict[str, str]]:
+    """Payments judged, and those whose gateway disagrees with the books for `settle` s."""
+    rows = _rows(dsn, None)
+    found = _judge(gateways, rows)
+    deadline = time.monotonic() + settle
+    while found and time.monotonic() < deadline:
+        time.sleep(0.5)
+        found = _judge(gateways, _rows(dsn, sorted(found)))
+    return len(rows), found
