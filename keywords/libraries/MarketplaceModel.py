@@ -4,7 +4,8 @@ A Hypothesis rule-based state machine drives a seller, two buyers and an admin t
 listing, approving, suspending, reinstating and deleting, buying fractional quantities through
 Stripe or Flutterwave, paying with good cards and cards declined for a named reason, paying,
 failing or leaving Flutterwave's hosted page (coming back or not), presenting another order's
-transaction, cancelling, expiring, refunding, disputing, resolving, reconciling, withholding
+transaction, cancelling, expiring, refunding, disputing, resolving, reconciling, an admin
+changing another account's role or status (and that account signing in again), withholding
 Stripe's webhooks and releasing them late, losing Flutterwave's, and replaying every webhook in
 order or reversed. The oracle (marketplace_oracle.py) owes nothing to the code: it computes
 each amount itself and the stock, status, history, failure and visibility that must follow.
@@ -83,6 +84,10 @@ def BOUGHT(machine: MarketplaceMachine) -> bool:
     return bool(machine.oracle.payments)
 
 
+def SIGNED_OUT(machine: MarketplaceMachine) -> bool:
+    return any(not m.signed_in for m in machine.oracle.members.values())
+
+
 class MarketplaceMachine(RuleBasedStateMachine):
     """The rules; `stack` is set on the class before a run."""
 
@@ -101,6 +106,7 @@ class MarketplaceMachine(RuleBasedStateMachine):
         self.refs: dict[str, str] = {}  # payment id -> the gateway's reference
         self.links: dict[str, str] = {}  # Flutterwave payment id -> its hosted page
         self.paused: set[str] = set()  # Stripe references whose webhooks are withheld
+        self.audited: Counter[str] = Counter()  # account id -> user.update rows it must have
 
     # acting on the stack
 
@@ -437,6 +443,34 @@ class MarketplaceMachine(RuleBasedStateMachine):
         else:
             self.oracle.move(model, model.before_dispute or "succeeded")
 
+    # rules: the console
+
+    @rule(
+        by=st.sampled_from(["admin", "admin2"]),
+        whom=st.sampled_from(["admin2", "member"]),
+        role=st.sampled_from(["buyer", "seller", "admin"]),
+        status=st.sampled_from(["active", "active", "disabled"]),
+    )
+    def change_account(self, by: str, whom: str, role: str, status: str) -> None:
+        """An admin changes an account's role or status; only an active admin may."""
+        account = self.stack.accounts[whom]
+        path = f"/api/admin/users/{account.id}"
+        response = self.stack.call(by, "PATCH", path, role=role, status=status)
+        answer = self.oracle.change_account(by, whom, role, status)
+        body = expect(response, answer)
+        self.tally[f"account change answered {answer}"] += 1
+        if answer == 200:
+            assert (body["role"], body["status"]) == (role, status), body
+            self.audited[account.id] += 1
+
+    @precondition(SIGNED_OUT)
+    @rule(actor=st.sampled_from(["admin2", "member"]))
+    def log_in_again(self, actor: str) -> None:
+        """The account signs in again: a new session if active, refused if disabled."""
+        answer = self.oracle.log_in(actor)
+        expect(self.stack.log_in(actor), answer)
+        self.tally[f"signed in again: {answer}"] += 1
+
     # rules: webhooks
 
     @precondition(BOUGHT)
@@ -552,6 +586,27 @@ class MarketplaceMachine(RuleBasedStateMachine):
                 seen = (body["status"], Decimal(body["available_quantity"]))
                 wanted = (listing.status, self.oracle.available(lid))
                 assert seen == wanted, f"{actor} reads listing {lid} as {seen}, model {wanted}"
+
+    @invariant()
+    def each_account_is_what_the_console_made_it(self) -> None:
+        """Role and status as changed, rights as the role gives them at once, sessions ended
+        by disabling, one audit row per change, and an active admin always left."""
+        admins_only = frozenset({"admin"})
+        for actor, member in self.oracle.members.items():
+            account = self.stack.accounts[actor]
+            me = self.stack.call(actor, "GET", "/api/users/me")
+            seen = expect(me, member.answer(frozenset({"buyer", "seller", "admin"})))
+            if me.status_code == 200:
+                assert (seen["role"], seen["status"]) == (member.role, member.status), seen
+            console = self.stack.call(actor, "GET", "/api/admin/users?per_page=1")
+            expect(console, member.answer(admins_only))
+            path = f"/api/admin/audit-log?action=user.update&target={account.id}&per_page=100"
+            rows = expect(self.stack.call("admin", "GET", path), 200)["items"]
+            assert len(rows) == self.audited[account.id], (actor, rows)
+        (row,) = self.stack.sql(
+            "SELECT count(*) AS n FROM users WHERE role = 'admin' AND status = 'active'"
+        )
+        assert row["n"] >= 1, "no active admin is left"
 
     @invariant()
     def the_marketplace_invariants_hold(self) -> None:

@@ -13,10 +13,12 @@ import psycopg2.extras
 import requests
 from robot.libraries.BuiltIn import BuiltIn
 
-from bench.accounts import create_accounts, log_in
+from bench.accounts import Account, create_accounts, log_in
 
 TIMEOUT = 30
 ACTORS = (("seller", "seller"), ("buyer1", "buyer"), ("buyer2", "buyer"), ("admin", "admin"))
+# Accounts the console rules change (role, status); they take no part in trading.
+MEMBERS = (("admin2", "admin"), ("member", "buyer"))
 
 
 @dataclass
@@ -30,12 +32,26 @@ class Stack:
     flutterwave: str
     flutterwave_key: str
     tokens: dict[str, str] = field(default_factory=dict)
+    accounts: dict[str, Account] = field(default_factory=dict)
 
     def new_actors(self) -> None:
         tag = uuid.uuid4().hex[:12]
-        for name, role in ACTORS:
+        for name, role in ACTORS + MEMBERS:
             (account,) = create_accounts(self.dsn, role, 1, f"model-{tag}-{name}")
+            self.accounts[name] = account
             self.tokens[name] = log_in(self.api, account)
+
+    def log_in(self, actor: str) -> requests.Response:
+        """The actor signs in again; on success its token is the new session's."""
+        account = self.accounts[actor]
+        response = requests.post(
+            f"{self.api}/api/users/login",
+            json={"email": account.email, "password": account.password},
+            timeout=TIMEOUT,
+        )
+        if response.status_code == 200:
+            self.tokens[actor] = response.json()["access_token"]
+        return response
 
     def call(self, actor: str, method: str, path: str, **body: Any) -> requests.Response:
         headers = {"Authorization": f"Bearer {self.tokens[actor]}"}

@@ -71,11 +71,53 @@ def charge_of(price: int, quantity: Decimal, provider: str, rate: Decimal | None
 
 
 @dataclass
+class Member:
+    """An account the console changes: its role, its status, whether its session lives."""
+
+    role: str
+    status: str = "active"
+    # Disabling ends every session at once; enabling again does not bring one back.
+    signed_in: bool = True
+
+    def answer(self, roles: frozenset[str]) -> int:
+        """The status an operation open to `roles` answers this account's token."""
+        if not self.signed_in or self.status != "active":
+            return 401
+        return 200 if self.role in roles else 403
+
+
+def members() -> dict[str, Member]:
+    """The console's accounts at the start of a sequence; `admin` is never changed, so the
+    marketplace always keeps an active admin whatever the others do."""
+    return {"admin": Member("admin"), "admin2": Member("admin"), "member": Member("buyer")}
+
+
+@dataclass
 class Oracle:
     """Every listing and payment the sequence's actors made, as they must now stand."""
 
     listings: dict[str, Listing] = field(default_factory=dict)
     payments: dict[str, Payment] = field(default_factory=dict)
+    members: dict[str, Member] = field(default_factory=members)
+
+    def change_account(self, by: str, target: str, role: str, status: str) -> int:
+        """What an admin's change of `target` answers; the change, when it is allowed."""
+        answer = self.members[by].answer(frozenset({"admin"}))
+        if answer != 200:
+            return answer
+        member = self.members[target]
+        if status == "disabled":
+            member.signed_in = False
+        member.role, member.status = role, status
+        return 200
+
+    def log_in(self, actor: str) -> int:
+        """What signing in again answers; a session again when the account is active."""
+        member = self.members[actor]
+        if member.status == "disabled":
+            return 403
+        member.signed_in = True
+        return 200
 
     def takes_stock(self, payment: Payment) -> bool:
         if payment.status in OPEN or payment.status == "processing":
