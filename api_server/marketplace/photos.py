@@ -53,6 +53,11 @@ def read_photo(req: falcon.Request, max_bytes: int) -> tuple[bytes, str]:
                 )
     except MultipartParseError as exc:
         raise Problem(400, "malformed_multipart", "The multipart body cannot be parsed.") from exc
+    except UnicodeDecodeError as exc:
+        # Falcon decodes a part's headers (its name and filename) as UTF-8 (RFC 7578, 5.1).
+        raise Problem(
+            400, "malformed_multipart", "A part's headers (its name or filename) are not UTF-8."
+        ) from exc
     if data is None:
         raise invalid_field(FIELD, "is required", "The form has no photo.")
     content_type = sniff_image_type(data)

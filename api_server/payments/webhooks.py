@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -20,6 +20,7 @@ import stripe
 
 from api_server.common.errors import Malformed, Unauthenticated
 from api_server.common.outbox import OutboxDispatcher
+from api_server.common.validation import strict_loads
 from api_server.config import Config
 from api_server.db import DATABASE_DOWN, Database
 from api_server.payments import queries
@@ -46,6 +47,8 @@ from api_server.payments.stripe_gateway import (
 Apply = Callable[[Any, dict[str, Any]], str]
 _log = logging.getLogger("api_server.payments.webhooks")
 STRIPE_TOLERANCE_SECONDS = 300
+# What PostgreSQL's text and jsonb cannot hold.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 # What each PaymentIntent event says of the intent, whatever else its object carries.
 _INTENT_EVENTS: dict[str, SeenStatus] = {
     "payment_intent.processing": "processing",
@@ -102,12 +105,12 @@ class WebhookService:
                 self._config.stripe_webhook_secret,
                 tolerance=STRIPE_TOLERANCE_SECONDS,
             )
-            # Verified: the plain JSON is read (as construct_event would, and refused alike).
-            event = _dict(json.loads(payload))
         except (ValueError, stripe.SignatureVerificationError) as exc:
             raise Malformed(
                 "invalid_signature", "The Stripe-Signature header does not verify."
             ) from exc
+        # Verified: the plain JSON is read (as construct_event would), strictly.
+        event = _dict(_event_json(payload))
         event_id = _ref(event.get("id")) or _digest(payload)
         raw_type = event.get("type")
         event_type = raw_type if isinstance(raw_type, str) and raw_type else "unknown"
@@ -191,10 +194,7 @@ class WebhookService:
         expected = self._config.flutterwave_secret_hash.encode()
         if not expected or not hmac.compare_digest((verif_hash or "").encode(), expected):
             raise Unauthenticated("invalid_signature", "The verif-hash header is wrong.")
-        try:
-            body = _dict(json.loads(payload))
-        except ValueError:
-            body = {}
+        body = _dict(_event_json(payload))
         data = _dict(body.get("data"))
         raw_kind = body.get("event")
         kind = raw_kind if isinstance(raw_kind, str) and raw_kind else "charge.completed"
@@ -328,10 +328,28 @@ def _digest(payload: bytes) -> str:
     return "sha256:" + hashlib.sha256(payload).hexdigest()
 
 
-def _json_text(payload: bytes) -> str:
-    """The payload as JSON text for the jsonb column, even when it is not JSON."""
+def _event_json(payload: bytes) -> Any:
+    """A verified webhook's JSON; 400 for what no gateway sends and PostgreSQL cannot store
+    (NaN or Infinity, nesting past the parser's depth, NUL or a lone surrogate in a string)."""
     try:
-        json.loads(payload)
-        return payload.decode("utf-8")
-    except ValueError:
-        return json.dumps({"unparsed": payload.decode("utf-8", "replace")})
+        event = strict_loads(payload)
+    except ValueError as exc:
+        raise Malformed("malformed_event", f"The event is not JSON we can read: {exc}.") from exc
+    if not _storable(event):
+        raise Malformed("malformed_event", "The event holds NUL or a lone surrogate in a string.")
+    return event
+
+
+def _storable(value: Any) -> bool:
+    if isinstance(value, str):
+        return not _UNSTORABLE.search(value)
+    if isinstance(value, dict):
+        return all(_storable(k) and _storable(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_storable(v) for v in value)
+    return True
+
+
+def _json_text(payload: bytes) -> str:
+    """The payload as JSON text for the jsonb column (`_event_json` has read it)."""
+    return payload.decode("utf-8")
