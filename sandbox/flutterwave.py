@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import hmac
+import math
 import secrets
 import sys
 import time
@@ -29,6 +30,12 @@ from sandbox.flutterwave_checkout import (
     new_transaction,
 )
 from sandbox.flutterwave_http import FlutterwaveApi, FlutterwaveControl
+from sandbox.flutterwave_refunds import (
+    REFUND_PAGE_SIZE,
+    RefundFilter,
+    listed_refund,
+    public_refund,
+)
 from sandbox.flutterwave_rules import (
     AMOUNT_DECIMALS,
     AUTH_REQUIRED,
@@ -96,6 +103,7 @@ class FlutterwaveSandbox(SandboxBase):
         # database must not hand out ids it gave before, so each instance starts elsewhere.
         self._next_id = 4_100_001 + secrets.randbelow(10**9) * 1000
         self._next_refund = 75_001
+        self._refunds: list[Obj] = []  # as GET /v3/refunds lists them, oldest first
 
     def now(self) -> float:
         return self._clock() + self._clock_offset
@@ -136,6 +144,7 @@ class FlutterwaveSandbox(SandboxBase):
             ("/v3/transactions/{ref}/verify", "verify"),
             ("/v3/transactions/verify_by_reference", "verify_by_ref"),
             ("/v3/transactions/{ref}/refund", "refund"),
+            ("/v3/refunds", "refunds"),
             ("/v3/transfers/rates", "rates"),
         ):
             app.add_route(path, api, suffix=suffix)
@@ -264,7 +273,24 @@ class FlutterwaveSandbox(SandboxBase):
             if amount > left:
                 raise fw_error(400, f"Refund amount cannot exceed {number(left)} {txn['currency']}")
             txn["amount_refunded"] = number(paid - left + amount)
-            return ok("Transaction refund initiated", self._refund_data(txn, amount, body))
+            data = self._refund_data(txn, amount, body)
+            self._refunds.append(listed_refund(data, txn["currency"]))
+            return ok("Transaction refund initiated", data)
+
+    def list_refunds(self, params: dict[str, str]) -> Obj:
+        """GET /v3/refunds: newest first, in pages of 20, with the documented filters."""
+        wanted = RefundFilter.parse(params)
+        with self._lock:
+            matches = [r for r in reversed(self._refunds) if wanted.matches(r)]
+        start = (wanted.page - 1) * REFUND_PAGE_SIZE
+        page_info = {
+            "total": len(matches),
+            "current_page": wanted.page,
+            "total_pages": max(1, math.ceil(len(matches) / REFUND_PAGE_SIZE)),
+            "page_size": REFUND_PAGE_SIZE,
+        }
+        data = [public_refund(r) for r in matches[start : start + REFUND_PAGE_SIZE]]
+        return {**ok("Refunds fetched", data), "meta": {"page_info": page_info}}
 
     def _refund_data(self, txn: Obj, amount: Decimal, body: Obj) -> Obj:
         refund_id, self._next_refund = self._next_refund, self._next_refund + 1

@@ -30,6 +30,9 @@ class FlutterwaveApi:
     def on_post_refund(self, req: falcon.Request, resp: falcon.Response, ref: str) -> None:
         resp.media = self._sb.refund(ref, read_json(req))
 
+    def on_get_refunds(self, req: falcon.Request, resp: falcon.Response) -> None:
+        resp.media = self._sb.list_refunds(dict(req.params))
+
     def on_get_rates(self, req: falcon.Request, resp: falcon.Response) -> None:
         resp.media = self._sb.transfer_rate(
             req.get_param("amount"),

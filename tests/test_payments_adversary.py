@@ -343,3 +343,117 @@ def test_a_refund_whose_booking_fails_reaches_the_books_and_holds_nothing(stack)
         payment_id,
     )
     assert pending == [{"n": 0}]
+
+
+# 10. A Flutterwave refund whose answer is lost is neither forgotten nor made twice
+
+
+def _flutterwave_refunds(stack, payment_id: str) -> list[dict]:
+    """Flutterwave's own list of the transaction's refunds (its dashboard's view)."""
+    txn = stack.payment(payment_id)["provider_txn_id"]
+    answer = requests.get(
+        f"{stack.flutterwave.url}/v3/refunds",
+        params={"id": txn},
+        headers={"Authorization": f"Bearer {stack.flutterwave.secret_key}"},
+        timeout=30,
+    )
+    answer.raise_for_status()
+    return answer.json()["data"]
+
+
+def _refund_rows(stack, payment_id: str) -> list[tuple[str, int]]:
+    rows = stack.sql(
+        "SELECT status, amount FROM refunds WHERE payment_id = %s ORDER BY created_at, id",
+        payment_id,
+    )
+    return [(r["status"], r["amount"]) for r in rows]
+
+
+def _age_refunds(stack, payment_id: str) -> None:
+    """Moves the payment's refunds past the time Flutterwave may still be making them."""
+    stack.sql(
+        "UPDATE refunds SET created_at = created_at - interval '1 hour', "
+        "updated_at = updated_at - interval '1 hour' WHERE payment_id = %s",
+        payment_id,
+    )
+
+
+def test_a_flutterwave_refund_whose_answer_is_lost_is_found_and_booked_at_once(stack):
+    seller, _, _, payment_id = _paid_flutterwave(stack)
+    txn = stack.payment(payment_id)["provider_txn_id"]
+    # Flutterwave makes the refund; its answer comes after our client gave up (1 s).
+    _fault(stack, stack.flutterwave, mode="late", match=f"{txn}/refund", seconds=1.5)
+    answer = stack.post(seller, f"/api/payments/{payment_id}/refunds", amount=200_000)
+    assert answer.status_code == 201, answer.text
+    row = stack.payment(payment_id)
+    assert (row["status"], row["amount_refunded"], row["refund_pending"]) == (
+        "partially_refunded",
+        200_000,
+        0,
+    )
+    assert [r["amount_refunded"] for r in _flutterwave_refunds(stack, payment_id)] == [2_000]
+
+
+def test_a_flutterwave_refund_of_unknown_outcome_is_held_and_reconciliation_books_it(stack):
+    seller, _, _, payment_id = _paid_flutterwave(stack)
+    txn = stack.payment(payment_id)["provider_txn_id"]
+    _fault(stack, stack.flutterwave, mode="late", match=f"{txn}/refund", seconds=1.5)
+    # ... and the look-up right after fails too: nobody can tell yet.
+    _fault(stack, stack.flutterwave, mode="error", match=f"GET /v3/refunds?id={txn}")
+    answer = stack.post(seller, f"/api/payments/{payment_id}/refunds", amount=200_000)
+    assert answer.status_code == 504, answer.text
+    assert answer.json()["code"] == "refund_outcome_unknown"
+    # The amount stays held: the money may be back with the buyer.
+    row = stack.payment(payment_id)
+    assert (row["amount_refunded"], row["refund_pending"]) == (0, 200_000)
+    assert _refund_rows(stack, payment_id) == [("pending", 200_000)]
+    # The seller's retry is refused instead of refunding a second time.
+    again = stack.post(seller, f"/api/payments/{payment_id}/refunds", amount=200_000)
+    assert again.status_code == 409, again.text
+    assert again.json()["code"] == "refund_outcome_pending"
+    assert len(_flutterwave_refunds(stack, payment_id)) == 1
+    # Reconciliation asks Flutterwave, which made it: it is booked once.
+    report = stack.app.services.reconciler.run()
+    assert {"payment_id": payment_id, "from": "succeeded", "to": "partially_refunded"} in report[
+        "changed"
+    ], report
+    row = stack.payment(payment_id)
+    assert (row["status"], row["amount_refunded"], row["refund_pending"]) == (
+        "partially_refunded",
+        200_000,
+        0,
+    )
+    assert _refund_rows(stack, payment_id) == [("succeeded", 200_000)]
+
+
+def test_a_flutterwave_refund_that_was_never_made_is_failed_once_flutterwave_says_so(stack):
+    seller, _, _, payment_id = _paid_flutterwave(stack)
+    txn = stack.payment(payment_id)["provider_txn_id"]
+    # A 500: Flutterwave may or may not have made it (here it did not).
+    _fault(stack, stack.flutterwave, mode="error", match=f"{txn}/refund")
+    answer = stack.post(seller, f"/api/payments/{payment_id}/refunds", amount=200_000)
+    assert answer.status_code == 502, answer.text
+    assert answer.json()["code"] == "refund_outcome_unknown"
+    assert stack.payment(payment_id)["refund_pending"] == 200_000
+    # Right after the call Flutterwave may still be making it: not found is no proof yet.
+    stack.app.services.reconciler.run()
+    assert _refund_rows(stack, payment_id) == [("pending", 200_000)]
+    _age_refunds(stack, payment_id)
+    stack.app.services.reconciler.run()
+    assert _refund_rows(stack, payment_id) == [("failed", 200_000)]
+    row = stack.payment(payment_id)
+    assert (row["status"], row["amount_refunded"], row["refund_pending"]) == ("succeeded", 0, 0)
+    retry = stack.post(seller, f"/api/payments/{payment_id}/refunds", amount=200_000)
+    assert retry.status_code == 201, retry.text
+    assert [r["amount_refunded"] for r in _flutterwave_refunds(stack, payment_id)] == [2_000]
+
+
+def test_a_refund_flutterwave_refuses_outright_is_failed_at_once(stack):
+    seller, _, _, payment_id = _paid_flutterwave(stack)
+    txn = stack.payment(payment_id)["provider_txn_id"]
+    _fault(stack, stack.flutterwave, mode="status", status=400, match=f"{txn}/refund")
+    answer = stack.post(seller, f"/api/payments/{payment_id}/refunds", amount=200_000)
+    assert answer.status_code == 502, answer.text
+    assert answer.json()["code"] == "gateway_rejected"
+    assert _refund_rows(stack, payment_id) == [("failed", 200_000)]
+    assert stack.payment(payment_id)["refund_pending"] == 0

@@ -9,7 +9,7 @@ from psycopg2.extras import RealDictCursor
 
 from api_server.auth.principal import Principal
 from api_server.common.audit import record_audit
-from api_server.common.errors import Conflict, Forbidden, NotFound
+from api_server.common.errors import Conflict, DomainError, Forbidden, NotFound
 from api_server.common.pagination import page_body, paging
 from api_server.db import Database
 from api_server.payments import queries
@@ -166,8 +166,13 @@ class DisputesService:
 
         Two resolutions of one dispute are serialised by a lock held across the refund (a
         transaction-level advisory lock, so webhooks touching the dispute row never wait on
-        it): the second finds the dispute resolved, whatever the two admins chose.
+        it): the second finds the dispute resolved, whatever the two admins chose. The lock,
+        the payment's lock, the gateway call and the booking share one transaction, so one
+        resolution holds one pooled connection (a refund in a transaction of its own would
+        wait for a second one, and a pool's worth of resolutions would starve the pool).
         """
+        problem: DomainError | None = None
+        refund_id: str | None = None
         with self._db.transaction() as cur:
             cur.execute(queries.SERIALISE_DISPUTE, (dispute_id,))
             cur.execute(queries.DISPUTE, (dispute_id,))
@@ -176,52 +181,84 @@ class DisputesService:
                 raise NotFound("dispute_not_found", "No such dispute.")
             self._check_resolvable(dispute)
             if outcome == "refund":
-                # The refund's booking settles the dispute in its own transaction.
-                refund = self._payments.refund(
-                    principal,
-                    dispute["payment_id"],
-                    None,
-                    f"dispute {dispute_id}: {note}",
-                    request_id,
-                    allow_disputed=True,
-                    dispute_note=note,
-                )
-                refund_id = refund["id"]
+                refund_id, problem = self._refund(cur, principal, dispute, note, request_id)
             else:
-                cur.execute(queries.LOCK_DISPUTE, (dispute_id,))
-                self._check_resolvable(cur.fetchone())
-                cur.execute(queries.LOCK_PAYMENT, (dispute["payment_id"],))
-                payment = cur.fetchone()
-                transition(
-                    cur, payment, dispute["status_before"], f"api:dispute:{dispute_id}:rejected"
-                )
-                refund_id = None
-                cur.execute(
-                    queries.RESOLVE_DISPUTE,
-                    {
-                        "status": "resolved_rejected",
-                        "note": note,
-                        "by": principal.id,
-                        "refund_id": None,
-                        "id": dispute_id,
-                    },
-                )
-            record_audit(
-                cur,
-                actor_id=principal.id,
-                action="dispute.resolve",
-                target_type="dispute",
-                target_id=dispute_id,
-                details={
-                    "outcome": outcome,
-                    "note": note,
-                    "refund_id": refund_id,
-                    "payment_id": dispute["payment_id"],
-                },
-                request_id=request_id,
-            )
+                self._reject(cur, principal, dispute, note)
+            if problem is None:
+                self._audit(cur, principal, dispute, outcome, note, refund_id, request_id)
             cur.execute(queries.DISPUTE, (dispute_id,))
-            return public_dispute(cur.fetchone())
+            resolved = public_dispute(cur.fetchone())
+        if problem is not None:
+            # Raised after the commit: a failed refund stays failed, and one of unknown
+            # outcome stays held while the gateway is asked; the dispute stays open.
+            raise problem
+        return resolved
+
+    def _refund(
+        self,
+        cur: RealDictCursor,
+        principal: Principal,
+        dispute: dict[str, Any],
+        note: str,
+        request_id: str | None,
+    ) -> tuple[str | None, DomainError | None]:
+        """All that is left, refunded in this transaction; its booking settles the dispute."""
+        attempt = self._payments.refunds.refund_within(
+            cur,
+            dispute["payment_id"],
+            actor_id=principal.id,
+            amount=None,
+            reason=f"dispute {dispute['id']}: {note}",
+            request_id=request_id,
+            allow_disputed=True,
+            dispute_note=note,
+        )
+        return (attempt.refund["id"] if attempt.refund else None), attempt.problem
+
+    def _reject(
+        self, cur: RealDictCursor, principal: Principal, dispute: dict[str, Any], note: str
+    ) -> None:
+        """The payment returns to where it was before the dispute."""
+        cur.execute(queries.LOCK_DISPUTE, (dispute["id"],))
+        self._check_resolvable(cur.fetchone())
+        cur.execute(queries.LOCK_PAYMENT, (dispute["payment_id"],))
+        payment = cur.fetchone()
+        transition(cur, payment, dispute["status_before"], f"api:dispute:{dispute['id']}:rejected")
+        cur.execute(
+            queries.RESOLVE_DISPUTE,
+            {
+                "status": "resolved_rejected",
+                "note": note,
+                "by": principal.id,
+                "refund_id": None,
+                "id": dispute["id"],
+            },
+        )
+
+    @staticmethod
+    def _audit(
+        cur: RealDictCursor,
+        principal: Principal,
+        dispute: dict[str, Any],
+        outcome: str,
+        note: str,
+        refund_id: str | None,
+        request_id: str | None,
+    ) -> None:
+        record_audit(
+            cur,
+            actor_id=principal.id,
+            action="dispute.resolve",
+            target_type="dispute",
+            target_id=dispute["id"],
+            details={
+                "outcome": outcome,
+                "note": note,
+                "refund_id": refund_id,
+                "payment_id": dispute["payment_id"],
+            },
+            request_id=request_id,
+        )
 
     @staticmethod
     def _check_resolvable(dispute: dict[str, Any]) -> None:

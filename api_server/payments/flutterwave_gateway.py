@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import math
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import requests
+from urllib3.exceptions import NewConnectionError
 
 from api_server.common.money import checkout_amount, to_minor
 from api_server.config import Config
 from api_server.payments.gateways import (
+    AMBIGUOUS,
     Checkout,
     Customer,
     ErrorKind,
@@ -19,14 +22,16 @@ from api_server.payments.gateways import (
     GatewayStatus,
     Health,
     PaymentRow,
+    RefundSeen,
     SeenStatus,
 )
 
 # Flutterwave's one documented "nothing here" answer for a reference it does not know.
 NOT_FOUND = "no transaction was found"
 MAX_SESSION_MINUTES = 1440  # "The maximum possible value is 1440 minutes (24 hours)."
-# Failures after which the request may have been carried out (a lost answer, a 5xx).
-AMBIGUOUS = frozenset({"timeout", "unavailable"})
+# GET /v3/refunds answers pages of 20; a transaction with more refunds than this many pages
+# is beyond anything this API makes, and is reported as unclear rather than read for ever.
+MAX_REFUND_PAGES = 10
 _KINDS: dict[int, ErrorKind] = {401: "unauthorized", 403: "unauthorized", 429: "rate_limited"}
 # A failed attempt leaves the hosted checkout open for another try; verify decides.
 _STATUSES: dict[str, SeenStatus] = {
@@ -48,17 +53,22 @@ class FlutterwaveGateway:
         self._session.headers["Authorization"] = f"Bearer {config.flutterwave_secret_key}"
 
     def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        data = self._envelope(method, path, **kwargs).get("data")
+        return data if isinstance(data, dict) else {}
+
+    def _envelope(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        """Flutterwave's whole answer, `{"status", "message", "data", "meta"?}`."""
         try:
             response = self._session.request(
                 method, f"{self._base}{path}", timeout=self._timeout, **kwargs
             )
         except requests.Timeout as exc:
             raise GatewayError(
-                "timeout", "Flutterwave did not answer in time.", reached=False
+                "timeout", "Flutterwave did not answer in time.", reached=False, sent=_sent(exc)
             ) from exc
         except requests.RequestException as exc:
             raise GatewayError(
-                "unavailable", "Flutterwave could not be reached.", reached=False
+                "unavailable", "Flutterwave could not be reached.", reached=False, sent=_sent(exc)
             ) from exc
         if response.status_code >= 500:
             raise GatewayError("unavailable", "Flutterwave answered with a server error.")
@@ -73,8 +83,7 @@ class FlutterwaveGateway:
             raise GatewayError(
                 kind, str(body.get("message") or "refused"), status=response.status_code
             )
-        data = body.get("data")
-        return data if isinstance(data, dict) else {}
+        return body
 
     def create(
         self, payment: PaymentRow, *, customer: Customer, redirect_url: str, ttl_seconds: int
@@ -135,6 +144,52 @@ class FlutterwaveGateway:
         )
         return str(data.get("id") or data.get("flw_ref") or refund_id)
 
+    def find_refund(self, payment: PaymentRow, *, refund_id: str) -> RefundSeen:
+        """Our refund among the transaction's refunds at Flutterwave (GET /v3/refunds).
+
+        Ours is the one whose comment names `refund_id` (we send it in `comments`). When none
+        does, the refund was not made, unless Flutterwave gave back more than we booked: then
+        a refund none of ours explains (a dashboard refund, or ours without its comment) makes
+        it unclear, and a person decides.
+        """
+        listed = self._refunds_of(payment)
+        mine = [r for r in listed if refund_id in str(r.get("comment") or r.get("comments") or "")]
+        if mine:
+            if str(mine[0].get("status")).lower() == "failed":
+                return RefundSeen("absent")
+            return RefundSeen("made", str(mine[0].get("id") or mine[0].get("flw_ref") or refund_id))
+        given_back = sum(
+            _minor(r.get("amount_refunded"), payment["currency"])
+            for r in listed
+            if str(r.get("status")).lower() != "failed"
+        )
+        return RefundSeen("absent" if given_back <= payment["amount_refunded"] else "unclear")
+
+    def _refunds_of(self, payment: PaymentRow) -> list[dict[str, Any]]:
+        """Every refund Flutterwave lists for the payment's transaction, all pages."""
+        txn = str(payment["provider_txn_id"])
+        # A day either side: the page's dates carry no time zone.
+        paid = payment.get("paid_at") or payment["created_at"]
+        params: dict[str, Any] = {
+            "id": txn,
+            "from": (paid.date() - timedelta(days=1)).isoformat(),
+            "to": (datetime.now(UTC).date() + timedelta(days=1)).isoformat(),
+        }
+        found: list[dict[str, Any]] = []
+        for page in range(1, MAX_REFUND_PAGES + 1):
+            body = self._envelope("GET", "/v3/refunds", params={**params, "page": page})
+            data = body.get("data")
+            if not isinstance(data, list):
+                raise GatewayError("unavailable", "Flutterwave listed no refunds array.")
+            # The filter is Flutterwave's; the transaction is checked again here.
+            found += [
+                r for r in data if isinstance(r, dict) and str(r.get("transaction_id", txn)) == txn
+            ]
+            info = (body.get("meta") or {}).get("page_info") or {}
+            if page >= int(info.get("total_pages") or 1):
+                return found
+        raise GatewayError("unavailable", "Flutterwave listed more refunds than we read.")
+
     def verify(self, transaction_id: str) -> GatewayStatus:
         """Re-reads a transaction from Flutterwave; the only source of value we trust."""
         return _status(self._call("GET", f"/v3/transactions/{transaction_id}/verify"))
@@ -184,6 +239,21 @@ class FlutterwaveGateway:
                 return Health("unreachable", str(exc))
             return Health("error", str(exc))
         return Health("ok", "Flutterwave answered an authenticated call.")
+
+
+def _sent(exc: requests.RequestException) -> bool:
+    """False only when the request provably never left: the connection was never made."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return False
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return not isinstance(reason, NewConnectionError)
+
+
+def _minor(amount: Any, currency: str) -> int:
+    try:
+        return to_minor(Decimal(str(amount)), currency)
+    except (ArithmeticError, ValueError) as exc:
+        raise GatewayError("unavailable", "Flutterwave listed a refund without an amount.") from exc
 
 
 def _status(data: dict[str, Any]) -> GatewayStatus:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, runtime_checkable
 
 # A payments row as the queries return it.
 PaymentRow = Mapping[str, Any]
@@ -29,6 +29,11 @@ ErrorKind = Literal[
     "declined", "unavailable", "timeout", "rejected", "unauthorized", "rate_limited", "amount"
 ]
 HealthStatus = Literal["ok", "unauthorized", "unreachable", "error"]
+# What a gateway's own records say of one refund we asked for: made, not made, or (refunds
+# on the transaction that none of ours explains) something only a person can settle.
+RefundState = Literal["made", "absent", "unclear"]
+# Failures after which the gateway may have carried the request out: no answer, or a 5xx.
+AMBIGUOUS: frozenset[str] = frozenset({"timeout", "unavailable"})
 
 
 class GatewayError(Exception):
@@ -38,6 +43,12 @@ class GatewayError(Exception):
         super().__init__(message)
         self.kind: ErrorKind = kind
         self.details = details
+
+
+def outcome_unknown(exc: GatewayError) -> bool:
+    """True when the failed call may still have been carried out (its answer was lost, or
+    the gateway failed after receiving it); False when it was refused or never sent."""
+    return exc.kind in AMBIGUOUS and exc.details.get("sent") is not False
 
 
 @dataclass(frozen=True)
@@ -112,6 +123,28 @@ class Gateway(Protocol):
 
     def probe(self) -> Health:
         """One cheap, valid, authenticated call: is the gateway usable with our key?"""
+        ...
+
+
+@dataclass(frozen=True)
+class RefundSeen:
+    """One refund as the gateway's records show it; `provider_id` when it was made."""
+
+    state: RefundState
+    provider_id: str | None = None
+
+
+@runtime_checkable
+class RefundLookup(Protocol):
+    """A gateway whose refunds can be looked up afterwards (Flutterwave's GET /v3/refunds).
+
+    A refund of unknown outcome through such a gateway is kept pending and looked up; one
+    through any other gateway is failed (Stripe's charge.refunded brings back any it made).
+    """
+
+    def find_refund(self, payment: PaymentRow, *, refund_id: str) -> RefundSeen:
+        """Whether the refund `refund_id` of the payment was made; raises GatewayError when
+        the gateway cannot say."""
         ...
 
 

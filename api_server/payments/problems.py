@@ -46,3 +46,14 @@ def gateway_problem(exc: GatewayError) -> DomainError:
         )
     kind, code, detail = _GATEWAY_ERRORS[exc.kind]
     return kind(code, detail)
+
+
+def unknown_refund_problem(exc: GatewayError) -> DomainError:
+    """A refund the gateway may have made without telling us: held, and being checked."""
+    kind = UpstreamTimeout if exc.kind == "timeout" else UpstreamFailed
+    return kind(
+        "refund_outcome_unknown",
+        "The payment gateway did not confirm the refund. It may have been made: its amount "
+        "stays set aside while we check with the gateway, and it is booked or released then. "
+        "Do not refund again.",
+    )

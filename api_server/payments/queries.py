@@ -186,6 +186,15 @@ UPDATE payments p SET refund_pending = p.refund_pending - r.amount, updated_at =
 FROM r WHERE p.id = r.payment_id
 """
 
+# Refunds whose gateway call was not answered, with whether the gateway has had time to
+# finish them (a call it is still carrying out would not show in its records yet).
+UNKNOWN_REFUNDS = """
+SELECT id::text AS id, amount, reason, requested_by::text AS requested_by,
+       created_at < now() - make_interval(secs => %(grace)s) AS settled_at_gateway
+FROM refunds WHERE payment_id = %(payment_id)s AND status = 'pending'
+ORDER BY created_at, id
+"""
+
 SET_REFUNDED_TOTAL = """
 UPDATE payments SET amount_refunded = %s, updated_at = now() WHERE id = %s
 """
@@ -208,7 +217,9 @@ WHERE provider = %s AND event_id = %s AND outcome NOT LIKE 'unverified:%%'
 EVENT_OUTCOME = "UPDATE payment_events SET outcome = %s, payment_id = %s WHERE id = %s"
 
 # What reconciliation asks the gateways about: open payments, given-up payments whose
-# checkout may still take money, and late successes whose refund has not gone through.
+# checkout may still take money, late successes whose refund has not gone through, and
+# refunds of unknown outcome (a refund is pending in a committed row only then: a refund
+# that was answered is booked or failed in the transaction that held it).
 # Never-checked first (newest first), then the least recently checked, so payments that
 # fail every time cannot starve the rest; each is stamped as taken, and a run going on in
 # parallel skips what this one holds.
@@ -219,6 +230,7 @@ WITH due AS (
          AND (p.status IN ('pending', 'requires_action', 'requires_payment_method', 'processing')
               OR (p.status IN ('canceled', 'failed') AND NOT p.closed_at_gateway)))
      OR (p.refund_due_reason IS NOT NULL AND p.amount_refunded + p.refund_pending < p.amount)
+     OR p.refund_pending > 0
   ORDER BY p.reconciled_at NULLS FIRST, p.created_at DESC
   LIMIT %s
   FOR UPDATE SKIP LOCKED

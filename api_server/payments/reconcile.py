@@ -2,7 +2,8 @@
 
 Open payments are settled, declined or (past their expiry) canceled at the gateway first.
 Canceled and failed payments whose checkout could still take money are asked too: a success
-there is a late success, sold if the stock is still there and refunded otherwise. A gateway
+there is a late success, sold if the stock is still there and refunded otherwise. A refund
+whose gateway call went unanswered is looked up, then booked or failed. A gateway
 answer that says nothing about the payment (a wrong key, a rate limit, an outage) leaves the
 payment untouched and is reported.
 """
@@ -17,6 +18,7 @@ from api_server.common.audit import record_audit
 from api_server.db import DATABASE_DOWN, Database
 from api_server.payments import queries
 from api_server.payments.gateways import GatewayError
+from api_server.payments.refunds import RefundUnresolved
 from api_server.payments.service import PaymentsService
 from api_server.payments.settlement import LATE, OPEN, apply_gateway_status
 
@@ -43,6 +45,12 @@ class Reconciler:
                 change = self._one(payment_id)
             except GatewayError as exc:
                 errors.append({"payment_id": payment_id, "error": f"gateway_{exc.kind}"})
+                continue
+            except RefundUnresolved as exc:
+                # The gateway gave back money none of our refunds explains; the refund stays
+                # held (the money may be back with the buyer) until a person settles it.
+                _log.warning("refund %s of payment %s is unresolved", exc, payment_id)
+                errors.append({"payment_id": payment_id, "error": "refund_unresolved"})
                 continue
             except DATABASE_DOWN:
                 raise
@@ -74,6 +82,12 @@ class Reconciler:
                 outcome = self._open(cur, payment)
             elif before in LATE and not payment["closed_at_gateway"]:
                 outcome = self._given_up(cur, payment)
+            elif payment["refund_pending"] > 0:
+                # A refund whose gateway call went unanswered: booked or failed as the
+                # gateway's records say.
+                outcome = self._payments.refunds.settle_unknown(cur, payment)
+                cur.execute(queries.PAYMENT, (payment_id,))
+                payment = cur.fetchone()
             elif payment["refund_due_reason"] is not None:
                 outcome = "refund_due"  # a late success whose refund has not gone through
             else:

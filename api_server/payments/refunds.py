@@ -2,11 +2,17 @@
 
 Sellers and admins refund through the API; the system itself refunds a late success it could
 not sell (the stock was gone), and reconciliation retries that refund until it goes through.
+
+A refund the gateway did not answer (a timeout, a 5xx) may have been made. Through a gateway
+whose refunds can be looked up (Flutterwave) it stays pending with its amount held, and is
+booked or failed once the gateway's records say which; through Stripe it is failed, and a
+refund Stripe made anyway reaches the books through its charge.refunded webhook.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from api_server.common.audit import record_audit
@@ -15,9 +21,39 @@ from api_server.common.money import to_major, whole_major
 from api_server.common.outbox import OutboxDispatcher, enqueue_email
 from api_server.db import Database
 from api_server.payments import queries
-from api_server.payments.gateways import Gateway, GatewayError
-from api_server.payments.problems import gateway_problem
+from api_server.payments.gateways import (
+    Gateway,
+    GatewayError,
+    RefundLookup,
+    RefundSeen,
+    outcome_unknown,
+)
+from api_server.payments.problems import gateway_problem, unknown_refund_problem
 from api_server.payments.settlement import transition
+
+# How long after its call a refund must be missing from the gateway's records before it is
+# known not to have been made: far beyond any client timeout, so a call the gateway is
+# still carrying out is never taken for one it refused.
+UNKNOWN_OUTCOME_GRACE_SECONDS = 300
+
+
+class RefundUnresolved(Exception):
+    """The gateway gave back money none of our refunds explains: a person must decide."""
+
+
+@dataclass
+class Attempt:
+    """One refund inside a caller's transaction: the refund booked, or the problem to answer
+    once that transaction has committed what it wrote (a failed or a held refund)."""
+
+    refund: dict[str, Any] | None = None
+    problem: DomainError | None = None
+
+    def result(self) -> dict[str, Any]:
+        if self.problem is not None:
+            raise self.problem
+        assert self.refund is not None
+        return self.refund
 
 
 def settle_dispute_by_refund(
@@ -73,46 +109,162 @@ class Refunds:
         """Refunds part or all of a paid payment through its gateway; returns the refund.
 
         A refund of all that is left settles an open dispute, noted `dispute_note`."""
-        failed: GatewayError | None = None
         with self._db.transaction() as cur:
-            # One transaction, the payment locked from the check of its balance through the
-            # gateway call to the booking: a charge.refunded webhook (ours, or a dashboard
-            # refund with Stripe's cumulative total) waits and finds this refund booked, so it
-            # is counted once; and if the booking cannot be written, nothing of it is: the
-            # refund Stripe made then reaches the books through that webhook, never as a
-            # pending refund holding its amount for ever.
-            locked, refund_id, amount = self._hold(
-                cur, payment_id, actor_id, amount, reason, allow_disputed
+            attempt = self.refund_within(
+                cur,
+                payment_id,
+                actor_id=actor_id,
+                amount=amount,
+                reason=reason,
+                request_id=request_id,
+                allow_disputed=allow_disputed,
+                dispute_note=dispute_note,
             )
-            try:
-                provider_id = self._gateways[locked["provider"]].refund(
-                    locked, amount=amount, refund_id=refund_id
-                )
-            except GatewayError as exc:
-                cur.execute(
-                    queries.REFUND_FAILED, {"refund_id": refund_id, "code": f"gateway_{exc.kind}"}
-                )
-                failed = exc
-            else:
-                note = dispute_note or reason
-                refund = self._book(cur, locked, refund_id, provider_id, actor_id, note)
-                record_audit(
-                    cur,
-                    actor_id=actor_id,
-                    action="payment.refund",
-                    target_type="payment",
-                    target_id=payment_id,
-                    details={
-                        "refund_id": refund_id,
-                        "amount": amount,
-                        "currency": locked["currency"],
-                        "reason": reason,
-                    },
-                    request_id=request_id,
-                )
-        if failed is not None:
-            raise gateway_problem(failed) from failed
-        return {**refund, "payment_id": payment_id, "created_at": refund["created_at"].isoformat()}
+        return attempt.result()
+
+    def refund_within(
+        self,
+        cur: Any,
+        payment_id: str,
+        *,
+        actor_id: str | None,
+        amount: int | None,
+        reason: str | None,
+        request_id: str | None,
+        allow_disputed: bool = False,
+        dispute_note: str | None = None,
+    ) -> Attempt:
+        """`refund` inside the caller's transaction (one connection: a dispute's resolution
+        holds its lock across the refund). The caller commits, then answers the problem."""
+        # The payment stays locked from the check of its balance through the gateway call to
+        # the booking: a charge.refunded webhook (ours, or a dashboard refund with Stripe's
+        # cumulative total) waits and finds this refund booked, so it is counted once; and
+        # if the booking cannot be written, nothing of it is: the refund Stripe made then
+        # reaches the books through that webhook, never as a pending refund held for ever.
+        locked, refund_id, amount = self._hold(
+            cur, payment_id, actor_id, amount, reason, allow_disputed
+        )
+        gateway = self._gateways[locked["provider"]]
+        try:
+            provider_id = gateway.refund(locked, amount=amount, refund_id=refund_id)
+        except GatewayError as exc:
+            found, problem = self._unanswered(cur, gateway, locked, refund_id, exc)
+            if found is None:
+                return Attempt(problem=problem)
+            provider_id = found
+        refund = self._book(cur, locked, refund_id, provider_id, actor_id, dispute_note or reason)
+        self._audit(cur, locked, refund_id, actor_id, reason, request_id)
+        return Attempt(
+            {**refund, "payment_id": payment_id, "created_at": refund["created_at"].isoformat()}
+        )
+
+    def _unanswered(
+        self,
+        cur: Any,
+        gateway: Gateway,
+        locked: dict[str, Any],
+        refund_id: str,
+        exc: GatewayError,
+    ) -> tuple[str | None, DomainError | None]:
+        """After a failed gateway call: the refund's id if it was made after all, else the
+        problem to answer. A refusal fails it; a call that may have been carried out keeps
+        its amount held until the gateway's records say (a retry would refund twice)."""
+        if not (outcome_unknown(exc) and isinstance(gateway, RefundLookup)):
+            cur.execute(
+                queries.REFUND_FAILED, {"refund_id": refund_id, "code": f"gateway_{exc.kind}"}
+            )
+            return None, gateway_problem(exc)
+        try:
+            seen = gateway.find_refund(locked, refund_id=refund_id)
+        except GatewayError:
+            seen = RefundSeen("unclear")
+        if seen.state == "made":
+            return seen.provider_id or refund_id, None
+        # Missing right after the call proves nothing: the gateway may still be making it.
+        record_audit(
+            cur,
+            actor_id=None,
+            action="payment.refund_unknown",
+            target_type="payment",
+            target_id=locked["id"],
+            details={"refund_id": refund_id, "error": f"gateway_{exc.kind}"},
+        )
+        return None, unknown_refund_problem(exc)
+
+    def settle_unknown(self, cur: Any, locked: dict[str, Any]) -> str:
+        """Books or fails the locked payment's refunds of unknown outcome, as the gateway's
+        records say (reconciliation); 'applied:...' when one moved. Raises GatewayError when
+        the gateway cannot say, RefundUnresolved when its records contradict ours."""
+        gateway = self._gateways[locked["provider"]]
+        if not isinstance(gateway, RefundLookup):
+            return "ignored"
+        grace = {"payment_id": locked["id"], "grace": UNKNOWN_OUTCOME_GRACE_SECONDS}
+        cur.execute(queries.UNKNOWN_REFUNDS, grace)
+        outcome = "ignored"
+        for row in cur.fetchall():
+            seen = gateway.find_refund(locked, refund_id=row["id"])
+            if seen.state == "made":
+                self._book_found(cur, locked, row, seen.provider_id or row["id"])
+                outcome = "applied:refund_booked"
+            elif seen.state == "absent" and row["settled_at_gateway"]:
+                self._fail_missing(cur, locked, row)
+                outcome = "applied:refund_failed"
+            elif seen.state == "unclear" and row["settled_at_gateway"]:
+                raise RefundUnresolved(row["id"])
+        return outcome
+
+    def _book_found(
+        self, cur: Any, locked: dict[str, Any], row: dict[str, Any], provider_id: str
+    ) -> None:
+        self._book(cur, locked, row["id"], provider_id, row["requested_by"], row["reason"])
+        self._audit(cur, locked, row["id"], row["requested_by"], row["reason"], None)
+        cur.execute(queries.PAYMENT, (locked["id"],))
+        booked = cur.fetchone()
+        if (
+            booked["refund_due_reason"] is not None
+            and booked["amount_refunded"] >= booked["amount"]
+        ):
+            # The refund of a late success it could not sell: the debt is paid.
+            cur.execute(queries.CLEAR_REFUND_DUE, (locked["id"],))
+            self._tell_buyer(cur, booked)
+
+    @staticmethod
+    def _fail_missing(cur: Any, locked: dict[str, Any], row: dict[str, Any]) -> None:
+        cur.execute(queries.REFUND_FAILED, {"refund_id": row["id"], "code": "not_made_at_gateway"})
+        record_audit(
+            cur,
+            actor_id=None,
+            action="payment.refund_failed",
+            target_type="payment",
+            target_id=locked["id"],
+            details={"refund_id": row["id"], "amount": row["amount"], "cause": "reconcile"},
+        )
+
+    @staticmethod
+    def _audit(
+        cur: Any,
+        locked: dict[str, Any],
+        refund_id: str,
+        actor_id: str | None,
+        reason: str | None,
+        request_id: str | None,
+    ) -> None:
+        cur.execute(queries.REFUNDS, (locked["id"],))
+        amount = next(r["amount"] for r in cur.fetchall() if r["id"] == refund_id)
+        record_audit(
+            cur,
+            actor_id=actor_id,
+            action="payment.refund",
+            target_type="payment",
+            target_id=locked["id"],
+            details={
+                "refund_id": refund_id,
+                "amount": amount,
+                "currency": locked["currency"],
+                "reason": reason,
+            },
+            request_id=request_id,
+        )
 
     @staticmethod
     def _book(
@@ -160,19 +312,24 @@ class Refunds:
             return False
         with self._db.transaction() as cur:
             cur.execute(queries.CLEAR_REFUND_DUE, (payment_id,))
-            cur.execute(queries.BUYER, (payment_id,))
-            buyer = cur.fetchone()
-            total = f"{to_major(payment['amount'], payment['currency'])} {payment['currency']}"
-            enqueue_email(
-                cur,
-                buyer["email"],
-                f"Refund for payment {payment_id}",
-                f"Hello {buyer['full_name']},\n\nYour payment of {total} reached us after the "
-                "order had lapsed and the goods were no longer available, so we refunded it "
-                f"in full.\nPayment: {payment_id}\n",
-            )
+            self._tell_buyer(cur, payment)
         self._outbox.wake()
         return True
+
+    @staticmethod
+    def _tell_buyer(cur: Any, payment: dict[str, Any]) -> None:
+        """The buyer's email for a late success refunded in full."""
+        cur.execute(queries.BUYER, (payment["id"],))
+        buyer = cur.fetchone()
+        total = f"{to_major(payment['amount'], payment['currency'])} {payment['currency']}"
+        enqueue_email(
+            cur,
+            buyer["email"],
+            f"Refund for payment {payment['id']}",
+            f"Hello {buyer['full_name']},\n\nYour payment of {total} reached us after the "
+            "order had lapsed and the goods were no longer available, so we refunded it "
+            f"in full.\nPayment: {payment['id']}\n",
+        )
 
     @staticmethod
     def _hold(
@@ -194,6 +351,14 @@ class Refunds:
             raise Conflict(
                 "payment_not_refundable",
                 f"A {payment['status']} payment cannot be refunded.",
+            )
+        if payment["refund_pending"] > 0:
+            # Only a refund of unknown outcome stays pending past its transaction: until the
+            # gateway says whether it made it, another refund may give the money back twice.
+            raise Conflict(
+                "refund_outcome_pending",
+                "A refund of this payment is being checked with the payment gateway; "
+                "try again once it is booked or failed.",
             )
         left = payment["amount"] - payment["amount_refunded"] - payment["refund_pending"]
         amount = left if amount is None else amount

@@ -29,9 +29,13 @@ Gateway Faults On Refund Leave Nothing Half Made
     stripe    error    502    gateway_unavailable
     stripe    hang    504    gateway_timeout
     stripe    refuse    502    gateway_unavailable
-    flutterwave    error    502    gateway_unavailable
-    flutterwave    hang    504    gateway_timeout
-    flutterwave    refuse    502    gateway_unavailable
+
+Flutterwave Refund Of Unknown Outcome Is Held
+    [Documentation]    An unanswered Flutterwave refund may have been made: its amount stays held, a retry is refused.
+    [Template]    Unanswered Flutterwave Refund Should Be Held
+    error    502
+    hang    504
+    refuse    502
 
 A Checkout Made Before The Gateway Timed Out Still Sells When Paid
     [Documentation]    A timeout does not prove nothing happened: money paid on a link we gave up on is a sale.
@@ -74,6 +78,19 @@ Fault On Refund Should Be Survived
     Refund Rows Should Be    ${payment}    0    0
     Refund Payment    ${SELLER}    ${payment}    2500    expected_status=201
     Payment Should Be Persisted As    ${payment}    status=partially_refunded    amount_refunded=2500
+
+Unanswered Flutterwave Refund Should Be Held
+    [Documentation]    A `mode` fault on a Flutterwave refund: `status`, the amount held, a retry refused.
+    [Arguments]    ${mode}    ${status}
+    ${payment} =    Settled Payment Through    flutterwave
+    Inject Gateway Fault    flutterwave    ${mode}    ${payment}[id]
+    ${response} =    Refund Payment    ${SELLER}    ${payment}    2500    expected_status=${status}
+    Problem Should Be    ${response}    ${status}    refund_outcome_unknown
+    Payment Should Be Persisted As    ${payment}    status=succeeded    amount_refunded=0
+    ...    refund_pending=2500
+    Refund Rows Should Be    ${payment}    0    0
+    ${again} =    Refund Payment    ${SELLER}    ${payment}    2500    expected_status=409
+    Problem Should Be    ${again}    409    refund_outcome_pending
 
 Settled Payment Through
     [Documentation]    A paid payment of 10000 minor units for one unit, through `gateway`.
