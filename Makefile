@@ -6,9 +6,9 @@ STAMP := $(VENV)/.installed
 RESULTS := results
 ROBOT_OPTS ?=
 # An environment profile, Robot's way: ENV=staging make run adds --variablefile
-# environments/staging.yaml to every robot run (docs/writing-tests.md, "Environment profiles").
+# resources/environments/staging.yaml to every robot run (docs/writing-tests.md, "Environment profiles").
 ENV ?=
-override ROBOT_OPTS += $(if $(ENV),--variablefile environments/$(ENV).yaml)
+override ROBOT_OPTS += $(if $(ENV),--variablefile resources/environments/$(ENV).yaml)
 PROCESSES ?= 4
 # SHARD=i/n runs the i-th of n slices of the suite (pabot --shard), one per CI machine.
 SHARD ?=
@@ -28,9 +28,9 @@ PABOT := $(BIN)/pabot --processes $(PROCESSES) --no-pabotlib $(if $(SHARD),--sha
 SUITE := $(if $(filter 1,$(PROCESSES)),$(ROBOT),$(if $(ENV),,$(BIN)/python -m sandbox run --) $(PABOT))
 # Suite instruments (docs/writing-tests.md, "Measuring the suite"): wraps a robot or pabot
 # command; re-runs failures once, reports flaky tests, builds coverage.html and summary.html.
-INSTRUMENTED := $(BIN)/python -m tools.run_suite --outputdir $(RESULTS) --
+INSTRUMENTED := $(BIN)/python -m tooling.report.run_suite --outputdir $(RESULTS) --
 # The runs that are not INSTRUMENTED fail alike on a 5xx of the API that no test asked for.
-GUARDED := $(BIN)/python -m tools.server_errors --guard
+GUARDED := $(BIN)/python -m tooling.report.server_errors --guard
 N ?= 5
 # Bytecode goes to .venv/pycache, for the venv's modules and the project's alike, written the
 # first time a module is imported. Where the environment sets PYTHONDONTWRITEBYTECODE (this
@@ -79,10 +79,10 @@ run-serial: setup
 # each left part of the machine idle at its end (pabot's merge and report, pytest's last tests
 # on one worker); side by side the machine stays busy to the end: 129 s against 153 s in one
 # back-to-back pair (docs/writing-tests.md, "How long make test takes"). summary.html is then
-# built again, with the figures pytest's instruments recorded meanwhile (tools/instruments.py).
+# built again, with the figures pytest's instruments recorded meanwhile (tooling/report/instruments.py).
 test: setup
 	@$(MAKE) --no-print-directory -j5 --output-sync=target robot lint pytest fuzz live-profile
-	@$(BIN)/python -m tools.report --no-history $(RESULTS) > /dev/null
+	@$(BIN)/python -m tooling.report.report --no-history $(RESULTS) > /dev/null
 	@$(MAKE) --no-print-directory coverage-gate
 
 lint: setup
@@ -110,11 +110,11 @@ robot: setup
 
 # 100% of operations, >= 90% of documented error statuses, every transition (results/coverage.json).
 coverage-gate: setup
-	$(BIN)/python -m tools.gate $(RESULTS)
+	$(BIN)/python -m tooling.report.gate $(RESULTS)
 
 # The whole suite N times (N=5), no re-runs: each test's pass rate in results/soak/.
 soak: setup
-	@$(FRESH_DB) PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m tools.soak --runs $(N) --outputdir $(RESULTS)/soak -- $(SUITE) robot
+	@$(FRESH_DB) PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m tooling.report.soak --runs $(N) --outputdir $(RESULTS)/soak -- $(SUITE) robot
 
 # The model-based test for longer, with new random sequences each run (nightly): MODEL_EXAMPLES
 # sequences of MODEL_STEPS steps; a failure's shrunk sequence is in results/model/log.html.
@@ -146,7 +146,7 @@ live-profile: setup
 # Its own throwaway database: rows left by earlier runs name payments that this run's Stripe
 # stand-in never saw, which the gateway would rightly refuse (502) if the fuzzer found them.
 fuzz: setup
-	@$(FRESH_DB) $(BIN)/python -m sandbox run -- $(BIN)/python -m fuzz
+	@$(FRESH_DB) $(BIN)/python -m sandbox run -- $(BIN)/python -m tooling.fuzz
 
 # The smoke-tagged tests of every area (the pre-commit hook runs this); output in results/smoke/.
 smoke: setup
@@ -157,15 +157,15 @@ smoke: setup
 # The deployment-safe tests write nothing: a throwaway stack with a few listings, every table's
 # rows counted before and after `robot --include deployment-safe robot`; any change fails.
 deployment-check: setup
-	@$(GUARDED) $(RESULTS)/deployment -- $(BIN)/python -m sandbox run -- $(BIN)/python -m tools.deployment_check
+	@$(GUARDED) $(RESULTS)/deployment -- $(BIN)/python -m sandbox run -- $(BIN)/python -m tooling.report.deployment_check
 
 # Mutation score (docs/writing-tests.md, "Mutation score"): cosmic-ray plants faults in a throwaway
-# copy of api_server/, each mutant's suites (resources/mutation-map.yaml) run against a fresh
+# copy of api_server/, each mutant's suites (tooling/mutation/map.yaml) run against a fresh
 # stack on one PostgreSQL. MUTATION_SAMPLE (200; `all` = every mutant, the nightly run),
 # MUTATION_SEED (1), MUTATION_TIMEOUT (120 s a mutant), MUTATION_TIME (3600 s overall, 0 = none),
 # MUTATION_JOBS (1). Report in results/mutation/. Not part of `make test`.
 mutation: setup
-	$(BIN)/python -m mutation
+	$(BIN)/python -m tooling.mutation
 
 docs: setup
 	@mkdir -p $(RESULTS)/docs
@@ -178,26 +178,26 @@ clean:
 
 # Seeds 100,000 listings in a throwaway stack and prints search p50/p95 and query plans.
 bench-listings: setup
-	$(BIN)/python -m bench.listings
+	$(BIN)/python -m tooling.bench.listings
 
 # Benchmarks and load: never part of `make test`; each starts its own throwaway stack.
 # Every shape against GET /api/health, closed loop (ROWS, CLIENTS, DURATION; API_WORKERS,
 # API_THREADS; MIX=1 adds a widely varied search shape, WRITES=N commits N listing writes a
 # second meanwhile); writes results/bench/<timestamp>.json and charts. docs/performance.md.
 bench: setup
-	$(BIN)/python -m bench.throughput
+	$(BIN)/python -m tooling.bench.throughput
 
 # Each shape's share at 1,000,000 listings against 100,000 (the newest report of each size).
 bench-growth: setup
-	$(BIN)/python -m bench.growth
+	$(BIN)/python -m tooling.bench.growth
 
 # Locust headless, bounded (USERS, SPAWN_RATE, TIME); WORKERS=N runs one master, N workers.
 load: setup
-	$(BIN)/python -m bench.load
+	$(BIN)/python -m tooling.bench.load
 
 load-distributed: setup
-	WORKERS=$${WORKERS:-2} $(BIN)/python -m bench.load
+	WORKERS=$${WORKERS:-2} $(BIN)/python -m tooling.bench.load
 
 # Signed Stripe webhooks, shuffled with duplicates, against in-order delivery; and the race.
 bench-webhooks: setup
-	$(BIN)/python -m bench.webhooks
+	$(BIN)/python -m tooling.bench.webhooks

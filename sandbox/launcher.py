@@ -142,8 +142,8 @@ class Stack:
         log_dir = Path(self._base_env.get("API_LOG_DIR") or ROOT / "results")
         log_dir.mkdir(parents=True, exist_ok=True)
         # gunicorn's JSON access log (one line per request, with its request id): to the file
-        # API_ACCESS_LOG names, so a run can list the 5xx it answered (tools/run_suite.py
-        # names one in its own output folder, tools/server_errors.py reads it), else into
+        # API_ACCESS_LOG names, so a run can list the 5xx it answered (tooling/report/run_suite.py
+        # names one in its own output folder, tooling/report/server_errors.py reads it), else into
         # api_server.log with the rest ("-"). A file of its own by default would be shared by
         # every stack writing to results/ at once (make test runs the suite, the fuzzer and
         # the live profile side by side). Its path is a setting, for the suite to read.

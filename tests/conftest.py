@@ -16,7 +16,7 @@ from api_server.db.migrate import migrate
 from sandbox.postgres import EmbeddedPostgres
 from sandbox.scratch import scratch_dir
 from tests.factories import app_config, make_app
-from tools import instruments
+from tooling.report import instruments
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
 
@@ -29,7 +29,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.fixture
 def instrument() -> Callable[[str, int], None]:
-    """Records a figure for summary.html (tools/instruments.py): label, count."""
+    """Records a figure for summary.html (tooling/report/instruments.py): label, count."""
     return lambda label, count: instruments.record(RESULTS, label, count)
 
 

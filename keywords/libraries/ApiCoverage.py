@@ -24,7 +24,7 @@ from robot.libraries.BuiltIn import BuiltIn
 
 from keywords.libraries.ApiContract import match_operation
 from robot import result, running
-from tools.timings import over_budget, percentiles_by_operation, read_budgets
+from tooling.report.timings import over_budget, percentiles_by_operation, read_budgets
 
 ENV_DIR = "API_COVERAGE_DIR"
 ROOT = Path(__file__).resolve().parents[2]

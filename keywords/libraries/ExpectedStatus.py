@@ -3,8 +3,8 @@
 `expected_status` is one status (`201`, `"404"`), several (`"502 or 504"`, `"502, 504"`, or a
 list), or `any`, which takes every status but a 5xx. A 5xx the test expected is recorded,
 with its `X-Request-ID`, in `API_EXPECTED_5XX_DIR` (else `${OUTPUT DIR}/expected-5xx`), so
-that after the run `tools/server_errors.py` can tell it from the 5xx nobody asked for in the
-API's access log.
+that after the run `tooling/report/server_errors.py` can tell it from the 5xx nobody asked
+for in the API's access log.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from robot.api import logger
 from robot.api.deco import keyword, library
 from robot.libraries.BuiltIn import BuiltIn, RobotNotRunningError
 
-from tools.server_errors import EXPECTED_DIR_ENV, EXPECTED_DIR_NAME, record_expected
+from tooling.report.server_errors import EXPECTED_DIR_ENV, EXPECTED_DIR_NAME, record_expected
 
 ANY = ("any", "anything")
 

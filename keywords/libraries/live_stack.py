@@ -13,7 +13,7 @@ import psycopg2.extras
 import requests
 from robot.libraries.BuiltIn import BuiltIn
 
-from bench.accounts import Account, create_accounts, log_in
+from tooling.seeding.accounts import Account, create_accounts, log_in
 
 TIMEOUT = 30
 ACTORS = (("seller", "seller"), ("buyer1", "buyer"), ("buyer2", "buyer"), ("admin", "admin"))

@@ -1,2 +1,0 @@
-"""Tooling around the suite: post-run reports (coverage, timings, flaky tests, summary,
-history, soak) and small drivers that make targets run against a stack (python -m tools.NAME)."""
