@@ -20,7 +20,8 @@ ROBOT := $(BIN)/robot --outputdir $(RESULTS) --xunit xunit.xml $(LISTENERS) --py
 # no local stack is started for it.
 # resources/pabot-order.txt puts the suites in four groups of about equal time (pabot's `{ }`),
 # one robot process each: a process per suite (35) spent a fifth of the suite's CPU starting,
-# parsing and registering its cast again. A new suite goes into the group that runs shortest.
+# parsing and registering its cast again. `make pabot-order` writes it from the last run's
+# timings; `make lint` fails when a suite file is missing from it.
 # No suite locks or shares resources through PabotLib, so its remote server is not started.
 PABOT := $(BIN)/pabot --processes $(PROCESSES) --no-pabotlib $(if $(SHARD),--shard $(SHARD)) \
 	--ordering resources/pabot-order.txt $(PABOT_OPTS) \
@@ -48,7 +49,7 @@ FRESH_DB := tmp=$$(mktemp -d -p "$(SCRATCH)"); trap 'rm -rf "$$tmp"' EXIT; expor
 
 .PHONY: run run-parallel run-serial test setup lint format pytest robot live-profile docs bench-listings clean \
 	bench bench-growth load load-distributed bench-webhooks coverage-gate soak fuzz \
-	smoke deployment-check mutation model-hunt
+	smoke deployment-check mutation model-hunt pabot-order
 
 setup: $(STAMP)
 
@@ -90,6 +91,7 @@ lint: setup
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache
+	$(BIN)/python -m tooling.report.pabot_order --check
 	$(BIN)/robocop check robot keywords resources
 	$(BIN)/robocop format --check --diff robot keywords resources
 
@@ -107,6 +109,10 @@ robot: setup
 	@mkdir -p $(RESULTS)
 	@$(FRESH_DB) PATH="$(CURDIR)/$(BIN):$$PATH" $(INSTRUMENTED) $(SUITE) robot; status=$$?; \
 	echo "Log: $(CURDIR)/$(RESULTS)/log.html"; exit $$status
+
+# The pabot groups balanced again from the last run's timings (results/output.xml).
+pabot-order: setup
+	$(BIN)/python -m tooling.report.pabot_order $(RESULTS)/output.xml
 
 # 100% of operations, >= 90% of documented error statuses, every transition (results/coverage.json).
 coverage-gate: setup

@@ -28,7 +28,7 @@ TEST_STACK_DEFAULTS = {
     "TRUSTED_PROXIES": "127.0.0.1",
     # argon2-cffi's cheapest profile: the suite registers and logs in hundreds of users, and
     # at the production profile (64 MiB, 3 passes) hashing was most of the API's CPU. The
-    # production default is tested in tests/test_passwords.py; benchmarks keep it.
+    # production default is tested in tests/api_server/users/test_passwords.py; benchmarks keep it.
     "PASSWORD_HASH_PROFILE": "cheapest",
     # Short gateway timeouts so the suite's hang faults finish quickly.
     "STRIPE_TIMEOUT": "2",

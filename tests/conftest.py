@@ -72,7 +72,7 @@ def migrated_template(postgres: EmbeddedPostgres) -> str:
     """The name of a database migrated once; each test's database is a copy of it.
 
     Copying is a fraction of the cost of running every migration per test, and
-    tests/test_migrations.py still runs them on empty databases.
+    tests/api_server/db/test_migrations.py still runs them on empty databases.
     """
     dsn = _create_database(postgres.admin_dsn)
     migrate(dsn)

@@ -127,12 +127,14 @@ def test_a_module_outside_the_copy_is_refused(trees):
 
 
 def test_the_trial_runs_the_suites_on_a_fresh_stack_then_the_pytest_targets():
-    robot, pytest_run = trial.commands(("marketplace/retrieval.robot", "tests/test_cli.py"))
+    robot, pytest_run = trial.commands(
+        ("marketplace/retrieval.robot", "tests/api_server/test_cli.py")
+    )
     assert robot[1:5] == ["-m", "sandbox", "run", "--"]
     assert "--exitonfailure" in robot
     assert robot[robot.index("--suite") + 1] == "Robot.marketplace.retrieval"
     assert pytest_run[1:3] == ["-m", "pytest"]
-    assert pytest_run[-2:] == ["-x", "tests/test_cli.py"]
+    assert pytest_run[-2:] == ["-x", "tests/api_server/test_cli.py"]
     (baseline,) = trial.commands(("a.robot",), exit_on_failure=False)
     assert "--exitonfailure" not in baseline
 
