@@ -92,6 +92,7 @@ lint: setup
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m tooling.report.pabot_order --check
+	$(BIN)/python -m tooling.sandbox_only
 	$(BIN)/robocop check robot keywords resources
 	$(BIN)/robocop format --check --diff robot keywords resources
 
