@@ -43,8 +43,8 @@ unexport PYTHONDONTWRITEBYTECODE
 # Each suite run starts from an empty database in a throwaway folder, as CI does: what an
 # earlier run left (payments whose gateway objects died with that run's sandboxes) would only
 # slow reconciliation down and make runs differ. `python -m sandbox up` keeps .pgdata/.
-# sandbox.scratch puts it in memory (/dev/shm) when there is room: see that module for why.
-SCRATCH := $$($(BIN)/python -m sandbox.scratch)
+# sandbox.stack.scratch puts it in memory (/dev/shm) when there is room: see that module for why.
+SCRATCH := $$($(BIN)/python -m sandbox.stack.scratch)
 FRESH_DB := tmp=$$(mktemp -d -p "$(SCRATCH)"); trap 'rm -rf "$$tmp"' EXIT; export PGDATA_DIR=$$tmp/data;
 
 .PHONY: run run-parallel run-serial test setup lint format pytest robot live-profile docs bench-listings clean \

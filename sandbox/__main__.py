@@ -10,8 +10,8 @@ import sys
 import threading
 from types import FrameType
 
-from sandbox.launcher import Stack
-from sandbox.processes import parent_alive
+from sandbox.stack.launcher import Stack
+from sandbox.stack.processes import parent_alive
 
 
 def _wait_for_stop(watch_parent: bool) -> None:

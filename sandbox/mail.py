@@ -14,7 +14,7 @@ import threading
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
-from email.message import EmailMessage
+from email.message import EmailMessage, MIMEPart
 from types import FrameType
 from typing import Any
 from wsgiref.simple_server import make_server
@@ -23,7 +23,7 @@ import falcon
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from sandbox.server import QuietHandler, ThreadingWSGIServer
+from sandbox.harness.server import QuietHandler, ThreadingWSGIServer
 
 Message = dict[str, Any]
 
@@ -36,7 +36,7 @@ def _free_port(host: str) -> int:
         return int(sock.getsockname()[1])
 
 
-def _content(part: EmailMessage | None) -> str | None:
+def _content(part: MIMEPart | None) -> str | None:
     if part is None:
         return None
     # 8bit/quoted-printable parts keep the wire's CRLF while base64 parts decode to

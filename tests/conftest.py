@@ -13,8 +13,8 @@ import pytest
 from api_server.app import MarketplaceApp
 from api_server.config import Config
 from api_server.db.migrate import migrate
-from sandbox.postgres import EmbeddedPostgres
-from sandbox.scratch import scratch_dir
+from sandbox.stack.postgres import EmbeddedPostgres
+from sandbox.stack.scratch import scratch_dir
 from tests.factories import app_config, make_app
 from tooling.report import instruments
 

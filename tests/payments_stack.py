@@ -16,8 +16,8 @@ import requests
 from api_server.app import MarketplaceApp
 from api_server.config import Config
 from sandbox.flutterwave import FlutterwaveSandbox
+from sandbox.harness.server import QuietHandler, ThreadingWSGIServer
 from sandbox.mail import MailSink
-from sandbox.server import QuietHandler, ThreadingWSGIServer
 from sandbox.stripe import StripeSandbox
 from tests.factories import make_app, make_listing, make_user, sql
 

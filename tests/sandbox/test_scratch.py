@@ -1,4 +1,4 @@
-"""Where throwaway PostgreSQL folders go (sandbox.scratch)."""
+"""Where throwaway PostgreSQL folders go (sandbox.stack.scratch)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from sandbox.scratch import scratch_dir
+from sandbox.stack.scratch import scratch_dir
 
 
 def test_scratch_dir_from_the_environment_wins(tmp_path: Path) -> None:

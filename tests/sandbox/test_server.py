@@ -5,7 +5,7 @@ from wsgiref.simple_server import make_server
 
 import requests
 
-from sandbox.server import QuietHandler, ThreadingWSGIServer
+from sandbox.harness.server import QuietHandler, ThreadingWSGIServer
 
 
 def _app(environ, start_response):

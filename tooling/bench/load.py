@@ -25,8 +25,8 @@ from typing import Any
 
 import psycopg2
 
-from sandbox.launcher import free_port
-from sandbox.processes import spawn, stop
+from sandbox.stack.launcher import free_port
+from sandbox.stack.processes import spawn, stop
 from tooling.bench.shapes import deep_pages
 from tooling.bench.stack import fresh_stack
 from tooling.seeding.accounts import create_accounts

@@ -7,7 +7,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sandbox.launcher import Stack
+from sandbox.stack.launcher import Stack
 
 
 def bench_env(tmp: str, environ: dict[str, str] | None = None) -> dict[str, str]:

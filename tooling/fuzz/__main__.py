@@ -30,7 +30,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from sandbox.processes import spawn
+from sandbox.stack.processes import spawn
 from tooling.seeding.accounts import create_accounts, log_in
 
 ROOT = Path(__file__).resolve().parents[2]

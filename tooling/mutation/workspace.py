@@ -12,8 +12,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg2
 
-from sandbox.postgres import EmbeddedPostgres
-from sandbox.scratch import scratch_dir
+from sandbox.stack.postgres import EmbeddedPostgres
+from sandbox.stack.scratch import scratch_dir
 
 # Never copied: history, the environment, run output, databases and byte-code (a stale .pyc
 # of the original could shadow a mutant).

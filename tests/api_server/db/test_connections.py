@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from sandbox.scratch import scratch_dir
+from sandbox.stack.scratch import scratch_dir
 
 ROOT = Path(__file__).resolve().parents[3]
 BIG = b"x" * (3 * 1024 * 1024)

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from sandbox.flutterwave import FlutterwaveSandbox
-from sandbox.standalone import WebhookReceiver
+from sandbox.harness.standalone import WebhookReceiver
 from tests.running import receiver_fixture, running
 from tests.sandbox.flutterwave.support import SECRET_HASH, SECRET_KEY, Clock, verify
 

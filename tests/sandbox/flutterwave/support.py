@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 import requests
 
 from sandbox.flutterwave import FlutterwaveSandbox
-from sandbox.standalone import WebhookReceiver
+from sandbox.harness.standalone import WebhookReceiver
 
 SECRET_KEY = "FLWSECK_TEST-0123456789abcdef-X"
 

@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from sandbox.flutterwave import FlutterwaveSandbox
-from sandbox.standalone import WebhookReceiver
+from sandbox.harness.standalone import WebhookReceiver
 from tests.sandbox.flutterwave.support import (
     NOT_FOUND,
     SECRET_HASH,

@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from sandbox.flutterwave import FlutterwaveSandbox
-from sandbox.standalone import WebhookReceiver
+from sandbox.harness.standalone import WebhookReceiver
 from tests.sandbox.flutterwave.support import (
     SECRET_HASH,
     SECRET_KEY,

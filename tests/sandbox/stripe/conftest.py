@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 import stripe
 
-from sandbox.standalone import WebhookReceiver
+from sandbox.harness.standalone import WebhookReceiver
 from sandbox.stripe import StripeSandbox
 from tests.running import receiver_fixture, running
 from tests.sandbox.stripe.support import SECRET_KEY, WEBHOOK_SECRET, verify

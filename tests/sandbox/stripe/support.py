@@ -10,7 +10,7 @@ from typing import Any
 import requests
 import stripe
 
-from sandbox.standalone import WebhookReceiver
+from sandbox.harness.standalone import WebhookReceiver
 from sandbox.stripe import StripeSandbox
 
 SECRET_KEY = "sk_test_sandbox_0123456789abcdef"

@@ -6,7 +6,7 @@ import pytest
 import requests
 import stripe
 
-from sandbox.standalone import WebhookReceiver
+from sandbox.harness.standalone import WebhookReceiver
 from sandbox.stripe import StripeSandbox
 from tests.sandbox.stripe.support import (
     SECRET_KEY,
@@ -257,7 +257,7 @@ def test_parameter_lists_are_stripes(
     `Stripe-Version`s can send it."""
     import importlib
 
-    from sandbox.stripe_rules import ENDPOINTS
+    from sandbox.stripe.rules import ENDPOINTS
 
     spec = ENDPOINTS[route]
     module = importlib.import_module(f"stripe.params.{params_module}")

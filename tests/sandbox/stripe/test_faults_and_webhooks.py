@@ -11,7 +11,7 @@ import pytest
 import requests
 import stripe
 
-from sandbox.standalone import WebhookReceiver
+from sandbox.harness.standalone import WebhookReceiver
 from sandbox.stripe import StripeSandbox
 from tests.sandbox.stripe.support import (
     SECRET_KEY,

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import falcon
 
-from sandbox.common import DEFAULT_HANG_SECONDS, FAULT_MODES, SIGNATURE_MODES, read_json
-from sandbox.rules import Rule
-from sandbox.webhooks import EventRecord
+from sandbox.harness.common import DEFAULT_HANG_SECONDS, FAULT_MODES, SIGNATURE_MODES, read_json
+from sandbox.harness.rules import Rule, RuleBook
+from sandbox.harness.webhooks import EventRecord, WebhookDeliverer
 
-if TYPE_CHECKING:
-    from sandbox.base import SandboxBase
+
+class Controlled(Protocol):
+    """What the control API steers: a sandbox's faults and its webhook deliveries (so it
+    needs nothing else of the sandbox, which mounts it)."""
+
+    faults: RuleBook
+    webhooks: WebhookDeliverer
 
 
 def _count(body: dict[str, Any]) -> int:
@@ -29,7 +34,7 @@ def _match(body: dict[str, Any]) -> str | None:
 
 
 class _Faults:
-    def __init__(self, sandbox: SandboxBase) -> None:
+    def __init__(self, sandbox: Controlled) -> None:
         self._sandbox = sandbox
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
@@ -57,7 +62,7 @@ class _Faults:
 
 
 class _WebhookControl:
-    def __init__(self, sandbox: SandboxBase) -> None:
+    def __init__(self, sandbox: Controlled) -> None:
         self._hooks = sandbox.webhooks
 
     def on_post_pause(self, req: falcon.Request, resp: falcon.Response) -> None:
@@ -80,7 +85,7 @@ class _WebhookControl:
 
 
 class _Events:
-    def __init__(self, sandbox: SandboxBase) -> None:
+    def __init__(self, sandbox: Controlled) -> None:
         self._hooks = sandbox.webhooks
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
@@ -115,7 +120,7 @@ def _signature(body: dict[str, Any]) -> str:
 
 
 class _Reset:
-    def __init__(self, sandbox: SandboxBase) -> None:
+    def __init__(self, sandbox: Controlled) -> None:
         self._sandbox = sandbox
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
@@ -124,7 +129,7 @@ class _Reset:
         resp.media = {"reset": True}
 
 
-def add_routes(app: falcon.App, sandbox: SandboxBase) -> None:
+def add_routes(app: falcon.App, sandbox: Controlled) -> None:
     """The shared control routes; the base class mounts them only when controls are on."""
     app.add_route("/_sandbox/faults", _Faults(sandbox))
     hooks = _WebhookControl(sandbox)

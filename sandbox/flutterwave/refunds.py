@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sandbox.flutterwave_rules import Obj, fw_error
+from sandbox.flutterwave.rules import Obj, fw_error
 
 REFUND_PAGE_SIZE = 20  # the page_size of the reference's example
 REFUND_STATUSES = ("successful", "failed", "completed")  # "Expected values include: ..."

@@ -13,15 +13,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from html import escape
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-import falcon
-
-from sandbox.flutterwave_rules import Obj, number
-
-if TYPE_CHECKING:
-    from sandbox.flutterwave import FlutterwaveSandbox
+from sandbox.flutterwave.rules import Obj, number
 
 OUTCOMES = ("successful", "failed", "cancelled")
 APP_FEE_RATE = Decimal("0.014")
@@ -42,7 +37,7 @@ def with_query(url: str, params: dict[str, Any]) -> str:
 class HostedCheckout:
     """One `POST /v3/payments` link and what the customer has done on it."""
 
-    spec: Obj  # the checked request body (sandbox.flutterwave_rules.checked_payment)
+    spec: Obj  # the checked request body (sandbox.flutterwave.rules.checked_payment)
     created_at: float
     token: str = field(default_factory=lambda: secrets.token_urlsafe(16))
     attempts: int = 0
@@ -127,27 +122,6 @@ def new_transaction(txn_id: int, checkout: HostedCheckout, outcome: str, now: fl
             "created_at": iso(now),
         },
     }
-
-
-class CheckoutPage:
-    """Stands in for the customer on Flutterwave's hosted page (no auth, not a control)."""
-
-    def __init__(self, sandbox: FlutterwaveSandbox) -> None:
-        self._sb = sandbox
-
-    def on_get(self, req: falcon.Request, resp: falcon.Response, token: str) -> None:
-        outcome = req.get_param("outcome")
-        if outcome is not None and outcome not in OUTCOMES:
-            raise falcon.HTTPBadRequest(description=f"outcome must be one of {OUTCOMES}")
-        result = self._sb.checkout(token, outcome)
-        if req.client_prefers([falcon.MEDIA_HTML, falcon.MEDIA_JSON]) == falcon.MEDIA_JSON:
-            resp.media = result
-        elif result["redirect"]:
-            resp.status = falcon.HTTP_302
-            resp.location = result["redirect"]
-        else:
-            resp.content_type = falcon.MEDIA_HTML
-            resp.text = page(req.path, result)
 
 
 def page(path: str, result: Obj) -> str:

@@ -2,73 +2,23 @@
 
 from __future__ import annotations
 
-import base64
-import copy
-import hmac
-import threading
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import falcon
 
-from sandbox.common import GatewayError, new_id, read_json
-from sandbox.stripe_errors import Obj, stripe_error
-from sandbox.stripe_objects import publishable_view
-from sandbox.stripe_params import parse_form
-from sandbox.stripe_rules import API_VERSION, validate
-
-if TYPE_CHECKING:
-    from sandbox.stripe import StripeSandbox
-
-
-class IdempotencyStore:
-    """Idempotency-Key -> (params, status, body); a key in flight answers 409.
-
-    docs.stripe.com/api/idempotent_requests: results are saved "only after the execution of
-    an endpoint begins", so a request that fails parameter validation releases its key.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._entries: dict[str, tuple[Obj, str, Any] | None] = {}
-
-    def claim(self, key: str, params: Obj) -> tuple[str, Any] | None:
-        with self._lock:
-            if key not in self._entries:
-                self._entries[key] = None
-                return None
-            entry = self._entries[key]
-        if entry is None:
-            raise stripe_error(
-                409,
-                "There is currently another in-progress request using this "
-                "Stripe token (probably means you clicked twice).",
-                code="idempotency_key_in_use",
-            )
-        if entry[0] != params:
-            raise stripe_error(
-                400,
-                "Keys for idempotent requests can only be used with the same "
-                "parameters they were first used with. Try using a key other "
-                f"than '{key}' if you meant to execute a different request.",
-                type_="idempotency_error",
-            )
-        return entry[1], entry[2]
-
-    def store(self, key: str, params: Obj, status: str, body: Any) -> None:
-        with self._lock:
-            self._entries[key] = (params, status, copy.deepcopy(body))
-
-    def release(self, key: str) -> None:
-        with self._lock:
-            if self._entries.get(key, ()) is None:
-                del self._entries[key]
+from sandbox.harness.common import GatewayError, new_id, read_json
+from sandbox.stripe.errors import Obj
+from sandbox.stripe.objects import publishable_view
+from sandbox.stripe.params import parse_form
+from sandbox.stripe.rules import API_VERSION, validate
+from sandbox.stripe.state import StripeState
 
 
 class StripeMiddleware:
     """Request-Id, request params, parameter checks, Idempotency-Key replay, and the
     publishable-key view of PaymentIntents."""
 
-    def __init__(self, sandbox: StripeSandbox) -> None:
+    def __init__(self, sandbox: StripeState) -> None:
         self._store = sandbox.idempotency
 
     def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
@@ -142,7 +92,7 @@ def _ctx(req: falcon.Request) -> Obj:
 
 
 class PaymentIntents:
-    def __init__(self, sandbox: StripeSandbox) -> None:
+    def __init__(self, sandbox: StripeState) -> None:
         self._sb = sandbox
 
     def on_post_collection(self, req: falcon.Request, resp: falcon.Response) -> None:
@@ -162,7 +112,7 @@ class PaymentIntents:
 
 
 class Refunds:
-    def __init__(self, sandbox: StripeSandbox) -> None:
+    def __init__(self, sandbox: StripeState) -> None:
         self._sb = sandbox
 
     def on_post_collection(self, req: falcon.Request, resp: falcon.Response) -> None:
@@ -173,7 +123,7 @@ class Refunds:
 
 
 class Charges:
-    def __init__(self, sandbox: StripeSandbox) -> None:
+    def __init__(self, sandbox: StripeState) -> None:
         self._sb = sandbox
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, obj_id: str) -> None:
@@ -181,7 +131,7 @@ class Charges:
 
 
 class Events:
-    def __init__(self, sandbox: StripeSandbox) -> None:
+    def __init__(self, sandbox: StripeState) -> None:
         self._sb = sandbox
 
     def on_get_collection(self, req: falcon.Request, resp: falcon.Response) -> None:
@@ -194,7 +144,7 @@ class Events:
 class Control:
     """``/_sandbox/payment_intents/{id}/...``: crafted events, disputes, the 3DS challenge."""
 
-    def __init__(self, sandbox: StripeSandbox) -> None:
+    def __init__(self, sandbox: StripeState) -> None:
         self._sb = sandbox
 
     def on_post_events(self, req: falcon.Request, resp: falcon.Response, obj_id: str) -> None:
@@ -207,7 +157,7 @@ class Control:
         resp.media = self._sb.authenticate_payment_intent(obj_id, read_json(req))
 
 
-def add_api_routes(app: falcon.App, sandbox: StripeSandbox) -> None:
+def add_api_routes(app: falcon.App, sandbox: StripeState) -> None:
     intents = PaymentIntents(sandbox)
     app.add_route("/v1/payment_intents", intents, suffix="collection")
     app.add_route("/v1/payment_intents/{obj_id}", intents)
@@ -222,30 +172,20 @@ def add_api_routes(app: falcon.App, sandbox: StripeSandbox) -> None:
     app.add_route("/v1/events/{obj_id}", events)
 
 
-def add_control_routes(app: falcon.App, sandbox: StripeSandbox) -> None:
+def add_control_routes(app: falcon.App, sandbox: StripeState) -> None:
     control = Control(sandbox)
     for action in ("events", "dispute", "authenticate"):
         app.add_route(f"/_sandbox/payment_intents/{{obj_id}}/{action}", control, suffix=action)
 
 
-def same_key(given: str, expected: str) -> bool:
-    return hmac.compare_digest(given.encode(), expected.encode())
+class StripeSandbox(StripeState):
+    """The Stripe stand-in: its state, mounted on Stripe's routes and the sandbox controls."""
 
+    def middleware(self) -> list[Any]:
+        return [StripeMiddleware(self)]
 
-def redact(key: str) -> str:
-    # Stripe shows only the key's kind ("sk_test_") and last four characters.
-    if len(key) <= 8:
-        return "****"
-    parts = key.split("_")
-    prefix = f"{parts[0]}_{parts[1]}_" if len(parts) > 2 else ""
-    return prefix + "*" * max(len(key) - len(prefix) - 4, 4) + key[-4:]
+    def add_routes(self, app: falcon.App) -> None:
+        add_api_routes(app, self)
 
-
-def basic_user(header: str | None) -> str | None:
-    scheme, _, token = (header or "").partition(" ")
-    if scheme.lower() != "basic":
-        return None
-    try:
-        return base64.b64decode(token).decode().partition(":")[0] or None
-    except ValueError:
-        return None
+    def add_control_routes(self, app: falcon.App) -> None:
+        add_control_routes(app, self)

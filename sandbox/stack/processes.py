@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Callable
+from typing import IO, Any
 
 _PR_SET_PDEATHSIG = 1
 
@@ -30,8 +31,8 @@ def spawn(
     env: dict[str, str] | None = None,
     death_signal: int = signal.SIGTERM,
     user: str | None = None,
-    stdout: int | None = None,
-    stderr: int | None = None,
+    stdout: int | IO[Any] | None = None,
+    stderr: int | IO[Any] | None = None,
 ) -> subprocess.Popen:
     """Starts a child tied to this process's life."""
     return subprocess.Popen(

@@ -6,7 +6,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from sandbox.common import DEFAULT_HANG_SECONDS
+from sandbox.harness.common import DEFAULT_HANG_SECONDS
 
 
 @dataclass

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sandbox.stripe_errors import Obj, invalid, missing, unsupported, words
-from sandbox.stripe_lists import check_expand
-from sandbox.stripe_params import boolean, check_charge_amount, integer, metadata, one_of
+from sandbox.stripe.errors import Obj, invalid, missing, unsupported, words
+from sandbox.stripe.lists import check_expand
+from sandbox.stripe.params import boolean, check_charge_amount, integer, metadata, one_of
 
 # The version the official SDK pins (stripe._api_version); the sandbox speaks it unless a
 # request names another in Stripe-Version (docs.stripe.com/api/versioning).

@@ -14,10 +14,10 @@ from typing import Protocol
 
 import requests
 
-from sandbox.postgres import EmbeddedPostgres
-from sandbox.processes import spawn, stop
+from sandbox.stack.postgres import EmbeddedPostgres
+from sandbox.stack.processes import spawn, stop
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 # Test-friendly settings a run can still override from its environment: a short login
 # window so the suite can watch a limit lift, and loopback as the trusted proxy so tests
 # can act as distinct client addresses through X-Forwarded-For.

@@ -2,11 +2,12 @@
 
 The official ``stripe`` SDK talks to it unchanged when pointed at ``url`` with
 ``base_addresses={"api": url}``; Stripe.js-style calls use ``publishable_key`` with the
-PaymentIntent's client secret. Run standalone with ``python -m sandbox.stripe``.
+PaymentIntent's client secret. Its routes are mounted by ``sandbox.stripe.http``
+(``StripeSandbox``); run it standalone with ``python -m sandbox.stripe``.
 
-Parameter and amount rules live in ``sandbox.stripe_rules``, error bodies in
-``sandbox.stripe_errors``, object shapes and test cards in ``sandbox.stripe_objects``, the HTTP
-layer in ``sandbox.stripe_http``, crafted events in ``sandbox.stripe_control``
+Parameter and amount rules live in ``sandbox.stripe.rules``, error bodies in
+``sandbox.stripe.errors``, object shapes and test cards in ``sandbox.stripe.objects``, the HTTP
+layer in ``sandbox.stripe.http``, crafted events in ``sandbox.stripe.control``
 (docs/sandboxes.md, "Stripe sandbox").
 """
 
@@ -17,18 +18,17 @@ import hashlib
 import hmac
 import re
 import secrets
-import sys
 import time
 from typing import Any
 
 import falcon
 
-from sandbox import stripe_objects as objects
-from sandbox.base import SandboxBase
-from sandbox.common import GatewayError, new_id
-from sandbox.standalone import run_standalone
-from sandbox.stripe_control import ControlMixin
-from sandbox.stripe_errors import (
+from sandbox.harness.base import SandboxBase
+from sandbox.harness.common import GatewayError, new_id
+from sandbox.stripe import objects
+from sandbox.stripe.control import ControlMixin
+from sandbox.stripe.edge import IdempotencyStore, basic_user, redact, same_key
+from sandbox.stripe.errors import (
     PUBLISHABLE_REFUSED,
     Obj,
     invalid,
@@ -37,20 +37,11 @@ from sandbox.stripe_errors import (
     stripe_error,
     unexpected_state,
 )
-from sandbox.stripe_events import EventsMixin
-from sandbox.stripe_http import (
-    IdempotencyStore,
-    StripeMiddleware,
-    add_api_routes,
-    add_control_routes,
-    basic_user,
-    redact,
-    same_key,
-)
-from sandbox.stripe_lists import created_filter, expand, page
-from sandbox.stripe_objects import TestCard
-from sandbox.stripe_params import boolean, metadata
-from sandbox.stripe_refunds import RefundsMixin
+from sandbox.stripe.events import EventsMixin
+from sandbox.stripe.lists import created_filter, expand, page
+from sandbox.stripe.objects import TestCard
+from sandbox.stripe.params import boolean, metadata
+from sandbox.stripe.refunds import RefundsMixin
 
 STALE_SECONDS = 600
 CONFIRMABLE = ("requires_payment_method", "requires_confirmation", "requires_action")
@@ -71,7 +62,7 @@ PUBLISHABLE_ROUTES = (
 )
 
 
-class StripeSandbox(ControlMixin, RefundsMixin, EventsMixin, SandboxBase):
+class StripeState(ControlMixin, RefundsMixin, EventsMixin, SandboxBase):
     """Stripe /v1: payment intents (server and Stripe.js confirmation, 3-D Secure), refunds,
     events, disputes (control), signed webhooks."""
 
@@ -145,15 +136,6 @@ class StripeSandbox(ControlMixin, RefundsMixin, EventsMixin, SandboxBase):
                 "https://stripe.com/docs/rate-limits. (sandbox fault)",
             )
         return super().fault_error(status)
-
-    def middleware(self) -> list[object]:
-        return [StripeMiddleware(self)]
-
-    def add_routes(self, app: falcon.App) -> None:
-        add_api_routes(app, self)
-
-    def add_control_routes(self, app: falcon.App) -> None:
-        add_control_routes(app, self)
 
     # payment intents --------------------------------------------------------
 
@@ -358,13 +340,3 @@ def _check_client_secret(pi: Obj, params: Obj) -> None:
             "client_secret",
             "payment_intent_invalid_parameter",
         )
-
-
-def main(argv: list[str] | None = None) -> int:
-    return run_standalone(
-        StripeSandbox, argv, {"secret_key": "sk_test_sandbox", "webhook_secret": "whsec_sandbox"}
-    )
-
-
-if __name__ == "__main__":
-    sys.exit(main())

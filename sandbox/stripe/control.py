@@ -1,19 +1,20 @@
 """Sandbox controls of the Stripe stand-in: crafted PaymentIntent events and disputes.
 
-A mixin of ``StripeSandbox`` (it uses its stores, ``_lock``, ``_intent``, ``_resolve_method``,
+A mixin of ``StripeState`` (it uses its stores, ``_lock``, ``_intent``, ``_resolve_method``,
 ``_succeeded_charge`` and ``_emit``); the routes are ``/_sandbox/payment_intents/{id}/...``.
 """
 
 from __future__ import annotations
 
 import copy
+import threading
 import time
-from typing import Any
+from collections.abc import Callable
 
 import falcon
 
-from sandbox import stripe_objects as objects
-from sandbox.stripe_errors import Obj, stripe_error
+from sandbox.stripe import objects
+from sandbox.stripe.errors import Obj, stripe_error
 
 # Status a crafted PaymentIntent event implies for the PI it carries.
 CRAFTED_STATUS = {
@@ -38,12 +39,18 @@ MINIMAL_DROPPED = (
 
 
 class ControlMixin:
-    """``craft_event`` and ``open_dispute`` for ``StripeSandbox``."""
+    """``craft_event`` and ``open_dispute`` for ``StripeState``."""
 
-    _lock: Any
+    # What it uses of the class it is mixed into (StripeState, EventsMixin), typed so mypy
+    # checks every use; annotations only, nothing is shadowed at run time.
+    _lock: threading.RLock
     _charges: dict[str, Obj]
     _disputes: dict[str, Obj]
     url: str
+    _intent: Callable[[str], Obj]
+    _emit: Callable[..., Obj]
+    _succeeded_charge: Callable[[Obj], Obj | None]
+    _resolve_method: Callable[[str], tuple[Obj, objects.TestCard]]
 
     def craft_event(self, pi_id: str, body: Obj) -> Obj:
         type_, shape = body.get("type"), body.get("shape")

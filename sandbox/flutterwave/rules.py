@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlsplit
 
-from sandbox.common import GatewayError
+from sandbox.harness.common import GatewayError
 
 Obj = dict[str, Any]
 

@@ -1,6 +1,6 @@
 """Events of the Stripe stand-in: emitted, listed and read (docs.stripe.com/api/events).
 
-A mixin of ``StripeSandbox``: events go out through its ``webhooks`` deliverer.
+A mixin of ``StripeState``: events go out through its ``webhooks`` deliverer.
 """
 
 from __future__ import annotations
@@ -9,25 +9,26 @@ import copy
 import time
 from typing import Any
 
-from sandbox.common import new_id
-from sandbox.stripe_errors import Obj, no_such
-from sandbox.stripe_lists import created_filter, page, type_matches
-from sandbox.stripe_params import boolean
-from sandbox.stripe_rules import API_VERSION
-from sandbox.webhooks import EventRecord
+from sandbox.harness.common import new_id
+from sandbox.harness.webhooks import EventRecord
+from sandbox.stripe.errors import Obj, no_such
+from sandbox.stripe.lists import created_filter, page, type_matches
+from sandbox.stripe.params import boolean
+from sandbox.stripe.rules import API_VERSION
 
 
 class EventsMixin:
-    """``_emit``, ``list_events`` and ``get_event`` for ``StripeSandbox``."""
+    """``_emit``, ``list_events`` and ``get_event`` for ``StripeState``."""
 
     webhooks: Any
 
     def _emit(self, type_: str, obj: Obj, ctx: Obj, deliver: bool = True) -> Obj:
-        event = {
-            "id": new_id("evt_"),
+        event_id, created = new_id("evt_"), int(time.time())
+        event: Obj = {
+            "id": event_id,
             "object": "event",
             "api_version": ctx.get("api_version") or API_VERSION,
-            "created": int(time.time()),
+            "created": created,
             "data": {"object": copy.deepcopy(obj)},
             "livemode": False,
             "pending_webhooks": 1,
@@ -35,7 +36,7 @@ class EventsMixin:
             "type": type_,
         }
         self.webhooks.publish(
-            EventRecord(event["id"], type_, obj["id"], event["created"], event), deliver=deliver
+            EventRecord(event_id, type_, obj["id"], created, event), deliver=deliver
         )
         return event
 

@@ -59,7 +59,8 @@ class ThreadingWSGIServer(socketserver.ThreadingMixIn, WSGIServer):
         while stopper.is_alive():
             # A closed socket refuses the poke: the loop's own poll ends it then.
             with contextlib.suppress(OSError):
-                socket.create_connection(self.server_address[:2], timeout=0.2).close()
+                host, port = self.server_address[:2]
+                socket.create_connection((str(host), int(port)), timeout=0.2).close()
             stopper.join(0.01)
 
     def join_workers(self, timeout: float) -> None:

@@ -1,8 +1,8 @@
 """Loopback Flutterwave v3 stand-in: hosted payments, verify, refunds, transfer rates.
 
 JSON in and out inside Flutterwave's ``{"status", "message", "data"}`` envelope, with
-amounts in major units. Request rules live in sandbox/flutterwave_rules.py and the hosted
-page in sandbox/flutterwave_checkout.py. Run standalone with ``python -m sandbox.flutterwave``.
+amounts in major units. Request rules live in sandbox/flutterwave/rules.py and the hosted
+page in sandbox/flutterwave/checkout.py. Run standalone with ``python -m sandbox.flutterwave``.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import copy
 import hmac
 import math
 import secrets
-import sys
 import time
 from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
@@ -19,24 +18,20 @@ from typing import Any
 
 import falcon
 
-from sandbox.base import SandboxBase
-from sandbox.common import GatewayError
-from sandbox.flutterwave_checkout import (
+from sandbox.flutterwave.checkout import (
     CENT,
     OUTCOMES,
-    CheckoutPage,
     HostedCheckout,
     iso,
     new_transaction,
 )
-from sandbox.flutterwave_http import FlutterwaveApi, FlutterwaveControl
-from sandbox.flutterwave_refunds import (
+from sandbox.flutterwave.refunds import (
     REFUND_PAGE_SIZE,
     RefundFilter,
     listed_refund,
     public_refund,
 )
-from sandbox.flutterwave_rules import (
+from sandbox.flutterwave.rules import (
     AMOUNT_DECIMALS,
     AUTH_REQUIRED,
     DEFAULT_AMOUNT_DECIMALS,
@@ -49,14 +44,14 @@ from sandbox.flutterwave_rules import (
     ok,
     parse_amount,
 )
-from sandbox.standalone import run_standalone
-from sandbox.webhooks import EventRecord
+from sandbox.harness.base import SandboxBase
+from sandbox.harness.common import GatewayError
+from sandbox.harness.webhooks import EventRecord
 
 __all__ = [
     "AMOUNT_DECIMALS",
     "DEFAULT_AMOUNT_DECIMALS",
     "OUTCOMES",
-    "FlutterwaveSandbox",
     "fw_error",
 ]
 
@@ -78,7 +73,7 @@ DEFAULT_RATES: dict[tuple[str, str], Decimal] = {
 }
 
 
-class FlutterwaveSandbox(SandboxBase):
+class FlutterwaveState(SandboxBase):
     """Flutterwave v3: hosted checkout, verify, refunds, transfer rates, verif-hash webhooks.
 
     ``clock`` (default ``time.time``) is what session expiry is measured against; tests pass
@@ -136,28 +131,6 @@ class FlutterwaveSandbox(SandboxBase):
     def fault_error(self, status: int = 500) -> GatewayError:
         message = fault_message(status)
         return super().fault_error(status) if message is None else fw_error(status, message)
-
-    def add_routes(self, app: falcon.App) -> None:
-        api = FlutterwaveApi(self)
-        for path, suffix in (
-            ("/v3/payments", "payments"),
-            ("/v3/transactions/{ref}/verify", "verify"),
-            ("/v3/transactions/verify_by_reference", "verify_by_ref"),
-            ("/v3/transactions/{ref}/refund", "refund"),
-            ("/v3/refunds", "refunds"),
-            ("/v3/transfers/rates", "rates"),
-        ):
-            app.add_route(path, api, suffix=suffix)
-        # Flutterwave's own page, not a control: it stays when controls are off.
-        app.add_route("/checkout/{token}", CheckoutPage(self))
-
-    def add_control_routes(self, app: falcon.App) -> None:
-        control = FlutterwaveControl(self)
-        app.add_route("/_sandbox/rates", control, suffix="rates")
-        app.add_route("/_sandbox/clock", control, suffix="clock")
-        app.add_route("/_sandbox/transactions/{ref}/override", control, suffix="override")
-        app.add_route("/_sandbox/transactions/{ref}/events", control, suffix="events")
-        app.add_route("/_sandbox/checkouts/{ref}", control, suffix="checkout")
 
     # hosted payments --------------------------------------------------------
 
@@ -406,15 +379,3 @@ class FlutterwaveSandbox(SandboxBase):
                 raise falcon.HTTPNotFound(description=f"no transaction with tx_ref {tx_ref}")
             record = self._emit(txn, bool(body.get("deliver", True)), extra)
         return record.summary()
-
-
-def main(argv: list[str] | None = None) -> int:
-    return run_standalone(
-        FlutterwaveSandbox,
-        argv,
-        {"secret_key": "FLWSECK_TEST-sandbox", "webhook_secret": "sandbox-secret-hash"},
-    )
-
-
-if __name__ == "__main__":
-    sys.exit(main())

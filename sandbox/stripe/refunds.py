@@ -1,6 +1,6 @@
 """Refunds of the Stripe stand-in (docs.stripe.com/api/refunds/create).
 
-A mixin of ``StripeSandbox``: it uses its stores (``_charges``, ``_intents``, ``_refunds``),
+A mixin of ``StripeState``: it uses its stores (``_charges``, ``_intents``, ``_refunds``),
 ``_lock``, ``_succeeded_charge``, ``_emit`` and ``_render``.
 """
 
@@ -9,13 +9,13 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from sandbox import stripe_objects as objects
-from sandbox.stripe_errors import Obj, invalid, no_such
-from sandbox.stripe_params import metadata, money
+from sandbox.stripe import objects
+from sandbox.stripe.errors import Obj, invalid, no_such
+from sandbox.stripe.params import metadata, money
 
 
 class RefundsMixin:
-    """``create_refund`` for ``StripeSandbox``: partial until the captured amount is used up."""
+    """``create_refund`` for ``StripeState``: partial until the captured amount is used up."""
 
     _lock: Any
     _charges: dict[str, Obj]

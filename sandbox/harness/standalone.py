@@ -12,8 +12,8 @@ from types import FrameType
 from typing import Any
 from wsgiref.simple_server import make_server
 
-from sandbox.base import SandboxBase
-from sandbox.server import QuietHandler, ThreadingWSGIServer
+from sandbox.harness.base import SandboxBase
+from sandbox.harness.server import QuietHandler, ThreadingWSGIServer
 
 
 def run_standalone(

@@ -13,8 +13,8 @@ from typing import Any
 
 import requests
 
-from sandbox.common import DEFAULT_BACKOFF, DEFAULT_MAX_ATTEMPTS
-from sandbox.rules import Rule, RuleBook
+from sandbox.harness.common import DEFAULT_BACKOFF, DEFAULT_MAX_ATTEMPTS
+from sandbox.harness.rules import Rule, RuleBook
 
 # (payload, signature mode) -> extra headers for one webhook POST
 Signer = Callable[[bytes, str], dict[str, str]]
@@ -216,7 +216,8 @@ class WebhookDeliverer:
 
     def _attempt(self, record: EventRecord) -> None:
         if self._fails.take(record.text):
-            status, error = None, "sandbox: simulated receiver failure"
+            status: int | None = None
+            error: str | None = "sandbox: simulated receiver failure"
         else:
             status, _, error = self._post(record, "valid")
         with self._cond:

@@ -6,7 +6,7 @@ import copy
 from collections.abc import Iterable
 from typing import Any
 
-from sandbox.common import GatewayError
+from sandbox.harness.common import GatewayError
 
 Obj = dict[str, Any]
 

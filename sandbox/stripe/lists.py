@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sandbox.stripe_errors import Obj, invalid, no_such, unsupported
+from sandbox.stripe.errors import Obj, invalid, no_such, unsupported
 
 # --------------------------------------------------------------------------- expand[]
 

@@ -9,7 +9,7 @@ import re
 from typing import Any
 from urllib.parse import parse_qsl
 
-from sandbox.stripe_errors import Obj, invalid, words
+from sandbox.stripe.errors import Obj, invalid, words
 
 # --------------------------------------------------------------------------- form decoding
 

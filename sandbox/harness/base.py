@@ -11,11 +11,11 @@ from wsgiref.simple_server import make_server
 
 import falcon
 
-from sandbox import control
-from sandbox.common import DEFAULT_BACKOFF, DEFAULT_MAX_ATTEMPTS, GatewayError, request_text
-from sandbox.rules import Rule, RuleBook
-from sandbox.server import QuietHandler, ThreadingWSGIServer, reset_connection
-from sandbox.webhooks import WebhookDeliverer
+from sandbox.harness import control
+from sandbox.harness.common import DEFAULT_BACKOFF, DEFAULT_MAX_ATTEMPTS, GatewayError, request_text
+from sandbox.harness.rules import Rule, RuleBook
+from sandbox.harness.server import QuietHandler, ThreadingWSGIServer, reset_connection
+from sandbox.harness.webhooks import WebhookDeliverer
 
 
 class _EdgeMiddleware:
@@ -170,7 +170,7 @@ class SandboxBase:
     def add_control_routes(self, app: falcon.App) -> None:
         """Provider-specific ``/_sandbox/...`` routes; left out when controls are off."""
 
-    def middleware(self) -> list[object]:
+    def middleware(self) -> list[Any]:
         return []
 
     # helpers for subclasses -------------------------------------------------
@@ -205,7 +205,7 @@ class SandboxBase:
         else:
             err = self.error(ex.status_code, message)
             resp.status, resp.media = err.status, err.body
-        for name, value in (ex.headers or {}).items():
+        for name, value in dict(ex.headers or {}).items():
             resp.set_header(name, value)
 
     def _on_unexpected(

@@ -11,8 +11,8 @@ import secrets
 import time
 from dataclasses import dataclass
 
-from sandbox.common import new_id
-from sandbox.stripe_errors import Obj, stripe_error, words
+from sandbox.harness.common import new_id
+from sandbox.stripe.errors import Obj, stripe_error, words
 
 
 @dataclass(frozen=True)

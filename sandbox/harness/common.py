@@ -1,9 +1,9 @@
 """What every sandbox module shares: ids, the provider-shaped error, request reading.
 
 Each sandbox is a Falcon WSGI app on a threaded wsgiref server bound to loopback
-(`sandbox.server`), built on `sandbox.base.SandboxBase`; faults and webhook rules are
-`sandbox.rules`, delivery is `sandbox.webhooks`, the `/_sandbox/` control API is
-`sandbox.control` (see docs/sandboxes.md).
+(`sandbox.harness.server`), built on `sandbox.harness.base.SandboxBase`; faults and webhook
+rules are `sandbox.harness.rules`, delivery is `sandbox.harness.webhooks`, the `/_sandbox/`
+control API is `sandbox.harness.control` (see docs/sandboxes.md).
 """
 
 from __future__ import annotations

@@ -1,0 +1,8 @@
+"""The Flutterwave stand-in: state and rules without HTTP (state, checkout, refunds, rules)
+and the HTTP layer that mounts the state on Flutterwave's routes and its hosted page (http).
+``FlutterwaveSandbox`` is the whole of it."""
+
+from sandbox.flutterwave.http import FlutterwaveSandbox
+from sandbox.flutterwave.rules import AMOUNT_DECIMALS, DEFAULT_AMOUNT_DECIMALS
+
+__all__ = ["AMOUNT_DECIMALS", "DEFAULT_AMOUNT_DECIMALS", "FlutterwaveSandbox"]

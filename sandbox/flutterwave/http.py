@@ -1,0 +1,111 @@
+"""The HTTP layer of the Flutterwave stand-in: routes to ``FlutterwaveState`` methods."""
+
+from __future__ import annotations
+
+import falcon
+
+from sandbox.flutterwave.checkout import OUTCOMES, page
+from sandbox.flutterwave.state import FlutterwaveState
+from sandbox.harness.common import read_json
+
+
+class FlutterwaveApi:
+    """/v3 routes: hosted payments, verify, refunds, transfer rates."""
+
+    def __init__(self, sandbox: FlutterwaveState) -> None:
+        self._sb = sandbox
+
+    def on_post_payments(self, req: falcon.Request, resp: falcon.Response) -> None:
+        resp.media = self._sb.create_payment(read_json(req))
+
+    def on_get_verify(self, req: falcon.Request, resp: falcon.Response, ref: str) -> None:
+        resp.media = self._sb.verify(ref)
+
+    def on_get_verify_by_ref(self, req: falcon.Request, resp: falcon.Response) -> None:
+        resp.media = self._sb.verify_by_reference(req.get_param("tx_ref"))
+
+    def on_post_refund(self, req: falcon.Request, resp: falcon.Response, ref: str) -> None:
+        resp.media = self._sb.refund(ref, read_json(req))
+
+    def on_get_refunds(self, req: falcon.Request, resp: falcon.Response) -> None:
+        resp.media = self._sb.list_refunds({name: req.get_param(name) or "" for name in req.params})
+
+    def on_get_rates(self, req: falcon.Request, resp: falcon.Response) -> None:
+        resp.media = self._sb.transfer_rate(
+            req.get_param("amount"),
+            req.get_param("source_currency"),
+            req.get_param("destination_currency"),
+        )
+
+
+class FlutterwaveControl:
+    """Flutterwave's own /_sandbox/ routes: rates, clock, overrides, crafted events, links."""
+
+    def __init__(self, sandbox: FlutterwaveState) -> None:
+        self._sb = sandbox
+
+    def on_post_rates(self, req: falcon.Request, resp: falcon.Response) -> None:
+        resp.media = self._sb.set_rate(read_json(req))
+
+    def on_post_clock(self, req: falcon.Request, resp: falcon.Response) -> None:
+        resp.media = self._sb.advance_clock(read_json(req))
+
+    def on_post_override(self, req: falcon.Request, resp: falcon.Response, ref: str) -> None:
+        resp.media = self._sb.override(ref, read_json(req))
+
+    def on_delete_override(self, req: falcon.Request, resp: falcon.Response, ref: str) -> None:
+        resp.media = self._sb.clear_override(ref)
+
+    def on_post_events(self, req: falcon.Request, resp: falcon.Response, ref: str) -> None:
+        resp.media = self._sb.craft_event(ref, read_json(req))
+
+    def on_get_checkout(self, req: falcon.Request, resp: falcon.Response, ref: str) -> None:
+        resp.media = self._sb.checkout_link(ref)
+
+
+class CheckoutPage:
+    """Stands in for the customer on Flutterwave's hosted page (no auth, not a control)."""
+
+    def __init__(self, sandbox: FlutterwaveState) -> None:
+        self._sb = sandbox
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, token: str) -> None:
+        outcome = req.get_param("outcome")
+        if outcome is not None and outcome not in OUTCOMES:
+            raise falcon.HTTPBadRequest(description=f"outcome must be one of {OUTCOMES}")
+        result = self._sb.checkout(token, outcome)
+        if req.client_prefers([falcon.MEDIA_HTML, falcon.MEDIA_JSON]) == falcon.MEDIA_JSON:
+            resp.media = result
+        elif result["redirect"]:
+            resp.status = falcon.HTTP_302
+            resp.location = result["redirect"]
+        else:
+            resp.content_type = falcon.MEDIA_HTML
+            resp.text = page(req.path, result)
+
+
+class FlutterwaveSandbox(FlutterwaveState):
+    """The Flutterwave stand-in: its state, mounted on Flutterwave's routes, its hosted page
+    and the sandbox controls."""
+
+    def add_routes(self, app: falcon.App) -> None:
+        api = FlutterwaveApi(self)
+        for path, suffix in (
+            ("/v3/payments", "payments"),
+            ("/v3/transactions/{ref}/verify", "verify"),
+            ("/v3/transactions/verify_by_reference", "verify_by_ref"),
+            ("/v3/transactions/{ref}/refund", "refund"),
+            ("/v3/refunds", "refunds"),
+            ("/v3/transfers/rates", "rates"),
+        ):
+            app.add_route(path, api, suffix=suffix)
+        # Flutterwave's own page, not a control: it stays when controls are off.
+        app.add_route("/checkout/{token}", CheckoutPage(self))
+
+    def add_control_routes(self, app: falcon.App) -> None:
+        control = FlutterwaveControl(self)
+        app.add_route("/_sandbox/rates", control, suffix="rates")
+        app.add_route("/_sandbox/clock", control, suffix="clock")
+        app.add_route("/_sandbox/transactions/{ref}/override", control, suffix="override")
+        app.add_route("/_sandbox/transactions/{ref}/events", control, suffix="events")
+        app.add_route("/_sandbox/checkouts/{ref}", control, suffix="checkout")

@@ -1,0 +1,2 @@
+"""The local stack: the launcher (python -m sandbox up/run), embedded PostgreSQL, processes,
+scratch folders."""
