@@ -246,6 +246,9 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
     ("GET", "/v1/charges/{obj_id}"): Endpoint(
         "https://docs.stripe.com/api/charges/retrieve", words("expand"), root="charge"
     ),
+    ("GET", "/v1/disputes/{obj_id}"): Endpoint(
+        "https://docs.stripe.com/api/disputes/retrieve", words("expand"), root="dispute"
+    ),
     ("GET", "/v1/events"): Endpoint(
         "https://docs.stripe.com/api/events/list",
         words("created delivery_success ending_before expand limit starting_after type types"),

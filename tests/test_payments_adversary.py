@@ -3,11 +3,13 @@
 Every test here failed before its fix: quantities finer than the column, anonymous returns
 that end or re-settle payments, a chargeback dropped beside a buyer's dispute, conversions
 that undercharged, listings withdrawn mid-payment, gateway refusals on cancel, a batch
-stopped by one bad row, and a dashboard refund counted twice.
+stopped by one bad row, a dashboard refund counted twice, and a chargeback the card network
+decided that left its payment disputed for ever.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from decimal import Decimal
@@ -189,6 +191,176 @@ def test_a_chargeback_beside_the_buyers_dispute_is_recorded(stack):
         assert answer.status_code == 409, answer.text
         assert answer.json()["code"] == "dispute_at_gateway"
     assert stack.payment(payment_id)["status"] == "disputed"
+
+
+# 4b. The card network's decision on a chargeback closes it
+
+
+def _chargeback(stack, payment_id: str) -> tuple[str, dict]:
+    """Stripe opens a chargeback on the payment; returns its intent and the dispute."""
+    intent = stack.payment(payment_id)["provider_ref"]
+    return intent, stack.control(stack.stripe, f"payment_intents/{intent}/dispute")
+
+
+def _close(stack, dispute: dict, outcome: str) -> dict:
+    return stack.control(stack.stripe, f"disputes/{dispute['id']}/close", outcome=outcome)
+
+
+def _stripe_event(stack, dispute_id: str, event_type: str) -> dict:
+    events = stack.control_get(stack.stripe, f"events?match={dispute_id}")
+    return next(e for e in events if e["type"] == event_type)
+
+
+def _post_stripe_event(stack, event: dict) -> requests.Response:
+    """A webhook signed with the endpoint's secret, as Stripe would send this event."""
+    payload = json.dumps(event).encode()
+    headers = {"Content-Type": "application/json", **stack.stripe.sign(payload, "valid")}
+    return requests.post(
+        f"{stack.url}/api/payments/webhooks/stripe", data=payload, headers=headers, timeout=30
+    )
+
+
+def _outcome(stack, event_id: str) -> str | None:
+    rows = stack.sql("SELECT outcome FROM payment_events WHERE event_id = %s", event_id)
+    return rows[0]["outcome"] if rows else None
+
+
+def _disputes(stack, payment_id: str) -> list[dict]:
+    return stack.sql(
+        "SELECT status, provider_dispute_id, resolved_at IS NOT NULL AS resolved, refund_id "
+        "FROM disputes WHERE payment_id = %s ORDER BY created_at",
+        payment_id,
+    )
+
+
+def _history(stack, payment_id: str) -> list[str]:
+    rows = stack.sql(
+        "SELECT to_status FROM payment_transitions WHERE payment_id = %s ORDER BY id", payment_id
+    )
+    return [r["to_status"] for r in rows]
+
+
+def _actions(stack, payment_id: str) -> list[str]:
+    rows = stack.sql("SELECT action FROM audit_log WHERE target_id = %s ORDER BY id", payment_id)
+    return [r["action"] for r in rows]
+
+
+def test_a_chargeback_the_seller_wins_restores_the_payment(stack):
+    _, _, _, payment_id = _paid_stripe(stack)
+    _, dispute = _chargeback(stack, payment_id)
+    eventually(lambda: stack.payment(payment_id)["status"] == "disputed")
+    _close(stack, dispute, "won")
+    eventually(lambda: stack.payment(payment_id)["status"] == "succeeded")
+    assert _disputes(stack, payment_id) == [
+        {"status": "chargeback_won", "provider_dispute_id": dispute["id"], "resolved": True,
+         "refund_id": None}
+    ]  # fmt: skip
+    assert _history(stack, payment_id)[-2:] == ["disputed", "succeeded"]
+    assert stack.payment(payment_id)["amount_refunded"] == 0
+    eventually(lambda: _actions(stack, payment_id)[-1] == "dispute.chargeback_closed")
+    closed = _stripe_event(stack, dispute["id"], "charge.dispute.closed")
+    assert _outcome(stack, closed["id"]) == "applied:chargeback_won"
+
+
+def test_a_chargeback_the_seller_loses_ends_the_payment_refunded_in_full(stack):
+    _, _, _, payment_id = _paid_stripe(stack, price=10_000)
+    _, dispute = _chargeback(stack, payment_id)
+    eventually(lambda: stack.payment(payment_id)["status"] == "disputed")
+    _close(stack, dispute, "lost")
+    eventually(lambda: stack.payment(payment_id)["status"] == "refunded")
+    row = stack.payment(payment_id)
+    assert row["amount_refunded"] == row["amount"] == 10_000
+    # The card network took the money back: a chargeback, not a refund of ours.
+    assert stack.sql("SELECT id FROM refunds WHERE payment_id = %s", payment_id) == []
+    assert [d["status"] for d in _disputes(stack, payment_id)] == ["chargeback_lost"]
+    assert _history(stack, payment_id)[-2:] == ["disputed", "refunded"]
+    assert "dispute.chargeback_closed" in _actions(stack, payment_id)
+
+
+def test_the_buyers_dispute_tied_to_a_chargeback_closes_with_it(stack):
+    _, buyer, _, payment_id = _paid_stripe(stack, price=10_000)
+    refunded = stack.dashboard_refund(stack.charge_of(payment_id), 3_000)
+    assert refunded.status_code == 200, refunded.text
+    eventually(lambda: stack.payment(payment_id)["status"] == "partially_refunded")
+    opened = stack.post(buyer, f"/api/payments/{payment_id}/disputes", reason="not_received")
+    assert opened.status_code == 201, opened.text
+    _, dispute = _chargeback(stack, payment_id)
+    eventually(lambda: _disputes(stack, payment_id)[0]["provider_dispute_id"] == dispute["id"])
+    _close(stack, dispute, "won")
+    eventually(lambda: stack.payment(payment_id)["status"] == "partially_refunded")
+    assert [d["status"] for d in _disputes(stack, payment_id)] == ["chargeback_won"]
+    assert stack.payment(payment_id)["amount_refunded"] == 3_000
+    actions = _actions(stack, payment_id)
+    assert actions[-3:] == ["dispute.open", "dispute.chargeback", "dispute.chargeback_closed"]
+
+
+def test_a_closed_chargeback_delivered_again_changes_nothing(stack):
+    _, _, _, payment_id = _paid_stripe(stack, price=10_000)
+    _, dispute = _chargeback(stack, payment_id)
+    eventually(lambda: stack.payment(payment_id)["status"] == "disputed")
+    _close(stack, dispute, "lost")
+    eventually(lambda: stack.payment(payment_id)["status"] == "refunded")
+    closed = _stripe_event(stack, dispute["id"], "charge.dispute.closed")
+    again = stack.control(stack.stripe, f"events/{closed['id']}/deliver")
+    assert again["status"] == 200 and "duplicate" in str(again["body"]), again
+    # Another event saying otherwise of a dispute that is closed changes nothing either.
+    other = {**closed["body"], "id": f"{closed['id']}_other"}
+    other["data"] = {"object": {**closed["body"]["data"]["object"], "status": "won"}}
+    answer = _post_stripe_event(stack, other)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["status"] == "ignored"
+    assert [d["status"] for d in _disputes(stack, payment_id)] == ["chargeback_lost"]
+    assert _history(stack, payment_id)[-2:] == ["disputed", "refunded"]
+    assert stack.payment(payment_id)["amount_refunded"] == 10_000
+    assert _actions(stack, payment_id).count("dispute.chargeback_closed") == 1
+
+
+def test_a_chargeback_closed_before_stripe_reports_it_opened_is_booked_once(stack):
+    _, _, _, payment_id = _paid_stripe(stack, price=10_000)
+    intent = stack.payment(payment_id)["provider_ref"]
+    stack.control(stack.stripe, "webhooks/drop", count=2, match=intent)
+    _, dispute = _chargeback(stack, payment_id)
+    _close(stack, dispute, "lost")
+    created = _stripe_event(stack, dispute["id"], "charge.dispute.created")
+    closed = _stripe_event(stack, dispute["id"], "charge.dispute.closed")
+    results = stack.control(stack.stripe, "events/deliver", ids=[closed["id"], created["id"]])
+    assert [r["status"] for r in results] == [200, 200], results
+    row = stack.payment(payment_id)
+    assert (row["status"], row["amount_refunded"]) == ("refunded", 10_000)
+    assert _disputes(stack, payment_id) == [
+        {"status": "chargeback_lost", "provider_dispute_id": dispute["id"], "resolved": True,
+         "refund_id": None}
+    ]  # fmt: skip
+    assert _history(stack, payment_id)[-2:] == ["succeeded", "refunded"]
+
+
+def test_an_inquiry_closed_without_a_chargeback_restores_the_payment(stack):
+    _, _, _, payment_id = _paid_stripe(stack)
+    _, dispute = _chargeback(stack, payment_id)
+    eventually(lambda: stack.payment(payment_id)["status"] == "disputed")
+    created = _stripe_event(stack, dispute["id"], "charge.dispute.created")
+    # docs.stripe.com/api/events/types: charge.dispute.closed also reports `warning_closed`.
+    event = {**created["body"], "id": f"{created['id']}_closed", "type": "charge.dispute.closed"}
+    event["data"] = {"object": {**dispute, "status": "warning_closed"}}
+    answer = _post_stripe_event(stack, event)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["status"] == "applied:chargeback_won"
+    assert stack.payment(payment_id)["status"] == "succeeded"
+    assert [d["status"] for d in _disputes(stack, payment_id)] == ["chargeback_won"]
+
+
+def test_a_closed_chargeback_of_a_payment_without_its_dispute_is_only_audited(stack):
+    _, _, _, payment_id = _paid_stripe(stack, price=10_000)
+    refunded = stack.dashboard_refund(stack.charge_of(payment_id))
+    assert refunded.status_code == 200, refunded.text
+    eventually(lambda: stack.payment(payment_id)["status"] == "refunded")
+    _, dispute = _chargeback(stack, payment_id)
+    _close(stack, dispute, "lost")
+    closed = _stripe_event(stack, dispute["id"], "charge.dispute.closed")
+    eventually(lambda: _outcome(stack, closed["id"]) == "chargeback_closed_recorded")
+    assert _disputes(stack, payment_id) == []
+    assert stack.payment(payment_id)["status"] == "refunded"
+    assert _actions(stack, payment_id)[-2:] == ["dispute.chargeback", "dispute.chargeback_closed"]
 
 
 # 6. Conversions never undercharge

@@ -156,11 +156,20 @@ DISPUTE_RESOLVE = {
         "note": {**text(2000, blank=True), "minLength": 1},
     },
 }
+# Resolved by an admin (`resolved_*`) or decided by the card network for a Stripe chargeback
+# (`chargeback_won`: the seller keeps the money; `chargeback_lost`: the buyer does).
+DISPUTE_STATUSES = (
+    "open",
+    "resolved_refund",
+    "resolved_rejected",
+    "chargeback_won",
+    "chargeback_lost",
+)
 DISPUTE_QUERY = {
     "type": "object",
     "additionalProperties": False,
     "properties": {
-        "status": {"type": "string", "enum": ["open", "resolved_refund", "resolved_rejected"]},
+        "status": {"type": "string", "enum": list(DISPUTE_STATUSES)},
         **PAGE_QUERY,
     },
 }
@@ -175,7 +184,7 @@ DISPUTE = {
         "provider_dispute_id": NULLABLE_STRING,
         "reason": STRING,
         "details": NULLABLE_STRING,
-        "status": STRING,
+        "status": {"type": "string", "enum": list(DISPUTE_STATUSES)},
         "status_before": STRING,
         "resolution_note": NULLABLE_STRING,
         "resolved_by": NULLABLE_STRING,

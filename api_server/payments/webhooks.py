@@ -24,7 +24,7 @@ from api_server.common.validation import strict_loads
 from api_server.config import Config
 from api_server.db import DATABASE_DOWN, Database
 from api_server.payments import queries
-from api_server.payments.disputes import record_chargeback
+from api_server.payments.disputes import record_chargeback, record_chargeback_closed
 from api_server.payments.gateways import (
     Failure,
     GatewayError,
@@ -134,6 +134,16 @@ class WebhookService:
                 payment,
                 reason=str(obj.get("reason") or "stripe"),
                 provider_dispute_id=_ref(obj.get("id")),
+                cause=cause,
+            )
+        if event_type == "charge.dispute.closed":
+            raw_status = obj.get("status")
+            return record_chargeback_closed(
+                cur,
+                payment,
+                provider_dispute_id=_ref(obj.get("id")),
+                stripe_status=raw_status if isinstance(raw_status, str) else None,
+                reason=str(obj.get("reason") or "stripe"),
                 cause=cause,
             )
         if event_type == "charge.refunded":

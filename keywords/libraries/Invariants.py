@@ -17,7 +17,8 @@ payments
   - status refunded means amount_refunded = amount.
   - amount_refunded >= the sum of its succeeded refunds rows. Not equal: a refund made in
     Stripe's dashboard reaches us as `charge.refunded` and is booked as the charge's new
-    refunded total (`SET_REFUNDED_TOTAL`) without a refunds row.
+    refunded total (`SET_REFUNDED_TOTAL`) without a refunds row, and a chargeback the seller
+    lost books the whole amount (`SET_CHARGED_BACK`) without one.
   - refund_pending = the sum of its pending refunds rows.
   - reserved only in an open or a paid status (never failed or canceled).
   - status = the to_status of its last payment_transitions row.
