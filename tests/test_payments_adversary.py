@@ -629,3 +629,96 @@ def test_a_refund_flutterwave_refuses_outright_is_failed_at_once(stack):
     assert answer.json()["code"] == "gateway_rejected"
     assert _refund_rows(stack, payment_id) == [("failed", 200_000)]
     assert stack.payment(payment_id)["refund_pending"] == 0
+
+
+# Charge events that overtake the success they follow (Stripe does not order events)
+
+
+def _withheld_paid_stripe(stack, price=10_000):
+    """A card payment Stripe took, with its webhooks withheld: the API has not heard yet."""
+    seller, buyer, listing = stack.cast(price_per_unit=price)
+    payment_id = stack.buy(buyer, listing, 1).json()["id"]
+    intent = stack.payment(payment_id)["provider_ref"]
+    stack.control(stack.stripe, "webhooks/pause", match=intent)
+    paid = stack.post(buyer, f"/api/payments/{payment_id}/confirm", payment_method="pm_card_visa")
+    assert paid.status_code == 200, paid.text
+    return seller, buyer, listing, payment_id, intent
+
+
+def _deliver_first(stack, intent: str, first: str) -> None:
+    """Delivers the withheld events of `intent`, those of type `first` before the others."""
+    events = stack.control_get(stack.stripe, f"events?match={intent}")
+    ids = [e["id"] for e in events if e["type"] == first]
+    ids += [e["id"] for e in events if e["type"] != first]
+    stack.control(stack.stripe, "events/deliver", ids=ids)
+    stack.control(stack.stripe, "webhooks/resume", match=intent)
+
+
+@pytest.mark.parametrize(("refund", "status"), [(None, "refunded"), (4_000, "partially_refunded")])
+def test_a_dashboard_refund_heard_before_the_success_is_booked_on_the_sale(stack, refund, status):
+    _, _, _, payment_id, intent = _withheld_paid_stripe(stack)
+    refunded = stack.dashboard_refund(stack.charge_of(payment_id), refund)
+    assert refunded.status_code == 200, refunded.text
+    _deliver_first(stack, intent, "charge.refunded")
+    eventually(lambda: stack.payment(payment_id)["status"] == status)
+    row = stack.payment(payment_id)
+    assert row["amount_refunded"] == (refund or 10_000)
+    assert _history(stack, payment_id) == ["pending", "processing", "succeeded", status]
+
+
+def test_a_chargeback_heard_before_the_success_disputes_the_sale(stack):
+    _, _, _, payment_id, intent = _withheld_paid_stripe(stack)
+    dispute = stack.control(stack.stripe, f"payment_intents/{intent}/dispute")
+    _deliver_first(stack, intent, "charge.dispute.created")
+    eventually(lambda: stack.payment(payment_id)["status"] == "disputed")
+    assert [(d["status"], d["provider_dispute_id"]) for d in _disputes(stack, payment_id)] == [
+        ("open", dispute["id"])
+    ]
+
+
+def test_a_rejected_dispute_keeps_what_was_refunded_meanwhile(stack):
+    admin = make_user(stack.app, "admin")
+    _, buyer, _, payment_id = _paid_stripe(stack)
+    opened = stack.post(buyer, f"/api/payments/{payment_id}/disputes", reason="not_received")
+    assert opened.status_code == 201, opened.text
+    assert stack.dashboard_refund(stack.charge_of(payment_id), 3_000).status_code == 200
+    eventually(lambda: stack.payment(payment_id)["amount_refunded"] == 3_000)
+    assert stack.payment(payment_id)["status"] == "disputed"
+    path = f"/api/admin/disputes/{opened.json()['id']}/resolve"
+    rejected = stack.post(admin, path, outcome="reject", note="groundless")
+    assert rejected.status_code == 200, rejected.text
+    assert stack.payment(payment_id)["status"] == "partially_refunded"
+
+
+def test_rejecting_a_dispute_while_its_chargeback_arrives_never_deadlocks(stack):
+    # The admin's rejection and the chargeback's webhook take the payment's and the dispute's
+    # locks; in opposite orders they deadlocked (a 503 "database unavailable" for one side).
+    admin = make_user(stack.app, "admin")
+    for _ in range(6):
+        _, buyer, _, payment_id = _paid_stripe(stack)
+        opened = stack.post(buyer, f"/api/payments/{payment_id}/disputes", reason="fraudulent")
+        path = f"/api/admin/disputes/{opened.json()['id']}/resolve"
+        intent = stack.payment(payment_id)["provider_ref"]
+        stack.control(stack.stripe, "webhooks/pause", match=intent)
+        dispute = stack.control(stack.stripe, f"payment_intents/{intent}/dispute")
+        event = _stripe_event(stack, dispute["id"], "charge.dispute.created")
+        answers: dict[str, requests.Response] = {}
+        barrier = threading.Barrier(2)
+
+        def reject(answers=answers, barrier=barrier, path=path):
+            barrier.wait()
+            answers["reject"] = stack.post(admin, path, outcome="reject", note="race")
+
+        def chargeback(answers=answers, barrier=barrier, event=event):
+            barrier.wait()
+            answers["webhook"] = _post_stripe_event(stack, event)
+
+        threads = [threading.Thread(target=reject), threading.Thread(target=chargeback)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+        assert answers["webhook"].status_code == 200, answers["webhook"].text
+        assert answers["reject"].status_code in (200, 409), answers["reject"].text
+        assert _outcome(stack, event["id"]) != "error"
+        stack.control(stack.stripe, "webhooks/resume", match=intent)

@@ -29,6 +29,14 @@ CHARGEBACK_OUTCOMES = {
 }
 
 
+def after_dispute(payment: dict[str, Any]) -> str:
+    """Where a payment whose dispute ended in the seller's favour stands: as it was before,
+    less what was refunded while it was disputed (a dashboard refund, a held one booked)."""
+    if payment["amount_refunded"] >= payment["amount"]:
+        return "refunded"
+    return "partially_refunded" if payment["amount_refunded"] > 0 else "succeeded"
+
+
 def public_dispute(row: dict[str, Any]) -> dict[str, Any]:
     """The dispute as the API shows it."""
     return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in row.items()}
@@ -127,8 +135,8 @@ def record_chargeback_closed(
 ) -> str:
     """The card network decided a chargeback; the locked payment follows its decision.
 
-    Won (or an inquiry closed): the dispute is `chargeback_won` and the payment returns to the
-    status it had before. Lost: `chargeback_lost`, and the payment ends refunded with
+    Won (or an inquiry closed): the dispute is `chargeback_won` and the payment returns to
+    where it stood, less what was refunded meanwhile (`after_dispute`). Lost: `chargeback_lost`, and the payment ends refunded with
     amount_refunded = amount, since the network took the money back (a chargeback, so no
     refunds row). The dispute is the payment's one with this chargeback's id, or the buyer's
     open one the chargeback is about. A dispute already closed changes nothing: the network
@@ -143,11 +151,11 @@ def record_chargeback_closed(
     if dispute is not None and dispute["status"] != "open":
         return "ignored"
     note = f"Stripe closed chargeback {provider_dispute_id}: {stripe_status}"
-    before = restore = payment["status"]
+    before = payment["status"]
     dispute_id: str | None = None
     if dispute is not None:
         cur.execute(queries.CLOSE_CHARGEBACK, {"status": status, "note": note, "id": dispute["id"]})
-        dispute_id, restore = dispute["id"], dispute["status_before"]
+        dispute_id = dispute["id"]
     elif before in DISPUTABLE:
         cur.execute(
             queries.INSERT_CLOSED_CHARGEBACK,
@@ -168,7 +176,7 @@ def record_chargeback_closed(
             payment["amount_refunded"] = payment["amount"]
             transition(cur, payment, "refunded", cause)
         elif before == "disputed":
-            transition(cur, payment, restore, cause)
+            transition(cur, payment, after_dispute(payment), cause)
     record_audit(
         cur,
         actor_id=None,
@@ -313,12 +321,14 @@ class DisputesService:
     def _reject(
         self, cur: RealDictCursor, principal: Principal, dispute: dict[str, Any], note: str
     ) -> None:
-        """The payment returns to where it was before the dispute."""
-        cur.execute(queries.LOCK_DISPUTE, (dispute["id"],))
-        self._check_resolvable(cur.fetchone())
+        """The payment returns to where it was before the dispute, less what was refunded."""
+        # The payment's lock before the dispute's, as every webhook takes them: in the other
+        # order a rejection and a chargeback each held one and waited for the other.
         cur.execute(queries.LOCK_PAYMENT, (dispute["payment_id"],))
         payment = cur.fetchone()
-        transition(cur, payment, dispute["status_before"], f"api:dispute:{dispute['id']}:rejected")
+        cur.execute(queries.LOCK_DISPUTE, (dispute["id"],))
+        self._check_resolvable(cur.fetchone())
+        transition(cur, payment, after_dispute(payment), f"api:dispute:{dispute['id']}:rejected")
         cur.execute(
             queries.RESOLVE_DISPUTE,
             {
