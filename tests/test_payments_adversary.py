@@ -722,3 +722,50 @@ def test_rejecting_a_dispute_while_its_chargeback_arrives_never_deadlocks(stack)
         assert answers["reject"].status_code in (200, 409), answers["reject"].text
         assert _outcome(stack, event["id"]) != "error"
         stack.control(stack.stripe, "webhooks/resume", match=intent)
+
+
+# Money that is not the order's: ended, given back its stock, and put before a person
+
+
+def test_an_expired_order_whose_gateway_holds_another_amount_ends_and_is_reported(stack):
+    admin = make_user(stack.app, "admin")
+    _, buyer, listing = stack.cast(price_per_unit=150_000, currency="NGN")
+    created = stack.buy(buyer, listing, 1).json()
+    payment_id = created["id"]
+    stack.control(stack.flutterwave, "webhooks/pause", match=payment_id)
+    paid = requests.get(
+        created["flutterwave"]["payment_link"],
+        params={"outcome": "successful"},
+        headers={"Accept": "application/json"},
+        timeout=30,
+    )
+    # The customer was charged 1,400 NGN for a 1,500 NGN order.
+    stack.control(
+        stack.flutterwave, f"transactions/{paid.json()['transaction_id']}/override", amount=1400
+    )
+    stack.control(stack.flutterwave, "webhooks/resume", match=payment_id)
+    eventually(lambda: _outcome_of_payment(stack, payment_id) == "amount_mismatch")
+    assert stack.payment(payment_id)["status"] == "pending"
+    expire = "UPDATE payments SET expires_at = now() - interval '1 second' WHERE id = %s"
+    stack.sql(expire, payment_id)
+    report = stack.post(admin, "/api/admin/payments/reconcile").json()
+    assert {"payment_id": payment_id, "error": "amount_mismatch"} in report["errors"], report
+    row = stack.payment(payment_id)
+    assert (row["status"], row["reserved"], row["failure_code"]) == (
+        "canceled",
+        False,
+        "amount_mismatch",
+    )
+    assert stack.available(listing) == "10.000"
+    assert "payment.amount_mismatch" in _actions(stack, payment_id)
+    # Reported once: the order is closed, so the next run does not report it again.
+    again = stack.post(admin, "/api/admin/payments/reconcile").json()
+    assert payment_id not in {e["payment_id"] for e in again["errors"]}
+
+
+def _outcome_of_payment(stack, payment_id: str) -> str | None:
+    rows = stack.sql(
+        "SELECT outcome FROM payment_events WHERE payment_id = %s ORDER BY id DESC",
+        payment_id,
+    )
+    return rows[0]["outcome"] if rows else None

@@ -136,13 +136,14 @@ def record_chargeback_closed(
     """The card network decided a chargeback; the locked payment follows its decision.
 
     Won (or an inquiry closed): the dispute is `chargeback_won` and the payment returns to
-    where it stood, less what was refunded meanwhile (`after_dispute`). Lost: `chargeback_lost`, and the payment ends refunded with
-    amount_refunded = amount, since the network took the money back (a chargeback, so no
-    refunds row). The dispute is the payment's one with this chargeback's id, or the buyer's
-    open one the chargeback is about. A dispute already closed changes nothing: the network
-    decides once. Stripe does not order events, so a closing can come before its opening: on a
-    paid payment it is booked as a dispute already closed, and the late charge.dispute.created
-    finds its id taken and changes nothing. On any other payment it is only audited.
+    where it stood, less what was refunded meanwhile (`after_dispute`). Lost:
+    `chargeback_lost`, and the payment ends refunded with amount_refunded = amount, since
+    the network took the money back (a chargeback, so no refunds row). The dispute is the
+    payment's one with this chargeback's id, or the buyer's open one the chargeback is
+    about. A dispute already closed changes nothing: the network decides once. Stripe does
+    not order events, so a closing can come before its opening: on a paid payment it is
+    booked as a dispute already closed, and the late charge.dispute.created finds its id
+    taken and changes nothing. On any other payment it is only audited.
     """
     status = CHARGEBACK_OUTCOMES.get(stripe_status or "")
     if status is None or provider_dispute_id is None:
