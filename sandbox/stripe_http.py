@@ -168,6 +168,9 @@ class Refunds:
     def on_post_collection(self, req: falcon.Request, resp: falcon.Response) -> None:
         resp.media = self._sb.create_refund(_params(req), _ctx(req))
 
+    def on_get_collection(self, req: falcon.Request, resp: falcon.Response) -> None:
+        resp.media = self._sb.list_refunds(_params(req))
+
     def on_get(self, req: falcon.Request, resp: falcon.Response, obj_id: str) -> None:
         resp.media = self._sb.get_object("refund", obj_id, _params(req))
 

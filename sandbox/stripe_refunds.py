@@ -1,7 +1,15 @@
-"""Refunds of the Stripe stand-in (docs.stripe.com/api/refunds/create).
+"""Refunds of the Stripe stand-in (docs.stripe.com/api/refunds/create, /list).
 
 A mixin of ``StripeSandbox``: it uses its stores (``_charges``, ``_intents``, ``_refunds``),
 ``_lock``, ``_succeeded_charge``, ``_emit`` and ``_render``.
+
+``GET /v1/refunds`` (https://docs.stripe.com/api/refunds/list): "Returns a list of all
+refunds you created ... in sorted order, with the most recent refunds appearing first";
+``charge`` and ``payment_intent`` only return the refunds of that charge or PaymentIntent,
+``created`` those created in the interval; ``limit`` (1-100, default 10), ``starting_after``
+and ``ending_before`` page as every Stripe list does (docs.stripe.com/api/pagination).
+``LIST_REFUNDS_PARAMS`` and ``check_list_refunds`` are the endpoint's parameter rule, for
+``stripe_rules.ENDPOINTS``; ``list_refunds`` answers the route.
 """
 
 from __future__ import annotations
@@ -10,8 +18,31 @@ import copy
 from typing import Any
 
 from sandbox import stripe_objects as objects
-from sandbox.stripe_errors import Obj, invalid, no_such
-from sandbox.stripe_params import metadata, money
+from sandbox.stripe_errors import Obj, invalid, no_such, words
+from sandbox.stripe_lists import created_filter, page
+from sandbox.stripe_params import integer, metadata, money
+
+LIST_REFUNDS_DOC = "https://docs.stripe.com/api/refunds/list"
+# Every parameter the page lists; all are modelled.
+LIST_REFUNDS_PARAMS = words(
+    "charge created ending_before expand limit payment_intent starting_after"
+)
+
+
+def check_list_refunds(params: Obj) -> None:
+    """The page's value rules: `limit` "can range between 1 and 100", `created` a timestamp
+    or an interval of gt/gte/lt/lte timestamps, `charge`/`payment_intent` ids."""
+    if params.get("limit") is not None:
+        integer(params, "limit", minimum=1, maximum=100)
+    created = params.get("created")
+    if isinstance(created, dict):
+        for op in created:
+            integer(created, op, minimum=0)
+    elif created is not None:
+        integer(params, "created", minimum=0)
+    for name in ("charge", "payment_intent"):
+        if name in params and not isinstance(params[name], str):
+            raise invalid(f"Invalid string: {params[name]!r}", name)
 
 
 class RefundsMixin:
@@ -64,6 +95,19 @@ class RefundsMixin:
             self._emit("charge.refunded", charge, ctx)
             self._emit("refund.created", refund, ctx)
             return self._render(refund, "refund", params)
+
+    def list_refunds(self, params: Obj) -> Obj:
+        """``GET /v1/refunds``: every refund, newest first, filtered by ``charge``,
+        ``payment_intent`` and ``created``. An unknown id lists nothing: the page documents
+        no error for it."""
+        with self._lock:
+            items = list(reversed(self._refunds.values()))  # made in this order
+            for name in ("charge", "payment_intent"):
+                if params.get(name):
+                    items = [r for r in items if r.get(name) == params[name]]
+            items = created_filter(items, params.get("created"))
+            listed = page([copy.deepcopy(r) for r in items], "/v1/refunds", params, "refund")
+            return self._render(listed, "list:refund", params)
 
     def _refundable_charge(self, params: Obj) -> Obj:
         if params.get("charge"):

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from sandbox.stripe_errors import Obj, invalid, missing, unsupported, words
 from sandbox.stripe_lists import check_expand
 from sandbox.stripe_params import boolean, check_charge_amount, integer, metadata, one_of
+from sandbox.stripe_refunds import LIST_REFUNDS_DOC, LIST_REFUNDS_PARAMS, check_list_refunds
 
 # The version the official SDK pins (stripe._api_version); the sandbox speaks it unless a
 # request names another in Stripe-Version (docs.stripe.com/api/versioning).
@@ -239,6 +240,12 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
         ),
         root="refund",
         checks=(_check_refund,),
+    ),
+    ("GET", "/v1/refunds"): Endpoint(
+        LIST_REFUNDS_DOC,
+        LIST_REFUNDS_PARAMS,
+        root="list:refund",
+        checks=(check_list_refunds,),
     ),
     ("GET", "/v1/refunds/{obj_id}"): Endpoint(
         "https://docs.stripe.com/api/refunds/retrieve", words("expand"), root="refund"

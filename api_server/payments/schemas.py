@@ -194,3 +194,22 @@ DISPUTE = {
     },
 }
 DISPUTE_PAGE = page_schema(DISPUTE)
+
+# Request and response headers of POST /api/payments/{id}/refunds (OpenAPI parameter and
+# header objects).
+REFUND_IDEMPOTENCY_KEY = {
+    "required": False,
+    "description": (
+        "Optional. The same key (per caller) with the same body replays the first answer "
+        "with Idempotent-Replayed: true and refunds nothing more; with another body or "
+        "payment it is a 422 idempotency_key_reused; while the first request runs, a 409 "
+        "idempotency_key_in_use. A refund of unknown outcome (refund_outcome_unknown) keeps "
+        "its key: a retry answers as it stands (booked: the refund; still checked: the same "
+        "problem; not made: the refund is tried again)."
+    ),
+    "schema": {"type": "string", "pattern": "^[A-Za-z0-9_.:-]{8,255}$"},
+}
+IDEMPOTENT_REPLAYED = {
+    "description": "true when the answer is the replay of an earlier request with the key.",
+    "schema": {"type": "string", "enum": ["true"]},
+}

@@ -208,11 +208,15 @@ class WebhookService:
         if total is None:
             return "ignored"
         # Our own refunds are booked under the lock this event waited for, so a total above
-        # what is booked is money refunded elsewhere (the dashboard), however it interleaved.
-        if total <= payment["amount_refunded"]:
+        # what is booked is money refunded elsewhere (the dashboard), however it interleaved;
+        # except what a refund of ours of unknown outcome may explain (the only kind held past
+        # its transaction): reconciliation's lookup books or fails that one, counting it once.
+        held = payment["refund_pending"]
+        if total <= payment["amount_refunded"] + held:
             return "ignored"
-        cur.execute(queries.SET_REFUNDED_TOTAL, (min(total, payment["amount"]), payment["id"]))
-        if total >= payment["amount"]:
+        booked = min(total, payment["amount"]) - held
+        cur.execute(queries.SET_REFUNDED_TOTAL, (booked, payment["id"]))
+        if booked >= payment["amount"]:
             settle_dispute_by_refund(
                 cur, payment, by=None, note="refunded at Stripe", refund_id=None
             )
