@@ -769,3 +769,28 @@ def _outcome_of_payment(stack, payment_id: str) -> str | None:
         payment_id,
     )
     return rows[0]["outcome"] if rows else None
+
+
+def test_a_held_refund_booked_while_the_buyer_disputes_keeps_the_payment_disputed(stack):
+    admin = make_user(stack.app, "admin")
+    seller, buyer, _, payment_id = _paid_flutterwave(stack)
+    txn = stack.payment(payment_id)["provider_txn_id"]
+    # Flutterwave makes the refund but its answer is lost, and the lookup fails too: held.
+    _fault(stack, stack.flutterwave, mode="late", seconds=3, match=f"transactions/{txn}/refund")
+    _fault(stack, stack.flutterwave, mode="error", match="/v3/refunds?")
+    held = stack.post(seller, f"/api/payments/{payment_id}/refunds", amount=100_000)
+    assert held.json()["code"] == "refund_outcome_unknown", held.text
+    eventually(lambda: len(_flutterwave_refunds(stack, payment_id)) == 1)
+    opened = stack.post(buyer, f"/api/payments/{payment_id}/disputes", reason="not_received")
+    assert opened.status_code == 201, opened.text
+    stack.app.services.reconciler.run()
+    row = stack.payment(payment_id)
+    assert (row["status"], row["amount_refunded"], row["refund_pending"]) == (
+        "disputed",
+        100_000,
+        0,
+    )
+    assert [d["status"] for d in _disputes(stack, payment_id)] == ["open"]
+    path = f"/api/admin/disputes/{opened.json()['id']}/resolve"
+    assert stack.post(admin, path, outcome="reject", note="groundless").status_code == 200
+    assert stack.payment(payment_id)["status"] == "partially_refunded"

@@ -316,9 +316,12 @@ class Refunds:
         done = booked["amount_refunded"] >= booked["amount"]
         if done:
             settle_dispute_by_refund(cur, locked, by=actor_id, note=note, refund_id=refund_id)
-        transition(
-            cur, locked, "refunded" if done else "partially_refunded", f"api:refund:{refund_id}"
-        )
+        if done or locked["status"] != "disputed":
+            # Part of a disputed payment (a held refund booked after the buyer disputed) leaves
+            # it disputed: the dispute's resolution decides where it stands.
+            transition(
+                cur, locked, "refunded" if done else "partially_refunded", f"api:refund:{refund_id}"
+            )
         cur.execute(queries.REFUNDS, (locked["id"],))
         return next(r for r in cur.fetchall() if r["id"] == refund_id)
 
