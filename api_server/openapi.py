@@ -79,6 +79,8 @@ def _operation_doc(template: str, op: Any, method: str) -> dict[str, Any]:
     ]
     for name, schema in ((op.query or {}).get("properties") or {}).items():
         params.append({"name": name, "in": "query", "required": False, "schema": schema})
+    for name, header in op.headers.items():
+        params.append({"name": name, "in": "header", "required": False, **header})
     responses: dict[str, Any] = {}
     for status, schema in sorted(op.responses.items()):
         entry: dict[str, Any] = {"description": str(status)}
@@ -89,6 +91,8 @@ def _operation_doc(template: str, op: Any, method: str) -> dict[str, Any]:
             }
         elif schema is not None:
             entry["content"] = {"application/json": {"schema": schema}}
+        if status in op.response_headers:
+            entry["headers"] = op.response_headers[status]
         responses[str(status)] = entry
     for status in _declared_errors(template, op):
         responses.setdefault(str(status), _problem(HTTPStatus(status).phrase))

@@ -6,12 +6,15 @@ rounded: a purchase of 0.0005 t would otherwise be charged for half a kilogram a
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
 
 from api_server.common.errors import invalid_field
 
 MAX_QUANTITY_DIGITS = 12
 THOUSANDTH = Decimal("0.001")
+# ASCII digits only (str.isdigit and Decimal also take other scripts' digits).
+_DECIMAL = re.compile(r"[0-9]+(\.[0-9]+)?")
 # A decimal string ("12.5") or a JSON number; parse_quantity checks scale and sign exactly.
 QUANTITY_SCHEMA = {
     "type": ["string", "number"],
@@ -28,6 +31,10 @@ def parse_quantity(value: str | float, field: str = "quantity") -> Decimal:
     0.1 stays 0.1 and 0.30000000000000004 is refused instead of being silently rounded.
     """
     try:
+        # Decimal() itself would take " 1", "1\n", "1_000", "+1" or "1e3": a string is
+        # digits with an optional fraction, nothing around them.
+        if isinstance(value, str) and not _DECIMAL.fullmatch(value):
+            raise InvalidOperation(value)
         quantity = Decimal(value if isinstance(value, str) else repr(value))
     except (InvalidOperation, TypeError):
         quantity = Decimal("NaN")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -33,6 +33,10 @@ class Operation:
     content_type: str = "application/json"
     tags: tuple[str, ...] = ()
     auth: Auth = "none"
+    # Request headers the responder reads (name -> OpenAPI parameter fields) and headers a
+    # status answers with (status -> name -> OpenAPI header object).
+    headers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    response_headers: dict[int, dict[str, dict[str, Any]]] = field(default_factory=dict)
 
 
 BINARY_KEY = "x-binary-content"
@@ -83,8 +87,47 @@ def _is_integer(_checker: Any, instance: Any) -> bool:
     return isinstance(instance, int) and not isinstance(instance, bool)
 
 
+@functools.lru_cache(maxsize=256)
+def ecma_regex(pattern: str) -> re.Pattern[str]:
+    r"""A schema's pattern as ECMA-262 reads it, compiled for Python's `re`.
+
+    JSON Schema patterns are ECMA-262, where `$` (not multiline) is the end of the string;
+    Python's `$` also matches before a final newline, so "1\n" would pass `^[0-9]+$`. Each
+    `$` outside a character class becomes `\Z`; the published pattern is unchanged.
+    """
+    out: list[str] = []
+    i, in_class = 0, False
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\":
+            out.append(pattern[i : i + 2])
+            i += 2
+            continue
+        if in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+            # Python reads a `]` right after `[` or `[^` as a member, not the class's end.
+            start = i + 2 if pattern[i + 1 : i + 2] == "^" else i + 1
+            if pattern[start : start + 1] == "]":
+                out.append(pattern[i : start + 1])
+                i = start + 1
+                continue
+        elif char == "$":
+            char = r"\Z"
+        out.append(char)
+        i += 1
+    return re.compile("".join(out))
+
+
+def _pattern(_validator: Any, pattern: str, instance: Any, _schema: Any) -> Iterator[Any]:
+    if isinstance(instance, str) and not ecma_regex(pattern).search(instance):
+        yield ValidationError(f"does not match {pattern!r}")
+
+
 StrictValidator = extend(
     Draft202012Validator,
+    validators={"pattern": _pattern},
     type_checker=Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_integer),
 )
 
@@ -200,6 +243,8 @@ def operation(
     auth: Auth | None = None,
     content_type: str = "application/json",
     tags: tuple[str, ...] = (),
+    headers: dict[str, dict[str, Any]] | None = None,
+    response_headers: dict[int, dict[str, dict[str, Any]]] | None = None,
 ) -> Callable[[Responder], Responder]:
     """Declares a responder: who may call it, what body and query it takes, what it answers.
 
@@ -209,7 +254,18 @@ def operation(
     document is built from it, so the document and the check cannot disagree.
     """
     access: Auth = auth or ("required" if roles is not None else "none")
-    op = Operation(summary, request, query, responses or {}, roles, content_type, tags, access)
+    op = Operation(
+        summary,
+        request,
+        query,
+        responses or {},
+        roles,
+        content_type,
+        tags,
+        access,
+        headers or {},
+        response_headers or {},
+    )
     queries = QueryMemo(query, validator_for(query)) if query is not None else None
     body_validator = validator_for(request) if request is not None else None
 

@@ -250,8 +250,9 @@ class MarketplaceService:
                 field in REVIEWED and before[field] != value for field, value in values.items()
             ):
                 # What is sold was approved, not the seller's later words: another commodity or
-                # title goes back to review (open payments then cannot be confirmed). A price
-                # is the seller's to move; payments already made keep theirs.
+                # title goes back to review (open payments then cannot be confirmed). A price,
+                # its amount or its currency, is the seller's to move; payments already made
+                # keep theirs, and one being priced meanwhile is refused (listing_changed).
                 assignments.append(queries.BACK_TO_REVIEW)
             sql = queries.UPDATE_LISTING.format(assignments=", ".join(assignments))
             try:

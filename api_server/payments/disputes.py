@@ -1,4 +1,5 @@
-"""Disputes: the buyer (or Stripe) contests a paid payment; an admin refunds or rejects."""
+"""Disputes: the buyer (or Stripe) contests a paid payment; an admin refunds or rejects, or,
+for a chargeback, the card network decides (Stripe's charge.dispute.closed)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,23 @@ from api_server.payments.service import PaymentsService
 from api_server.payments.settlement import transition
 
 DISPUTABLE = ("succeeded", "partially_refunded")
+# docs.stripe.com/api/events/types: charge.dispute.closed "Occurs when a dispute is closed and
+# the dispute status changes to lost, warning_closed, or won" (docs.stripe.com/api/disputes/
+# object). `won` is the seller's; `warning_closed` ends an inquiry that never became a
+# chargeback and took no money, so the seller keeps it as when won.
+CHARGEBACK_OUTCOMES = {
+    "won": "chargeback_won",
+    "warning_closed": "chargeback_won",
+    "lost": "chargeback_lost",
+}
+
+
+def after_dispute(payment: dict[str, Any]) -> str:
+    """Where a payment whose dispute ended in the seller's favour stands: as it was before,
+    less what was refunded while it was disputed (a dashboard refund, a held one booked)."""
+    if payment["amount_refunded"] >= payment["amount"]:
+        return "refunded"
+    return "partially_refunded" if payment["amount_refunded"] > 0 else "succeeded"
 
 
 def public_dispute(row: dict[str, Any]) -> dict[str, Any]:
@@ -104,6 +122,92 @@ def record_chargeback(
         },
     )
     return "applied:chargeback_linked" if linked else "chargeback_recorded"
+
+
+def record_chargeback_closed(
+    cur: RealDictCursor,
+    payment: dict[str, Any],
+    *,
+    provider_dispute_id: str | None,
+    stripe_status: str | None,
+    reason: str,
+    cause: str,
+) -> str:
+    """The card network decided a chargeback; the locked payment follows its decision.
+
+    Won (or an inquiry closed): the dispute is `chargeback_won` and the payment returns to
+    where it stood, less what was refunded meanwhile (`after_dispute`). Lost:
+    `chargeback_lost`, and the payment ends refunded with amount_refunded = amount, since
+    the network took the money back (a chargeback, so no refunds row). The dispute is the
+    payment's one with this chargeback's id, or the buyer's open one the chargeback is
+    about. A dispute already closed changes nothing: the network decides once. Stripe does
+    not order events, so a closing can come before its opening: on a paid payment it is
+    booked as a dispute already closed, and the late charge.dispute.created finds its id
+    taken and changes nothing. On any other payment it is only audited.
+    """
+    status = CHARGEBACK_OUTCOMES.get(stripe_status or "")
+    if status is None or provider_dispute_id is None:
+        return "ignored"
+    dispute = _chargeback_dispute(cur, payment, provider_dispute_id)
+    if dispute is not None and dispute["status"] != "open":
+        return "ignored"
+    note = f"Stripe closed chargeback {provider_dispute_id}: {stripe_status}"
+    before = payment["status"]
+    dispute_id: str | None = None
+    if dispute is not None:
+        cur.execute(queries.CLOSE_CHARGEBACK, {"status": status, "note": note, "id": dispute["id"]})
+        dispute_id = dispute["id"]
+    elif before in DISPUTABLE:
+        cur.execute(
+            queries.INSERT_CLOSED_CHARGEBACK,
+            {
+                "payment_id": payment["id"],
+                "provider_dispute_id": provider_dispute_id,
+                "reason": reason,
+                "status": status,
+                "status_before": before,
+                "note": note,
+            },
+        )
+        row = cur.fetchone()
+        dispute_id = row and row["id"]
+    if dispute_id is not None:
+        if status == "chargeback_lost":
+            cur.execute(queries.SET_CHARGED_BACK, (payment["id"],))
+            payment["amount_refunded"] = payment["amount"]
+            transition(cur, payment, "refunded", cause)
+        elif before == "disputed":
+            transition(cur, payment, after_dispute(payment), cause)
+    record_audit(
+        cur,
+        actor_id=None,
+        action="dispute.chargeback_closed",
+        target_type="payment",
+        target_id=payment["id"],
+        details={
+            "provider_dispute_id": provider_dispute_id,
+            "dispute_id": dispute_id,
+            "stripe_status": stripe_status,
+            "payment_status_before": before,
+            "payment_status": payment["status"],
+        },
+    )
+    return f"applied:{status}" if dispute_id else "chargeback_closed_recorded"
+
+
+def _chargeback_dispute(
+    cur: RealDictCursor, payment: dict[str, Any], provider_dispute_id: str
+) -> dict[str, Any] | None:
+    """The payment's dispute for this chargeback, locked; a buyer's open one is tied to it
+    first (its charge.dispute.created may not have arrived yet)."""
+    cur.execute(queries.LOCK_CHARGEBACK, (provider_dispute_id, payment["id"]))
+    dispute = cur.fetchone()
+    if dispute is None and payment["status"] == "disputed":
+        cur.execute(queries.LINK_CHARGEBACK, (provider_dispute_id, payment["id"]))
+        if cur.fetchone() is not None:
+            cur.execute(queries.LOCK_CHARGEBACK, (provider_dispute_id, payment["id"]))
+            dispute = cur.fetchone()
+    return dispute
 
 
 class DisputesService:
@@ -218,12 +322,14 @@ class DisputesService:
     def _reject(
         self, cur: RealDictCursor, principal: Principal, dispute: dict[str, Any], note: str
     ) -> None:
-        """The payment returns to where it was before the dispute."""
-        cur.execute(queries.LOCK_DISPUTE, (dispute["id"],))
-        self._check_resolvable(cur.fetchone())
+        """The payment returns to where it was before the dispute, less what was refunded."""
+        # The payment's lock before the dispute's, as every webhook takes them: in the other
+        # order a rejection and a chargeback each held one and waited for the other.
         cur.execute(queries.LOCK_PAYMENT, (dispute["payment_id"],))
         payment = cur.fetchone()
-        transition(cur, payment, dispute["status_before"], f"api:dispute:{dispute['id']}:rejected")
+        cur.execute(queries.LOCK_DISPUTE, (dispute["id"],))
+        self._check_resolvable(cur.fetchone())
+        transition(cur, payment, after_dispute(payment), f"api:dispute:{dispute['id']}:rejected")
         cur.execute(
             queries.RESOLVE_DISPUTE,
             {

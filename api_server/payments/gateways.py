@@ -128,18 +128,24 @@ class Gateway(Protocol):
 
 @dataclass(frozen=True)
 class RefundSeen:
-    """One refund as the gateway's records show it; `provider_id` when it was made."""
+    """One refund as the gateway's records show it; `provider_id` when it was made.
+
+    `given_back`, when the gateway says it, is all it has given back on the payment (ours
+    included), in our minor units: a booking never counts beyond it (Stripe's charge.refunded
+    may have booked the same money already)."""
 
     state: RefundState
     provider_id: str | None = None
+    given_back: int | None = None
 
 
 @runtime_checkable
 class RefundLookup(Protocol):
-    """A gateway whose refunds can be looked up afterwards (Flutterwave's GET /v3/refunds).
+    """A gateway whose refunds can be looked up afterwards (Flutterwave's GET /v3/refunds,
+    Stripe's GET /v1/refunds).
 
     A refund of unknown outcome through such a gateway is kept pending and looked up; one
-    through any other gateway is failed (Stripe's charge.refunded brings back any it made).
+    through any other gateway is failed.
     """
 
     def find_refund(self, payment: PaymentRow, *, refund_id: str) -> RefundSeen:

@@ -49,13 +49,29 @@ class IdempotencyKeys:
             )
         return stored["status_code"], stored["response"]
 
-    def finish(self, user_id: str, key: str, status: int, response: dict[str, Any] | None) -> None:
-        """Stores the answer for replays; a retryable failure frees the key instead."""
+    def finish(
+        self,
+        user_id: str,
+        key: str,
+        status: int,
+        response: dict[str, Any] | None,
+        *,
+        retryable: bool | None = None,
+    ) -> None:
+        """Stores the answer for replays; a retryable failure (by default a 5xx) frees the
+        key instead."""
+        if retryable is None:
+            retryable = status >= 500
         with self._db.transaction() as cur:
-            if status >= 500 or response is None:
+            if retryable or response is None:
                 cur.execute(queries.RELEASE_IDEMPOTENCY_KEY, (user_id, key))
             else:
                 cur.execute(
                     queries.STORE_IDEMPOTENT_RESPONSE,
                     (status, json.dumps(response, default=str), user_id, key),
                 )
+
+    def release(self, user_id: str, key: str) -> None:
+        """Frees a key whose stored answer no longer holds, so the request runs anew."""
+        with self._db.transaction() as cur:
+            cur.execute(queries.RELEASE_IDEMPOTENCY_KEY, (user_id, key))

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
-from api_server.common.errors import Invalid
+from api_server.common.errors import Invalid, UpstreamFailed
 from api_server.common.money import (
     MAX_STORED_AMOUNT,
     charge_amount,
@@ -19,8 +19,25 @@ from api_server.common.money import (
 from api_server.payments.gateways import GatewayError, RateSource
 from api_server.payments.problems import gateway_problem
 
-# payments.fx_rate is numeric(24, 10).
+# payments.fx_rate is numeric(24, 10): ten places, below 10^14.
 RATE_SCALE = Decimal("1e-10")
+RATE_LIMIT = Decimal(10) ** 14
+
+
+def storable_rate(rate: Decimal) -> Decimal:
+    """The quoted rate at the column's scale, rounded up (the rate recorded is the rate
+    charged). A rate that is not a positive finite number, or that the column cannot hold,
+    is not one we can price with: the gateway answered nonsense (502), nothing is reserved."""
+    if rate.is_finite() and 0 < rate < RATE_LIMIT:
+        # Bounded first: quantizing a huge value would overflow the context's precision.
+        stored = rate.quantize(RATE_SCALE, rounding=ROUND_CEILING)
+        if stored < RATE_LIMIT:
+            return stored
+    raise UpstreamFailed(
+        "gateway_invalid_response",
+        "The payment gateway quoted an exchange rate that cannot be used; nothing was "
+        "reserved or charged.",
+    )
 
 
 def check_amount(amount: int, listing_amount: int, currency: str, provider: str) -> None:
@@ -74,8 +91,7 @@ class Pricing:
                     f"No rate from {listing_currency} to {currency}.",
                 ) from exc
             raise gateway_problem(exc) from exc
-        # Kept at the column's scale, rounded up: the rate recorded is the rate charged.
-        rate = rate.quantize(RATE_SCALE, rounding=ROUND_CEILING)
+        rate = storable_rate(rate)
         return {
             "amount": charge_amount(
                 value, listing_currency, currency, rate, step=charge_step(provider, currency)

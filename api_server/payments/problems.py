@@ -48,7 +48,7 @@ def gateway_problem(exc: GatewayError) -> DomainError:
     return kind(code, detail)
 
 
-def unknown_refund_problem(exc: GatewayError) -> DomainError:
+def unknown_refund_problem(exc: GatewayError, refund_id: str) -> DomainError:
     """A refund the gateway may have made without telling us: held, and being checked."""
     kind = UpstreamTimeout if exc.kind == "timeout" else UpstreamFailed
     return kind(
@@ -56,4 +56,5 @@ def unknown_refund_problem(exc: GatewayError) -> DomainError:
         "The payment gateway did not confirm the refund. It may have been made: its amount "
         "stays set aside while we check with the gateway, and it is booked or released then. "
         "Do not refund again.",
+        refund_id=refund_id,
     )

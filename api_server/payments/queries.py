@@ -298,3 +298,32 @@ UPDATE disputes SET status = %(status)s, resolution_note = %(note)s, resolved_by
                     resolved_at = now(), refund_id = %(refund_id)s
 WHERE id = %(id)s
 """
+
+# The payment's dispute tied to this Stripe chargeback, held while the network's decision is
+# booked (the payment's row is locked first, as everywhere).
+LOCK_CHARGEBACK = f"""
+SELECT {DISPUTE_COLUMNS} FROM disputes d
+WHERE d.provider_dispute_id = %s AND d.payment_id = %s FOR UPDATE
+"""
+
+# The card network decided: no admin resolves a chargeback, so resolved_by stays NULL.
+CLOSE_CHARGEBACK = """
+UPDATE disputes SET status = %(status)s, resolution_note = %(note)s, resolved_at = now()
+WHERE id = %(id)s AND status = 'open'
+"""
+
+# A chargeback whose closing arrived before its opening (Stripe does not order events): it is
+# booked already closed, so the late charge.dispute.created finds its id taken.
+INSERT_CLOSED_CHARGEBACK = """
+INSERT INTO disputes (payment_id, source, provider_dispute_id, reason, status, status_before,
+                      resolution_note, resolved_at)
+VALUES (%(payment_id)s, 'stripe', %(provider_dispute_id)s, %(reason)s, %(status)s,
+        %(status_before)s, %(note)s, now())
+ON CONFLICT DO NOTHING
+RETURNING id::text AS id
+"""
+
+# A lost chargeback: the whole amount left the seller, through the network, not a refund row.
+SET_CHARGED_BACK = """
+UPDATE payments SET amount_refunded = amount, updated_at = now() WHERE id = %s
+"""

@@ -17,10 +17,24 @@ from typing import Any
 from api_server.common.audit import record_audit
 from api_server.db import DATABASE_DOWN, Database
 from api_server.payments import queries
-from api_server.payments.gateways import GatewayError
+from api_server.payments.gateways import Failure, GatewayError, GatewayStatus
 from api_server.payments.refunds import RefundUnresolved
 from api_server.payments.service import PaymentsService
-from api_server.payments.settlement import LATE, OPEN, apply_gateway_status
+from api_server.payments.settlement import (
+    LATE,
+    OPEN,
+    apply_gateway_status,
+    record_failure,
+    transition,
+)
+
+# An expired order whose gateway holds money that is not its amount (reported, not applied).
+MISMATCH_ENDED = "ended:amount_mismatch"
+
+
+class AmountMismatch(Exception):
+    """The gateway holds money for the payment that is not its amount: a person settles it."""
+
 
 _log = logging.getLogger("api_server.payments.reconcile")
 
@@ -45,6 +59,9 @@ class Reconciler:
                 change = self._one(payment_id)
             except GatewayError as exc:
                 errors.append({"payment_id": payment_id, "error": f"gateway_{exc.kind}"})
+                continue
+            except AmountMismatch:
+                errors.append({"payment_id": payment_id, "error": "amount_mismatch"})
                 continue
             except RefundUnresolved as exc:
                 # The gateway gave back money none of our refunds explains; the refund stays
@@ -99,6 +116,8 @@ class Reconciler:
             with self._db.transaction() as cur:
                 cur.execute(queries.PAYMENT, (payment_id,))
                 payment = cur.fetchone()
+        if outcome == MISMATCH_ENDED:
+            raise AmountMismatch(payment_id)  # after the commit: the order is ended
         if not outcome.startswith("applied"):
             return None
         return {"payment_id": payment_id, "from": before, "to": payment["status"]}
@@ -109,7 +128,38 @@ class Reconciler:
         expired = payment["expires_at"] <= datetime.now(UTC)
         if expired and seen.status not in ("succeeded", "processing", "canceled"):
             return self._payments.close(cur, payment, "abandoned", "reconcile:expired")
-        return apply_gateway_status(cur, payment, seen, "reconcile")
+        outcome = apply_gateway_status(cur, payment, seen, "reconcile")
+        if outcome == "amount_mismatch" and expired:
+            self._end_mismatched(cur, payment, seen)
+            return MISMATCH_ENDED
+        return outcome
+
+    @staticmethod
+    def _end_mismatched(cur: Any, payment: dict[str, Any], seen: GatewayStatus) -> None:
+        """The gateway holds money for this order that is not its amount or currency, so it
+        never gives the order value: past its expiry the order ends, its stock goes back, and
+        the money is put before a person (audited, reported by this run, no longer watched)."""
+        held = f"{seen.amount} {seen.currency}"
+        message = (
+            f"The gateway holds {held}, not this order's {payment['amount']} {payment['currency']}."
+        )
+        record_failure(cur, payment, Failure("amount_mismatch", None, message))
+        transition(cur, payment, "canceled", "reconcile:amount_mismatch")
+        cur.execute(queries.MARK_CLOSED, (payment["id"],))
+        record_audit(
+            cur,
+            actor_id=None,
+            action="payment.amount_mismatch",
+            target_type="payment",
+            target_id=payment["id"],
+            details={
+                "gateway_amount": seen.amount,
+                "gateway_currency": seen.currency,
+                "amount": payment["amount"],
+                "currency": payment["currency"],
+                "transaction_id": seen.transaction_id,
+            },
+        )
 
     def _given_up(self, cur: Any, payment: dict[str, Any]) -> str:
         """A canceled or failed payment: did the gateway take the money after all?"""

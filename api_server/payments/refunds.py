@@ -3,10 +3,11 @@
 Sellers and admins refund through the API; the system itself refunds a late success it could
 not sell (the stock was gone), and reconciliation retries that refund until it goes through.
 
-A refund the gateway did not answer (a timeout, a 5xx) may have been made. Through a gateway
-whose refunds can be looked up (Flutterwave) it stays pending with its amount held, and is
-booked or failed once the gateway's records say which; through Stripe it is failed, and a
-refund Stripe made anyway reaches the books through its charge.refunded webhook.
+A refund the gateway did not answer (a timeout, a 5xx) may have been made. It is looked up
+in the gateway's records at once (Flutterwave's GET /v3/refunds, Stripe's GET /v1/refunds):
+found, it is booked; otherwise it stays pending with its amount held, and reconciliation
+books or fails it once the gateway's records say which. A gateway whose refunds cannot be
+looked up has such a refund failed.
 """
 
 from __future__ import annotations
@@ -179,6 +180,7 @@ class Refunds:
         except GatewayError:
             seen = RefundSeen("unclear")
         if seen.state == "made":
+            self._book_seen(cur, locked, refund_id, seen)
             return seen.provider_id or refund_id, None
         # Missing right after the call proves nothing: the gateway may still be making it.
         record_audit(
@@ -189,7 +191,7 @@ class Refunds:
             target_id=locked["id"],
             details={"refund_id": refund_id, "error": f"gateway_{exc.kind}"},
         )
-        return None, unknown_refund_problem(exc)
+        return None, unknown_refund_problem(exc, refund_id)
 
     def settle_unknown(self, cur: Any, locked: dict[str, Any]) -> str:
         """Books or fails the locked payment's refunds of unknown outcome, as the gateway's
@@ -204,7 +206,7 @@ class Refunds:
         for row in cur.fetchall():
             seen = gateway.find_refund(locked, refund_id=row["id"])
             if seen.state == "made":
-                self._book_found(cur, locked, row, seen.provider_id or row["id"])
+                self._book_found(cur, locked, row, seen)
                 outcome = "applied:refund_booked"
             elif seen.state == "absent" and row["settled_at_gateway"]:
                 self._fail_missing(cur, locked, row)
@@ -214,8 +216,10 @@ class Refunds:
         return outcome
 
     def _book_found(
-        self, cur: Any, locked: dict[str, Any], row: dict[str, Any], provider_id: str
+        self, cur: Any, locked: dict[str, Any], row: dict[str, Any], seen: RefundSeen
     ) -> None:
+        self._book_seen(cur, locked, row["id"], seen)
+        provider_id = seen.provider_id or row["id"]
         self._book(cur, locked, row["id"], provider_id, row["requested_by"], row["reason"])
         self._audit(cur, locked, row["id"], row["requested_by"], row["reason"], None)
         cur.execute(queries.PAYMENT, (locked["id"],))
@@ -227,6 +231,36 @@ class Refunds:
             # The refund of a late success it could not sell: the debt is paid.
             cur.execute(queries.CLEAR_REFUND_DUE, (locked["id"],))
             self._tell_buyer(cur, booked)
+
+    @staticmethod
+    def _book_seen(cur: Any, locked: dict[str, Any], refund_id: str, seen: RefundSeen) -> None:
+        """Before a found refund is booked: the money a gateway event booked meanwhile as given
+        back elsewhere (Stripe's charge.refunded, with its cumulative total, reached the books
+        while ours was held) is taken back from `amount_refunded`, since it was ours. So the
+        booking ends at the gateway's own total, and ours is counted once."""
+        if seen.given_back is None:
+            return
+        cur.execute(queries.PAYMENT, (locked["id"],))
+        now = cur.fetchone()
+        cur.execute(queries.REFUNDS, (locked["id"],))
+        amount = next(r["amount"] for r in cur.fetchall() if r["id"] == refund_id)
+        # Booking adds `amount`; the total must not pass what the gateway gave back (nor go
+        # below what was booked before: that is never taken back here).
+        target = max(now["amount_refunded"], min(now["amount_refunded"] + amount, seen.given_back))
+        counted_twice = now["amount_refunded"] + amount - target
+        if counted_twice > 0:
+            cur.execute(
+                queries.SET_REFUNDED_TOTAL,
+                (now["amount_refunded"] - counted_twice, locked["id"]),
+            )
+            record_audit(
+                cur,
+                actor_id=None,
+                action="payment.refund_counted_once",
+                target_type="payment",
+                target_id=locked["id"],
+                details={"refund_id": refund_id, "already_booked": counted_twice},
+            )
 
     @staticmethod
     def _fail_missing(cur: Any, locked: dict[str, Any], row: dict[str, Any]) -> None:
@@ -282,9 +316,12 @@ class Refunds:
         done = booked["amount_refunded"] >= booked["amount"]
         if done:
             settle_dispute_by_refund(cur, locked, by=actor_id, note=note, refund_id=refund_id)
-        transition(
-            cur, locked, "refunded" if done else "partially_refunded", f"api:refund:{refund_id}"
-        )
+        if done or locked["status"] != "disputed":
+            # Part of a disputed payment (a held refund booked after the buyer disputed) leaves
+            # it disputed: the dispute's resolution decides where it stands.
+            transition(
+                cur, locked, "refunded" if done else "partially_refunded", f"api:refund:{refund_id}"
+            )
         cur.execute(queries.REFUNDS, (locked["id"],))
         return next(r for r in cur.fetchall() if r["id"] == refund_id)
 

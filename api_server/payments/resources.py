@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 from uuid import UUID
 
 import falcon
@@ -112,6 +113,10 @@ class Cancel(Resource[PaymentsService]):
         resp.media = self.service.cancel(req.context.principal, str(payment_id))
 
 
+# Answers a retry with the same key should not replay: the refund could not be tried yet.
+_RETRY_LATER = frozenset({"refund_outcome_pending"})
+
+
 class Refunds(Resource[PaymentsService]):
     """POST /api/payments/{id}/refunds."""
 
@@ -120,18 +125,92 @@ class Refunds(Resource[PaymentsService]):
         request=schemas.REFUND,
         responses={201: schemas.REFUND_RESULT},
         roles=(Role.SELLER, Role.ADMIN),
+        headers={"Idempotency-Key": schemas.REFUND_IDEMPOTENCY_KEY},
+        response_headers={201: {"Idempotent-Replayed": schemas.IDEMPOTENT_REPLAYED}},
     )
     def on_post(self, req: falcon.Request, resp: falcon.Response, payment_id: UUID) -> None:
-        """Partial refunds allowed until the paid amount."""
+        """Partial refunds allowed until the paid amount; replays by Idempotency-Key."""
+        key = req.get_header("Idempotency-Key")
+        if key is None:
+            resp.media = self._refund(req, str(payment_id))
+            resp.status = falcon.HTTP_201
+            return
+        if not _KEY.match(key):
+            raise Problem(
+                400,
+                "idempotency_key_invalid",
+                "An Idempotency-Key is 8-255 letters, digits, -_.:.",
+            )
+        user = req.context.principal.id
+        # The payment is part of the request: the same key and body for another payment is
+        # another request (422), never a replay of this one.
+        request = {"refund_of": str(payment_id), "body": req.context.body}
+        stored = self.service.idempotency.begin(user, key, request)
+        if stored is not None:
+            stored = self._still_true(user, key, request, str(payment_id), stored)
+        if stored is not None:
+            resp.set_header("Idempotent-Replayed", "true")
+            status, body = stored
+            if status >= 400:
+                extra = {k: v for k, v in body.items() if k not in ("code", "detail")}
+                raise Problem(
+                    status,
+                    body["code"],
+                    body["detail"],
+                    headers={"Idempotent-Replayed": "true"},
+                    **extra,
+                )
+            resp.status, resp.media = status, body
+            return
+        try:
+            refund = self._refund(req, str(payment_id))
+        except DomainError as exc:
+            answer = {"code": exc.code, "detail": exc.detail, **exc.extra}
+            # A refund of unknown outcome keeps its key: a retry must not refund again.
+            unknown = exc.code == "refund_outcome_unknown"
+            retryable = exc.code in _RETRY_LATER or (status_of(exc) >= 500 and not unknown)
+            self.service.idempotency.finish(user, key, status_of(exc), answer, retryable=retryable)
+            raise
+        except Exception:
+            self.service.idempotency.finish(user, key, 500, None)
+            raise
+        self.service.idempotency.finish(user, key, 201, refund)
+        resp.status = falcon.HTTP_201
+        resp.media = refund
+
+    def _refund(self, req: falcon.Request, payment_id: str) -> dict[str, Any]:
         body = req.context.body
-        resp.media = self.service.refund(
+        return self.service.refund(
             req.context.principal,
-            str(payment_id),
+            payment_id,
             body.get("amount"),
             body.get("reason"),
             req.context.request_id,
         )
-        resp.status = falcon.HTTP_201
+
+    def _still_true(
+        self,
+        user: str,
+        key: str,
+        request: dict[str, Any],
+        payment_id: str,
+        stored: tuple[int, dict[str, Any]],
+    ) -> tuple[int, dict[str, Any]] | None:
+        """A stored `refund_outcome_unknown` is answered as the refund stands now: booked,
+        the refund (stored in its place); still pending, the same problem; failed (not made
+        at the gateway), the key is freed and the request runs anew (None)."""
+        status, body = stored
+        refund_id = body.get("refund_id") if status >= 500 else None
+        if not isinstance(refund_id, str):
+            return stored
+        refund = self.service.refund_as_booked(payment_id, refund_id)
+        if refund is None or refund["status"] == "pending":
+            return stored
+        if refund["status"] == "succeeded":
+            self.service.idempotency.finish(user, key, 201, refund)
+            return 201, refund
+        self.service.idempotency.release(user, key)
+        return self.service.idempotency.begin(user, key, request)
 
 
 class Disputes(Resource[DisputesService]):

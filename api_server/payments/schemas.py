@@ -156,11 +156,20 @@ DISPUTE_RESOLVE = {
         "note": {**text(2000, blank=True), "minLength": 1},
     },
 }
+# Resolved by an admin (`resolved_*`) or decided by the card network for a Stripe chargeback
+# (`chargeback_won`: the seller keeps the money; `chargeback_lost`: the buyer does).
+DISPUTE_STATUSES = (
+    "open",
+    "resolved_refund",
+    "resolved_rejected",
+    "chargeback_won",
+    "chargeback_lost",
+)
 DISPUTE_QUERY = {
     "type": "object",
     "additionalProperties": False,
     "properties": {
-        "status": {"type": "string", "enum": ["open", "resolved_refund", "resolved_rejected"]},
+        "status": {"type": "string", "enum": list(DISPUTE_STATUSES)},
         **PAGE_QUERY,
     },
 }
@@ -175,7 +184,7 @@ DISPUTE = {
         "provider_dispute_id": NULLABLE_STRING,
         "reason": STRING,
         "details": NULLABLE_STRING,
-        "status": STRING,
+        "status": {"type": "string", "enum": list(DISPUTE_STATUSES)},
         "status_before": STRING,
         "resolution_note": NULLABLE_STRING,
         "resolved_by": NULLABLE_STRING,
@@ -185,3 +194,22 @@ DISPUTE = {
     },
 }
 DISPUTE_PAGE = page_schema(DISPUTE)
+
+# Request and response headers of POST /api/payments/{id}/refunds (OpenAPI parameter and
+# header objects).
+REFUND_IDEMPOTENCY_KEY = {
+    "required": False,
+    "description": (
+        "Optional. The same key (per caller) with the same body replays the first answer "
+        "with Idempotent-Replayed: true and refunds nothing more; with another body or "
+        "payment it is a 422 idempotency_key_reused; while the first request runs, a 409 "
+        "idempotency_key_in_use. A refund of unknown outcome (refund_outcome_unknown) keeps "
+        "its key: a retry answers as it stands (booked: the refund; still checked: the same "
+        "problem; not made: the refund is tried again)."
+    ),
+    "schema": {"type": "string", "pattern": "^[A-Za-z0-9_.:-]{8,255}$"},
+}
+IDEMPOTENT_REPLAYED = {
+    "description": "true when the answer is the replay of an earlier request with the key.",
+    "schema": {"type": "string", "enum": ["true"]},
+}

@@ -47,6 +47,9 @@ from api_server.payments.views import public_payment
 # Statuses the buyer may still confirm (another card after a decline, or again during 3DS).
 CONFIRMABLE = frozenset({"pending", "requires_payment_method", "requires_action"})
 CANCELABLE = OPEN - {"processing"}
+# What an order's amount is computed from: a listing that no longer says the same under the
+# reservation's lock is not booked (409 listing_changed).
+PRICED_BY = ("price_per_unit", "currency")
 
 
 class PaymentsService:
@@ -100,8 +103,9 @@ class PaymentsService:
         fx = self._pricing.charge(listing["currency"], currency, value, provider)
         check_amount(fx["amount"], listing_amount, currency, provider)
         payment_id = self._reserve(
-            principal, body["listing_id"], quantity, currency, provider, listing_amount, fx
+            principal, listing, quantity, currency, provider, listing_amount, fx
         )
+        # The checkout opens only for a payment booked at the price it was priced at.
         return self._open_checkout(payment_id, principal)
 
     @staticmethod
@@ -122,18 +126,30 @@ class PaymentsService:
     def _reserve(
         self,
         principal: Principal,
-        listing_id: str,
+        priced: dict[str, Any],
         quantity: Decimal,
         currency: str,
         provider: str,
         listing_amount: int,
         fx: dict[str, Any],
     ) -> str:
+        """Books the payment priced from `priced` (the listing as read before the rate
+        quote), if the listing under the row lock still has that price and currency."""
+        listing_id = priced["id"]
         with self._db.transaction() as cur:
             # Re-checked under the row lock: two buyers can never take the same last tonne.
             cur.execute(queries.LOCK_LISTING, (listing_id,))
             listing = cur.fetchone()
             self._check_listing(listing, principal, quantity)
+            if any(listing[field] != priced[field] for field in PRICED_BY):
+                # Repriced (or another currency) while the rate was quoted: the amount was
+                # computed from what the listing no longer says. Nothing is reserved, and
+                # no checkout is opened (that happens after this transaction).
+                raise Conflict(
+                    "listing_changed",
+                    "The listing's price or currency changed while the order was being "
+                    "priced; order again.",
+                )
             cur.execute(
                 queries.INSERT_PAYMENT,
                 {
@@ -357,6 +373,15 @@ class PaymentsService:
         return page_body(items, page, per_page, total)
 
     # Refunds
+
+    def refund_as_booked(self, payment_id: str, refund_id: str) -> dict[str, Any] | None:
+        """One refund of the payment as the refund call answers it; None if there is none."""
+        with self._db.transaction() as cur:
+            cur.execute(queries.REFUNDS, (payment_id,))
+            row = next((r for r in cur.fetchall() if r["id"] == refund_id), None)
+        if row is None:
+            return None
+        return {**row, "payment_id": payment_id, "created_at": row["created_at"].isoformat()}
 
     def refund(
         self,

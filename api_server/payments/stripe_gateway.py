@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import stripe
+from stripe.params import RefundListParams
 
 from api_server.config import Config
 from api_server.payments.gateways import (
@@ -15,12 +16,19 @@ from api_server.payments.gateways import (
     GatewayStatus,
     Health,
     PaymentRow,
+    RefundSeen,
     SeenStatus,
 )
 
 # Stripe refuses these amounts for the currency (docs.stripe.com/currencies): the buyer's
 # order is the problem, not the gateway.
 AMOUNT_CODES = frozenset({"amount_too_small", "amount_too_large", "invalid_charge_amount"})
+# A refund in these statuses gave nothing back (docs.stripe.com/api/refunds/object#refund_object-
+# status: pending, requires_action, succeeded, failed, canceled).
+_NOT_MADE = frozenset({"failed", "canceled"})
+# GET /v1/refunds pages hold at most 100 (docs.stripe.com/api/refunds/list, `limit`); a charge
+# is refunded a few times at most, so more pages than this is not a list we can trust.
+MAX_REFUND_PAGES = 10
 # docs.stripe.com/currencies#special-cases: ISK and UGX have no minor unit in ISO 4217 (nor in
 # our books) but go to Stripe as two-decimal values ending in 00 ("to charge 5 UGX, provide an
 # amount value of 500").
@@ -203,6 +211,48 @@ class StripeGateway:
         except stripe.StripeError as exc:
             raise _error(exc) from exc
         return refund.id
+
+    def find_refund(self, payment: PaymentRow, *, refund_id: str) -> RefundSeen:
+        """Our refund among the PaymentIntent's refunds at Stripe (GET /v1/refunds).
+
+        Ours is the one whose `metadata[refund_id]` is `refund_id` (`refund` sends it). The
+        list only reads Stripe's records: a retry of the POST with its idempotency key would
+        replay a stored 500 for ever, and once the key has expired (24 hours) would refund
+        again. When none is ours, the refund was not made, unless Stripe gave back more than
+        we booked: then a refund none of ours explains makes it unclear, and a person decides.
+        `given_back` is Stripe's total, so a booking never counts ours twice.
+        """
+        listed = self._refunds_of(payment)
+        currency = payment["currency"]
+        given_back = sum(
+            from_stripe_amount(_int(r.get("amount")), currency) or 0
+            for r in listed
+            if r.get("status") not in _NOT_MADE
+        )
+        mine = [r for r in listed if (r.get("metadata") or {}).get("refund_id") == refund_id]
+        if mine:
+            if mine[0].get("status") in _NOT_MADE:
+                return RefundSeen("absent", given_back=given_back)
+            return RefundSeen("made", _id(mine[0].get("id")) or refund_id, given_back)
+        booked = payment["amount_refunded"]
+        return RefundSeen("absent" if given_back <= booked else "unclear", given_back=given_back)
+
+    def _refunds_of(self, payment: PaymentRow) -> list[dict[str, Any]]:
+        """Every refund Stripe lists for the payment's PaymentIntent, all pages."""
+        params: RefundListParams = {"payment_intent": payment["provider_ref"], "limit": 100}
+        found: list[dict[str, Any]] = []
+        for _ in range(MAX_REFUND_PAGES):
+            try:
+                page = self._client.v1.refunds.list(params=params)
+            except stripe.StripeError as exc:
+                raise _error(exc) from exc
+            data = [r.to_dict() for r in page.data]
+            # The filter is Stripe's; the PaymentIntent is checked again here.
+            found += [r for r in data if _id(r.get("payment_intent")) == payment["provider_ref"]]
+            if not page.has_more or not data:
+                return found
+            params["starting_after"] = data[-1]["id"]
+        raise GatewayError("unavailable", "Stripe listed more refunds than we read.")
 
     def status(self, payment: PaymentRow) -> GatewayStatus:
         """What Stripe says of the PaymentIntent now."""

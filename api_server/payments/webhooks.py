@@ -24,7 +24,7 @@ from api_server.common.validation import strict_loads
 from api_server.config import Config
 from api_server.db import DATABASE_DOWN, Database
 from api_server.payments import queries
-from api_server.payments.disputes import record_chargeback
+from api_server.payments.disputes import record_chargeback, record_chargeback_closed
 from api_server.payments.gateways import (
     Failure,
     GatewayError,
@@ -47,6 +47,10 @@ from api_server.payments.stripe_gateway import (
 Apply = Callable[[Any, dict[str, Any]], str]
 _log = logging.getLogger("api_server.payments.webhooks")
 STRIPE_TOLERANCE_SECONDS = 300
+# Events about the charge, which exists only once the intent succeeded.
+_CHARGE_EVENTS = frozenset({"charge.refunded", "charge.dispute.created", "charge.dispute.closed"})
+# The API has booked the money (whatever was refunded or disputed since).
+_SOLD = frozenset({"succeeded", "partially_refunded", "refunded", "disputed"})
 # What PostgreSQL's text and jsonb cannot hold.
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 # What each PaymentIntent event says of the intent, whatever else its object carries.
@@ -128,12 +132,29 @@ class WebhookService:
         self, cur: Any, payment: dict[str, Any], event_type: str, obj: dict[str, Any], eid: str
     ) -> str:
         cause = f"event:{eid}"
+        if event_type in _CHARGE_EVENTS and payment["status"] not in _SOLD:
+            # A charge event proves a charge, and Stripe does not order events: its
+            # payment_intent.succeeded may still be on its way. The payment catches up with
+            # the intent first, so a refund or a chargeback lands on the sale it belongs to.
+            caught_up = self._catch_up(cur, payment, cause)
+            if caught_up is not None:
+                return caught_up
         if event_type == "charge.dispute.created":
             return record_chargeback(
                 cur,
                 payment,
                 reason=str(obj.get("reason") or "stripe"),
                 provider_dispute_id=_ref(obj.get("id")),
+                cause=cause,
+            )
+        if event_type == "charge.dispute.closed":
+            raw_status = obj.get("status")
+            return record_chargeback_closed(
+                cur,
+                payment,
+                provider_dispute_id=_ref(obj.get("id")),
+                stripe_status=raw_status if isinstance(raw_status, str) else None,
+                reason=str(obj.get("reason") or "stripe"),
                 cause=cause,
             )
         if event_type == "charge.refunded":
@@ -163,9 +184,23 @@ class WebhookService:
                 return f"unverified:{exc.kind}"
         return apply_gateway_status(cur, payment, seen, cause)
 
+    def _catch_up(self, cur: Any, payment: dict[str, Any], cause: str) -> str | None:
+        """Applies the intent as Stripe has it now; an outcome to stop at, or None to go on."""
+        try:
+            seen = self._stripe.intent(payment["provider_ref"])
+        except GatewayError as exc:
+            return f"unverified:{exc.kind}"
+        if seen.status != "succeeded":
+            return None
+        outcome = apply_gateway_status(cur, payment, seen, cause)
+        # A late success that must be given back is refunded in full after the commit.
+        return outcome if outcome == "refund_due" else None
+
     @staticmethod
     def _external_refund(cur: Any, payment: dict[str, Any], obj: dict[str, Any], cause: str) -> str:
         """Refunds made outside the API (the dashboard) still reach our books."""
+        if payment["status"] not in _SOLD:
+            return "ignored"  # nothing was sold to refund (the intent did not succeed)
         raw = obj.get("amount_refunded")
         if not isinstance(raw, int) or isinstance(raw, bool):
             return "ignored"
@@ -173,11 +208,15 @@ class WebhookService:
         if total is None:
             return "ignored"
         # Our own refunds are booked under the lock this event waited for, so a total above
-        # what is booked is money refunded elsewhere (the dashboard), however it interleaved.
-        if total <= payment["amount_refunded"]:
+        # what is booked is money refunded elsewhere (the dashboard), however it interleaved;
+        # except what a refund of ours of unknown outcome may explain (the only kind held past
+        # its transaction): reconciliation's lookup books or fails that one, counting it once.
+        held = payment["refund_pending"]
+        if total <= payment["amount_refunded"] + held:
             return "ignored"
-        cur.execute(queries.SET_REFUNDED_TOTAL, (min(total, payment["amount"]), payment["id"]))
-        if total >= payment["amount"]:
+        booked = min(total, payment["amount"]) - held
+        cur.execute(queries.SET_REFUNDED_TOTAL, (booked, payment["id"]))
+        if booked >= payment["amount"]:
             settle_dispute_by_refund(
                 cur, payment, by=None, note="refunded at Stripe", refund_id=None
             )

@@ -14,10 +14,12 @@ listings
     success that found the stock gone is succeeded but not reserved, and counts nowhere.
 payments
   - 0 <= amount_refunded + refund_pending <= amount.
-  - status refunded means amount_refunded = amount.
+  - status refunded means amount_refunded = amount; succeeded means nothing refunded;
+    partially_refunded means 0 < amount_refunded < amount (the status says what the books say).
   - amount_refunded >= the sum of its succeeded refunds rows. Not equal: a refund made in
     Stripe's dashboard reaches us as `charge.refunded` and is booked as the charge's new
-    refunded total (`SET_REFUNDED_TOTAL`) without a refunds row.
+    refunded total (`SET_REFUNDED_TOTAL`) without a refunds row, and a chargeback the seller
+    lost books the whole amount (`SET_CHARGED_BACK`) without one.
   - refund_pending = the sum of its pending refunds rows.
   - reserved only in an open or a paid status (never failed or canceled).
   - status = the to_status of its last payment_transitions row.
@@ -181,6 +183,18 @@ PAYMENT_RULES = (
         lambda r: r["amount_refunded"] == r["amount"],
         ("status", "amount_refunded", "amount"),
         lambda r: r["status"] == "refunded",
+    ),
+    Rule(
+        "succeeded means nothing refunded",
+        lambda r: r["amount_refunded"] == 0,
+        ("status", "amount_refunded"),
+        lambda r: r["status"] == "succeeded",
+    ),
+    Rule(
+        "partially_refunded means 0 < amount_refunded < amount",
+        lambda r: 0 < r["amount_refunded"] < r["amount"],
+        ("status", "amount_refunded", "amount"),
+        lambda r: r["status"] == "partially_refunded",
     ),
     Rule(
         "amount_refunded >= succeeded refunds",

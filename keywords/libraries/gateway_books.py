@@ -5,7 +5,9 @@ Asked of each gateway through its public API, as anyone holding the secret key m
 
 - Stripe: `GET /v1/payment_intents/{id}?expand[]=latest_charge`; the money held is the
   intent's `amount_received` once it `succeeded`, the money given back the charge's
-  `amount_refunded` (docs.stripe.com/api/payment_intents/object, /api/charges/object).
+  `amount_refunded` (docs.stripe.com/api/payment_intents/object, /api/charges/object), plus,
+  for a chargeback our books say was lost, the dispute's `amount` once
+  `GET /v1/disputes/{id}` says `lost` (the network took it back; no refund shows it).
 - Flutterwave: `GET /v3/transactions/verify_by_reference?tx_ref=<payment id>`; the money held
   is `amount` of a `successful` transaction, given back its `amount_refunded`.
 
@@ -44,7 +46,9 @@ UNSOLD = frozenset({"canceled", "failed"})
 TIMEOUT = 15
 PAYMENTS_SQL = """
 SELECT p.id::text AS id, p.provider, p.provider_ref, p.status, p.amount, p.amount_refunded,
-       p.refund_pending, p.currency
+       p.refund_pending, p.currency,
+       (SELECT d.provider_dispute_id FROM disputes d
+        WHERE d.payment_id = p.id AND d.status = 'chargeback_lost' LIMIT 1) AS lost_chargeback
 FROM payments p
 WHERE (%(ids)s::uuid[] IS NULL OR p.id = ANY(%(ids)s::uuid[]))
   AND p.status = ANY(%(judged)s)
@@ -92,9 +96,29 @@ class Gateways:
             return Held(0, 0)
         currency = intent["currency"]
         charge = intent.get("latest_charge") or {}
-        taken = from_stripe_amount(intent["amount_received"], currency)
-        given_back = from_stripe_amount(charge.get("amount_refunded", 0), currency)
-        return Held(taken or 0, given_back or 0)
+        taken = from_stripe_amount(intent["amount_received"], currency) or 0
+        given_back = from_stripe_amount(charge.get("amount_refunded", 0), currency) or 0
+        if payment.get("lost_chargeback"):
+            # A dispute of a partly refunded charge may name its whole amount, and a charge
+            # gives back at most what it took.
+            chargeback = self._stripe_chargeback(session, payment["lost_chargeback"], currency)
+            given_back = min(given_back + chargeback, taken)
+        return Held(taken, given_back)
+
+    def _stripe_chargeback(self, session: requests.Session, dispute_id: str, currency: str) -> int:
+        """What a chargeback took back: its amount once Stripe says it is lost, else 0."""
+        response = session.get(
+            f"{self.stripe}/v1/disputes/{dispute_id}",
+            auth=(self.stripe_key, ""),
+            timeout=TIMEOUT,
+        )
+        if response.status_code == 404:
+            return 0
+        response.raise_for_status()
+        dispute = response.json()
+        if dispute["status"] != "lost":
+            return 0
+        return from_stripe_amount(dispute["amount"], currency) or 0
 
     def _flutterwave(self, session: requests.Session, payment: dict[str, Any]) -> Held:
         response = session.get(

@@ -24,18 +24,30 @@ Gateway Faults On Create Leave Nothing Half Made
     flutterwave    refuse    502    gateway_unavailable
 
 Gateway Faults On Refund Leave Nothing Half Made
-    [Documentation]    A refund the gateway did not make is not booked, and can be asked again.
-    [Template]    Fault On Refund Should Be Survived
-    stripe    error    502    gateway_unavailable
-    stripe    hang    504    gateway_timeout
-    stripe    refuse    502    gateway_unavailable
+    [Documentation]    An unanswered Stripe refund may have been made: its amount stays held, a retry is refused.
+    [Template]    Unanswered Refund Should Be Held
+    stripe    error    502
+    stripe    hang    504
+    stripe    refuse    502
 
 Flutterwave Refund Of Unknown Outcome Is Held
     [Documentation]    An unanswered Flutterwave refund may have been made: its amount stays held, a retry is refused.
-    [Template]    Unanswered Flutterwave Refund Should Be Held
-    error    502
-    hang    504
-    refuse    502
+    [Template]    Unanswered Refund Should Be Held
+    flutterwave    error    502
+    flutterwave    hang    504
+    flutterwave    refuse    502
+
+A Refund The Gateway Refused Is Failed And Can Be Asked Again
+    [Documentation]    A clear refusal (a 4xx) proves nothing was made: nothing is booked or held, a retry works.
+    [Template]    Refused Refund Should Be Failed
+    stripe
+    flutterwave
+
+A Refund Whose Answer Was Lost Is Found And Booked Once
+    [Documentation]    The gateway made the refund but its answer came too late: looked up at once, booked once.
+    [Template]    Lost Refund Answer Should Be Found
+    stripe
+    flutterwave
 
 A Checkout Made Before The Gateway Timed Out Still Sells When Paid
     [Documentation]    A timeout does not prove nothing happened: money paid on a link we gave up on is a sale.
@@ -66,24 +78,34 @@ Fault On Create Should Be Survived
     Nothing Should Be Reserved    ${listing}    failed
     Retry Should Reserve    ${listing}    ${key}
 
-Fault On Refund Should Be Survived
-    [Documentation]    With a `mode` fault on `gateway` refunds: `status` `code`, nothing booked, a retry works.
-    [Arguments]    ${gateway}    ${mode}    ${status}    ${code}
+Refused Refund Should Be Failed
+    [Documentation]    `gateway` answers a refund 400: 502 `gateway_rejected`, nothing booked or held, a retry works.
+    [Arguments]    ${gateway}
     ${payment} =    Settled Payment Through    ${gateway}
-    Inject Gateway Fault    ${gateway}    ${mode}    ${payment}[id]
-    ${response} =    Refund Payment    ${SELLER}    ${payment}    2500    expected_status=${status}
-    Problem Should Be    ${response}    ${status}    ${code}
+    Make Gateway Answer    ${gateway}    400    ${payment}[id]
+    ${response} =    Refund Payment    ${SELLER}    ${payment}    2500    expected_status=502
+    Problem Should Be    ${response}    502    gateway_rejected
     Payment Should Be Persisted As    ${payment}    status=succeeded    amount_refunded=0
     ...    refund_pending=0
     Refund Rows Should Be    ${payment}    0    0
     Refund Payment    ${SELLER}    ${payment}    2500    expected_status=201
     Payment Should Be Persisted As    ${payment}    status=partially_refunded    amount_refunded=2500
 
-Unanswered Flutterwave Refund Should Be Held
-    [Documentation]    A `mode` fault on a Flutterwave refund: `status`, the amount held, a retry refused.
-    [Arguments]    ${mode}    ${status}
-    ${payment} =    Settled Payment Through    flutterwave
-    Inject Gateway Fault    flutterwave    ${mode}    ${payment}[id]
+Lost Refund Answer Should Be Found
+    [Documentation]    `gateway` makes the refund and answers too late: it is found, booked once (201).
+    [Arguments]    ${gateway}
+    ${payment} =    Settled Payment Through    ${gateway}
+    Inject Gateway Fault    ${gateway}    late    ${payment}[id]
+    Refund Payment    ${SELLER}    ${payment}    2500    expected_status=201
+    Payment Should Be Persisted As    ${payment}    status=partially_refunded    amount_refunded=2500
+    ...    refund_pending=0
+    Refund Rows Should Be    ${payment}    1    2500
+
+Unanswered Refund Should Be Held
+    [Documentation]    A `mode` fault on a `gateway` refund: `status`, the amount held, a retry refused.
+    [Arguments]    ${gateway}    ${mode}    ${status}
+    ${payment} =    Settled Payment Through    ${gateway}
+    Inject Gateway Fault    ${gateway}    ${mode}    ${payment}[id]
     ${response} =    Refund Payment    ${SELLER}    ${payment}    2500    expected_status=${status}
     Problem Should Be    ${response}    ${status}    refund_outcome_unknown
     Payment Should Be Persisted As    ${payment}    status=succeeded    amount_refunded=0

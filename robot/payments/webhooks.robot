@@ -103,6 +103,13 @@ A Stripe Dispute Opens A Dispute
     Payment Status Should Become    ${payment}    disputed
     Dispute From Stripe Should Be Recorded For    ${payment}
 
+A Chargeback Ends As The Card Network Decides
+    [Documentation]    Stripe's decision closes the chargeback: won restores the sale, lost leaves it refunded in full.
+    [Tags]    disputes    chargeback
+    [Template]    Chargeback Closed As Should Leave The Payment
+    won    succeeded    0
+    lost    refunded    10000
+
 A Payment Stripe Is Still Processing Ends As Stripe Says
     [Documentation]    Slow methods report processing first; the outcome that follows is the one booked.
     [Template]    Processing Should End In
@@ -145,6 +152,20 @@ Stripe Event Shape Should Be Acknowledged
     Should Be Equal As Integers    ${result}[status]    200    ${result}
     Event Should Be Recorded With Outcome    stripe    ${event}    ${outcome}
     Payment Should Be Persisted As    ${payment}    status=${status}
+
+Chargeback Closed As Should Leave The Payment
+    [Documentation]    A chargeback Stripe closes as `outcome` leaves the payment `status` with `refunded` given back.
+    [Arguments]    ${outcome}    ${status}    ${refunded}
+    ${listing} =    Listing To Buy From    ${SELLER}    price_per_unit=${10000}
+    ${payment} =    Pay And Settle With Stripe    ${BUYER}    ${listing}
+    ${chargeback} =    Open Stripe Dispute For    ${payment}
+    Payment Status Should Become    ${payment}    disputed
+    Close Stripe Dispute    ${chargeback}    ${outcome}
+    Payment Status Should Become    ${payment}    ${status}
+    Payment Should Be Persisted As    ${payment}    amount_refunded=${refunded}
+    Chargeback Should Be Closed As    ${chargeback}    chargeback_${outcome}
+    Audit Should Record    dispute.chargeback_closed    ${payment}
+    Payment History Should Be    ${payment}    pending    processing    succeeded    disputed    ${status}
 
 Settled Stripe Payment
     [Documentation]    A fresh listing bought with a good card and settled by its webhook.

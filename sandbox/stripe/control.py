@@ -1,7 +1,8 @@
 """Sandbox controls of the Stripe stand-in: crafted PaymentIntent events and disputes.
 
 A mixin of ``StripeState`` (it uses its stores, ``_lock``, ``_intent``, ``_resolve_method``,
-``_succeeded_charge`` and ``_emit``); the routes are ``/_sandbox/payment_intents/{id}/...``.
+``_succeeded_charge`` and ``_emit``); the routes are ``/_sandbox/payment_intents/{id}/...``
+and ``/_sandbox/disputes/{id}/close``.
 """
 
 from __future__ import annotations
@@ -26,6 +27,10 @@ CRAFTED_STATUS = {
     "payment_intent.amount_capturable_updated": "requires_capture",
 }
 SHAPES = ("expanded_charge", "minimal")
+# docs.stripe.com/api/disputes/object: the statuses a chargeback ends in (the card network's
+# decision; `warning_closed` ends an inquiry, which this sandbox does not open).
+DISPUTE_OUTCOMES = ("won", "lost")
+CLOSED_DISPUTE = ("won", "lost", "warning_closed")
 MINIMAL_DROPPED = (
     "description",
     "last_payment_error",
@@ -39,7 +44,7 @@ MINIMAL_DROPPED = (
 
 
 class ControlMixin:
-    """``craft_event`` and ``open_dispute`` for ``StripeState``."""
+    """``craft_event``, ``open_dispute`` and ``close_dispute`` for ``StripeState``."""
 
     # What it uses of the class it is mixed into (StripeState, EventsMixin), typed so mypy
     # checks every use; annotations only, nothing is shadowed at run time.
@@ -130,4 +135,29 @@ class ControlMixin:
             self._disputes[dispute["id"]] = dispute
             charge["disputed"] = True
             self._emit("charge.dispute.created", dispute, {})
+            return copy.deepcopy(dispute)
+
+    def close_dispute(self, dispute_id: str, body: Obj) -> Obj:
+        """The card network decides a chargeback: `won` (for the merchant) or `lost`."""
+        outcome = body.get("outcome")
+        if outcome not in DISPUTE_OUTCOMES:
+            raise falcon.HTTPBadRequest(description=f"outcome must be one of {DISPUTE_OUTCOMES}")
+        with self._lock:
+            dispute = self._disputes.get(dispute_id)
+            if dispute is None:
+                raise falcon.HTTPNotFound(description=f"no dispute {dispute_id}")
+            if dispute["status"] in CLOSED_DISPUTE:
+                # docs.stripe.com/api/disputes/close: closing "is irreversible".
+                raise falcon.HTTPBadRequest(
+                    description=f"{dispute_id} is already closed ({dispute['status']})"
+                )
+            dispute.update(status=outcome, is_charge_refundable=False)
+            # docs.stripe.com/api/events/types: charge.dispute.closed "Occurs when a dispute is
+            # closed and the dispute status changes to lost, warning_closed, or won";
+            # charge.dispute.funds_reinstated "Occurs when funds are reinstated to your account
+            # after a dispute is closed" (a won chargeback gives the amount back; a lost one
+            # keeps what was withdrawn when it opened, so nothing more is sent).
+            self._emit("charge.dispute.closed", dispute, {})
+            if outcome == "won":
+                self._emit("charge.dispute.funds_reinstated", dispute, {})
             return copy.deepcopy(dispute)

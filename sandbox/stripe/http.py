@@ -118,6 +118,9 @@ class Refunds:
     def on_post_collection(self, req: falcon.Request, resp: falcon.Response) -> None:
         resp.media = self._sb.create_refund(_params(req), _ctx(req))
 
+    def on_get_collection(self, req: falcon.Request, resp: falcon.Response) -> None:
+        resp.media = self._sb.list_refunds(_params(req))
+
     def on_get(self, req: falcon.Request, resp: falcon.Response, obj_id: str) -> None:
         resp.media = self._sb.get_object("refund", obj_id, _params(req))
 
@@ -128,6 +131,14 @@ class Charges:
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, obj_id: str) -> None:
         resp.media = self._sb.get_object("charge", obj_id, _params(req))
+
+
+class Disputes:
+    def __init__(self, sandbox: StripeState) -> None:
+        self._sb = sandbox
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, obj_id: str) -> None:
+        resp.media = self._sb.get_object("dispute", obj_id, _params(req))
 
 
 class Events:
@@ -142,7 +153,8 @@ class Events:
 
 
 class Control:
-    """``/_sandbox/payment_intents/{id}/...``: crafted events, disputes, the 3DS challenge."""
+    """``/_sandbox/payment_intents/{id}/...``: crafted events, disputes, the 3DS challenge;
+    ``/_sandbox/disputes/{id}/close``: the card network's decision."""
 
     def __init__(self, sandbox: StripeState) -> None:
         self._sb = sandbox
@@ -156,6 +168,9 @@ class Control:
     def on_post_authenticate(self, req: falcon.Request, resp: falcon.Response, obj_id: str) -> None:
         resp.media = self._sb.authenticate_payment_intent(obj_id, read_json(req))
 
+    def on_post_close(self, req: falcon.Request, resp: falcon.Response, obj_id: str) -> None:
+        resp.media = self._sb.close_dispute(obj_id, read_json(req))
+
 
 def add_api_routes(app: falcon.App, sandbox: StripeState) -> None:
     intents = PaymentIntents(sandbox)
@@ -167,6 +182,7 @@ def add_api_routes(app: falcon.App, sandbox: StripeState) -> None:
     app.add_route("/v1/refunds", refunds, suffix="collection")
     app.add_route("/v1/refunds/{obj_id}", refunds)
     app.add_route("/v1/charges/{obj_id}", Charges(sandbox))
+    app.add_route("/v1/disputes/{obj_id}", Disputes(sandbox))
     events = Events(sandbox)
     app.add_route("/v1/events", events, suffix="collection")
     app.add_route("/v1/events/{obj_id}", events)
@@ -176,6 +192,7 @@ def add_control_routes(app: falcon.App, sandbox: StripeState) -> None:
     control = Control(sandbox)
     for action in ("events", "dispute", "authenticate"):
         app.add_route(f"/_sandbox/payment_intents/{{obj_id}}/{action}", control, suffix=action)
+    app.add_route("/_sandbox/disputes/{obj_id}/close", control, suffix="close")
 
 
 class StripeSandbox(StripeState):

@@ -42,6 +42,7 @@ EXPANDABLE: dict[str, dict[str, str | None]] = {
         "source_transfer_reversal": None,
         "transfer_reversal": None,
     },
+    "dispute": {"charge": "charge", "payment_intent": "payment_intent"},
     "payment_method": {"customer": None},
     "event": {},
 }

@@ -1,7 +1,15 @@
-"""Refunds of the Stripe stand-in (docs.stripe.com/api/refunds/create).
+"""Refunds of the Stripe stand-in (docs.stripe.com/api/refunds/create, /list).
 
 A mixin of ``StripeState``: it uses its stores (``_charges``, ``_intents``, ``_refunds``),
 ``_lock``, ``_succeeded_charge``, ``_emit`` and ``_render``.
+
+``GET /v1/refunds`` (https://docs.stripe.com/api/refunds/list): "Returns a list of all
+refunds you created ... in sorted order, with the most recent refunds appearing first";
+``charge`` and ``payment_intent`` only return the refunds of that charge or PaymentIntent,
+``created`` those created in the interval; ``limit`` (1-100, default 10), ``starting_after``
+and ``ending_before`` page as every Stripe list does (docs.stripe.com/api/pagination).
+Its parameter rule (``LIST_REFUNDS_PARAMS``, ``check_list_refunds``) is in
+``sandbox.stripe.rules``; ``list_refunds`` answers the route.
 """
 
 from __future__ import annotations
@@ -11,6 +19,7 @@ from typing import Any
 
 from sandbox.stripe import objects
 from sandbox.stripe.errors import Obj, invalid, no_such
+from sandbox.stripe.lists import created_filter, page
 from sandbox.stripe.params import metadata, money
 
 
@@ -64,6 +73,19 @@ class RefundsMixin:
             self._emit("charge.refunded", charge, ctx)
             self._emit("refund.created", refund, ctx)
             return self._render(refund, "refund", params)
+
+    def list_refunds(self, params: Obj) -> Obj:
+        """``GET /v1/refunds``: every refund, newest first, filtered by ``charge``,
+        ``payment_intent`` and ``created``. An unknown id lists nothing: the page documents
+        no error for it."""
+        with self._lock:
+            items = list(reversed(self._refunds.values()))  # made in this order
+            for name in ("charge", "payment_intent"):
+                if params.get(name):
+                    items = [r for r in items if r.get(name) == params[name]]
+            items = created_filter(items, params.get("created"))
+            listed = page([copy.deepcopy(r) for r in items], "/v1/refunds", params, "refund")
+            return self._render(listed, "list:refund", params)
 
     def _refundable_charge(self, params: Obj) -> Obj:
         if params.get("charge"):

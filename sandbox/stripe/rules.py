@@ -14,6 +14,30 @@ from sandbox.stripe.errors import Obj, invalid, missing, unsupported, words
 from sandbox.stripe.lists import check_expand
 from sandbox.stripe.params import boolean, check_charge_amount, integer, metadata, one_of
 
+# GET /v1/refunds: its parameter rule (answered by refunds.RefundsMixin.list_refunds).
+LIST_REFUNDS_DOC = "https://docs.stripe.com/api/refunds/list"
+# Every parameter the page lists; all are modelled.
+LIST_REFUNDS_PARAMS = words(
+    "charge created ending_before expand limit payment_intent starting_after"
+)
+
+
+def check_list_refunds(params: Obj) -> None:
+    """The page's value rules: `limit` "can range between 1 and 100", `created` a timestamp
+    or an interval of gt/gte/lt/lte timestamps, `charge`/`payment_intent` ids."""
+    if params.get("limit") is not None:
+        integer(params, "limit", minimum=1, maximum=100)
+    created = params.get("created")
+    if isinstance(created, dict):
+        for op in created:
+            integer(created, op, minimum=0)
+    elif created is not None:
+        integer(params, "created", minimum=0)
+    for name in ("charge", "payment_intent"):
+        if name in params and not isinstance(params[name], str):
+            raise invalid(f"Invalid string: {params[name]!r}", name)
+
+
 # The version the official SDK pins (stripe._api_version); the sandbox speaks it unless a
 # request names another in Stripe-Version (docs.stripe.com/api/versioning).
 API_VERSION = "2026-10-28.endive"
@@ -240,11 +264,20 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
         root="refund",
         checks=(_check_refund,),
     ),
+    ("GET", "/v1/refunds"): Endpoint(
+        LIST_REFUNDS_DOC,
+        LIST_REFUNDS_PARAMS,
+        root="list:refund",
+        checks=(check_list_refunds,),
+    ),
     ("GET", "/v1/refunds/{obj_id}"): Endpoint(
         "https://docs.stripe.com/api/refunds/retrieve", words("expand"), root="refund"
     ),
     ("GET", "/v1/charges/{obj_id}"): Endpoint(
         "https://docs.stripe.com/api/charges/retrieve", words("expand"), root="charge"
+    ),
+    ("GET", "/v1/disputes/{obj_id}"): Endpoint(
+        "https://docs.stripe.com/api/disputes/retrieve", words("expand"), root="dispute"
     ),
     ("GET", "/v1/events"): Endpoint(
         "https://docs.stripe.com/api/events/list",

@@ -306,7 +306,7 @@ class StripeState(ControlMixin, RefundsMixin, EventsMixin, SandboxBase):
         return charge if charge is not None and charge["status"] == "succeeded" else None
 
     def get_object(self, kind: str, obj_id: str, params: Obj) -> Obj:
-        store = self._charges if kind == "charge" else self._refunds
+        store = {"charge": self._charges, "refund": self._refunds, "dispute": self._disputes}[kind]
         with self._lock:
             if obj_id not in store:
                 raise no_such(kind, obj_id)

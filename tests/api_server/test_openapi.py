@@ -66,7 +66,8 @@ def test_query_parameters_are_optional_and_path_parameters_required(app):
                 seen.add(parameter["in"])
                 expected = parameter["in"] == "path"
                 assert parameter["required"] is expected, f"{method} {path} {parameter['name']}"
-    assert seen == {"path", "query"}
+    # Header parameters (a refund's Idempotency-Key) are optional too.
+    assert seen == {"path", "query", "header"}
 
 
 def test_every_request_body_is_required(app):
@@ -99,3 +100,15 @@ def test_success_statuses_are_the_ones_answered(app, method, path, status):
     document = falcon.testing.TestClient(app).simulate_get("/api/openapi.json").json
     responses = document["paths"][path][method]["responses"]
     assert sorted(s for s in responses if s.startswith("2")) == [status]
+
+
+def test_dispute_statuses_include_the_card_networks_decisions(app):
+    """A dispute a chargeback decided reads as such (not as an admin's rejection or refund),
+    and the admins' list filters by the same statuses the dispute shows."""
+    document = falcon.testing.TestClient(app).simulate_get("/api/openapi.json").json
+    listing = document["paths"]["/api/admin/disputes"]["get"]
+    status = next(p for p in listing["parameters"] if p["name"] == "status")
+    expected = ["open", "resolved_refund", "resolved_rejected", "chargeback_won", "chargeback_lost"]
+    assert status["schema"]["enum"] == expected
+    page = listing["responses"]["200"]["content"]["application/json"]["schema"]
+    assert page["properties"]["items"]["items"]["properties"]["status"]["enum"] == expected

@@ -87,3 +87,22 @@ def test_books_that_drift_from_the_gateways_are_found(stack):
         card: "refunded 100 (+0 in flight) but the gateway gave back 0",
         hosted: "ended canceled but the gateway keeps 500000",
     }
+
+
+def test_a_lost_chargeback_is_money_the_gateway_gave_back(stack):
+    """Stripe shows a lost chargeback on the dispute, not as a refund of the charge."""
+    _, buyer, listing = stack.cast(price_per_unit=10_000)
+    card = stack.buy(buyer, listing, 1).json()["id"]
+    stack.post(buyer, f"/api/payments/{card}/confirm", payment_method="pm_card_visa")
+    eventually(lambda: stack.payment(card)["status"] == "succeeded")
+    intent = stack.payment(card)["provider_ref"]
+    dispute = stack.control(stack.stripe, f"payment_intents/{intent}/dispute")
+    eventually(lambda: stack.payment(card)["status"] == "disputed")
+    stack.control(stack.stripe, f"disputes/{dispute['id']}/close", outcome="lost")
+    eventually(lambda: stack.payment(card)["status"] == "refunded")
+    # Other tests here leave drifted books behind: only this payment is looked at.
+    assert card not in gateway_books.check(stack.dsn, _gateways(stack), settle=0)[1]
+    # The books saying lost while Stripe says otherwise is a drift like any other.
+    stack.sql("UPDATE disputes SET provider_dispute_id = 'dp_other' WHERE payment_id = %s", card)
+    wrong = gateway_books.check(stack.dsn, _gateways(stack), settle=0)[1]
+    assert wrong[card] == "refunded 10000 (+0 in flight) but the gateway gave back 0"

@@ -134,7 +134,7 @@ def test_a_healthy_dataset_passes(app: Any, market: dict[str, str]) -> None:
     # Held: 1 open; sold: 6 paid and reserved; 20 - 7 = 13 available.
     stock = sql(app, "SELECT available_quantity FROM listings WHERE id = %s", market["listing"])
     assert stock == [{"available_quantity": Decimal("13.000")}]
-    assert report.rules == 13
+    assert report.rules == 15
     assert report.checks > report.rows["payments"] * 5
 
 
@@ -199,6 +199,20 @@ def refunded_in_part(app: Any, ids: dict[str, str]) -> set[tuple[str, str, str]]
     return {("payments", ids["dashboard"], "refunded means amount_refunded = amount")}
 
 
+def sold_but_refunded(app: Any, ids: dict[str, str]) -> set[tuple[str, str, str]]:
+    # A dashboard refund booked on a payment the success had not reached yet (issue 20).
+    sql(app, "UPDATE payments SET amount_refunded = 500 WHERE id = %s", ids["sold"])
+    return {("payments", ids["sold"], "succeeded means nothing refunded")}
+
+
+def partly_refunded_by_nothing(app: Any, ids: dict[str, str]) -> set[tuple[str, str, str]]:
+    sql(app, "UPDATE payments SET amount_refunded = 0 WHERE id = %s", ids["partly"])
+    return {
+        ("payments", ids["partly"], "partially_refunded means 0 < amount_refunded < amount"),
+        ("payments", ids["partly"], "amount_refunded >= succeeded refunds"),
+    }
+
+
 def refund_not_booked(app: Any, ids: dict[str, str]) -> set[tuple[str, str, str]]:
     sql(
         app,
@@ -223,7 +237,11 @@ def move_not_allowed(app: Any, ids: dict[str, str]) -> set[tuple[str, str, str]]
         ids["refunded"],
     )[0]["id"]
     sql(app, "UPDATE payments SET status = 'succeeded' WHERE id = %s", ids["refunded"])
-    return {("payment_transitions", moved, "move allowed by settlement.ALLOWED")}
+    return {
+        ("payment_transitions", moved, "move allowed by settlement.ALLOWED"),
+        # ... and a payment refunded in full cannot read succeeded.
+        ("payments", ids["refunded"], "succeeded means nothing refunded"),
+    }
 
 
 def move_missing(app: Any, ids: dict[str, str]) -> set[tuple[str, str, str]]:
@@ -243,7 +261,10 @@ def creation_missing(app: Any, ids: dict[str, str]) -> set[tuple[str, str, str]]
 
 def status_not_recorded(app: Any, ids: dict[str, str]) -> set[tuple[str, str, str]]:
     sql(app, "UPDATE payments SET status = 'partially_refunded' WHERE id = %s", ids["sold"])
-    return {("payments", ids["sold"], "status = last transition's to_status")}
+    return {
+        ("payments", ids["sold"], "status = last transition's to_status"),
+        ("payments", ids["sold"], "partially_refunded means 0 < amount_refunded < amount"),
+    }
 
 
 def no_history(app: Any, ids: dict[str, str]) -> set[tuple[str, str, str]]:
@@ -271,6 +292,8 @@ BREAKS = [
     refunded_beyond_amount,
     pending_beyond_amount,
     refunded_in_part,
+    sold_but_refunded,
+    partly_refunded_by_nothing,
     refund_not_booked,
     pending_not_held,
     move_not_allowed,

@@ -3,11 +3,13 @@
 Every test here failed before its fix: quantities finer than the column, anonymous returns
 that end or re-settle payments, a chargeback dropped beside a buyer's dispute, conversions
 that undercharged, listings withdrawn mid-payment, gateway refusals on cancel, a batch
-stopped by one bad row, and a dashboard refund counted twice.
+stopped by one bad row, a dashboard refund counted twice, and a chargeback the card network
+decided that left its payment disputed for ever.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from decimal import Decimal
@@ -189,6 +191,176 @@ def test_a_chargeback_beside_the_buyers_dispute_is_recorded(stack):
         assert answer.status_code == 409, answer.text
         assert answer.json()["code"] == "dispute_at_gateway"
     assert stack.payment(payment_id)["status"] == "disputed"
+
+
+# 4b. The card network's decision on a chargeback closes it
+
+
+def _chargeback(stack, payment_id: str) -> tuple[str, dict]:
+    """Stripe opens a chargeback on the payment; returns its intent and the dispute."""
+    intent = stack.payment(payment_id)["provider_ref"]
+    return intent, stack.control(stack.stripe, f"payment_intents/{intent}/dispute")
+
+
+def _close(stack, dispute: dict, outcome: str) -> dict:
+    return stack.control(stack.stripe, f"disputes/{dispute['id']}/close", outcome=outcome)
+
+
+def _stripe_event(stack, dispute_id: str, event_type: str) -> dict:
+    events = stack.control_get(stack.stripe, f"events?match={dispute_id}")
+    return next(e for e in events if e["type"] == event_type)
+
+
+def _post_stripe_event(stack, event: dict) -> requests.Response:
+    """A webhook signed with the endpoint's secret, as Stripe would send this event."""
+    payload = json.dumps(event).encode()
+    headers = {"Content-Type": "application/json", **stack.stripe.sign(payload, "valid")}
+    return requests.post(
+        f"{stack.url}/api/payments/webhooks/stripe", data=payload, headers=headers, timeout=30
+    )
+
+
+def _outcome(stack, event_id: str) -> str | None:
+    rows = stack.sql("SELECT outcome FROM payment_events WHERE event_id = %s", event_id)
+    return rows[0]["outcome"] if rows else None
+
+
+def _disputes(stack, payment_id: str) -> list[dict]:
+    return stack.sql(
+        "SELECT status, provider_dispute_id, resolved_at IS NOT NULL AS resolved, refund_id "
+        "FROM disputes WHERE payment_id = %s ORDER BY created_at",
+        payment_id,
+    )
+
+
+def _history(stack, payment_id: str) -> list[str]:
+    rows = stack.sql(
+        "SELECT to_status FROM payment_transitions WHERE payment_id = %s ORDER BY id", payment_id
+    )
+    return [r["to_status"] for r in rows]
+
+
+def _actions(stack, payment_id: str) -> list[str]:
+    rows = stack.sql("SELECT action FROM audit_log WHERE target_id = %s ORDER BY id", payment_id)
+    return [r["action"] for r in rows]
+
+
+def test_a_chargeback_the_seller_wins_restores_the_payment(stack):
+    _, _, _, payment_id = _paid_stripe(stack)
+    _, dispute = _chargeback(stack, payment_id)
+    eventually(lambda: stack.payment(payment_id)["status"] == "disputed")
+    _close(stack, dispute, "won")
+    eventually(lambda: stack.payment(payment_id)["status"] == "succeeded")
+    assert _disputes(stack, payment_id) == [
+        {"status": "chargeback_won", "provider_dispute_id": dispute["id"], "resolved": True,
+         "refund_id": None}
+    ]  # fmt: skip
+    assert _history(stack, payment_id)[-2:] == ["disputed", "succeeded"]
+    assert stack.payment(payment_id)["amount_refunded"] == 0
+    eventually(lambda: _actions(stack, payment_id)[-1] == "dispute.chargeback_closed")
+    closed = _stripe_event(stack, dispute["id"], "charge.dispute.closed")
+    assert _outcome(stack, closed["id"]) == "applied:chargeback_won"
+
+
+def test_a_chargeback_the_seller_loses_ends_the_payment_refunded_in_full(stack):
+    _, _, _, payment_id = _paid_stripe(stack, price=10_000)
+    _, dispute = _chargeback(stack, payment_id)
+    eventually(lambda: stack.payment(payment_id)["status"] == "disputed")
+    _close(stack, dispute, "lost")
+    eventually(lambda: stack.payment(payment_id)["status"] == "refunded")
+    row = stack.payment(payment_id)
+    assert row["amount_refunded"] == row["amount"] == 10_000
+    # The card network took the money back: a chargeback, not a refund of ours.
+    assert stack.sql("SELECT id FROM refunds WHERE payment_id = %s", payment_id) == []
+    assert [d["status"] for d in _disputes(stack, payment_id)] == ["chargeback_lost"]
+    assert _history(stack, payment_id)[-2:] == ["disputed", "refunded"]
+    assert "dispute.chargeback_closed" in _actions(stack, payment_id)
+
+
+def test_the_buyers_dispute_tied_to_a_chargeback_closes_with_it(stack):
+    _, buyer, _, payment_id = _paid_stripe(stack, price=10_000)
+    refunded = stack.dashboard_refund(stack.charge_of(payment_id), 3_000)
+    assert refunded.status_code == 200, refunded.text
+    eventually(lambda: stack.payment(payment_id)["status"] == "partially_refunded")
+    opened = stack.post(buyer, f"/api/payments/{payment_id}/disputes", reason="not_received")
+    assert opened.status_code == 201, opened.text
+    _, dispute = _chargeback(stack, payment_id)
+    eventually(lambda: _disputes(stack, payment_id)[0]["provider_dispute_id"] == dispute["id"])
+    _close(stack, dispute, "won")
+    eventually(lambda: stack.payment(payment_id)["status"] == "partially_refunded")
+    assert [d["status"] for d in _disputes(stack, payment_id)] == ["chargeback_won"]
+    assert stack.payment(payment_id)["amount_refunded"] == 3_000
+    actions = _actions(stack, payment_id)
+    assert actions[-3:] == ["dispute.open", "dispute.chargeback", "dispute.chargeback_closed"]
+
+
+def test_a_closed_chargeback_delivered_again_changes_nothing(stack):
+    _, _, _, payment_id = _paid_stripe(stack, price=10_000)
+    _, dispute = _chargeback(stack, payment_id)
+    eventually(lambda: stack.payment(payment_id)["status"] == "disputed")
+    _close(stack, dispute, "lost")
+    eventually(lambda: stack.payment(payment_id)["status"] == "refunded")
+    closed = _stripe_event(stack, dispute["id"], "charge.dispute.closed")
+    again = stack.control(stack.stripe, f"events/{closed['id']}/deliver")
+    assert again["status"] == 200 and "duplicate" in str(again["body"]), again
+    # Another event saying otherwise of a dispute that is closed changes nothing either.
+    other = {**closed["body"], "id": f"{closed['id']}_other"}
+    other["data"] = {"object": {**closed["body"]["data"]["object"], "status": "won"}}
+    answer = _post_stripe_event(stack, other)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["status"] == "ignored"
+    assert [d["status"] for d in _disputes(stack, payment_id)] == ["chargeback_lost"]
+    assert _history(stack, payment_id)[-2:] == ["disputed", "refunded"]
+    assert stack.payment(payment_id)["amount_refunded"] == 10_000
+    assert _actions(stack, payment_id).count("dispute.chargeback_closed") == 1
+
+
+def test_a_chargeback_closed_before_stripe_reports_it_opened_is_booked_once(stack):
+    _, _, _, payment_id = _paid_stripe(stack, price=10_000)
+    intent = stack.payment(payment_id)["provider_ref"]
+    stack.control(stack.stripe, "webhooks/drop", count=2, match=intent)
+    _, dispute = _chargeback(stack, payment_id)
+    _close(stack, dispute, "lost")
+    created = _stripe_event(stack, dispute["id"], "charge.dispute.created")
+    closed = _stripe_event(stack, dispute["id"], "charge.dispute.closed")
+    results = stack.control(stack.stripe, "events/deliver", ids=[closed["id"], created["id"]])
+    assert [r["status"] for r in results] == [200, 200], results
+    row = stack.payment(payment_id)
+    assert (row["status"], row["amount_refunded"]) == ("refunded", 10_000)
+    assert _disputes(stack, payment_id) == [
+        {"status": "chargeback_lost", "provider_dispute_id": dispute["id"], "resolved": True,
+         "refund_id": None}
+    ]  # fmt: skip
+    assert _history(stack, payment_id)[-2:] == ["succeeded", "refunded"]
+
+
+def test_an_inquiry_closed_without_a_chargeback_restores_the_payment(stack):
+    _, _, _, payment_id = _paid_stripe(stack)
+    _, dispute = _chargeback(stack, payment_id)
+    eventually(lambda: stack.payment(payment_id)["status"] == "disputed")
+    created = _stripe_event(stack, dispute["id"], "charge.dispute.created")
+    # docs.stripe.com/api/events/types: charge.dispute.closed also reports `warning_closed`.
+    event = {**created["body"], "id": f"{created['id']}_closed", "type": "charge.dispute.closed"}
+    event["data"] = {"object": {**dispute, "status": "warning_closed"}}
+    answer = _post_stripe_event(stack, event)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["status"] == "applied:chargeback_won"
+    assert stack.payment(payment_id)["status"] == "succeeded"
+    assert [d["status"] for d in _disputes(stack, payment_id)] == ["chargeback_won"]
+
+
+def test_a_closed_chargeback_of_a_payment_without_its_dispute_is_only_audited(stack):
+    _, _, _, payment_id = _paid_stripe(stack, price=10_000)
+    refunded = stack.dashboard_refund(stack.charge_of(payment_id))
+    assert refunded.status_code == 200, refunded.text
+    eventually(lambda: stack.payment(payment_id)["status"] == "refunded")
+    _, dispute = _chargeback(stack, payment_id)
+    _close(stack, dispute, "lost")
+    closed = _stripe_event(stack, dispute["id"], "charge.dispute.closed")
+    eventually(lambda: _outcome(stack, closed["id"]) == "chargeback_closed_recorded")
+    assert _disputes(stack, payment_id) == []
+    assert stack.payment(payment_id)["status"] == "refunded"
+    assert _actions(stack, payment_id)[-2:] == ["dispute.chargeback", "dispute.chargeback_closed"]
 
 
 # 6. Conversions never undercharge
@@ -457,3 +629,168 @@ def test_a_refund_flutterwave_refuses_outright_is_failed_at_once(stack):
     assert answer.json()["code"] == "gateway_rejected"
     assert _refund_rows(stack, payment_id) == [("failed", 200_000)]
     assert stack.payment(payment_id)["refund_pending"] == 0
+
+
+# Charge events that overtake the success they follow (Stripe does not order events)
+
+
+def _withheld_paid_stripe(stack, price=10_000):
+    """A card payment Stripe took, with its webhooks withheld: the API has not heard yet."""
+    seller, buyer, listing = stack.cast(price_per_unit=price)
+    payment_id = stack.buy(buyer, listing, 1).json()["id"]
+    intent = stack.payment(payment_id)["provider_ref"]
+    stack.control(stack.stripe, "webhooks/pause", match=intent)
+    paid = stack.post(buyer, f"/api/payments/{payment_id}/confirm", payment_method="pm_card_visa")
+    assert paid.status_code == 200, paid.text
+    return seller, buyer, listing, payment_id, intent
+
+
+def _deliver_first(stack, intent: str, first: str) -> None:
+    """Delivers the withheld events of `intent`, those of type `first` before the others."""
+    events = stack.control_get(stack.stripe, f"events?match={intent}")
+    ids = [e["id"] for e in events if e["type"] == first]
+    ids += [e["id"] for e in events if e["type"] != first]
+    stack.control(stack.stripe, "events/deliver", ids=ids)
+    stack.control(stack.stripe, "webhooks/resume", match=intent)
+
+
+@pytest.mark.parametrize(("refund", "status"), [(None, "refunded"), (4_000, "partially_refunded")])
+def test_a_dashboard_refund_heard_before_the_success_is_booked_on_the_sale(stack, refund, status):
+    _, _, _, payment_id, intent = _withheld_paid_stripe(stack)
+    refunded = stack.dashboard_refund(stack.charge_of(payment_id), refund)
+    assert refunded.status_code == 200, refunded.text
+    _deliver_first(stack, intent, "charge.refunded")
+    eventually(lambda: stack.payment(payment_id)["status"] == status)
+    row = stack.payment(payment_id)
+    assert row["amount_refunded"] == (refund or 10_000)
+    assert _history(stack, payment_id) == ["pending", "processing", "succeeded", status]
+
+
+def test_a_chargeback_heard_before_the_success_disputes_the_sale(stack):
+    _, _, _, payment_id, intent = _withheld_paid_stripe(stack)
+    dispute = stack.control(stack.stripe, f"payment_intents/{intent}/dispute")
+    _deliver_first(stack, intent, "charge.dispute.created")
+    eventually(lambda: stack.payment(payment_id)["status"] == "disputed")
+    assert [(d["status"], d["provider_dispute_id"]) for d in _disputes(stack, payment_id)] == [
+        ("open", dispute["id"])
+    ]
+
+
+def test_a_rejected_dispute_keeps_what_was_refunded_meanwhile(stack):
+    admin = make_user(stack.app, "admin")
+    _, buyer, _, payment_id = _paid_stripe(stack)
+    opened = stack.post(buyer, f"/api/payments/{payment_id}/disputes", reason="not_received")
+    assert opened.status_code == 201, opened.text
+    assert stack.dashboard_refund(stack.charge_of(payment_id), 3_000).status_code == 200
+    eventually(lambda: stack.payment(payment_id)["amount_refunded"] == 3_000)
+    assert stack.payment(payment_id)["status"] == "disputed"
+    path = f"/api/admin/disputes/{opened.json()['id']}/resolve"
+    rejected = stack.post(admin, path, outcome="reject", note="groundless")
+    assert rejected.status_code == 200, rejected.text
+    assert stack.payment(payment_id)["status"] == "partially_refunded"
+
+
+def test_rejecting_a_dispute_while_its_chargeback_arrives_never_deadlocks(stack):
+    # The admin's rejection and the chargeback's webhook take the payment's and the dispute's
+    # locks; in opposite orders they deadlocked (a 503 "database unavailable" for one side).
+    admin = make_user(stack.app, "admin")
+    for _ in range(6):
+        _, buyer, _, payment_id = _paid_stripe(stack)
+        opened = stack.post(buyer, f"/api/payments/{payment_id}/disputes", reason="fraudulent")
+        path = f"/api/admin/disputes/{opened.json()['id']}/resolve"
+        intent = stack.payment(payment_id)["provider_ref"]
+        stack.control(stack.stripe, "webhooks/pause", match=intent)
+        dispute = stack.control(stack.stripe, f"payment_intents/{intent}/dispute")
+        event = _stripe_event(stack, dispute["id"], "charge.dispute.created")
+        answers: dict[str, requests.Response] = {}
+        barrier = threading.Barrier(2)
+
+        def reject(answers=answers, barrier=barrier, path=path):
+            barrier.wait()
+            answers["reject"] = stack.post(admin, path, outcome="reject", note="race")
+
+        def chargeback(answers=answers, barrier=barrier, event=event):
+            barrier.wait()
+            answers["webhook"] = _post_stripe_event(stack, event)
+
+        threads = [threading.Thread(target=reject), threading.Thread(target=chargeback)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+        assert answers["webhook"].status_code == 200, answers["webhook"].text
+        assert answers["reject"].status_code in (200, 409), answers["reject"].text
+        assert _outcome(stack, event["id"]) != "error"
+        stack.control(stack.stripe, "webhooks/resume", match=intent)
+
+
+# Money that is not the order's: ended, given back its stock, and put before a person
+
+
+def test_an_expired_order_whose_gateway_holds_another_amount_ends_and_is_reported(stack):
+    admin = make_user(stack.app, "admin")
+    _, buyer, listing = stack.cast(price_per_unit=150_000, currency="NGN")
+    created = stack.buy(buyer, listing, 1).json()
+    payment_id = created["id"]
+    stack.control(stack.flutterwave, "webhooks/pause", match=payment_id)
+    paid = requests.get(
+        created["flutterwave"]["payment_link"],
+        params={"outcome": "successful"},
+        headers={"Accept": "application/json"},
+        timeout=30,
+    )
+    # The customer was charged 1,400 NGN for a 1,500 NGN order.
+    stack.control(
+        stack.flutterwave, f"transactions/{paid.json()['transaction_id']}/override", amount=1400
+    )
+    stack.control(stack.flutterwave, "webhooks/resume", match=payment_id)
+    eventually(lambda: _outcome_of_payment(stack, payment_id) == "amount_mismatch")
+    assert stack.payment(payment_id)["status"] == "pending"
+    expire = "UPDATE payments SET expires_at = now() - interval '1 second' WHERE id = %s"
+    stack.sql(expire, payment_id)
+    report = stack.post(admin, "/api/admin/payments/reconcile").json()
+    assert {"payment_id": payment_id, "error": "amount_mismatch"} in report["errors"], report
+    row = stack.payment(payment_id)
+    assert (row["status"], row["reserved"], row["failure_code"]) == (
+        "canceled",
+        False,
+        "amount_mismatch",
+    )
+    assert stack.available(listing) == "10.000"
+    assert "payment.amount_mismatch" in _actions(stack, payment_id)
+    # Reported once: the order is closed, so the next run does not report it again.
+    again = stack.post(admin, "/api/admin/payments/reconcile").json()
+    assert payment_id not in {e["payment_id"] for e in again["errors"]}
+
+
+def _outcome_of_payment(stack, payment_id: str) -> str | None:
+    rows = stack.sql(
+        "SELECT outcome FROM payment_events WHERE payment_id = %s ORDER BY id DESC",
+        payment_id,
+    )
+    return rows[0]["outcome"] if rows else None
+
+
+def test_a_held_refund_booked_while_the_buyer_disputes_keeps_the_payment_disputed(stack):
+    admin = make_user(stack.app, "admin")
+    seller, buyer, _, payment_id = _paid_flutterwave(stack)
+    txn = stack.payment(payment_id)["provider_txn_id"]
+    # Flutterwave makes the refund but its answer is lost, and the lookup fails too: held.
+    _fault(stack, stack.flutterwave, mode="late", seconds=3, match=f"transactions/{txn}/refund")
+    _fault(stack, stack.flutterwave, mode="error", match="/v3/refunds?")
+    held = stack.post(seller, f"/api/payments/{payment_id}/refunds", amount=100_000)
+    assert held.json()["code"] == "refund_outcome_unknown", held.text
+    eventually(lambda: len(_flutterwave_refunds(stack, payment_id)) == 1)
+    opened = stack.post(buyer, f"/api/payments/{payment_id}/disputes", reason="not_received")
+    assert opened.status_code == 201, opened.text
+    stack.app.services.reconciler.run()
+    row = stack.payment(payment_id)
+    assert (row["status"], row["amount_refunded"], row["refund_pending"]) == (
+        "disputed",
+        100_000,
+        0,
+    )
+    assert [d["status"] for d in _disputes(stack, payment_id)] == ["open"]
+    path = f"/api/admin/disputes/{opened.json()['id']}/resolve"
+    assert stack.post(admin, path, outcome="reject", note="groundless").status_code == 200
+    assert stack.payment(payment_id)["status"] == "partially_refunded"

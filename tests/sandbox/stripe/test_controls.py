@@ -245,6 +245,7 @@ def test_payment_method_types_follow_the_api_version(
         (("POST", "/v1/refunds"), "_refund_create_params", "RefundCreateParams"),
         (("GET", "/v1/refunds/{obj_id}"), "_refund_retrieve_params", "RefundRetrieveParams"),
         (("GET", "/v1/charges/{obj_id}"), "_charge_retrieve_params", "ChargeRetrieveParams"),
+        (("GET", "/v1/disputes/{obj_id}"), "_dispute_retrieve_params", "DisputeRetrieveParams"),
         (("GET", "/v1/events"), "_event_list_params", "EventListParams"),
         (("GET", "/v1/events/{obj_id}"), "_event_retrieve_params", "EventRetrieveParams"),
     ],

@@ -179,6 +179,52 @@ def test_dispute_emits_charge_dispute_created(
     assert event.type == "charge.dispute.created" and event.data.object.id == dispute["id"]
 
 
+@pytest.mark.parametrize(
+    ("outcome", "types"),
+    [
+        ("won", ["charge.dispute.closed", "charge.dispute.funds_reinstated"]),
+        ("lost", ["charge.dispute.closed"]),
+    ],
+)
+def test_closing_a_dispute_emits_charge_dispute_closed(
+    sandbox: StripeSandbox,
+    client: stripe.StripeClient,
+    receiver: WebhookReceiver,
+    outcome: str,
+    types: list[str],
+) -> None:
+    pi = new_intent(client, listing_id(), payment_method="pm_card_visa", confirm=True)
+    opened = control(sandbox, "POST", f"payment_intents/{pi.id}/dispute")
+    closed = control(sandbox, "POST", f"disputes/{opened['id']}/close", outcome=outcome)
+    assert closed["id"] == opened["id"] and closed["status"] == outcome
+    assert closed["payment_intent"] == pi.id and closed["is_charge_refundable"] is False
+    events = settled_events(sandbox, opened["id"])
+    seen = [e for e in events if e["type"] != "charge.dispute.created"]
+    assert [e["type"] for e in seen] == types
+    assert all(e["body"]["data"]["object"]["status"] == outcome for e in seen)
+    retrieved = client.v1.disputes.retrieve(opened["id"], params={"expand": ["payment_intent"]})
+    assert retrieved.status == outcome and retrieved.payment_intent.id == pi.id
+
+
+def test_a_dispute_closes_once_and_only_as_the_network_decides(
+    sandbox: StripeSandbox, client: stripe.StripeClient
+) -> None:
+    pi = new_intent(client, listing_id(), payment_method="pm_card_visa", confirm=True)
+    dispute = control(sandbox, "POST", f"payment_intents/{pi.id}/dispute")
+    path = f"{sandbox.url}/_sandbox/disputes/{dispute['id']}/close"
+    assert requests.post(path, json={"outcome": "maybe"}, timeout=TIMEOUT).status_code == 400
+    assert requests.post(path, json={}, timeout=TIMEOUT).status_code == 400
+    missing = f"{sandbox.url}/_sandbox/disputes/dp_missing/close"
+    assert requests.post(missing, json={"outcome": "won"}, timeout=TIMEOUT).status_code == 404
+    control(sandbox, "POST", f"disputes/{dispute['id']}/close", outcome="lost")
+    again = requests.post(path, json={"outcome": "won"}, timeout=TIMEOUT)
+    assert again.status_code == 400 and "already closed" in again.text
+    assert client.v1.disputes.retrieve(dispute["id"]).status == "lost"
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        client.v1.disputes.retrieve("dp_missing")
+    assert raised.value.http_status == 404 and raised.value.code == "resource_missing"
+
+
 def test_events_api_lists_newest_first_and_retrieves(
     sandbox: StripeSandbox, client: stripe.StripeClient, receiver: WebhookReceiver
 ) -> None:
