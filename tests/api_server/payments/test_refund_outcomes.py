@@ -294,8 +294,13 @@ def test_a_keyed_refund_of_unknown_outcome_replays_what_became_of_it(stack):
     assert again.status_code == 504, again.text
     assert again.json()["code"] == "refund_outcome_unknown"
     assert again.headers.get("Idempotent-Replayed") == "true"
-    stack.app.services.reconciler.run()
-    assert _books(stack, payment_id)[1:] == (300, 0)
+    eventually(lambda: _stripe_refunds(stack, payment_id) == [300])
+
+    def reconciled() -> bool:
+        stack.app.services.reconciler.run()  # asks again while Stripe still makes it (load)
+        return _books(stack, payment_id)[1:] == (300, 0)
+
+    eventually(reconciled, timeout=15)
     # Booked since: the retry gets the refund, still made once.
     booked = _refund(stack, seller, payment_id, key, amount=300)
     assert booked.status_code == 201, booked.text
