@@ -164,7 +164,7 @@ smoke: setup
 # The deployment-safe tests write nothing: a throwaway stack with a few listings, every table's
 # rows counted before and after `robot --include deployment-safe robot`; any change fails.
 deployment-check: setup
-	@$(GUARDED) $(RESULTS)/deployment -- $(BIN)/python -m sandbox run -- $(BIN)/python -m tooling.report.deployment_check
+	@$(FRESH_DB) $(GUARDED) $(RESULTS)/deployment -- $(BIN)/python -m sandbox run -- $(BIN)/python -m tooling.report.deployment_check
 
 # Mutation score (docs/writing-tests.md, "Mutation score"): cosmic-ray plants faults in a throwaway
 # copy of api_server/, each mutant's suites (tooling/mutation/map.yaml) run against a fresh

@@ -305,6 +305,7 @@ class Invariants:
     def __init__(self) -> None:
         self._checks = 0
         self._gateway_checks = 0
+        self._since: Any = None
 
     @keyword
     def marketplace_invariants_should_hold(self, database_url: str | None = None) -> None:
@@ -330,6 +331,20 @@ class Invariants:
         return self._checks
 
     @keyword
+    def note_when_the_run_started(self) -> None:
+        """Remembers the database's time: the books are judged against the gateways from then."""
+        url = BuiltIn().get_variable_value("${DATABASE_URL}") or os.environ.get("DATABASE_URL")
+        if not url:
+            return
+        connection = psycopg2.connect(url)
+        try:
+            with connection.cursor() as cur:
+                cur.execute("SELECT now()")
+                self._since = cur.fetchone()[0]
+        finally:
+            connection.close()
+
+    @keyword
     def books_should_equal_the_gateways(self) -> None:
         """Fails listing every payment whose gateway holds other than the books say.
 
@@ -347,7 +362,8 @@ class Invariants:
             self._gateway_checks = 0
             return
         dsn, *where = (str(found[n]) for n in names)
-        judged, wrong = gateway_books.check(dsn, gateway_books.Gateways(*where))
+        where_ = gateway_books.Gateways(*where)
+        judged, wrong = gateway_books.check(dsn, where_, since=self._since)
         self._gateway_checks = judged
         logger.info(f"Books against the gateways: {judged} settled payments, {len(wrong)} wrong.")
         if wrong:
