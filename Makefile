@@ -175,10 +175,7 @@ mutation: setup
 	$(BIN)/python -m tooling.mutation
 
 docs: setup
-	@mkdir -p $(RESULTS)/docs
-	for f in keywords/*.resource; do \
-		$(BIN)/python -m robot.libdoc --pythonpath . $$f $(RESULTS)/docs/$$(basename $$f .resource).html || exit 1; \
-	done
+	$(BIN)/python -m tooling.keyword_index $(RESULTS)/docs
 
 clean:
 	rm -rf $(RESULTS)/*.html $(RESULTS)/*.xml $(RESULTS)/docs .pytest_cache .ruff_cache
