@@ -12,8 +12,8 @@ override ROBOT_OPTS += $(if $(ENV),--variablefile resources/environments/$(ENV).
 PROCESSES ?= 4
 # SHARD=i/n runs the i-th of n slices of the suite (pabot --shard), one per CI machine.
 SHARD ?=
-LISTENERS := --listener keywords/libraries/SecretMasker.py \
-	--listener keywords/libraries/ApiCoverage.py
+LISTENERS := --listener keywords/listeners/SecretMasker.py \
+	--listener keywords/listeners/ApiCoverage.py
 ROBOT := $(BIN)/robot --outputdir $(RESULTS) --xunit xunit.xml $(LISTENERS) --pythonpath . $(ROBOT_OPTS)
 # The suite's runner: pabot's processes against one stack (the settings reach them through the
 # environment), or robot alone with PROCESSES=1. An ENV profile names its own deployment, so
@@ -131,7 +131,7 @@ model-hunt: setup
 	@mkdir -p $(RESULTS)/model
 	@$(FRESH_DB) MODEL_EXAMPLES=$(MODEL_EXAMPLES) MODEL_STEPS=$(MODEL_STEPS) MODEL_DERANDOMIZE=False \
 		$(BIN)/python -m sandbox run -- $(BIN)/robot --outputdir $(RESULTS)/model \
-		--listener keywords/libraries/SecretMasker.py --pythonpath . --suite "Model Based" \
+		--listener keywords/listeners/SecretMasker.py --pythonpath . --suite "Model Based" \
 		$(ROBOT_OPTS) robot/workflows; status=$$?; \
 	echo "Log: $(CURDIR)/$(RESULTS)/model/log.html"; exit $$status
 
@@ -142,7 +142,7 @@ live-profile: setup
 	@mkdir -p $(RESULTS)/live
 	@$(FRESH_DB) $(GUARDED) $(RESULTS)/live -- $(BIN)/python -m sandbox run --no-sandbox-controls -- \
 		$(BIN)/robot --outputdir $(RESULTS)/live \
-		--xunit xunit.xml --listener keywords/libraries/SecretMasker.py --pythonpath . \
+		--xunit xunit.xml --listener keywords/listeners/SecretMasker.py --pythonpath . \
 		--exclude sandbox-only $(ROBOT_OPTS) robot/payments; status=$$?; \
 	echo "Log: $(CURDIR)/$(RESULTS)/live/log.html"; exit $$status
 

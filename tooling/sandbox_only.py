@@ -9,6 +9,8 @@ it for all: a keyword is a control when its body names `/_sandbox` (or a Python 
 library's source does), and so is every keyword that calls one, however deep; a test whose
 body, template, setup, teardown or suite setup and teardown reaches a control must carry the
 tag. The keywords are read as Robot parses them (resource files, each suite's own keywords).
+And the controls have one home: a user keyword that names `/_sandbox` itself lives in
+keywords/sandbox_controls.resource, so a reader finds every control in one file.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from robot.running.builder import ResourceFileBuilder, TestSuiteBuilder
 ROOT = Path(__file__).resolve().parents[1]
 TAG = "sandbox-only"
 MARK = "/_sandbox"
+HOME = "sandbox_controls.resource"
 # BuiltIn keywords that run the keyword named in their arguments (index of that name).
 RUNNERS = {
     "runkeyword": 0,
@@ -101,7 +104,9 @@ class Keywords:
     controls: set[str] = field(default_factory=set)
     shown: dict[str, str] = field(default_factory=dict)  # normal name -> as written
 
-    def add(self, keywords: Iterable[Any]) -> None:
+    strays: list[str] = field(default_factory=list)  # controls written outside their home
+
+    def add(self, keywords: Iterable[Any], where: str = HOME) -> None:
         for keyword in keywords:
             name = normal(keyword.name)
             self.shown.setdefault(name, keyword.name)
@@ -109,6 +114,8 @@ class Keywords:
             self.calls.setdefault(name, set()).update(_calls(body))
             if _mentions(body):
                 self.controls.add(name)
+                if where != HOME:
+                    self.strays.append(f"{where}: {keyword.name}")
 
     def add_library(self, path: Path) -> None:
         source = path.read_text(encoding="utf-8")
@@ -130,10 +137,12 @@ class Keywords:
 
 
 def violations(root: Path = ROOT) -> list[str]:
-    """`file: test` for every test that reaches a control without the tag."""
+    """`file: test` for every test that reaches a control without the tag, and `file: keyword`
+    for every keyword that names `/_sandbox` outside keywords/sandbox_controls.resource."""
     known = Keywords()
     for path in sorted((root / "keywords").glob("*.resource")):
-        known.add(ResourceFileBuilder().build(str(path)).keywords)
+        where = HOME if path.name == HOME else str(path.relative_to(root))
+        known.add(ResourceFileBuilder().build(str(path)).keywords, where)
     for path in sorted((root / "keywords" / "libraries").glob("*.py")):
         if not path.name.startswith("_"):
             known.add_library(path)
@@ -142,10 +151,10 @@ def violations(root: Path = ROOT) -> list[str]:
         if path.name == "__init__.robot":
             continue
         suite = TestSuiteBuilder(process_curdir=False).build(str(path))
-        known.add(suite.resource.keywords)
+        known.add(suite.resource.keywords, str(path.relative_to(root)))
         suites.append((path, suite))
     known.close()
-    found = []
+    found = [f"{stray} (a /_sandbox/ call outside keywords/{HOME})" for stray in known.strays]
     for path, suite in suites:
         around = [s for s in (suite.setup, suite.teardown) if s]
         shared = set(_calls(around))
@@ -156,7 +165,7 @@ def violations(root: Path = ROOT) -> list[str]:
                 called.add(normal(test.template))
             if called & known.controls and TAG not in test.tags:
                 reached = sorted(known.shown.get(n, n) for n in called & known.controls)
-                where = path.relative_to(root)
+                where = str(path.relative_to(root))
                 found.append(f"{where}: {test.name} (reaches {', '.join(reached)})")
     return found
 
@@ -164,11 +173,11 @@ def violations(root: Path = ROOT) -> list[str]:
 def main() -> int:
     found = violations()
     for line in found:
-        print(f"not tagged {TAG}: {line}")
+        print(line if "outside keywords/" in line else f"not tagged {TAG}: {line}")
     if found:
         print(
             f"A test that uses a /_sandbox/ control must be tagged {TAG}: the live profile "
-            "runs against gateways that have none."
+            f"runs against gateways that have none; every control lives in keywords/{HOME}."
         )
     return 1 if found else 0
 

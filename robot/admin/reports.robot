@@ -4,7 +4,9 @@ Documentation     Reports for admins: every payment with totals per currency, a 
 
 Resource          ../../keywords/admin.resource
 Resource          ../../keywords/cast.resource
-Resource          ../../keywords/payments.resource
+Resource          ../../keywords/database.resource
+Resource          ../../keywords/listings.resource
+Resource          ../../keywords/purchases.resource
 
 Suite Setup       Register The Cast
 Suite Teardown    Disconnect From Api Database

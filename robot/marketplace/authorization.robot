@@ -2,8 +2,12 @@
 Documentation     Who may do what to a listing: sellers own theirs, admins may do everything,
 ...               buyers and strangers are refused, and hidden listings stay hidden.
 
+Resource          ../../keywords/api.resource
+Resource          ../../keywords/audit.resource
 Resource          ../../keywords/cast.resource
+Resource          ../../keywords/database.resource
 Resource          ../../keywords/listings.resource
+Resource          ../../keywords/photos.resource
 
 Suite Setup       Register The Cast
 Suite Teardown    Disconnect From Api Database

@@ -1,8 +1,11 @@
 *** Settings ***
 Documentation     Creating listings: what the seller gets back, what is stored, and who sees it.
 
+Resource          ../../keywords/audit.resource
 Resource          ../../keywords/cast.resource
+Resource          ../../keywords/database.resource
 Resource          ../../keywords/listings.resource
+Resource          ../../keywords/search.resource
 
 Suite Setup       Register The Cast
 Suite Teardown    Disconnect From Api Database
@@ -42,7 +45,8 @@ A Listing Appears In Search Only After Approval
     Search Should Not Find    ${listing}    seller_id=${SELLER}[id]    commodity=lithium
     Approve Listing As    ${ADMIN}    ${listing}
     Listing Should Be Persisted    ${listing}    status=active    version=2
-    Search Should Find    ${listing}    seller_id=${SELLER}[id]    commodity=lithium
+    ${shown} =    Search Result For    ${listing}    seller_id=${SELLER}[id]    commodity=lithium
+    Should Be Equal    ${shown}[title]    ${listing}[title]
 
 Quantities Are Stored Exactly
     [Documentation]    Quantities are decimals with three places, never rounded floats.

@@ -2,9 +2,14 @@
 Documentation     Deleting listings: erased with their photos, unless payments refer to them,
 ...               in which case they are archived so the books stay whole.
 
+Resource          ../../keywords/api.resource
+Resource          ../../keywords/audit.resource
 Resource          ../../keywords/cast.resource
+Resource          ../../keywords/database.resource
 Resource          ../../keywords/listings.resource
-Resource          ../../keywords/payments.resource
+Resource          ../../keywords/photos.resource
+Resource          ../../keywords/purchases.resource
+Resource          ../../keywords/search.resource
 
 Suite Setup       Register The Cast
 Suite Teardown    Disconnect From Api Database

@@ -2,9 +2,13 @@
 Documentation     Moderation: only approved listings are public and purchasable; admins approve,
 ...               reject, suspend and reinstate, and every action is recorded.
 
+Resource          ../../keywords/api.resource
+Resource          ../../keywords/audit.resource
 Resource          ../../keywords/cast.resource
+Resource          ../../keywords/database.resource
 Resource          ../../keywords/listings.resource
-Resource          ../../keywords/payments.resource
+Resource          ../../keywords/purchases.resource
+Resource          ../../keywords/search.resource
 
 Suite Setup       Register The Cast
 Suite Teardown    Disconnect From Api Database

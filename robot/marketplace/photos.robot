@@ -2,8 +2,11 @@
 Documentation     Listing photos: JPEG, PNG and WebP recognised by their bytes, at most 5 MiB and
 ...               ten a listing, stored in PostgreSQL so that no photo outlives its listing.
 
+Resource          ../../keywords/api.resource
 Resource          ../../keywords/cast.resource
+Resource          ../../keywords/database.resource
 Resource          ../../keywords/listings.resource
+Resource          ../../keywords/photos.resource
 
 Suite Setup       Register The Cast
 Suite Teardown    Disconnect From Api Database

@@ -3,8 +3,11 @@ Documentation     Reading and searching: by id, each filter alone and combined, 
 ...               sorting, pages and full text. The suite's seller owns a small catalogue that
 ...               every search is scoped to, so other tests' listings never interfere.
 
+Resource          ../../keywords/api.resource
 Resource          ../../keywords/cast.resource
+Resource          ../../keywords/database.resource
 Resource          ../../keywords/listings.resource
+Resource          ../../keywords/search.resource
 
 Suite Setup       Create Catalogue
 Suite Teardown    Disconnect From Api Database

@@ -2,7 +2,9 @@
 Documentation     Updating listings: partial changes, versions as ETags, lost-update protection,
 ...               and a history of every change.
 
+Resource          ../../keywords/api.resource
 Resource          ../../keywords/cast.resource
+Resource          ../../keywords/database.resource
 Resource          ../../keywords/listings.resource
 
 Suite Setup       Register The Cast

@@ -2,7 +2,9 @@
 Documentation     Every bad listing body is a 4xx naming the field, and nothing is stored.
 ...               The suite's seller never owns a listing, so any stored row is a bug.
 
+Resource          ../../keywords/api.resource
 Resource          ../../keywords/cast.resource
+Resource          ../../keywords/database.resource
 Resource          ../../keywords/listings.resource
 
 Suite Setup       Register The Cast

@@ -2,8 +2,9 @@
 Documentation     Disputes: a rejected dispute gives the payment back the status it had before.
 
 Resource          ../../keywords/cast.resource
-Resource          ../../keywords/listings.resource
-Resource          ../../keywords/payments.resource
+Resource          ../../keywords/database.resource
+Resource          ../../keywords/disputes.resource
+Resource          ../../keywords/purchases.resource
 
 Suite Setup       Register The Cast
 Suite Teardown    Disconnect From Api Database

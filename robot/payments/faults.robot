@@ -1,10 +1,12 @@
 *** Settings ***
 Documentation     Gateway failures never lose money or leave half-made state.
 
+Resource          ../../keywords/api.resource
+Resource          ../../keywords/buyer_flows.resource
 Resource          ../../keywords/cast.resource
-Resource          ../../keywords/gateways.resource
-Resource          ../../keywords/listings.resource
-Resource          ../../keywords/payments.resource
+Resource          ../../keywords/database.resource
+Resource          ../../keywords/purchases.resource
+Resource          ../../keywords/sandbox_controls.resource
 
 Suite Setup       Register The Cast
 Suite Teardown    Disconnect From Api Database
@@ -61,7 +63,7 @@ A Checkout Made Before The Gateway Timed Out Still Sells When Paid
     Payment Status Should Become    ${payment}    succeeded
     Payment History Should Be    ${payment}    pending    failed    succeeded
     Last Transition Cause Should Start With    ${payment}    event:
-    Available Quantity Should Be    ${listing}    7
+    Available Quantity Should Be    ${listing}    ${STOCK - 3}
 
 
 *** Keywords ***
@@ -134,13 +136,13 @@ Given Up Payment Should Still Be Watched
     ${payment} =    Only Payment Of Listing    ${listing}
     Payment Should Be Persisted As    ${payment}    status=failed    closed_at_gateway=false
     ...    provider_ref=${payment}[id]
-    Available Quantity Should Be    ${listing}    10
+    Available Quantity Should Be    ${listing}    ${STOCK}
     RETURN    ${payment}
 
 Nothing Should Be Reserved
     [Documentation]    `listing` is untouched and its payments have exactly these statuses.
     [Arguments]    ${listing}    @{statuses}
-    Available Quantity Should Be    ${listing}    10
+    Available Quantity Should Be    ${listing}    ${STOCK}
     Payment Rows Should Be    ${listing}    @{statuses}
 
 Retry Should Reserve
@@ -148,4 +150,4 @@ Retry Should Reserve
     [Arguments]    ${listing}    ${key}
     Request Purchase    ${BUYER}    ${listing}    2    key=${key}
     Payment Rows Should Be    ${listing}    failed    pending
-    Available Quantity Should Be    ${listing}    8
+    Available Quantity Should Be    ${listing}    ${STOCK - 2}

@@ -1,11 +1,13 @@
 *** Settings ***
 Documentation     Paying with Flutterwave: the hosted checkout, verification before value, conversion.
 
+Resource          ../../keywords/api.resource
 Resource          ../../keywords/buyer_flows.resource
 Resource          ../../keywords/cast.resource
-Resource          ../../keywords/gateways.resource
-Resource          ../../keywords/listings.resource
-Resource          ../../keywords/payments.resource
+Resource          ../../keywords/database.resource
+Resource          ../../keywords/purchases.resource
+Resource          ../../keywords/sandbox_controls.resource
+Resource          ../../keywords/webhooks.resource
 
 Suite Setup       Register The Cast
 Suite Teardown    Disconnect From Api Database
@@ -25,7 +27,7 @@ Flutterwave Checkout Succeeds After Verification
     Payment Status Should Become    ${payment}    succeeded
     Payment Should Be Persisted As    ${payment}    provider_txn_id=${checkout}[transaction_id]
     Flutterwave Should Deliver    ${payment}
-    Available Quantity Should Be    ${listing}    8
+    Available Quantity Should Be    ${listing}    ${STOCK - 2}
 
 A Failed Attempt Then A Success In The Same Checkout Sells
     [Documentation]    The hosted page lets the buyer retry after a failed card; that retry must end in a sale.
@@ -38,7 +40,7 @@ A Failed Attempt Then A Success In The Same Checkout Sells
     Complete Flutterwave Checkout    ${payment}    successful
     Payment Status Should Become    ${payment}    succeeded
     Payment History Should Be    ${payment}    pending    requires_payment_method    succeeded
-    Available Quantity Should Be    ${listing}    6
+    Available Quantity Should Be    ${listing}    ${STOCK - 4}
     Sale Emails Should Arrive Once    ${BUYER}    ${SELLER}    ${payment}
 
 A Success After A Cancelled Return Still Sells
@@ -47,12 +49,12 @@ A Success After A Cancelled Return Still Sells
     ${listing} =    Listing To Buy From    ${SELLER}    currency=NGN
     ${payment} =    Buy Listing    ${BUYER}    ${listing}    3
     Return Cancelled From The Hosted Page    ${payment}
-    Available Quantity Should Be    ${listing}    7
+    Available Quantity Should Be    ${listing}    ${STOCK - 3}
     Complete Checkout Without Return    ${payment}    successful
     Payment Status Should Become    ${payment}    succeeded
     Payment Should Be Persisted As    ${payment}    reserved=true    refund_due_reason=None
     Last Transition Cause Should Start With    ${payment}    event:
-    Available Quantity Should Be    ${listing}    7
+    Available Quantity Should Be    ${listing}    ${STOCK - 3}
     Sale Emails Should Arrive Once    ${BUYER}    ${SELLER}    ${payment}
 
 A Late Success When The Stock Is Gone Is Refunded In Full
@@ -73,11 +75,11 @@ A Cancelled Return Changes Nothing Until The Buyer Cancels
     ${listing} =    Listing To Buy From    ${SELLER}    currency=GHS
     ${payment} =    Buy Listing    ${BUYER}    ${listing}    4
     Return Cancelled From The Hosted Page    ${payment}
-    Available Quantity Should Be    ${listing}    6
+    Available Quantity Should Be    ${listing}    ${STOCK - 4}
     Cancel Payment    ${BUYER}    ${payment}    expected_status=200
     Payment Status Should Become    ${payment}    canceled
     Last Transition Cause Should Start With    ${payment}    api:cancel
-    Available Quantity Should Be    ${listing}    10
+    Available Quantity Should Be    ${listing}    ${STOCK}
 
 A Verification That Disagrees Gives No Value
     [Documentation]    A webhook is only a hint: Flutterwave's verify answer must match amount and currency.
@@ -114,7 +116,7 @@ A Currency Without A Rate Cannot Pay
     ${response} =    Request Purchase    ${BUYER}    ${listing}    1    currency=ZMW    expected_status=422
     Problem Should Be    ${response}    422    currency_not_convertible
     Payments For Listing Should Be    ${listing}    0
-    Available Quantity Should Be    ${listing}    10
+    Available Quantity Should Be    ${listing}    ${STOCK}
 
 An Order Worth Nothing After Conversion Is Refused
     [Documentation]    Conversion can round a tiny order down to zero: nobody is asked to pay nothing.
@@ -123,7 +125,7 @@ An Order Worth Nothing After Conversion Is Refused
     ${response} =    Request Purchase    ${BUYER}    ${listing}    1    currency=USD    expected_status=422
     Problem Should Be    ${response}    422    amount_not_accepted
     Payments For Listing Should Be    ${listing}    0
-    Available Quantity Should Be    ${listing}    10
+    Available Quantity Should Be    ${listing}    ${STOCK}
 
 A Converted Payment Verified At Another Amount Gives No Value
     [Documentation]    The converted amount is what the gateway must confirm, not the listing's.
@@ -150,7 +152,7 @@ Webhook With Wrong Figures Should Not Change The Verified Result
     ${result} =    Redeliver Event    flutterwave    ${event}
     Should Be Equal As Integers    ${result}[status]    200
     Payment Should Be Persisted As    ${payment}    status=succeeded    reserved=true
-    Available Quantity Should Be    ${listing}    9
+    Available Quantity Should Be    ${listing}    ${STOCK - 1}
 
 Disagreeing Verification Should Give No Value
     [Documentation]    The verify endpoint reports `values`; the webhook is recorded and nothing is paid.
@@ -163,5 +165,5 @@ Disagreeing Verification Should Give No Value
     Resume Webhooks For    flutterwave    ${payment}[id]
     Webhook Outcome Should Be    ${payment}    amount_mismatch
     Payment Should Be Persisted As    ${payment}    status=pending
-    Available Quantity Should Be    ${listing}    9
+    Available Quantity Should Be    ${listing}    ${STOCK - 1}
     No Sale Emails Should Be Sent    ${payment}

@@ -1,9 +1,10 @@
 *** Settings ***
 Documentation     Idempotent purchases and an inventory that two buyers can never oversell.
 
+Resource          ../../keywords/api.resource
 Resource          ../../keywords/cast.resource
-Resource          ../../keywords/listings.resource
-Resource          ../../keywords/payments.resource
+Resource          ../../keywords/database.resource
+Resource          ../../keywords/purchases.resource
 
 Suite Setup       Register The Cast
 Suite Teardown    Disconnect From Api Database
@@ -22,7 +23,7 @@ The Same Key And Body Return The First Answer
     Should Be Equal    ${again.json()}[id]    ${first.json()}[id]
     Should Be Equal    ${again.headers}[Idempotent-Replayed]    true
     Payments For Listing Should Be    ${listing}    1
-    Available Quantity Should Be    ${listing}    9
+    Available Quantity Should Be    ${listing}    ${STOCK - 1}
 
 The Same Key With Another Body Is Refused
     [Documentation]    Reusing a key for a different purchase is a client bug, not a new order.
@@ -33,7 +34,7 @@ The Same Key With Another Body Is Refused
     ...    expected_status=422
     Problem Should Be    ${response}    422    idempotency_key_reused
     Payments For Listing Should Be    ${listing}    1
-    Available Quantity Should Be    ${listing}    9
+    Available Quantity Should Be    ${listing}    ${STOCK - 1}
 
 Concurrent Requests With One Key Make One Payment
     [Documentation]    A double-click must never become two payments.
@@ -43,7 +44,7 @@ Concurrent Requests With One Key Make One Payment
     Should Contain    ${statuses}    ${201}
     Should Not Contain Any    ${statuses}    ${500}    ${502}    ${422}
     Payments For Listing Should Be    ${listing}    1
-    Available Quantity Should Be    ${listing}    9
+    Available Quantity Should Be    ${listing}    ${STOCK - 1}
 
 A Purchase Needs An Idempotency Key
     [Documentation]    Without a key a retry could not be told from a new order.
@@ -78,10 +79,10 @@ Cancelling Releases The Reservation
     [Tags]    inventory
     ${listing} =    Listing To Buy From    ${SELLER}
     ${payment} =    Buy Listing With Stripe    ${BUYER}    ${listing}    4
-    Available Quantity Should Be    ${listing}    6
+    Available Quantity Should Be    ${listing}    ${STOCK - 4}
     Cancel Payment    ${BUYER}    ${payment}    expected_status=200
     Payment Should Be Persisted As    ${payment}    status=canceled    reserved=false
-    Available Quantity Should Be    ${listing}    10
+    Available Quantity Should Be    ${listing}    ${STOCK}
     ${again} =    Cancel Payment    ${BUYER}    ${payment}    expected_status=409
     Problem Should Be    ${again}    409    payment_not_cancelable
 
@@ -93,7 +94,7 @@ A Paid Payment Cannot Be Cancelled
     ${response} =    Cancel Payment    ${BUYER}    ${payment}    expected_status=409
     Problem Should Be    ${response}    409    payment_not_cancelable
     Payment Should Be Persisted As    ${payment}    status=succeeded
-    Available Quantity Should Be    ${listing}    9
+    Available Quantity Should Be    ${listing}    ${STOCK - 1}
 
 Invalid Purchases Are Refused And Change Nothing
     [Documentation]    Bad purchase bodies are 422 per field and reserve nothing.
@@ -123,4 +124,4 @@ Invalid Purchase Should Change Nothing
     ${problem} =    Problem Should Be    ${response}    422    validation_error
     Problem Should Name Field    ${problem}    ${field}
     Payments For Listing Should Be    ${listing}    0
-    Available Quantity Should Be    ${listing}    10
+    Available Quantity Should Be    ${listing}    ${STOCK}

@@ -1,11 +1,14 @@
 *** Settings ***
 Documentation     A lost webhook delays a sale but never loses it; emails go out once per sale.
 
+Resource          ../../keywords/api.resource
 Resource          ../../keywords/buyer_flows.resource
 Resource          ../../keywords/cast.resource
-Resource          ../../keywords/gateways.resource
+Resource          ../../keywords/database.resource
 Resource          ../../keywords/listings.resource
-Resource          ../../keywords/payments.resource
+Resource          ../../keywords/purchases.resource
+Resource          ../../keywords/reconciliation.resource
+Resource          ../../keywords/sandbox_controls.resource
 
 Suite Setup       Register The Cast
 Suite Teardown    Disconnect From Api Database
@@ -53,12 +56,12 @@ Reconciliation Sells A Payment Made After Expiry While Stock Remains
     ${listing} =    Listing To Buy From    ${SELLER}    currency=NGN
     ${payment} =    Buy Listing    ${BUYER}    ${listing}    2
     Expire Through Reconciliation    ${ADMIN}    ${payment}
-    Available Quantity Should Be    ${listing}    10
+    Available Quantity Should Be    ${listing}    ${STOCK}
     Pay After The Order Lapsed    ${payment}
     Reconciliation Should Move    ${ADMIN}    ${payment}    canceled    succeeded
     Payment Should Be Persisted As    ${payment}    reserved=true
     Last Transition Cause Should Start With    ${payment}    reconcile:late
-    Available Quantity Should Be    ${listing}    8
+    Available Quantity Should Be    ${listing}    ${STOCK - 2}
 
 Reconciliation Refunds A Payment Made After Expiry When Sold Out
     [Documentation]    Paid-but-unsold is found by reconciliation too, and the money goes back at once.
@@ -125,7 +128,7 @@ Unreadable Lookup Should Leave The Payment Alone
     Should Contain    ${report}[errors]    ${reported}
     Report Should Not Mention    ${report}    ${payment}
     Payment Should Be Persisted As    ${payment}    status=pending    reserved=true
-    Available Quantity Should Be    ${listing}    8
+    Available Quantity Should Be    ${listing}    ${STOCK - 2}
 
 Stripe Payment Whose Webhook Was Lost
     [Documentation]    A card payment Stripe took whose webhooks never reached the API: stuck processing.

@@ -1,9 +1,12 @@
 *** Settings ***
 Documentation     Refunds: partial, several, full, never more than was paid, only by the right people.
 
+Resource          ../../keywords/api.resource
+Resource          ../../keywords/audit.resource
+Resource          ../../keywords/buyer_flows.resource
 Resource          ../../keywords/cast.resource
-Resource          ../../keywords/listings.resource
-Resource          ../../keywords/payments.resource
+Resource          ../../keywords/database.resource
+Resource          ../../keywords/purchases.resource
 
 Suite Setup       Register The Cast
 Suite Teardown    Disconnect From Api Database

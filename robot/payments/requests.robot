@@ -3,9 +3,9 @@ Documentation     Refund and confirmation bodies that break their schema are ref
 ...               and change nothing: no refund, no charge.
 
 Resource          ../../keywords/cast.resource
-Resource          ../../keywords/listings.resource
+Resource          ../../keywords/database.resource
 Resource          ../../keywords/payment_requests.resource
-Resource          ../../keywords/payments.resource
+Resource          ../../keywords/purchases.resource
 
 Suite Setup       Register The Cast
 Suite Teardown    Disconnect From Api Database

@@ -1,11 +1,14 @@
 *** Settings ***
 Documentation     Webhooks in the real world: forged, replayed, reordered, late, lost, unknown.
 
+Resource          ../../keywords/audit.resource
 Resource          ../../keywords/buyer_flows.resource
 Resource          ../../keywords/cast.resource
-Resource          ../../keywords/gateways.resource
-Resource          ../../keywords/listings.resource
-Resource          ../../keywords/payments.resource
+Resource          ../../keywords/database.resource
+Resource          ../../keywords/disputes.resource
+Resource          ../../keywords/purchases.resource
+Resource          ../../keywords/sandbox_controls.resource
+Resource          ../../keywords/webhooks.resource
 
 Suite Setup       Register The Cast
 Suite Teardown    Disconnect From Api Database

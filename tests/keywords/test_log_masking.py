@@ -14,7 +14,7 @@ SUITE = f"""
 *** Settings ***
 Library    Collections
 Library    RequestsLibrary
-Library    {ROOT}/keywords/libraries/SecretMasker.py
+Library    {ROOT}/keywords/listeners/SecretMasker.py
 
 *** Test Cases ***
 Secrets Are Handled

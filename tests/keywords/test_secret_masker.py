@@ -2,7 +2,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from keywords.libraries.SecretMasker import _PATTERNS, mask
+from keywords.listeners.SecretMasker import _PATTERNS, mask
 
 
 @pytest.mark.parametrize(

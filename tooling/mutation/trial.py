@@ -49,7 +49,7 @@ def robot_command(suites: list[str], *, exit_on_failure: bool = True) -> list[st
         "--pythonpath",
         ".",
         "--listener",
-        "keywords/libraries/SecretMasker.py",
+        "keywords/listeners/SecretMasker.py",
         "--output",
         "NONE",
         "--log",

@@ -62,7 +62,7 @@ def main() -> int:
     robot = [
         str(Path(sys.executable).with_name("robot")),
         "--outputdir", str(OUT), "--xunit", "xunit.xml",
-        "--listener", "keywords/libraries/SecretMasker.py", "--pythonpath", ".",
+        "--listener", "keywords/listeners/SecretMasker.py", "--pythonpath", ".",
         "--include", "deployment-safe",
         *os.environ.get("ROBOT_OPTS", "").split(),
         "robot",

@@ -1,0 +1,1 @@
+"""Robot listeners: they watch a run (mask secrets, record requests) and define no keywords."""
