@@ -4,7 +4,8 @@
 `Payment Status Should Become` showed red steps to anyone scanning log.html for failures. These
 keywords read PostgreSQL through the suite's own DatabaseLibrary connection, call it as a
 Python method (no keyword per attempt), and log one line: the value reached and how long it
-took, or, on timeout, one failure naming the column, the row and the last value read.
+took, or, on timeout, one failure naming the column, the row and the last value read. The
+mail sink is read the same way, over its HTTP API.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import requests
 from robot.api import logger
 from robot.api.deco import keyword, library
 from robot.libraries.BuiltIn import BuiltIn
@@ -58,5 +60,37 @@ class Eventually:
             if time.monotonic() >= deadline:
                 raise AssertionError(
                     f"{what}: {value} != {expected} after {timeout} ({reads} reads)"
+                )
+            time.sleep(timestr_to_secs(interval))
+
+    @keyword("Mail Should Arrive")
+    def mail_should_arrive(
+        self,
+        mail_api: str,
+        address: str,
+        subject: str,
+        timeout: str = "30 s",
+        interval: str = "0.3 s",
+    ) -> dict[str, Any]:
+        """Reads the mail sink at `mail_api` until `address` has a message whose subject contains
+        `subject`; returns the newest such message, or fails after `timeout` naming what came."""
+        deadline = time.monotonic() + timestr_to_secs(timeout)
+        started, reads = time.monotonic(), 0
+        params = {"to": address, "subject_contains": subject}
+        while True:
+            answer = requests.get(f"{mail_api}/messages", params=params, timeout=10)
+            answer.raise_for_status()
+            messages: list[dict[str, Any]] = answer.json()
+            reads += 1
+            if messages:
+                elapsed = time.monotonic() - started
+                logger.info(f'"{messages[-1]["subject"]}" for {address} after {elapsed:.1f} s')
+                return messages[-1]
+            if time.monotonic() >= deadline:
+                every = requests.get(f"{mail_api}/messages", params={"to": address}, timeout=10)
+                subjects = [m.get("subject") for m in every.json()] if every.ok else "unknown"
+                raise AssertionError(
+                    f'No message "{subject}" for {address} after {timeout} ({reads} reads); '
+                    f"it has received: {subjects}"
                 )
             time.sleep(timestr_to_secs(interval))
