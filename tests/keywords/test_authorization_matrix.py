@@ -36,12 +36,16 @@ CALLERS: dict[str, Any] = {
 def robot() -> Iterator[Any]:
     """BuiltIn as a Robot run offers it: the suite's `CALLERS`, and `Log In As`."""
 
-    def log_in(name: str, actor: dict[str, Any]) -> None:
-        assert name == "Log In As"
-        actor["access_token"] = "fresh-" + actor["access_token"]
+    local: dict[str, Any] = {}
+
+    def log_in(name: str, variable: str) -> None:
+        # The actor travels by variable name: its value would be recorded in output.xml.
+        assert name == "Log In As" and variable == "${MATRIX_FRESH_LOGIN}"
+        local[variable]["access_token"] = "fresh-" + local[variable]["access_token"]
 
     with mock.patch("keywords.libraries.AuthorizationMatrix.BuiltIn") as builtin:
         builtin.return_value.get_variable_value.return_value = CALLERS
+        builtin.return_value.set_local_variable.side_effect = local.__setitem__
         builtin.return_value.run_keyword.side_effect = log_in
         yield builtin.return_value
 
