@@ -47,7 +47,7 @@ class ApiRequests:
         # The alias names the URL: a later area of the same run may start a new stack.
         api_url = _variable("API_URL")
         alias = f"api {api_url}"
-        http = BuiltIn().get_library_instance("RequestsLibrary")
+        http: Any = BuiltIn().get_library_instance("RequestsLibrary")
         if not http.session_exists(alias):
             timeout = _variable("REQUEST_TIMEOUT")
             http.create_session(alias, api_url, timeout=timeout, max_retries=0)
@@ -64,6 +64,6 @@ class ApiRequests:
         if as_ is not None or "headers" in kwargs:
             kwargs["headers"] = auth_headers(as_, headers=kwargs.get("headers", {}))
         session = self.open_api_session()
-        http = BuiltIn().get_library_instance("RequestsLibrary")
+        http: Any = BuiltIn().get_library_instance("RequestsLibrary")
         send = getattr(http, f"{method.lower()}_on_session")
         return send(session, path, expected_status="any", **kwargs)

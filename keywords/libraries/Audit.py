@@ -118,7 +118,7 @@ def check(
 
 def _database_query(sql: str, parameters: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     """Rows of `sql` on the suite's DatabaseLibrary connection, as dictionaries."""
-    database = BuiltIn().get_library_instance("DatabaseLibrary")
+    database: Any = BuiltIn().get_library_instance("DatabaseLibrary")
     return database.query(sql, return_dict=True, parameters=dict(parameters))
 
 

@@ -22,28 +22,6 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def _expired(tokens: Tokens, actor: Mapping[str, Any], secret: str) -> str:
-    past = int(time.time()) - 3600
-    return tokens.mint_token_for(actor, secret, exp=past, iat=past - 60)
-
-
-# Every way `Forge Token` breaks a token: kind -> (the Tokens library, actor, API secret) -> token.
-FORGERIES: dict[str, Callable[[Tokens, Mapping[str, Any], str], str]] = {
-    "expired": _expired,
-    "tampered payload": lambda t, actor, _: t.tamper_token_payload(
-        actor["access_token"], role="admin"
-    ),
-    "wrong signature": lambda t, actor, _: t.mint_token_for(
-        actor, f"not-the-secret-{uuid.uuid4().hex}"
-    ),
-    "alg none": lambda t, actor, secret: t.mint_token_for(actor, secret, algorithm="none"),
-    "wrong audience": lambda t, actor, secret: t.mint_token_for(actor, secret, aud="another-api"),
-    "wrong issuer": lambda t, actor, secret: t.mint_token_for(actor, secret, iss="someone-else"),
-    "missing claim": lambda t, actor, secret: t.mint_token_for(actor, secret, jti=None),
-    "garbage": lambda *_: "not.a.jwt",
-}
-
-
 @library(scope="GLOBAL", auto_keywords=False)
 class Tokens:
     """JWT helpers: mint with any claims, tamper with a payload, read claims."""
@@ -112,3 +90,25 @@ class Tokens:
             raise ValueError(f"Unknown token kind {kind!r}; Forge Token knows {allowed}")
         secret = BuiltIn().get_variable_value("${JWT_SECRET}", "")
         return forge(self, actor, secret)
+
+
+def _expired(tokens: Tokens, actor: Mapping[str, Any], secret: str) -> str:
+    past = int(time.time()) - 3600
+    return tokens.mint_token_for(actor, secret, exp=past, iat=past - 60)
+
+
+# Every way `Forge Token` breaks a token: kind -> (the Tokens library, actor, API secret) -> token.
+FORGERIES: dict[str, Callable[[Tokens, Mapping[str, Any], str], str]] = {
+    "expired": _expired,
+    "tampered payload": lambda t, actor, _: t.tamper_token_payload(
+        actor["access_token"], role="admin"
+    ),
+    "wrong signature": lambda t, actor, _: t.mint_token_for(
+        actor, f"not-the-secret-{uuid.uuid4().hex}"
+    ),
+    "alg none": lambda t, actor, secret: t.mint_token_for(actor, secret, algorithm="none"),
+    "wrong audience": lambda t, actor, secret: t.mint_token_for(actor, secret, aud="another-api"),
+    "wrong issuer": lambda t, actor, secret: t.mint_token_for(actor, secret, iss="someone-else"),
+    "missing claim": lambda t, actor, secret: t.mint_token_for(actor, secret, jti=None),
+    "garbage": lambda *_: "not.a.jwt",
+}
