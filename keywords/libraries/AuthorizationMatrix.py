@@ -11,8 +11,14 @@ from typing import Any
 import requests
 from robot.api import logger
 from robot.api.deco import keyword, library
+from robot.libraries.BuiltIn import BuiltIn
+from robot.utils import DotDict
 
 ACTORS = ("anonymous", "buyer", "seller", "owner", "other_seller", "admin", "disabled", "revoked")
+# The callers `Allowed Caller Of` tries, in order, for a token the matrix lets through.
+ALLOWED_CALLER_ORDER = ("anonymous", "owner", "buyer", "admin", "seller")
+# Callers whose token is refused whatever it is: a fresh login would fail or change nothing.
+REFUSED_CALLERS = ("disabled", "revoked")
 METHODS = ("get", "post", "put", "patch", "delete")
 # A body no operation accepts: allowed callers get a 422 and nothing changes.
 PROBE_BODY = {"__authorization_matrix_probe__": True}
@@ -23,6 +29,16 @@ def _fill_path(template: str, ids: dict[str, str], *, missing: bool = False) -> 
     return re.sub(
         r"\{(\w+)\}", lambda m: str(uuid.uuid4()) if missing else ids[m.group(1)], template
     )
+
+
+def _caller(actor: str) -> dict[str, Any] | None:
+    """The caller of kind `actor` in `CALLERS`, shared by `Prepare The Matrix` (None: anonymous)."""
+    callers = BuiltIn().get_variable_value("${CALLERS}")
+    if callers is None:
+        raise AssertionError("No matrix callers: `Prepare The Matrix` sets CALLERS first")
+    if actor not in callers:
+        raise AssertionError(f"No matrix caller {actor!r}; the callers are {', '.join(callers)}")
+    return callers[actor]
 
 
 @library(scope="GLOBAL", auto_keywords=False)
@@ -62,6 +78,33 @@ class AuthorizationMatrix:
     def operation_options(self, operation: str) -> dict[str, Any]:
         """Per-operation options: which fixture ids fill the path, whether to send a body."""
         return self._operations[operation]
+
+    @keyword
+    def token_for_matrix_call(self, actor: str, operation: str) -> str | None:
+        """The access token `actor` sends to `operation` (none when anonymous); fresh when spent."""
+        caller = _caller(actor)
+        if caller is None:
+            return None
+        fresh = self.operation_options(operation).get("fresh_token", False)
+        if fresh and actor not in REFUSED_CALLERS:
+            copy = DotDict(caller)
+            # By name, not by value: a keyword run from Python records its arguments in
+            # output.xml as given, and the actor's repr holds its password and tokens.
+            BuiltIn().set_local_variable("${MATRIX_FRESH_LOGIN}", copy)
+            BuiltIn().run_keyword("Log In As", "${MATRIX_FRESH_LOGIN}")
+            return copy["access_token"]
+        return caller["access_token"]
+
+    @keyword
+    def allowed_caller_of(self, operation: str) -> str | None:
+        """The token of the first caller the matrix lets call `operation` (none when anonymous)."""
+        answers = {actor: self.expected_answer(operation, actor) for actor in ALLOWED_CALLER_ORDER}
+        for actor, expected in answers.items():
+            if expected == "allow":
+                caller = _caller(actor)
+                return None if caller is None else caller["access_token"]
+        tried = ", ".join(f"{actor} {expected}" for actor, expected in answers.items())
+        raise AssertionError(f"No caller of the matrix may call {operation} (expected: {tried})")
 
     @keyword
     def call_operation(

@@ -6,10 +6,12 @@ import base64
 import json
 import time
 import uuid
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import jwt
 from robot.api.deco import keyword, library
+from robot.libraries.BuiltIn import BuiltIn
 
 
 def _b64(data: bytes) -> str:
@@ -70,3 +72,43 @@ class Tokens:
         claims = json.loads(_unb64(payload))
         claims.update(changes)
         return f"{header}.{_b64(json.dumps(claims).encode())}.{signature}"
+
+    def mint_token_for(
+        self, actor: Mapping[str, Any], secret: str, algorithm: str = "HS256", **claims: Any
+    ) -> str:
+        """A token for `actor` signed with `secret`, claims overridden (as `Mint Token For`)."""
+        return self.mint_access_token(
+            secret, actor["id"], actor["role"], algorithm=algorithm, **claims
+        )
+
+    @keyword
+    def forge_token(self, actor: Mapping[str, Any], kind: str) -> str:
+        """A token for `actor` broken in the way `kind` says (an unknown kind fails)."""
+        forge = FORGERIES.get(kind)
+        if forge is None:
+            allowed = ", ".join(repr(name) for name in FORGERIES)
+            raise ValueError(f"Unknown token kind {kind!r}; Forge Token knows {allowed}")
+        secret = BuiltIn().get_variable_value("${JWT_SECRET}", "")
+        return forge(self, actor, secret)
+
+
+def _expired(tokens: Tokens, actor: Mapping[str, Any], secret: str) -> str:
+    past = int(time.time()) - 3600
+    return tokens.mint_token_for(actor, secret, exp=past, iat=past - 60)
+
+
+# Every way `Forge Token` breaks a token: kind -> (the Tokens library, actor, API secret) -> token.
+FORGERIES: dict[str, Callable[[Tokens, Mapping[str, Any], str], str]] = {
+    "expired": _expired,
+    "tampered payload": lambda t, actor, _: t.tamper_token_payload(
+        actor["access_token"], role="admin"
+    ),
+    "wrong signature": lambda t, actor, _: t.mint_token_for(
+        actor, f"not-the-secret-{uuid.uuid4().hex}"
+    ),
+    "alg none": lambda t, actor, secret: t.mint_token_for(actor, secret, algorithm="none"),
+    "wrong audience": lambda t, actor, secret: t.mint_token_for(actor, secret, aud="another-api"),
+    "wrong issuer": lambda t, actor, secret: t.mint_token_for(actor, secret, iss="someone-else"),
+    "missing claim": lambda t, actor, secret: t.mint_token_for(actor, secret, jti=None),
+    "garbage": lambda *_: "not.a.jwt",
+}
