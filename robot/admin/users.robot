@@ -77,7 +77,7 @@ Disabling An Account Ends Its Sessions
     ...    kind=user
     ...    status=active -> disabled
     Token Of Actor Should Be Refused    ${seller}    account_inactive
-    ${refresh} =    Refresh Session Of    ${seller}
+    ${refresh} =    Refresh Session Of    ${seller}    expected_status=401
     Problem Should Be    ${refresh}    401    invalid_grant
     Login Should Be Refused    ${seller}[email]    ${seller}[password]    403    account_disabled
     ...    client_ip=${seller}[client_ip]
