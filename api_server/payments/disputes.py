@@ -14,6 +14,12 @@ from api_server.common.errors import Conflict, DomainError, Forbidden, NotFound
 from api_server.common.pagination import page_body, paging
 from api_server.db import Database
 from api_server.payments import queries
+from api_server.payments.outcomes import (
+    CHARGEBACK_CLOSED_RECORDED,
+    CHARGEBACK_RECORDED,
+    IGNORED,
+    Outcome,
+)
 from api_server.payments.service import PaymentsService
 from api_server.payments.settlement import transition
 
@@ -84,7 +90,7 @@ def record_chargeback(
     reason: str,
     provider_dispute_id: str | None,
     cause: str,
-) -> str:
+) -> Outcome:
     """A chargeback Stripe reports is always recorded, whatever dispute the buyer opened.
 
     A paid payment gets a dispute of its own; one the buyer already disputes has that
@@ -102,7 +108,7 @@ def record_chargeback(
         cause=cause,
     )
     if opened is not None:
-        return "applied:disputed"
+        return Outcome.applied("disputed")
     linked = None
     if payment["status"] == "disputed":
         cur.execute(queries.LINK_CHARGEBACK, (provider_dispute_id, payment["id"]))
@@ -121,7 +127,7 @@ def record_chargeback(
             "payment_status": payment["status"],
         },
     )
-    return "applied:chargeback_linked" if linked else "chargeback_recorded"
+    return Outcome.applied("chargeback_linked") if linked else CHARGEBACK_RECORDED
 
 
 def record_chargeback_closed(
@@ -132,7 +138,7 @@ def record_chargeback_closed(
     stripe_status: str | None,
     reason: str,
     cause: str,
-) -> str:
+) -> Outcome:
     """The card network decided a chargeback; the locked payment follows its decision.
 
     Won (or an inquiry closed): the dispute is `chargeback_won` and the payment returns to
@@ -147,10 +153,10 @@ def record_chargeback_closed(
     """
     status = CHARGEBACK_OUTCOMES.get(stripe_status or "")
     if status is None or provider_dispute_id is None:
-        return "ignored"
+        return IGNORED
     dispute = _chargeback_dispute(cur, payment, provider_dispute_id)
     if dispute is not None and dispute["status"] != "open":
-        return "ignored"
+        return IGNORED
     note = f"Stripe closed chargeback {provider_dispute_id}: {stripe_status}"
     before = payment["status"]
     dispute_id: str | None = None
@@ -192,7 +198,7 @@ def record_chargeback_closed(
             "payment_status": payment["status"],
         },
     )
-    return f"applied:{status}" if dispute_id else "chargeback_closed_recorded"
+    return Outcome.applied(status) if dispute_id else CHARGEBACK_CLOSED_RECORDED
 
 
 def _chargeback_dispute(

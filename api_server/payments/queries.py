@@ -200,7 +200,8 @@ UPDATE payments SET amount_refunded = %s, updated_at = now() WHERE id = %s
 """
 
 # A redelivery is a duplicate, unless we could not check the first delivery with the
-# gateway: then it is applied again.
+# gateway: then it is applied again. The patterns match `outcomes.render`'s text of an
+# unverified outcome.
 RECORD_EVENT = """
 INSERT INTO payment_events (provider, event_id, event_type, payload)
 VALUES (%s, %s, %s, %s::jsonb)

@@ -29,6 +29,7 @@ from api_server.payments.gateways import (
     RefundSeen,
     outcome_unknown,
 )
+from api_server.payments.outcomes import IGNORED, Outcome
 from api_server.payments.problems import gateway_problem, unknown_refund_problem
 from api_server.payments.settlement import transition
 
@@ -193,24 +194,24 @@ class Refunds:
         )
         return None, unknown_refund_problem(exc, refund_id)
 
-    def settle_unknown(self, cur: Any, locked: dict[str, Any]) -> str:
+    def settle_unknown(self, cur: Any, locked: dict[str, Any]) -> Outcome:
         """Books or fails the locked payment's refunds of unknown outcome, as the gateway's
-        records say (reconciliation); 'applied:...' when one moved. Raises GatewayError when
+        records say (reconciliation); an applied outcome when one moved. Raises GatewayError when
         the gateway cannot say, RefundUnresolved when its records contradict ours."""
         gateway = self._gateways[locked["provider"]]
         if not isinstance(gateway, RefundLookup):
-            return "ignored"
+            return IGNORED
         grace = {"payment_id": locked["id"], "grace": UNKNOWN_OUTCOME_GRACE_SECONDS}
         cur.execute(queries.UNKNOWN_REFUNDS, grace)
-        outcome = "ignored"
+        outcome = IGNORED
         for row in cur.fetchall():
             seen = gateway.find_refund(locked, refund_id=row["id"])
             if seen.state == "made":
                 self._book_found(cur, locked, row, seen)
-                outcome = "applied:refund_booked"
+                outcome = Outcome.applied("refund_booked")
             elif seen.state == "absent" and row["settled_at_gateway"]:
                 self._fail_missing(cur, locked, row)
-                outcome = "applied:refund_failed"
+                outcome = Outcome.applied("refund_failed")
             elif seen.state == "unclear" and row["settled_at_gateway"]:
                 raise RefundUnresolved(row["id"])
         return outcome

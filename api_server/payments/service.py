@@ -32,6 +32,7 @@ from api_server.payments.gateways import (
     RateSource,
 )
 from api_server.payments.idempotency import IdempotencyKeys
+from api_server.payments.outcomes import IGNORED, Outcome
 from api_server.payments.pricing import Pricing, check_amount
 from api_server.payments.problems import gateway_problem
 from api_server.payments.refunds import Refunds
@@ -281,12 +282,12 @@ class PaymentsService:
             if locked["status"] not in CANCELABLE:
                 raise Conflict("payment_not_cancelable", f"The payment is {locked['status']}.")
             outcome = self._close_or_problem(cur, locked, "requested_by_customer", "api:cancel")
-        if outcome == "applied:succeeded":
+        if outcome == Outcome.applied("succeeded"):
             raise Conflict(
                 "payment_already_paid",
                 "The gateway had already taken this payment, so it was not canceled.",
             )
-        if outcome != "applied:canceled":
+        if outcome != Outcome.applied("canceled"):
             raise Conflict(
                 "payment_not_cancelable", "The gateway could not cancel this payment now."
             )
@@ -294,7 +295,7 @@ class PaymentsService:
 
     def _close_or_problem(
         self, cur: RealDictCursor, locked: dict[str, Any], reason: str, cause: str
-    ) -> str:
+    ) -> Outcome:
         """`close` for a caller waiting on the answer: a gateway that refuses or does not
         answer is its 502/503/504, and the transaction (with the row) is left as it was."""
         try:
@@ -302,7 +303,9 @@ class PaymentsService:
         except GatewayError as exc:
             raise gateway_problem(exc) from exc
 
-    def close(self, cur: RealDictCursor, locked: dict[str, Any], reason: str, cause: str) -> str:
+    def close(
+        self, cur: RealDictCursor, locked: dict[str, Any], reason: str, cause: str
+    ) -> Outcome:
         """Cancels at the gateway first; if the gateway says it was paid, settles instead.
 
         Raises GatewayError when the gateway cannot be asked (nothing changes then).
@@ -311,12 +314,12 @@ class PaymentsService:
         if seen.status == "succeeded":
             return apply_gateway_status(cur, locked, seen, f"{cause}:already_paid")
         if seen.status != "canceled":
-            return "ignored"
+            return IGNORED
         if locked["provider"] == "stripe":
             # A canceled PaymentIntent can never be paid: nothing left to watch for.
             cur.execute(queries.MARK_CLOSED, (locked["id"],))
         moved = transition(cur, locked, "canceled", cause)
-        return "applied:canceled" if moved else "ignored"
+        return Outcome.applied("canceled") if moved else IGNORED
 
     # Reading
 
