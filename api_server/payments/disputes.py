@@ -20,6 +20,7 @@ from api_server.payments.outcomes import (
     IGNORED,
     Outcome,
 )
+from api_server.payments.queries import PaymentRow
 from api_server.payments.service import PaymentsService
 from api_server.payments.settlement import transition
 
@@ -35,7 +36,7 @@ CHARGEBACK_OUTCOMES = {
 }
 
 
-def after_dispute(payment: dict[str, Any]) -> str:
+def after_dispute(payment: PaymentRow) -> str:
     """Where a payment whose dispute ended in the seller's favour stands: as it was before,
     less what was refunded while it was disputed (a dashboard refund, a held one booked)."""
     if payment["amount_refunded"] >= payment["amount"]:
@@ -50,7 +51,7 @@ def public_dispute(row: dict[str, Any]) -> dict[str, Any]:
 
 def open_dispute(
     cur: RealDictCursor,
-    payment: dict[str, Any],
+    payment: PaymentRow,
     *,
     source: str,
     opened_by: str | None,
@@ -85,7 +86,7 @@ def open_dispute(
 
 def record_chargeback(
     cur: RealDictCursor,
-    payment: dict[str, Any],
+    payment: PaymentRow,
     *,
     reason: str,
     provider_dispute_id: str | None,
@@ -132,7 +133,7 @@ def record_chargeback(
 
 def record_chargeback_closed(
     cur: RealDictCursor,
-    payment: dict[str, Any],
+    payment: PaymentRow,
     *,
     provider_dispute_id: str | None,
     stripe_status: str | None,
@@ -202,7 +203,7 @@ def record_chargeback_closed(
 
 
 def _chargeback_dispute(
-    cur: RealDictCursor, payment: dict[str, Any], provider_dispute_id: str
+    cur: RealDictCursor, payment: PaymentRow, provider_dispute_id: str
 ) -> dict[str, Any] | None:
     """The payment's dispute for this chargeback, locked; a buyer's open one is tied to it
     first (its charge.dispute.created may not have arrived yet)."""

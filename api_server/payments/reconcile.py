@@ -25,6 +25,7 @@ from api_server.payments.outcomes import (
     REFUND_DUE,
     Outcome,
 )
+from api_server.payments.queries import PaymentRow
 from api_server.payments.refunds import RefundUnresolved
 from api_server.payments.service import PaymentsService
 from api_server.payments.settlement import (
@@ -126,7 +127,7 @@ class Reconciler:
             return None
         return {"payment_id": payment_id, "from": before, "to": payment["status"]}
 
-    def _open(self, cur: Any, payment: dict[str, Any]) -> Outcome:
+    def _open(self, cur: Any, payment: PaymentRow) -> Outcome:
         gateway = self._payments.gateways[payment["provider"]]
         seen = gateway.status(payment)
         expired = payment["expires_at"] <= datetime.now(UTC)
@@ -139,7 +140,7 @@ class Reconciler:
         return outcome
 
     @staticmethod
-    def _end_mismatched(cur: Any, payment: dict[str, Any], seen: GatewayStatus) -> None:
+    def _end_mismatched(cur: Any, payment: PaymentRow, seen: GatewayStatus) -> None:
         """The gateway holds money for this order that is not its amount or currency, so it
         never gives the order value: past its expiry the order ends, its stock goes back, and
         the money is put before a person (audited, reported by this run, no longer watched)."""
@@ -165,7 +166,7 @@ class Reconciler:
             },
         )
 
-    def _given_up(self, cur: Any, payment: dict[str, Any]) -> Outcome:
+    def _given_up(self, cur: Any, payment: PaymentRow) -> Outcome:
         """A canceled or failed payment: did the gateway take the money after all?"""
         seen = self._payments.gateways[payment["provider"]].status(payment)
         if seen.status == "succeeded":

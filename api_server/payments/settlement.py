@@ -10,7 +10,6 @@ back to the buyer in full otherwise.
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from psycopg2.extras import RealDictCursor
 
@@ -27,6 +26,7 @@ from api_server.payments.outcomes import (
     Outcome,
     render,
 )
+from api_server.payments.queries import PaymentRow
 
 # Open: the buyer can still pay. Late: we gave up, but the gateway may still take money.
 OPEN = frozenset({"pending", "requires_action", "requires_payment_method", "processing"})
@@ -73,10 +73,13 @@ def listing_for_sale(cur: RealDictCursor, payment_id: str) -> bool:
 
 
 def transition(
-    cur: RealDictCursor, payment: dict[str, Any], to: str, cause: str, *, sale: bool = True
+    cur: RealDictCursor, payment: PaymentRow, to: str, cause: str, *, sale: bool = True
 ) -> bool:
     """Moves `payment` (a locked row) to `to` if allowed; records it; returns whether it moved.
 
+    Changes the caller's row in place: `payment["status"]` is `to` once it moved, because
+    every rule after this one in the transaction decides on the row it holds. Only the
+    status: `reserved`, `paid_at` and `updated_at` are written to the database alone.
     `sale=False` books a success without telling buyer and seller of a sale (it is refunded).
     """
     if to not in ALLOWED[payment["status"]]:
@@ -91,8 +94,9 @@ def transition(
     return True
 
 
-def record_failure(cur: RealDictCursor, payment: dict[str, Any], failure: Failure) -> None:
-    """Keeps why the last attempt failed, for the buyer and for support."""
+def record_failure(cur: RealDictCursor, payment: PaymentRow, failure: Failure) -> None:
+    """Keeps why the last attempt failed, for the buyer and for support (and sets the
+    row's `failure_code` in place)."""
     cur.execute(
         queries.SET_FAILURE, (failure.code, failure.decline_code, failure.message, payment["id"])
     )
@@ -100,9 +104,12 @@ def record_failure(cur: RealDictCursor, payment: dict[str, Any], failure: Failur
 
 
 def apply_gateway_status(
-    cur: RealDictCursor, payment: dict[str, Any], seen: GatewayStatus, cause: str
+    cur: RealDictCursor, payment: PaymentRow, seen: GatewayStatus, cause: str
 ) -> Outcome:
-    """Applies what the gateway says; value is given only when amount and currency agree."""
+    """Applies what the gateway says; value is given only when amount and currency agree.
+
+    Changes the locked row in place as it writes (`status`, `failure_code`,
+    `provider_txn_id`), like `transition`."""
     if seen.status == "succeeded":
         if payment["status"] in SETTLED:
             # Never moves a paid payment: a dispute, a refund or a second report of the same
@@ -130,7 +137,7 @@ def apply_gateway_status(
     return IGNORED
 
 
-def settle_late(cur: RealDictCursor, payment: dict[str, Any], cause: str) -> Outcome:
+def settle_late(cur: RealDictCursor, payment: PaymentRow, cause: str) -> Outcome:
     """A success for a payment we had canceled or failed: sell if we still can, else owe it.
 
     Returns applied `succeeded` when the stock was reserved again and the sale booked, or
@@ -146,7 +153,7 @@ def settle_late(cur: RealDictCursor, payment: dict[str, Any], cause: str) -> Out
 
 
 def _owe_back(
-    cur: RealDictCursor, payment: dict[str, Any], cause: str, reason: str, *, release: bool
+    cur: RealDictCursor, payment: PaymentRow, cause: str, reason: str, *, release: bool
 ) -> Outcome:
     """Books a success whose goods cannot be sold as owed back to the buyer in full."""
     if release:
@@ -164,7 +171,7 @@ def _owe_back(
     return REFUND_DUE
 
 
-def _queue_sale_emails(cur: RealDictCursor, payment: dict[str, Any]) -> None:
+def _queue_sale_emails(cur: RealDictCursor, payment: PaymentRow) -> None:
     """The buyer's receipt and the seller's sale notice, in the same transaction."""
     cur.execute(queries.PARTIES, (payment["id"],))
     parties = cur.fetchone()

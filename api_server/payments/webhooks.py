@@ -45,6 +45,7 @@ from api_server.payments.outcomes import (
     render,
 )
 from api_server.payments.problems import gateway_problem
+from api_server.payments.queries import PaymentRow
 from api_server.payments.refunds import settle_dispute_by_refund
 from api_server.payments.service import PaymentsService
 from api_server.payments.settlement import apply_gateway_status, transition
@@ -52,11 +53,12 @@ from api_server.payments.stripe_gateway import (
     StripeGateway,
     failure_of,
     from_stripe_amount,
+    intent_id,
     intent_status,
 )
 
 # Applies one event to its locked payment row; returns the outcome recorded with the event.
-Apply = Callable[[Any, dict[str, Any]], Outcome]
+Apply = Callable[[Any, PaymentRow], Outcome]
 _log = logging.getLogger("api_server.payments.webhooks")
 STRIPE_TOLERANCE_SECONDS = 300
 # Events about the charge, which exists only once the intent succeeded.
@@ -142,7 +144,7 @@ class WebhookService:
         return ack(outcome)
 
     def _apply_stripe(
-        self, cur: Any, payment: dict[str, Any], event_type: str, obj: dict[str, Any], eid: str
+        self, cur: Any, payment: PaymentRow, event_type: str, obj: dict[str, Any], eid: str
     ) -> Outcome:
         cause = f"event:{eid}"
         if event_type in _CHARGE_EVENTS and payment["status"] not in _SOLD:
@@ -181,7 +183,7 @@ class WebhookService:
             # buyer's next attempt moved the payment on. What counts is the intent now.
             try:
                 return apply_gateway_status(
-                    cur, payment, self._stripe.intent(payment["provider_ref"]), cause
+                    cur, payment, self._stripe.intent(intent_id(payment)), cause
                 )
             except GatewayError as exc:
                 return Outcome.unverified(exc.kind)
@@ -192,15 +194,15 @@ class WebhookService:
         if status == "succeeded" and (seen.amount is None or seen.currency is None):
             # A partial object: ask Stripe itself before giving any value.
             try:
-                seen = replace(self._stripe.intent(payment["provider_ref"]), status=status)
+                seen = replace(self._stripe.intent(intent_id(payment)), status=status)
             except GatewayError as exc:
                 return Outcome.unverified(exc.kind)
         return apply_gateway_status(cur, payment, seen, cause)
 
-    def _catch_up(self, cur: Any, payment: dict[str, Any], cause: str) -> Outcome | None:
+    def _catch_up(self, cur: Any, payment: PaymentRow, cause: str) -> Outcome | None:
         """Applies the intent as Stripe has it now; an outcome to stop at, or None to go on."""
         try:
-            seen = self._stripe.intent(payment["provider_ref"])
+            seen = self._stripe.intent(intent_id(payment))
         except GatewayError as exc:
             return Outcome.unverified(exc.kind)
         if seen.status != "succeeded":
@@ -210,9 +212,7 @@ class WebhookService:
         return outcome if outcome == REFUND_DUE else None
 
     @staticmethod
-    def _external_refund(
-        cur: Any, payment: dict[str, Any], obj: dict[str, Any], cause: str
-    ) -> Outcome:
+    def _external_refund(cur: Any, payment: PaymentRow, obj: dict[str, Any], cause: str) -> Outcome:
         """Refunds made outside the API (the dashboard) still reach our books."""
         if payment["status"] not in _SOLD:
             return IGNORED  # nothing was sold to refund (the intent did not succeed)
@@ -294,7 +294,7 @@ class WebhookService:
                 unverified = Outcome.unverified(exc.kind)
                 return self._store_and_apply("flutterwave", event, tx_ref, lambda c, p: unverified)
 
-        def apply(cur: Any, payment: dict[str, Any]) -> Outcome:
+        def apply(cur: Any, payment: PaymentRow) -> Outcome:
             if seen.status == "unknown" or seen.reference != tx_ref:
                 return VERIFICATION_MISMATCH
             return apply_gateway_status(cur, payment, seen, cause)
@@ -355,7 +355,7 @@ class WebhookService:
         return outcome
 
     @staticmethod
-    def _guarded(cur: Any, apply: Apply | None, payment: dict[str, Any]) -> Outcome:
+    def _guarded(cur: Any, apply: Apply | None, payment: PaymentRow) -> Outcome:
         """Applies under a savepoint: a shape we did not foresee is logged, never a 500."""
         if apply is None:
             return IGNORED
