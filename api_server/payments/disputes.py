@@ -14,6 +14,13 @@ from api_server.common.errors import Conflict, DomainError, Forbidden, NotFound
 from api_server.common.pagination import page_body, paging
 from api_server.db import Database
 from api_server.payments import queries
+from api_server.payments.outcomes import (
+    CHARGEBACK_CLOSED_RECORDED,
+    CHARGEBACK_RECORDED,
+    IGNORED,
+    Outcome,
+)
+from api_server.payments.queries import PaymentRow
 from api_server.payments.service import PaymentsService
 from api_server.payments.settlement import transition
 
@@ -29,7 +36,7 @@ CHARGEBACK_OUTCOMES = {
 }
 
 
-def after_dispute(payment: dict[str, Any]) -> str:
+def after_dispute(payment: PaymentRow) -> str:
     """Where a payment whose dispute ended in the seller's favour stands: as it was before,
     less what was refunded while it was disputed (a dashboard refund, a held one booked)."""
     if payment["amount_refunded"] >= payment["amount"]:
@@ -44,7 +51,7 @@ def public_dispute(row: dict[str, Any]) -> dict[str, Any]:
 
 def open_dispute(
     cur: RealDictCursor,
-    payment: dict[str, Any],
+    payment: PaymentRow,
     *,
     source: str,
     opened_by: str | None,
@@ -79,12 +86,12 @@ def open_dispute(
 
 def record_chargeback(
     cur: RealDictCursor,
-    payment: dict[str, Any],
+    payment: PaymentRow,
     *,
     reason: str,
     provider_dispute_id: str | None,
     cause: str,
-) -> str:
+) -> Outcome:
     """A chargeback Stripe reports is always recorded, whatever dispute the buyer opened.
 
     A paid payment gets a dispute of its own; one the buyer already disputes has that
@@ -102,7 +109,7 @@ def record_chargeback(
         cause=cause,
     )
     if opened is not None:
-        return "applied:disputed"
+        return Outcome.applied("disputed")
     linked = None
     if payment["status"] == "disputed":
         cur.execute(queries.LINK_CHARGEBACK, (provider_dispute_id, payment["id"]))
@@ -121,18 +128,18 @@ def record_chargeback(
             "payment_status": payment["status"],
         },
     )
-    return "applied:chargeback_linked" if linked else "chargeback_recorded"
+    return Outcome.applied("chargeback_linked") if linked else CHARGEBACK_RECORDED
 
 
 def record_chargeback_closed(
     cur: RealDictCursor,
-    payment: dict[str, Any],
+    payment: PaymentRow,
     *,
     provider_dispute_id: str | None,
     stripe_status: str | None,
     reason: str,
     cause: str,
-) -> str:
+) -> Outcome:
     """The card network decided a chargeback; the locked payment follows its decision.
 
     Won (or an inquiry closed): the dispute is `chargeback_won` and the payment returns to
@@ -147,10 +154,10 @@ def record_chargeback_closed(
     """
     status = CHARGEBACK_OUTCOMES.get(stripe_status or "")
     if status is None or provider_dispute_id is None:
-        return "ignored"
+        return IGNORED
     dispute = _chargeback_dispute(cur, payment, provider_dispute_id)
     if dispute is not None and dispute["status"] != "open":
-        return "ignored"
+        return IGNORED
     note = f"Stripe closed chargeback {provider_dispute_id}: {stripe_status}"
     before = payment["status"]
     dispute_id: str | None = None
@@ -192,11 +199,11 @@ def record_chargeback_closed(
             "payment_status": payment["status"],
         },
     )
-    return f"applied:{status}" if dispute_id else "chargeback_closed_recorded"
+    return Outcome.applied(status) if dispute_id else CHARGEBACK_CLOSED_RECORDED
 
 
 def _chargeback_dispute(
-    cur: RealDictCursor, payment: dict[str, Any], provider_dispute_id: str
+    cur: RealDictCursor, payment: PaymentRow, provider_dispute_id: str
 ) -> dict[str, Any] | None:
     """The payment's dispute for this chargeback, locked; a buyer's open one is tied to it
     first (its charge.dispute.created may not have arrived yet)."""

@@ -7,13 +7,13 @@ argument is a type error before it is a production bug.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal, Protocol, runtime_checkable
 
-# A payments row as the queries return it.
-PaymentRow = Mapping[str, Any]
+# What the gateways are handed is the row the queries load; named here too for the gateways'
+# implementations and the fakes tests pass in.
+from api_server.payments.queries import PaymentRow
 
 # What a gateway can tell us of a payment, in our own words.
 SeenStatus = Literal[

@@ -1,4 +1,10 @@
-"""SQL of the payments service."""
+"""SQL of the payments service, and the payment row its queries load."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, TypedDict
 
 PAYMENT_COLUMNS = """
 p.id::text AS id, p.listing_id::text AS listing_id, p.buyer_id::text AS buyer_id,
@@ -9,6 +15,49 @@ p.refund_pending, p.failure_code, p.decline_code, p.failure_message, p.reserved,
 p.expires_at, p.paid_at, p.created_at, p.updated_at, p.next_action, p.refund_due_reason,
 p.closed_at_gateway
 """
+
+
+class PaymentRow(TypedDict):
+    """A payments row as every query selecting `PAYMENT_COLUMNS` returns it (a RealDictCursor
+    row is this dict as is), with psycopg2's types of the columns (migrations 0004, 0006).
+
+    Amounts are minor units of `currency`. The rules change a locked row in place as they
+    write the database (`settlement.transition` its `status`), so the row the caller holds
+    keeps saying what its transaction has written.
+    """
+
+    id: str
+    listing_id: str
+    buyer_id: str
+    seller_id: str
+    quantity: Decimal
+    amount: int
+    currency: str
+    listing_amount: int
+    listing_currency: str
+    fx_rate: Decimal | None
+    fx_source: str | None
+    fx_at: datetime | None
+    provider: str
+    provider_ref: str | None
+    provider_txn_id: str | None
+    client_secret: str | None
+    payment_link: str | None
+    status: str
+    amount_refunded: int
+    refund_pending: int
+    failure_code: str | None
+    decline_code: str | None
+    failure_message: str | None
+    reserved: bool
+    expires_at: datetime
+    paid_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    next_action: dict[str, Any] | None
+    refund_due_reason: str | None
+    closed_at_gateway: bool
+
 
 CLAIM_IDEMPOTENCY_KEY = """
 INSERT INTO idempotency_keys (user_id, key, request_hash) VALUES (%s, %s, %s)
@@ -200,7 +249,8 @@ UPDATE payments SET amount_refunded = %s, updated_at = now() WHERE id = %s
 """
 
 # A redelivery is a duplicate, unless we could not check the first delivery with the
-# gateway: then it is applied again.
+# gateway: then it is applied again. The patterns match `outcomes.render`'s text of an
+# unverified outcome.
 RECORD_EVENT = """
 INSERT INTO payment_events (provider, event_id, event_type, payload)
 VALUES (%s, %s, %s, %s::jsonb)

@@ -18,6 +18,14 @@ from api_server.common.audit import record_audit
 from api_server.db import DATABASE_DOWN, Database
 from api_server.payments import queries
 from api_server.payments.gateways import Failure, GatewayError, GatewayStatus
+from api_server.payments.outcomes import (
+    AMOUNT_MISMATCH,
+    IGNORED,
+    MISMATCH_ENDED,
+    REFUND_DUE,
+    Outcome,
+)
+from api_server.payments.queries import PaymentRow
 from api_server.payments.refunds import RefundUnresolved
 from api_server.payments.service import PaymentsService
 from api_server.payments.settlement import (
@@ -27,9 +35,6 @@ from api_server.payments.settlement import (
     record_failure,
     transition,
 )
-
-# An expired order whose gateway holds money that is not its amount (reported, not applied).
-MISMATCH_ENDED = "ended:amount_mismatch"
 
 
 class AmountMismatch(Exception):
@@ -106,36 +111,36 @@ class Reconciler:
                 cur.execute(queries.PAYMENT, (payment_id,))
                 payment = cur.fetchone()
             elif payment["refund_due_reason"] is not None:
-                outcome = "refund_due"  # a late success whose refund has not gone through
+                outcome = REFUND_DUE  # a late success whose refund has not gone through
             else:
                 return None  # settled meanwhile
-        if outcome == "refund_due":
+        if outcome == REFUND_DUE:
             if not self._payments.refunds.refund_due(payment_id):
                 raise GatewayError("unavailable", "The refund of a late success did not go through")
-            outcome = "applied:refunded"
+            outcome = Outcome.applied("refunded")
             with self._db.transaction() as cur:
                 cur.execute(queries.PAYMENT, (payment_id,))
                 payment = cur.fetchone()
         if outcome == MISMATCH_ENDED:
             raise AmountMismatch(payment_id)  # after the commit: the order is ended
-        if not outcome.startswith("applied"):
+        if not outcome.is_applied:
             return None
         return {"payment_id": payment_id, "from": before, "to": payment["status"]}
 
-    def _open(self, cur: Any, payment: dict[str, Any]) -> str:
+    def _open(self, cur: Any, payment: PaymentRow) -> Outcome:
         gateway = self._payments.gateways[payment["provider"]]
         seen = gateway.status(payment)
         expired = payment["expires_at"] <= datetime.now(UTC)
         if expired and seen.status not in ("succeeded", "processing", "canceled"):
             return self._payments.close(cur, payment, "abandoned", "reconcile:expired")
         outcome = apply_gateway_status(cur, payment, seen, "reconcile")
-        if outcome == "amount_mismatch" and expired:
+        if outcome == AMOUNT_MISMATCH and expired:
             self._end_mismatched(cur, payment, seen)
             return MISMATCH_ENDED
         return outcome
 
     @staticmethod
-    def _end_mismatched(cur: Any, payment: dict[str, Any], seen: GatewayStatus) -> None:
+    def _end_mismatched(cur: Any, payment: PaymentRow, seen: GatewayStatus) -> None:
         """The gateway holds money for this order that is not its amount or currency, so it
         never gives the order value: past its expiry the order ends, its stock goes back, and
         the money is put before a person (audited, reported by this run, no longer watched)."""
@@ -161,7 +166,7 @@ class Reconciler:
             },
         )
 
-    def _given_up(self, cur: Any, payment: dict[str, Any]) -> str:
+    def _given_up(self, cur: Any, payment: PaymentRow) -> Outcome:
         """A canceled or failed payment: did the gateway take the money after all?"""
         seen = self._payments.gateways[payment["provider"]].status(payment)
         if seen.status == "succeeded":
@@ -169,4 +174,4 @@ class Reconciler:
         session_over = payment["expires_at"] <= datetime.now(UTC)
         if seen.status == "canceled" or (payment["provider"] == "flutterwave" and session_over):
             cur.execute(queries.MARK_CLOSED, (payment["id"],))
-        return "ignored"
+        return IGNORED

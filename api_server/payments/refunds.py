@@ -29,7 +29,9 @@ from api_server.payments.gateways import (
     RefundSeen,
     outcome_unknown,
 )
+from api_server.payments.outcomes import IGNORED, Outcome
 from api_server.payments.problems import gateway_problem, unknown_refund_problem
+from api_server.payments.queries import PaymentRow
 from api_server.payments.settlement import transition
 
 # How long after its call a refund must be missing from the gateway's records before it is
@@ -59,7 +61,7 @@ class Attempt:
 
 def settle_dispute_by_refund(
     cur: Any,
-    payment: dict[str, Any],
+    payment: PaymentRow,
     *,
     by: str | None,
     note: str | None,
@@ -163,7 +165,7 @@ class Refunds:
         self,
         cur: Any,
         gateway: Gateway,
-        locked: dict[str, Any],
+        locked: PaymentRow,
         refund_id: str,
         exc: GatewayError,
     ) -> tuple[str | None, DomainError | None]:
@@ -193,30 +195,30 @@ class Refunds:
         )
         return None, unknown_refund_problem(exc, refund_id)
 
-    def settle_unknown(self, cur: Any, locked: dict[str, Any]) -> str:
+    def settle_unknown(self, cur: Any, locked: PaymentRow) -> Outcome:
         """Books or fails the locked payment's refunds of unknown outcome, as the gateway's
-        records say (reconciliation); 'applied:...' when one moved. Raises GatewayError when
+        records say (reconciliation); an applied outcome when one moved. Raises GatewayError when
         the gateway cannot say, RefundUnresolved when its records contradict ours."""
         gateway = self._gateways[locked["provider"]]
         if not isinstance(gateway, RefundLookup):
-            return "ignored"
+            return IGNORED
         grace = {"payment_id": locked["id"], "grace": UNKNOWN_OUTCOME_GRACE_SECONDS}
         cur.execute(queries.UNKNOWN_REFUNDS, grace)
-        outcome = "ignored"
+        outcome = IGNORED
         for row in cur.fetchall():
             seen = gateway.find_refund(locked, refund_id=row["id"])
             if seen.state == "made":
                 self._book_found(cur, locked, row, seen)
-                outcome = "applied:refund_booked"
+                outcome = Outcome.applied("refund_booked")
             elif seen.state == "absent" and row["settled_at_gateway"]:
                 self._fail_missing(cur, locked, row)
-                outcome = "applied:refund_failed"
+                outcome = Outcome.applied("refund_failed")
             elif seen.state == "unclear" and row["settled_at_gateway"]:
                 raise RefundUnresolved(row["id"])
         return outcome
 
     def _book_found(
-        self, cur: Any, locked: dict[str, Any], row: dict[str, Any], seen: RefundSeen
+        self, cur: Any, locked: PaymentRow, row: dict[str, Any], seen: RefundSeen
     ) -> None:
         self._book_seen(cur, locked, row["id"], seen)
         provider_id = seen.provider_id or row["id"]
@@ -233,7 +235,7 @@ class Refunds:
             self._tell_buyer(cur, booked)
 
     @staticmethod
-    def _book_seen(cur: Any, locked: dict[str, Any], refund_id: str, seen: RefundSeen) -> None:
+    def _book_seen(cur: Any, locked: PaymentRow, refund_id: str, seen: RefundSeen) -> None:
         """Before a found refund is booked: the money a gateway event booked meanwhile as given
         back elsewhere (Stripe's charge.refunded, with its cumulative total, reached the books
         while ours was held) is taken back from `amount_refunded`, since it was ours. So the
@@ -263,7 +265,7 @@ class Refunds:
             )
 
     @staticmethod
-    def _fail_missing(cur: Any, locked: dict[str, Any], row: dict[str, Any]) -> None:
+    def _fail_missing(cur: Any, locked: PaymentRow, row: dict[str, Any]) -> None:
         cur.execute(queries.REFUND_FAILED, {"refund_id": row["id"], "code": "not_made_at_gateway"})
         record_audit(
             cur,
@@ -277,7 +279,7 @@ class Refunds:
     @staticmethod
     def _audit(
         cur: Any,
-        locked: dict[str, Any],
+        locked: PaymentRow,
         refund_id: str,
         actor_id: str | None,
         reason: str | None,
@@ -303,7 +305,7 @@ class Refunds:
     @staticmethod
     def _book(
         cur: Any,
-        locked: dict[str, Any],
+        locked: PaymentRow,
         refund_id: str,
         provider_id: str,
         actor_id: str | None,
@@ -354,7 +356,7 @@ class Refunds:
         return True
 
     @staticmethod
-    def _tell_buyer(cur: Any, payment: dict[str, Any]) -> None:
+    def _tell_buyer(cur: Any, payment: PaymentRow) -> None:
         """The buyer's email for a late success refunded in full."""
         cur.execute(queries.BUYER, (payment["id"],))
         buyer = cur.fetchone()
@@ -376,7 +378,7 @@ class Refunds:
         amount: int | None,
         reason: str | None,
         allow_disputed: bool,
-    ) -> tuple[dict[str, Any], str, int]:
+    ) -> tuple[PaymentRow, str, int]:
         """Locks the payment and sets the amount aside, so concurrent refunds cannot overdraw;
         returns the locked payment, the refund's id and its amount."""
         refundable = ("succeeded", "partially_refunded") + (("disputed",) if allow_disputed else ())

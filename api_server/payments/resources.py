@@ -14,6 +14,7 @@ from api_server.common.routes import Resource, Routes
 from api_server.common.validation import operation
 from api_server.payments import schemas
 from api_server.payments.disputes import DisputesService
+from api_server.payments.outcomes import ack
 from api_server.payments.reconcile import Reconciler
 from api_server.payments.service import PaymentsService
 from api_server.payments.webhooks import WebhookService
@@ -310,12 +311,12 @@ class FlutterwaveReturn(Resource[WebhookService]):
         """Verifies the transaction like a webhook would; the query string is never trusted."""
         query = req.context.query
         if not query.get("transaction_id"):
-            resp.media = {"status": self.service.abandon_flutterwave(query["tx_ref"])}
+            resp.media = ack(self.service.abandon_flutterwave(query["tx_ref"]))
             return
         outcome = self.service.settle_flutterwave(
             query["transaction_id"], query["tx_ref"], "return:redirect"
         )
-        resp.media = {"status": outcome}
+        resp.media = ack(outcome)
 
 
 class Reconcile(Resource[Reconciler]):

@@ -32,8 +32,10 @@ from api_server.payments.gateways import (
     RateSource,
 )
 from api_server.payments.idempotency import IdempotencyKeys
+from api_server.payments.outcomes import IGNORED, Outcome
 from api_server.payments.pricing import Pricing, check_amount
 from api_server.payments.problems import gateway_problem
+from api_server.payments.queries import PaymentRow
 from api_server.payments.refunds import Refunds
 from api_server.payments.settlement import (
     OPEN,
@@ -74,7 +76,7 @@ class PaymentsService:
         self.idempotency = IdempotencyKeys(db)
 
     @contextmanager
-    def locked(self, payment_id: str) -> Iterator[tuple[RealDictCursor, dict[str, Any]]]:
+    def locked(self, payment_id: str) -> Iterator[tuple[RealDictCursor, PaymentRow]]:
         """The payment row, locked for one transaction.
 
         A gateway call made inside finishes before the webhook it triggers is applied (the
@@ -248,7 +250,7 @@ class PaymentsService:
         return self._view(self._load(payment_id), principal)
 
     def _confirm_locked(
-        self, cur: RealDictCursor, locked: dict[str, Any], method: str
+        self, cur: RealDictCursor, locked: PaymentRow, method: str
     ) -> GatewayError | None:
         """Confirms at Stripe and applies the answer; returns the decline, if any."""
         try:
@@ -281,20 +283,20 @@ class PaymentsService:
             if locked["status"] not in CANCELABLE:
                 raise Conflict("payment_not_cancelable", f"The payment is {locked['status']}.")
             outcome = self._close_or_problem(cur, locked, "requested_by_customer", "api:cancel")
-        if outcome == "applied:succeeded":
+        if outcome == Outcome.applied("succeeded"):
             raise Conflict(
                 "payment_already_paid",
                 "The gateway had already taken this payment, so it was not canceled.",
             )
-        if outcome != "applied:canceled":
+        if outcome != Outcome.applied("canceled"):
             raise Conflict(
                 "payment_not_cancelable", "The gateway could not cancel this payment now."
             )
         return self._view(self._load(payment_id), principal)
 
     def _close_or_problem(
-        self, cur: RealDictCursor, locked: dict[str, Any], reason: str, cause: str
-    ) -> str:
+        self, cur: RealDictCursor, locked: PaymentRow, reason: str, cause: str
+    ) -> Outcome:
         """`close` for a caller waiting on the answer: a gateway that refuses or does not
         answer is its 502/503/504, and the transaction (with the row) is left as it was."""
         try:
@@ -302,7 +304,7 @@ class PaymentsService:
         except GatewayError as exc:
             raise gateway_problem(exc) from exc
 
-    def close(self, cur: RealDictCursor, locked: dict[str, Any], reason: str, cause: str) -> str:
+    def close(self, cur: RealDictCursor, locked: PaymentRow, reason: str, cause: str) -> Outcome:
         """Cancels at the gateway first; if the gateway says it was paid, settles instead.
 
         Raises GatewayError when the gateway cannot be asked (nothing changes then).
@@ -311,21 +313,21 @@ class PaymentsService:
         if seen.status == "succeeded":
             return apply_gateway_status(cur, locked, seen, f"{cause}:already_paid")
         if seen.status != "canceled":
-            return "ignored"
+            return IGNORED
         if locked["provider"] == "stripe":
             # A canceled PaymentIntent can never be paid: nothing left to watch for.
             cur.execute(queries.MARK_CLOSED, (locked["id"],))
         moved = transition(cur, locked, "canceled", cause)
-        return "applied:canceled" if moved else "ignored"
+        return Outcome.applied("canceled") if moved else IGNORED
 
     # Reading
 
-    def _view(self, payment: dict[str, Any], viewer: Principal, **extra: Any) -> dict[str, Any]:
+    def _view(self, payment: PaymentRow, viewer: Principal, **extra: Any) -> dict[str, Any]:
         return public_payment(
             payment, viewer=viewer, publishable_key=self._config.stripe_publishable_key, **extra
         )
 
-    def _load(self, payment_id: str) -> dict[str, Any]:
+    def _load(self, payment_id: str) -> PaymentRow:
         with self._db.transaction() as cur:
             cur.execute(queries.PAYMENT, (payment_id,))
             payment = cur.fetchone()
@@ -333,7 +335,7 @@ class PaymentsService:
             raise NotFound("payment_not_found", "No such payment.")
         return payment
 
-    def visible(self, principal: Principal, payment_id: str) -> dict[str, Any]:
+    def visible(self, principal: Principal, payment_id: str) -> PaymentRow:
         """The payment if the caller is its buyer, its seller or an admin; 404 otherwise."""
         payment = self._load(payment_id)
         if not principal.is_admin and principal.id not in (

@@ -10,7 +10,6 @@ back to the buyer in full otherwise.
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from psycopg2.extras import RealDictCursor
 
@@ -19,6 +18,15 @@ from api_server.common.money import to_major
 from api_server.common.outbox import enqueue_email
 from api_server.payments import queries
 from api_server.payments.gateways import Failure, GatewayStatus
+from api_server.payments.outcomes import (
+    AMOUNT_MISMATCH,
+    FAILURE_RECORDED,
+    IGNORED,
+    REFUND_DUE,
+    Outcome,
+    render,
+)
+from api_server.payments.queries import PaymentRow
 
 # Open: the buyer can still pay. Late: we gave up, but the gateway may still take money.
 OPEN = frozenset({"pending", "requires_action", "requires_payment_method", "processing"})
@@ -65,10 +73,13 @@ def listing_for_sale(cur: RealDictCursor, payment_id: str) -> bool:
 
 
 def transition(
-    cur: RealDictCursor, payment: dict[str, Any], to: str, cause: str, *, sale: bool = True
+    cur: RealDictCursor, payment: PaymentRow, to: str, cause: str, *, sale: bool = True
 ) -> bool:
     """Moves `payment` (a locked row) to `to` if allowed; records it; returns whether it moved.
 
+    Changes the caller's row in place: `payment["status"]` is `to` once it moved, because
+    every rule after this one in the transaction decides on the row it holds. Only the
+    status: `reserved`, `paid_at` and `updated_at` are written to the database alone.
     `sale=False` books a success without telling buyer and seller of a sale (it is refunded).
     """
     if to not in ALLOWED[payment["status"]]:
@@ -83,8 +94,9 @@ def transition(
     return True
 
 
-def record_failure(cur: RealDictCursor, payment: dict[str, Any], failure: Failure) -> None:
-    """Keeps why the last attempt failed, for the buyer and for support."""
+def record_failure(cur: RealDictCursor, payment: PaymentRow, failure: Failure) -> None:
+    """Keeps why the last attempt failed, for the buyer and for support (and sets the
+    row's `failure_code` in place)."""
     cur.execute(
         queries.SET_FAILURE, (failure.code, failure.decline_code, failure.message, payment["id"])
     )
@@ -92,16 +104,19 @@ def record_failure(cur: RealDictCursor, payment: dict[str, Any], failure: Failur
 
 
 def apply_gateway_status(
-    cur: RealDictCursor, payment: dict[str, Any], seen: GatewayStatus, cause: str
-) -> str:
-    """Applies what the gateway says; value is given only when amount and currency agree."""
+    cur: RealDictCursor, payment: PaymentRow, seen: GatewayStatus, cause: str
+) -> Outcome:
+    """Applies what the gateway says; value is given only when amount and currency agree.
+
+    Changes the locked row in place as it writes (`status`, `failure_code`,
+    `provider_txn_id`), like `transition`."""
     if seen.status == "succeeded":
         if payment["status"] in SETTLED:
             # Never moves a paid payment: a dispute, a refund or a second report of the same
             # success stays as it is (the dispute's own resolution restores a payment).
-            return "ignored"
+            return IGNORED
         if seen.amount != payment["amount"] or (seen.currency or "").upper() != payment["currency"]:
-            return "amount_mismatch"
+            return AMOUNT_MISMATCH
         if seen.transaction_id:
             cur.execute(queries.SET_TXN, (seen.transaction_id, payment["id"]))
             payment["provider_txn_id"] = payment["provider_txn_id"] or seen.transaction_id
@@ -114,32 +129,32 @@ def apply_gateway_status(
         # A second decline changes no status but must still show its own reason.
         record_failure(cur, payment, seen.failure or Failure("payment_failed"))
         if payment["status"] == "requires_payment_method":
-            return "failure_recorded"
+            return FAILURE_RECORDED
     if seen.status == "requires_action" and payment["status"] in OPEN:
         cur.execute(queries.SET_NEXT_ACTION, (json.dumps(seen.next_action or {}), payment["id"]))
     if seen.status in ALLOWED and transition(cur, payment, seen.status, cause):
-        return f"applied:{seen.status}"
-    return "ignored"
+        return Outcome.applied(seen.status)
+    return IGNORED
 
 
-def settle_late(cur: RealDictCursor, payment: dict[str, Any], cause: str) -> str:
+def settle_late(cur: RealDictCursor, payment: PaymentRow, cause: str) -> Outcome:
     """A success for a payment we had canceled or failed: sell if we still can, else owe it.
 
-    Returns `applied:succeeded` when the stock was reserved again and the sale booked, or
-    `refund_due` when the money must go back (the caller refunds it after commit).
+    Returns applied `succeeded` when the stock was reserved again and the sale booked, or
+    `REFUND_DUE` when the money must go back (the caller refunds it after commit).
     """
     cur.execute(queries.RESERVE_AGAIN, {"id": payment["id"]})
     sold = cur.fetchone() is not None
     cur.execute(queries.CLEAR_ATTEMPT, (payment["id"],))
     if sold:
         transition(cur, payment, "succeeded", f"{cause}:late")
-        return "applied:succeeded"
+        return Outcome.applied("succeeded")
     return _owe_back(cur, payment, f"{cause}:late", SOLD_OUT, release=False)
 
 
 def _owe_back(
-    cur: RealDictCursor, payment: dict[str, Any], cause: str, reason: str, *, release: bool
-) -> str:
+    cur: RealDictCursor, payment: PaymentRow, cause: str, reason: str, *, release: bool
+) -> Outcome:
     """Books a success whose goods cannot be sold as owed back to the buyer in full."""
     if release:
         cur.execute(queries.RELEASE, {"id": payment["id"]})
@@ -151,12 +166,12 @@ def _owe_back(
         action="payment.late_success",
         target_type="payment",
         target_id=payment["id"],
-        details={"outcome": "refund_due", "reason": reason, "cause": cause},
+        details={"outcome": render(REFUND_DUE), "reason": reason, "cause": cause},
     )
-    return "refund_due"
+    return REFUND_DUE
 
 
-def _queue_sale_emails(cur: RealDictCursor, payment: dict[str, Any]) -> None:
+def _queue_sale_emails(cur: RealDictCursor, payment: PaymentRow) -> None:
     """The buyer's receipt and the seller's sale notice, in the same transaction."""
     cur.execute(queries.PARTIES, (payment["id"],))
     parties = cur.fetchone()

@@ -56,6 +56,17 @@ _STATUSES: dict[str, SeenStatus] = {
 }
 
 
+def intent_id(payment: PaymentRow) -> str:
+    """The payment's PaymentIntent id (its `provider_ref`). Every Stripe call about a payment
+    comes after its checkout opened: webhooks and reconciliation find the payment by it."""
+    ref = payment["provider_ref"]
+    if ref is None:
+        # What the SDK raised when handed None (it cannot quote it into the path): a bug of
+        # ours, never an answer of Stripe's.
+        raise TypeError(f"payment {payment['id']} has no PaymentIntent")
+    return ref
+
+
 def _id(value: Any) -> str | None:
     """An id field that Stripe may send as an id or, expanded, as the object itself."""
     if isinstance(value, dict):
@@ -177,7 +188,7 @@ class StripeGateway:
         """Confirms server-side; a 3-D Secure card answers `requires_action`."""
         try:
             intent = self._client.v1.payment_intents.confirm(
-                payment["provider_ref"], params={"payment_method": payment_method}
+                intent_id(payment), params={"payment_method": payment_method}
             )
         except stripe.StripeError as exc:
             raise _error(exc) from exc
@@ -187,7 +198,7 @@ class StripeGateway:
         """Cancels the PaymentIntent; if Stripe cannot (it succeeded), says where it stands."""
         try:
             intent = self._client.v1.payment_intents.cancel(
-                payment["provider_ref"], params={"cancellation_reason": reason}
+                intent_id(payment), params={"cancellation_reason": reason}
             )
         except stripe.InvalidRequestError as exc:
             if exc.code != "payment_intent_unexpected_state":
@@ -202,7 +213,7 @@ class StripeGateway:
         try:
             refund = self._client.v1.refunds.create(
                 params={
-                    "payment_intent": payment["provider_ref"],
+                    "payment_intent": intent_id(payment),
                     "amount": to_stripe_amount(amount, payment["currency"]),
                     "metadata": {"payment_id": str(payment["id"]), "refund_id": refund_id},
                 },
@@ -239,7 +250,7 @@ class StripeGateway:
 
     def _refunds_of(self, payment: PaymentRow) -> list[dict[str, Any]]:
         """Every refund Stripe lists for the payment's PaymentIntent, all pages."""
-        params: RefundListParams = {"payment_intent": payment["provider_ref"], "limit": 100}
+        params: RefundListParams = {"payment_intent": intent_id(payment), "limit": 100}
         found: list[dict[str, Any]] = []
         for _ in range(MAX_REFUND_PAGES):
             try:
@@ -256,7 +267,7 @@ class StripeGateway:
 
     def status(self, payment: PaymentRow) -> GatewayStatus:
         """What Stripe says of the PaymentIntent now."""
-        return self.intent(payment["provider_ref"])
+        return self.intent(intent_id(payment))
 
     def intent(self, intent_id: str) -> GatewayStatus:
         """One PaymentIntent re-read from Stripe (events may carry a partial object)."""

@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from api_server.auth.principal import Principal
+from api_server.payments.queries import PaymentRow
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -14,7 +15,7 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def public_payment(
-    p: dict[str, Any],
+    p: PaymentRow,
     *,
     viewer: Principal,
     history: list[dict[str, Any]] | None = None,

@@ -2,7 +2,7 @@
 
 A verified event is always acknowledged (2xx) and stored, whatever its shape: a gateway
 retries anything else for days. Only a database we cannot reach answers 5xx. An event we
-could not check with the gateway is stored as `unverified:...`; its redelivery is tried
+could not check with the gateway is stored as unverified (`outcomes`); its redelivery is tried
 again, and reconciliation settles the payment meanwhile.
 """
 
@@ -32,7 +32,20 @@ from api_server.payments.gateways import (
     SeenStatus,
     TransactionVerifier,
 )
+from api_server.payments.outcomes import (
+    DUPLICATE,
+    ERROR,
+    IGNORED,
+    MALFORMED,
+    REFUND_DUE,
+    UNKNOWN_REFERENCE,
+    VERIFICATION_MISMATCH,
+    Outcome,
+    ack,
+    render,
+)
 from api_server.payments.problems import gateway_problem
+from api_server.payments.queries import PaymentRow
 from api_server.payments.refunds import settle_dispute_by_refund
 from api_server.payments.service import PaymentsService
 from api_server.payments.settlement import apply_gateway_status, transition
@@ -40,11 +53,12 @@ from api_server.payments.stripe_gateway import (
     StripeGateway,
     failure_of,
     from_stripe_amount,
+    intent_id,
     intent_status,
 )
 
 # Applies one event to its locked payment row; returns the outcome recorded with the event.
-Apply = Callable[[Any, dict[str, Any]], str]
+Apply = Callable[[Any, PaymentRow], Outcome]
 _log = logging.getLogger("api_server.payments.webhooks")
 STRIPE_TOLERANCE_SECONDS = 300
 # Events about the charge, which exists only once the intent succeeded.
@@ -121,16 +135,17 @@ class WebhookService:
         obj = _dict(_dict(event.get("data")).get("object"))
         is_intent = event_type.startswith("payment_intent.")
         reference = _ref(obj.get("id")) if is_intent else _ref(obj.get("payment_intent"))
-        return self._store_and_apply(
+        outcome = self._store_and_apply(
             "stripe",
             (event_id, event_type, payload),
             reference,
             lambda cur, payment: self._apply_stripe(cur, payment, event_type, obj, event_id),
         )
+        return ack(outcome)
 
     def _apply_stripe(
-        self, cur: Any, payment: dict[str, Any], event_type: str, obj: dict[str, Any], eid: str
-    ) -> str:
+        self, cur: Any, payment: PaymentRow, event_type: str, obj: dict[str, Any], eid: str
+    ) -> Outcome:
         cause = f"event:{eid}"
         if event_type in _CHARGE_EVENTS and payment["status"] not in _SOLD:
             # A charge event proves a charge, and Stripe does not order events: its
@@ -161,17 +176,17 @@ class WebhookService:
             return self._external_refund(cur, payment, obj, cause)
         status = _INTENT_EVENTS.get(event_type)
         if status is None:
-            return "ignored"
+            return IGNORED
         if status == "requires_payment_method" and payment["status"] in _MOVED_ON:
             # Stripe does not deliver events in the order they were made (docs.stripe.com/
             # webhooks, "Event ordering"): the decline of an earlier card can arrive after the
             # buyer's next attempt moved the payment on. What counts is the intent now.
             try:
                 return apply_gateway_status(
-                    cur, payment, self._stripe.intent(payment["provider_ref"]), cause
+                    cur, payment, self._stripe.intent(intent_id(payment)), cause
                 )
             except GatewayError as exc:
-                return f"unverified:{exc.kind}"
+                return Outcome.unverified(exc.kind)
         seen = replace(intent_status(obj), status=status)
         if status == "requires_payment_method":
             failure = failure_of(obj.get("last_payment_error")) or Failure("payment_failed")
@@ -179,52 +194,53 @@ class WebhookService:
         if status == "succeeded" and (seen.amount is None or seen.currency is None):
             # A partial object: ask Stripe itself before giving any value.
             try:
-                seen = replace(self._stripe.intent(payment["provider_ref"]), status=status)
+                seen = replace(self._stripe.intent(intent_id(payment)), status=status)
             except GatewayError as exc:
-                return f"unverified:{exc.kind}"
+                return Outcome.unverified(exc.kind)
         return apply_gateway_status(cur, payment, seen, cause)
 
-    def _catch_up(self, cur: Any, payment: dict[str, Any], cause: str) -> str | None:
+    def _catch_up(self, cur: Any, payment: PaymentRow, cause: str) -> Outcome | None:
         """Applies the intent as Stripe has it now; an outcome to stop at, or None to go on."""
         try:
-            seen = self._stripe.intent(payment["provider_ref"])
+            seen = self._stripe.intent(intent_id(payment))
         except GatewayError as exc:
-            return f"unverified:{exc.kind}"
+            return Outcome.unverified(exc.kind)
         if seen.status != "succeeded":
             return None
         outcome = apply_gateway_status(cur, payment, seen, cause)
         # A late success that must be given back is refunded in full after the commit.
-        return outcome if outcome == "refund_due" else None
+        return outcome if outcome == REFUND_DUE else None
 
     @staticmethod
-    def _external_refund(cur: Any, payment: dict[str, Any], obj: dict[str, Any], cause: str) -> str:
+    def _external_refund(cur: Any, payment: PaymentRow, obj: dict[str, Any], cause: str) -> Outcome:
         """Refunds made outside the API (the dashboard) still reach our books."""
         if payment["status"] not in _SOLD:
-            return "ignored"  # nothing was sold to refund (the intent did not succeed)
+            return IGNORED  # nothing was sold to refund (the intent did not succeed)
         raw = obj.get("amount_refunded")
         if not isinstance(raw, int) or isinstance(raw, bool):
-            return "ignored"
+            return IGNORED
         total = from_stripe_amount(raw, payment["currency"])
         if total is None:
-            return "ignored"
+            return IGNORED
         # Our own refunds are booked under the lock this event waited for, so a total above
         # what is booked is money refunded elsewhere (the dashboard), however it interleaved;
         # except what a refund of ours of unknown outcome may explain (the only kind held past
         # its transaction): reconciliation's lookup books or fails that one, counting it once.
         held = payment["refund_pending"]
         if total <= payment["amount_refunded"] + held:
-            return "ignored"
+            return IGNORED
         booked = min(total, payment["amount"]) - held
         cur.execute(queries.SET_REFUNDED_TOTAL, (booked, payment["id"]))
         if booked >= payment["amount"]:
             settle_dispute_by_refund(
                 cur, payment, by=None, note="refunded at Stripe", refund_id=None
             )
-            return "applied:refunded" if transition(cur, payment, "refunded", cause) else "ignored"
+            moved = transition(cur, payment, "refunded", cause)
+            return Outcome.applied("refunded") if moved else IGNORED
         if payment["status"] == "disputed":
-            return "applied:refund_booked"  # part of a disputed payment: still disputed
+            return Outcome.applied("refund_booked")  # part of a disputed payment: still disputed
         moved = transition(cur, payment, "partially_refunded", cause)
-        return "applied:partially_refunded" if moved else "ignored"
+        return Outcome.applied("partially_refunded") if moved else IGNORED
 
     # Flutterwave
 
@@ -239,20 +255,22 @@ class WebhookService:
         kind = raw_kind if isinstance(raw_kind, str) and raw_kind else "charge.completed"
         transaction_id = data.get("id")
         if not isinstance(transaction_id, int | str) or isinstance(transaction_id, bool):
-            return self._store_and_apply(
-                "flutterwave", (_digest(payload), kind, payload), None, None, "malformed"
+            return ack(
+                self._store_and_apply(
+                    "flutterwave", (_digest(payload), kind, payload), None, None, MALFORMED
+                )
             )
         event_id = f"{kind}:{transaction_id}:{data.get('status')}"
         tx_ref = str(data.get("tx_ref") or "")
         with self._db.transaction() as cur:
             cur.execute(queries.EVENT_SEEN, ("flutterwave", event_id))
             if cur.fetchone() is not None:
-                return {"status": "duplicate"}
-        return {
-            "status": self.settle_flutterwave(
+                return ack(DUPLICATE)
+        return ack(
+            self.settle_flutterwave(
                 str(transaction_id), tx_ref, f"event:{event_id}", (event_id, kind, payload)
             )
-        }
+        )
 
     def settle_flutterwave(
         self,
@@ -260,7 +278,7 @@ class WebhookService:
         tx_ref: str,
         cause: str,
         event: tuple[str, str, bytes] | None = None,
-    ) -> str:
+    ) -> Outcome:
         """Gives value only for what GET /v3/transactions/{id}/verify confirms."""
         try:
             seen = self._flutterwave.verify(transaction_id)
@@ -273,21 +291,19 @@ class WebhookService:
                 raise gateway_problem(exc) from exc
             else:
                 # Says nothing about the payment: stored as unverified, tried again later.
-                unverified = f"unverified:{exc.kind}"
-                return self._store_and_apply("flutterwave", event, tx_ref, lambda c, p: unverified)[
-                    "status"
-                ]
+                unverified = Outcome.unverified(exc.kind)
+                return self._store_and_apply("flutterwave", event, tx_ref, lambda c, p: unverified)
 
-        def apply(cur: Any, payment: dict[str, Any]) -> str:
+        def apply(cur: Any, payment: PaymentRow) -> Outcome:
             if seen.status == "unknown" or seen.reference != tx_ref:
-                return "verification_mismatch"
+                return VERIFICATION_MISMATCH
             return apply_gateway_status(cur, payment, seen, cause)
 
         if event is not None:
-            return self._store_and_apply("flutterwave", event, tx_ref, apply)["status"]
+            return self._store_and_apply("flutterwave", event, tx_ref, apply)
         return self._apply_unrecorded(tx_ref, apply)
 
-    def abandon_flutterwave(self, tx_ref: str) -> str:
+    def abandon_flutterwave(self, tx_ref: str) -> Outcome:
         """The hosted page sent the customer back without a transaction ("cancelled").
 
         Nothing proves it: the address is public and the payment id in it is seen by the
@@ -297,7 +313,7 @@ class WebhookService:
         with self._db.transaction() as cur:
             cur.execute(queries.PAYMENT_BY_REF, ("flutterwave", tx_ref))
             known = cur.fetchone() is not None
-        return "ignored" if known else "unknown_reference"
+        return IGNORED if known else UNKNOWN_REFERENCE
 
     # Shared
 
@@ -307,8 +323,8 @@ class WebhookService:
         event: tuple[str, str, bytes],
         reference: str | None,
         apply: Apply | None,
-        without_payment: str = "unknown_reference",
-    ) -> dict[str, str]:
+        without_payment: Outcome = UNKNOWN_REFERENCE,
+    ) -> Outcome:
         """Stores the event (once), applies it to its payment under the row lock."""
         event_id, event_type, payload = event
         with self._db.transaction() as cur:
@@ -318,29 +334,31 @@ class WebhookService:
             )
             row = cur.fetchone()
             if row is None:
-                return {"status": "duplicate"}
+                return DUPLICATE
             payment = None
             if reference:
                 cur.execute(queries.LOCK_PAYMENT_BY_REF, (provider, reference))
                 payment = cur.fetchone()
             outcome = without_payment if payment is None else self._guarded(cur, apply, payment)
-            cur.execute(queries.EVENT_OUTCOME, (outcome, payment and payment["id"], row["id"]))
+            cur.execute(
+                queries.EVENT_OUTCOME, (render(outcome), payment and payment["id"], row["id"])
+            )
         self._after(outcome, payment and payment["id"])
-        return {"status": outcome}
+        return outcome
 
-    def _apply_unrecorded(self, reference: str, apply: Apply) -> str:
+    def _apply_unrecorded(self, reference: str, apply: Apply) -> Outcome:
         with self._db.transaction() as cur:
             cur.execute(queries.LOCK_PAYMENT_BY_REF, ("flutterwave", reference))
             payment = cur.fetchone()
-            outcome = "unknown_reference" if payment is None else self._guarded(cur, apply, payment)
+            outcome = UNKNOWN_REFERENCE if payment is None else self._guarded(cur, apply, payment)
         self._after(outcome, payment and payment["id"])
         return outcome
 
     @staticmethod
-    def _guarded(cur: Any, apply: Apply | None, payment: dict[str, Any]) -> str:
+    def _guarded(cur: Any, apply: Apply | None, payment: PaymentRow) -> Outcome:
         """Applies under a savepoint: a shape we did not foresee is logged, never a 500."""
         if apply is None:
-            return "ignored"
+            return IGNORED
         cur.execute("SAVEPOINT apply_event")
         try:
             outcome = apply(cur, payment)
@@ -349,15 +367,15 @@ class WebhookService:
         except Exception:
             _log.exception("webhook for payment %s could not be applied", payment["id"])
             cur.execute("ROLLBACK TO SAVEPOINT apply_event")
-            return "error"
+            return ERROR
         # Not released: COMMIT ends it with the transaction, one round trip fewer an event.
         return outcome
 
-    def _after(self, outcome: str, payment_id: str | None) -> None:
+    def _after(self, outcome: Outcome, payment_id: str | None) -> None:
         """After commit: wake the mailer; give back a late success we could not sell."""
-        if outcome.startswith("applied") or outcome in ("amount_mismatch", "refund_due"):
-            _log.info("payment %s: %s", payment_id, outcome)
-        if outcome == "refund_due" and payment_id is not None:
+        if outcome.kind in ("applied", "amount_mismatch", "refund_due"):
+            _log.info("payment %s: %s", payment_id, render(outcome))
+        if outcome == REFUND_DUE and payment_id is not None:
             self._payments.refunds.refund_due(payment_id)
         self._outbox.wake()
 

@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import copy
 import time
-from typing import Any
 
 from sandbox.harness.common import new_id
-from sandbox.harness.webhooks import EventRecord
+from sandbox.harness.webhooks import EventRecord, WebhookDeliverer
 from sandbox.stripe.errors import Obj, no_such
 from sandbox.stripe.lists import created_filter, page, type_matches
 from sandbox.stripe.params import boolean
@@ -20,7 +19,7 @@ from sandbox.stripe.rules import API_VERSION
 class EventsMixin:
     """``_emit``, ``list_events`` and ``get_event`` for ``StripeState``."""
 
-    webhooks: Any
+    webhooks: WebhookDeliverer
 
     def _emit(self, type_: str, obj: Obj, ctx: Obj, deliver: bool = True) -> Obj:
         event_id, created = new_id("evt_"), int(time.time())

@@ -15,7 +15,8 @@ Its parameter rule (``LIST_REFUNDS_PARAMS``, ``check_list_refunds``) is in
 from __future__ import annotations
 
 import copy
-from typing import Any
+import threading
+from collections.abc import Callable
 
 from sandbox.stripe import objects
 from sandbox.stripe.errors import Obj, invalid, no_such
@@ -26,13 +27,15 @@ from sandbox.stripe.params import metadata, money
 class RefundsMixin:
     """``create_refund`` for ``StripeState``: partial until the captured amount is used up."""
 
-    _lock: Any
+    # What it uses of the class it is mixed into (StripeState, EventsMixin), typed so mypy
+    # checks every use; annotations only, nothing is shadowed at run time.
+    _lock: threading.RLock
     _charges: dict[str, Obj]
     _intents: dict[str, Obj]
     _refunds: dict[str, Obj]
-    _succeeded_charge: Any
-    _emit: Any
-    _render: Any
+    _succeeded_charge: Callable[[Obj], Obj | None]
+    _emit: Callable[[str, Obj, Obj], Obj]
+    _render: Callable[[Obj, str, Obj], Obj]
 
     def create_refund(self, params: Obj, ctx: Obj) -> Obj:
         with self._lock:
