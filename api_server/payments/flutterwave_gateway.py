@@ -12,6 +12,7 @@ from urllib3.exceptions import NewConnectionError
 
 from api_server.common.money import checkout_amount, to_minor
 from api_server.config import Config
+from api_server.payments.flutterwave_charges import charge_body, instruction
 from api_server.payments.gateways import (
     AMBIGUOUS,
     Checkout,
@@ -25,6 +26,7 @@ from api_server.payments.gateways import (
     RefundSeen,
     SeenStatus,
 )
+from api_server.payments.methods import BANK_TRANSFER, MOBILE_MONEY, USSD, DirectCharge
 
 # Flutterwave's one documented "nothing here" answer for a reference it does not know.
 NOT_FOUND = "no transaction was found"
@@ -92,15 +94,36 @@ class FlutterwaveGateway:
         payer: dict[str, str] = {"email": customer.email}
         if customer.name:
             payer["name"] = customer.name
+        charge = direct_charge(payment)
         try:
+            if charge is not None:
+                return self._charge(payment, charge, customer, redirect_url, ttl_seconds)
             data = self._create(payment, payer, redirect_url, ttl_seconds)
         except GatewayError as exc:
             if exc.kind in AMBIGUOUS:
-                # The link may exist though its answer was lost: it is still findable (and
-                # payable) by our tx_ref, so the caller must keep watching that reference.
+                # The link (or the charge) may exist though its answer was lost: it is still
+                # findable and payable by our tx_ref, so the caller must keep watching it.
                 exc.details["reference"] = str(payment["id"])
             raise
         return Checkout(str(payment["id"]), payment_link=data.get("link"))
+
+    def _charge(
+        self,
+        payment: PaymentRow,
+        charge: DirectCharge,
+        customer: Customer,
+        redirect_url: str,
+        ttl_seconds: int,
+    ) -> Checkout:
+        """A direct charge: the customer completes it away from us, a webhook tells."""
+        answer = self._envelope(
+            "POST",
+            "/v3/charges",
+            params={"type": charge.charge_type},
+            json=charge_body(payment, charge, customer, redirect_url, ttl_seconds),
+        )
+        told, until = instruction(payment, charge, answer, datetime.now(UTC))
+        return Checkout(str(payment["id"]), instruction=told, until=until)
 
     def _create(
         self, payment: PaymentRow, payer: dict[str, str], redirect_url: str, ttl_seconds: int
@@ -120,6 +143,9 @@ class FlutterwaveGateway:
                     "listing_id": str(payment["listing_id"]),
                 },
                 "customizations": {"title": "Mining Marketplace"},
+                # The buyer chose a card: the page offers nothing else (`payment_options`,
+                # https://developer.flutterwave.com/v3.0/docs/payment-methods).
+                "payment_options": "card",
             },
         )
 
@@ -134,15 +160,31 @@ class FlutterwaveGateway:
 
     def refund(self, payment: PaymentRow, *, amount: int, refund_id: str) -> str:
         """Refunds `amount` minor units of the verified transaction."""
+        return self.refund_transaction(
+            str(payment["provider_txn_id"]),
+            currency=payment["currency"],
+            amount=amount,
+            comment=f"payment {payment['id']} refund {refund_id}",
+            fallback=refund_id,
+        )
+
+    def refund_transaction(
+        self,
+        transaction_id: str,
+        *,
+        currency: str,
+        amount: int,
+        comment: str,
+        fallback: str | None = None,
+    ) -> str:
+        """Refunds `amount` minor units of one transaction (a payment's, or money that
+        reached us for it and goes back: receipts.py); returns Flutterwave's refund id."""
         data = self._call(
             "POST",
-            f"/v3/transactions/{payment['provider_txn_id']}/refund",
-            json={
-                "amount": checkout_amount(amount, payment["currency"]),
-                "comments": f"payment {payment['id']} refund {refund_id}",
-            },
+            f"/v3/transactions/{transaction_id}/refund",
+            json={"amount": checkout_amount(amount, currency), "comments": comment},
         )
-        return str(data.get("id") or data.get("flw_ref") or refund_id)
+        return str(data.get("id") or data.get("flw_ref") or fallback or comment)
 
     def find_refund(self, payment: PaymentRow, *, refund_id: str) -> RefundSeen:
         """Our refund among the transaction's refunds at Flutterwave (GET /v3/refunds).
@@ -239,6 +281,12 @@ class FlutterwaveGateway:
                 return Health("unreachable", str(exc))
             return Health("error", str(exc))
         return Health("ok", "Flutterwave answered an authenticated call.")
+
+
+def direct_charge(payment: PaymentRow) -> DirectCharge | None:
+    """The charge type the payment's method is sent as; None for the hosted checkout."""
+    table = {"mobile_money": MOBILE_MONEY, "bank_transfer": BANK_TRANSFER, "ussd": USSD}
+    return table.get(payment.get("method") or "card", {}).get(payment["currency"])
 
 
 def _sent(exc: requests.RequestException) -> bool:

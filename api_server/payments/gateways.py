@@ -8,6 +8,7 @@ argument is a type error before it is a production bug.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal, Protocol, runtime_checkable
 
@@ -61,11 +62,15 @@ class Customer:
 
 @dataclass(frozen=True)
 class Checkout:
-    """What the buyer needs to pay: Stripe's client secret or Flutterwave's hosted link."""
+    """What the buyer needs to pay: Stripe's client secret or Flutterwave's hosted link, or,
+    for a direct charge, what the customer must do away from us (`instruction`) and until
+    when the gateway takes it (`until`: a transfer account's expiry, a prompt's window)."""
 
     provider_ref: str
     client_secret: str | None = None
     payment_link: str | None = None
+    instruction: dict[str, Any] | None = None
+    until: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ p.listing_currency, p.fx_rate, p.fx_source, p.fx_at, p.provider, p.provider_ref,
 p.provider_txn_id, p.client_secret, p.payment_link, p.status, p.amount_refunded,
 p.refund_pending, p.failure_code, p.decline_code, p.failure_message, p.reserved,
 p.expires_at, p.paid_at, p.created_at, p.updated_at, p.next_action, p.refund_due_reason,
-p.closed_at_gateway
+p.closed_at_gateway, p.method, p.payer
 """
 
 
@@ -57,6 +57,8 @@ class PaymentRow(TypedDict):
     next_action: dict[str, Any] | None
     refund_due_reason: str | None
     closed_at_gateway: bool
+    method: str  # methods.MethodName (migration 0015)
+    payer: dict[str, Any] | None
 
 
 CLAIM_IDEMPOTENCY_KEY = """
@@ -83,10 +85,10 @@ FROM listings WHERE id = %s FOR UPDATE
 INSERT_PAYMENT = """
 INSERT INTO payments (listing_id, buyer_id, seller_id, quantity, amount, currency,
                       listing_amount, listing_currency, fx_rate, fx_source, fx_at, provider,
-                      expires_at)
+                      method, payer, expires_at)
 VALUES (%(listing_id)s, %(buyer_id)s, %(seller_id)s, %(quantity)s, %(amount)s, %(currency)s,
         %(listing_amount)s, %(listing_currency)s, %(fx_rate)s, %(fx_source)s, %(fx_at)s,
-        %(provider)s, now() + make_interval(secs => %(ttl)s))
+        %(provider)s, %(method)s, %(payer)s::jsonb, now() + make_interval(secs => %(ttl)s))
 RETURNING id::text AS id
 """
 
@@ -115,6 +117,14 @@ SELECT {PAYMENT_COLUMNS} FROM payments p WHERE p.provider = %s AND p.provider_re
 
 LOCK_PAYMENT_BY_REF = f"""
 SELECT {PAYMENT_COLUMNS} FROM payments p WHERE p.provider = %s AND p.provider_ref = %s FOR UPDATE
+"""
+
+# A direct charge asks the customer to act (approve, transfer, dial): what to do, and the
+# window, which ends at the charge's own expiry when that comes before the reservation's.
+SET_INSTRUCTION = """
+UPDATE payments SET next_action = %(instruction)s::jsonb, updated_at = now(),
+    expires_at = LEAST(expires_at, coalesce(%(until)s, expires_at))
+WHERE id = %(id)s
 """
 
 SET_CHECKOUT = """
@@ -376,4 +386,36 @@ RETURNING id::text AS id
 # A lost chargeback: the whole amount left the seller, through the network, not a refund row.
 SET_CHARGED_BACK = """
 UPDATE payments SET amount_refunded = amount, updated_at = now() WHERE id = %s
+"""
+
+# Money that reached the gateway for a payment but is not the payment's (transfers.py).
+INSERT_RECEIPT = """
+INSERT INTO gateway_receipts (payment_id, provider, transaction_id, kind, received, amount,
+                              currency)
+VALUES (%(payment_id)s, %(provider)s, %(transaction_id)s, %(kind)s, %(received)s, %(amount)s,
+        %(currency)s)
+ON CONFLICT (provider, transaction_id) DO NOTHING
+RETURNING id::text AS id
+"""
+
+RECEIPTS = """
+SELECT id::text AS id, kind, transaction_id, received, amount, currency, status,
+       provider_refund_id, failure, created_at, settled_at
+FROM gateway_receipts WHERE payment_id = %s ORDER BY created_at, id
+"""
+
+# Claimed one at a time (SKIP LOCKED): two give-backs never refund the same receipt.
+CLAIM_DUE_RECEIPT = """
+SELECT r.id::text AS id, r.payment_id::text AS payment_id, r.provider, r.transaction_id,
+       r.amount, r.currency
+FROM gateway_receipts r
+WHERE r.status = 'due' AND (%(payment_id)s::uuid IS NULL OR r.payment_id = %(payment_id)s::uuid)
+ORDER BY r.created_at LIMIT 1
+FOR UPDATE SKIP LOCKED
+"""
+
+SETTLE_RECEIPT = """
+UPDATE gateway_receipts SET status = %(status)s, provider_refund_id = %(refund_id)s,
+    failure = %(failure)s, settled_at = CASE WHEN %(status)s = 'refunded' THEN now() END
+WHERE id = %(id)s
 """

@@ -4,6 +4,7 @@ from api_server.common.money import CURRENCIES
 from api_server.common.pagination import PAGE_QUERY, page_schema
 from api_server.common.quantities import QUANTITY_SCHEMA
 from api_server.common.schemas import INTEGER, NULLABLE_STRING, STRING, UUID, text
+from api_server.payments.methods import METHOD_NAMES
 
 QUANTITY = QUANTITY_SCHEMA
 PROVIDER = {"type": "string", "enum": ["stripe", "flutterwave"]}
@@ -32,6 +33,13 @@ CREATE = {
         "quantity": QUANTITY,
         "provider": PROVIDER,
         "currency": {"type": "string", "enum": CURRENCIES},
+        # How a Flutterwave payment is paid (api_server/payments/methods.py); card when absent.
+        "method": {"type": "string", "enum": list(METHOD_NAMES)},
+        # Mobile money: the number the prompt goes to, E.164 (+254712345678), and its network.
+        "phone_number": {"type": "string", "minLength": 1, "maxLength": 16},
+        "network": {"type": "string", "pattern": "^[A-Za-z]{2,20}$"},
+        # USSD: the buyer's bank, by Flutterwave's code (058).
+        "bank": {"type": "string", "pattern": "^[0-9]{3,6}$"},
     },
 }
 CONFIRM = {
@@ -95,6 +103,7 @@ PAYMENT = {
         "listing_currency": STRING,
         "conversion": {"type": ["object", "null"]},
         "provider": PROVIDER,
+        "method": {"type": "string", "enum": list(METHOD_NAMES)},
         "status": STATUS,
         "amount_refunded": INTEGER,
         "refund_due": NULLABLE_STRING,
@@ -107,6 +116,7 @@ PAYMENT = {
         "updated_at": STRING,
         "history": {"type": "array"},
         "refunds": {"type": "array"},
+        "receipts": {"type": "array"},
     },
 }
 PAYMENT_PAGE = page_schema(PAYMENT)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
@@ -21,7 +22,7 @@ from api_server.common.pagination import page_body, paging
 from api_server.common.quantities import parse_quantity
 from api_server.config import Config
 from api_server.db import Database
-from api_server.payments import queries
+from api_server.payments import methods, queries
 from api_server.payments.gateways import (
     CardGateway,
     Customer,
@@ -36,6 +37,7 @@ from api_server.payments.outcomes import IGNORED, Outcome
 from api_server.payments.pricing import Pricing, check_amount
 from api_server.payments.problems import gateway_problem
 from api_server.payments.queries import PaymentRow
+from api_server.payments.receipts import Receipts
 from api_server.payments.refunds import Refunds
 from api_server.payments.settlement import (
     OPEN,
@@ -73,6 +75,7 @@ class PaymentsService:
         self.gateways: dict[str, Gateway] = {"stripe": stripe_gateway, "flutterwave": flutterwave}
         self._pricing = Pricing(rates)
         self.refunds = Refunds(db, outbox, self.gateways)
+        self.receipts = Receipts(db, self.gateways)
         self.idempotency = IdempotencyKeys(db)
 
     @contextmanager
@@ -100,12 +103,14 @@ class PaymentsService:
         self._check_listing(listing, principal, quantity)
         currency = (body.get("currency") or listing["currency"]).upper()
         provider = body.get("provider") or default_provider(currency)
+        # The method is checked before the rate is quoted and anything is reserved.
+        choice = methods.choose(provider, currency, body)
         value = line_value(listing["price_per_unit"], quantity)
         listing_amount = line_amount(listing["price_per_unit"], quantity)
         fx = self._pricing.charge(listing["currency"], currency, value, provider)
         check_amount(fx["amount"], listing_amount, currency, provider)
         payment_id = self._reserve(
-            principal, listing, quantity, currency, provider, listing_amount, fx
+            principal, listing, quantity, currency, provider, listing_amount, fx, choice
         )
         # The checkout opens only for a payment booked at the price it was priced at.
         return self._open_checkout(payment_id, principal)
@@ -134,6 +139,7 @@ class PaymentsService:
         provider: str,
         listing_amount: int,
         fx: dict[str, Any],
+        choice: methods.Choice,
     ) -> str:
         """Books the payment priced from `priced` (the listing as read before the rate
         quote), if the listing under the row lock still has that price and currency."""
@@ -167,6 +173,8 @@ class PaymentsService:
                     "fx_source": fx["fx_source"],
                     "fx_at": fx["fx_at"],
                     "provider": provider,
+                    "method": choice.method,
+                    "payer": json.dumps(choice.details()) if choice.details() else None,
                     "ttl": self._config.payment_ttl_seconds,
                 },
             )
@@ -192,11 +200,23 @@ class PaymentsService:
             failure = Failure(f"gateway_{exc.kind}", None, str(exc))
             self._fail(payment_id, failure, "gateway:create", exc.details.get("reference"))
             raise gateway_problem(exc) from exc
-        with self._db.transaction() as cur:
+        with self.locked(payment_id) as (cur, locked):
             cur.execute(
                 queries.SET_CHECKOUT,
                 (checkout.provider_ref, checkout.client_secret, checkout.payment_link, payment_id),
             )
+            if checkout.instruction is not None and locked["status"] == "pending":
+                # A direct charge waits on the customer away from us; the reservation holds
+                # until it is paid, fails for good or its window ends, whichever is first.
+                cur.execute(
+                    queries.SET_INSTRUCTION,
+                    {
+                        "instruction": json.dumps(checkout.instruction),
+                        "until": checkout.until,
+                        "id": payment_id,
+                    },
+                )
+                transition(cur, locked, "requires_action", "gateway:charge")
         return self._view(self._load(payment_id), principal)
 
     def _fail(self, payment_id: str, failure: Failure, cause: str, reference: str | None) -> None:
@@ -353,7 +373,9 @@ class PaymentsService:
             history = cur.fetchall()
             cur.execute(queries.REFUNDS, (payment_id,))
             refunds = cur.fetchall()
-        return self._view(payment, principal, history=history, refunds=refunds)
+            cur.execute(queries.RECEIPTS, (payment_id,))
+            receipts = cur.fetchall()
+        return self._view(payment, principal, history=history, refunds=refunds, receipts=receipts)
 
     def list(self, principal: Principal, query: dict[str, Any]) -> dict[str, Any]:
         """The caller's payments as buyer or seller (admins: all), newest first."""

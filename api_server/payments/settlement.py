@@ -16,7 +16,7 @@ from psycopg2.extras import RealDictCursor
 from api_server.common.audit import record_audit
 from api_server.common.money import to_major
 from api_server.common.outbox import enqueue_email
-from api_server.payments import queries
+from api_server.payments import queries, transfers
 from api_server.payments.gateways import Failure, GatewayStatus
 from api_server.payments.outcomes import (
     AMOUNT_MISMATCH,
@@ -111,6 +111,11 @@ def apply_gateway_status(
     Changes the locked row in place as it writes (`status`, `failure_code`,
     `provider_txn_id`), like `transition`."""
     if seen.status == "succeeded":
+        # A bank transfer of another amount, or a second one, is booked to go back first;
+        # an over-transfer then pays the amount due.
+        stop, seen = transfers.receive(cur, payment, seen, cause)
+        if stop is not None:
+            return stop
         if payment["status"] in SETTLED:
             # Never moves a paid payment: a dispute, a refund or a second report of the same
             # success stays as it is (the dispute's own resolution restores a payment).

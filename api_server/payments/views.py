@@ -20,6 +20,7 @@ def public_payment(
     viewer: Principal,
     history: list[dict[str, Any]] | None = None,
     refunds: list[dict[str, Any]] | None = None,
+    receipts: list[dict[str, Any]] | None = None,
     publishable_key: str | None = None,
 ) -> dict[str, Any]:
     """The payment as the API shows it; the client secret only to the buyer.
@@ -39,6 +40,7 @@ def public_payment(
         "listing_currency": p["listing_currency"],
         "conversion": None,
         "provider": p["provider"],
+        "method": p.get("method", "card"),
         "status": p["status"],
         "amount_refunded": p["amount_refunded"],
         "refund_due": p.get("refund_due_reason"),
@@ -75,6 +77,9 @@ def public_payment(
             "tx_ref": p["provider_ref"],
             "payment_link": p["payment_link"] if is_buyer else None,
             "transaction_id": p["provider_txn_id"],
+            # A direct charge: what the buyer must do (approve, transfer, dial) and by when.
+            "next_action": p.get("next_action") if is_buyer else None,
+            "payer": p.get("payer") if is_buyer else None,
         }
     if history is not None:
         body["history"] = [
@@ -88,4 +93,9 @@ def public_payment(
         ]
     if refunds is not None:
         body["refunds"] = [{**r, "created_at": _iso(r["created_at"])} for r in refunds]
+    if receipts is not None:
+        body["receipts"] = [
+            {**r, "created_at": _iso(r["created_at"]), "settled_at": _iso(r["settled_at"])}
+            for r in receipts
+        ]
     return body

@@ -9,7 +9,11 @@ Asked of each gateway through its public API, as anyone holding the secret key m
   for a chargeback our books say was lost, the dispute's `amount` once
   `GET /v1/disputes/{id}` says `lost` (the network took it back; no refund shows it).
 - Flutterwave: `GET /v3/transactions/verify_by_reference?tx_ref=<payment id>`; the money held
-  is `amount` of a `successful` transaction, given back its `amount_refunded`.
+  is `amount` of a `successful` transaction, given back its `amount_refunded`. A payment with
+  receipts (money of a transfer that was not the payment's: short, excess, a second one;
+  gateway_receipts) has several transactions: each is read by id
+  (`GET /v3/transactions/{id}/verify`), and the books add each receipt to what was taken and,
+  once refunded, to what was given back.
 
 The rules, per payment:
 
@@ -48,7 +52,17 @@ PAYMENTS_SQL = """
 SELECT p.id::text AS id, p.provider, p.provider_ref, p.status, p.amount, p.amount_refunded,
        p.refund_pending, p.currency,
        (SELECT d.provider_dispute_id FROM disputes d
-        WHERE d.payment_id = p.id AND d.status = 'chargeback_lost' LIMIT 1) AS lost_chargeback
+        WHERE d.payment_id = p.id AND d.status = 'chargeback_lost' LIMIT 1) AS lost_chargeback,
+       p.provider_txn_id,
+       coalesce((SELECT array_agg(DISTINCT r.transaction_id) FROM gateway_receipts r
+                 WHERE r.payment_id = p.id), '{}') AS receipt_transactions,
+       coalesce((SELECT sum(r.amount) FROM gateway_receipts r
+                 WHERE r.payment_id = p.id), 0)::bigint AS receipts_amount,
+       coalesce((SELECT sum(r.amount) FROM gateway_receipts r
+                 WHERE r.payment_id = p.id AND r.status = 'refunded'), 0)::bigint
+           AS receipts_refunded,
+       coalesce((SELECT sum(r.amount) FROM gateway_receipts r
+                 WHERE r.payment_id = p.id AND r.status = 'due'), 0)::bigint AS receipts_due
 FROM payments p
 WHERE (%(ids)s::uuid[] IS NULL OR p.id = ANY(%(ids)s::uuid[]))
   AND (%(since)s::timestamptz IS NULL OR p.created_at >= %(since)s::timestamptz)
@@ -122,6 +136,8 @@ class Gateways:
         return from_stripe_amount(dispute["amount"], currency) or 0
 
     def _flutterwave(self, session: requests.Session, payment: dict[str, Any]) -> Held:
+        if payment.get("receipt_transactions"):
+            return self._flutterwave_transactions(session, payment)
         response = session.get(
             f"{self.flutterwave}/v3/transactions/verify_by_reference",
             params={"tx_ref": payment["id"]},
@@ -139,18 +155,40 @@ class Gateways:
         given_back = to_minor(Decimal(str(data.get("amount_refunded") or 0)), currency)
         return Held(taken, given_back)
 
+    def _flutterwave_transactions(self, session: requests.Session, payment: dict[str, Any]) -> Held:
+        """The payment's own transaction and each receipt's, read by id and added up."""
+        ids = {*payment["receipt_transactions"], *filter(None, [payment.get("provider_txn_id")])}
+        taken = given_back = 0
+        for txn in sorted(ids):
+            response = session.get(
+                f"{self.flutterwave}/v3/transactions/{txn}/verify",
+                headers={"Authorization": f"Bearer {self.flutterwave_key}"},
+                timeout=TIMEOUT,
+            )
+            response.raise_for_status()
+            data = response.json()["data"]
+            if data["status"] == "successful":
+                taken += to_minor(Decimal(str(data["amount"])), payment["currency"])
+                refunded = Decimal(str(data.get("amount_refunded") or 0))
+                given_back += to_minor(refunded, payment["currency"])
+        return Held(taken, given_back)
+
 
 def disagreement(payment: dict[str, Any], held: Held) -> str | None:
     """Why `held` is not what the books of `payment` say, or None."""
     if not held.known:
         return f"{payment['provider']} does not know {payment['provider_ref']}"
+    # Money that was not the payment's is owed back in full: counted as taken, and as given
+    # back once refunded (a give-back still due is in flight).
+    receipts = payment.get("receipts_amount", 0)
     if payment["status"] in UNSOLD:
-        kept = held.taken - held.given_back
+        kept = held.taken - held.given_back - payment.get("receipts_due", 0)
         return f"ended {payment['status']} but the gateway keeps {kept}" if kept else None
-    booked = payment["amount_refunded"]
-    in_flight = payment["refund_pending"]
-    if held.taken != payment["amount"]:
-        return f"amount {payment['amount']} but the gateway took {held.taken}"
+    booked = payment["amount_refunded"] + payment.get("receipts_refunded", 0)
+    in_flight = payment["refund_pending"] + payment.get("receipts_due", 0)
+    if held.taken != payment["amount"] + receipts:
+        extra = f" (+{receipts} not the payment's)" if receipts else ""
+        return f"amount {payment['amount']}{extra} but the gateway took {held.taken}"
     if not booked <= held.given_back <= booked + in_flight:
         return (
             f"refunded {booked} (+{in_flight} in flight) but the gateway gave back "
