@@ -1,0 +1,239 @@
+*** Settings ***
+Documentation     How Africa pays: mobile money, bank transfer and USSD through Flutterwave's direct charges.
+...               The customer acts away from us (a phone prompt, a transfer, a dialled code); only a
+...               verified transaction sells, and money that does not match goes back.
+
+Resource          ../../keywords/cast.resource
+Resource          ../../keywords/database.resource
+Resource          ../../keywords/direct_charges.resource
+Resource          ../../keywords/gateways.resource
+Resource          ../../keywords/purchases.resource
+Resource          ../../keywords/reconciliation.resource
+Resource          ../../keywords/sandbox_controls.resource
+Resource          ../../keywords/webhooks.resource
+
+Suite Setup       Register The Cast
+Suite Teardown    Disconnect From Api Database
+
+Test Tags         payments    flutterwave    local-methods    db
+
+
+*** Test Cases ***
+M-Pesa Sells When The Buyer Approves On The Phone
+    [Documentation]    The Kenyan buyer's way to pay: the prompt goes to the phone, the webhook and verify sell.
+    [Tags]    smoke    sandbox-only
+    ${listing} =    Listing To Buy From    ${SELLER}    currency=KES
+    ${payment} =    Buy With Mobile Money    ${BUYER}    ${listing}    KES    +254709929220
+    ${told} =    Instruction Should Be    ${payment}    approve_on_phone
+    Should Be Equal    ${told}[phone_number]    +254709929220
+    Available Quantity Should Be    ${listing}    ${STOCK - 1}
+    Approve On The Phone    ${payment}
+    Payment Status Should Become    ${payment}    succeeded
+    Flutterwave Should Deliver    ${payment}
+    Sale Emails Should Arrive Once    ${BUYER}    ${SELLER}    ${payment}
+    Available Quantity Should Be    ${listing}    ${STOCK - 1}
+
+Mobile Money Sells In Every Currency That Has It
+    [Documentation]    Each network's charge is its own request shape; every one must end in a verified sale.
+    [Tags]    sandbox-only
+    [Template]    Mobile Money Should Sell When Approved
+    GHS
+    UGX
+    RWF
+    ZMW
+    TZS
+    XOF
+    XAF
+
+A Declined Prompt Keeps The Order Open Until Its Window Ends
+    [Documentation]    A no on the phone is not the end: the stock stays held for the buyer until the order ends.
+    [Tags]    sandbox-only
+    ${listing} =    Listing To Buy From    ${SELLER}    currency=UGX    price_per_unit=${250000}
+    ${payment} =    Buy With Mobile Money    ${BUYER}    ${listing}    UGX    +256709929220    MTN
+    Decline On The Phone    ${payment}
+    Payment Status Should Become    ${payment}    requires_payment_method
+    Payment Should Be Persisted As    ${payment}    reserved=true    failure_code=flutterwave_failed
+    Available Quantity Should Be    ${listing}    ${STOCK - 1}
+    Expire Through Reconciliation    ${ADMIN}    ${payment}    requires_payment_method
+    Payment Should Be Persisted As    ${payment}    status=canceled    reserved=false
+    Available Quantity Should Be    ${listing}    ${STOCK}
+
+An Unanswered Prompt Holds The Stock For The Prompt's Window Only
+    [Documentation]    A phone nobody answers must not hold the goods for the whole reservation.
+    [Tags]    sandbox-only
+    ${listing} =    Listing To Buy From    ${SELLER}    currency=RWF    price_per_unit=${250000}
+    ${payment} =    Buy With Mobile Money    ${BUYER}    ${listing}    RWF    +250709929220    AIRTEL
+    Payment Window Should End Within    ${payment}    10 minutes
+    Let The Prompt Time Out    ${payment}
+    Payment Status Should Become    ${payment}    requires_payment_method
+    Expire Through Reconciliation    ${ADMIN}    ${payment}    requires_payment_method
+    Available Quantity Should Be    ${listing}    ${STOCK}
+
+A Mobile Money Webhook That Never Comes Is Settled By Reconciliation
+    [Documentation]    Mobile money is asynchronous; a lost webhook must not leave a paid order unsold.
+    [Tags]    sandbox-only    reconciliation
+    ${listing} =    Listing To Buy From    ${SELLER}    currency=KES
+    ${payment} =    Buy With Mobile Money    ${BUYER}    ${listing}    KES    +254709929220
+    Approve On The Phone    ${payment}    deliver=${FALSE}
+    Payment Should Be Persisted As    ${payment}    status=requires_action
+    Reconciliation Should Move    ${ADMIN}    ${payment}    requires_action    succeeded
+    Payment Should Be Persisted As    ${payment}    reserved=true
+
+A USD Listing Paid In KES By M-Pesa Records The Rate
+    [Documentation]    Buyers pay mobile money in their own currency at Flutterwave's rate, which the payment keeps.
+    [Tags]    sandbox-only    conversion
+    ${listing} =    Listing To Buy From    ${SELLER}    currency=USD    price_per_unit=${100000}
+    ${payment} =    Buy With Mobile Money    ${BUYER}    ${listing}    KES    +254709929220
+    Should Be Equal As Integers    ${payment}[amount]    12900000
+    Payment Should Be Persisted As    ${payment}    currency=KES    listing_currency=USD
+    ...    fx_rate=129.0000000000    fx_source=flutterwave:/v3/transfers/rates    method=mobile_money
+    Approve On The Phone    ${payment}
+    Payment Status Should Become    ${payment}    succeeded
+
+A Bank Transfer Of The Exact Amount Sells
+    [Documentation]    Nigerian buyers pay by transfer to a one-time account; the exact amount buys the goods.
+    [Tags]    smoke    sandbox-only    bank-transfer
+    ${listing} =    Listing To Buy From    ${SELLER}    currency=NGN    price_per_unit=${150000}
+    ${payment} =    Buy With Bank Transfer    ${BUYER}    ${listing}    2
+    ${told} =    Instruction Should Be    ${payment}    bank_transfer
+    Should Match Regexp    ${told}[account_number]    ^[0-9]{10}$
+    Should Be Equal As Numbers    ${told}[amount]    3000
+    Transfer To The Account    ${payment}    ${told}[amount]
+    Payment Status Should Become    ${payment}    succeeded
+    Receipts Should Be    ${payment}
+    Flutterwave Should Hold What We Booked    ${payment}
+
+A Short Transfer Goes Back And The Right One Still Sells
+    [Documentation]    Too little does not buy the goods; the buyer gets it back and may still pay in full.
+    [Tags]    sandbox-only    bank-transfer    money-mismatch
+    ${listing} =    Listing To Buy From    ${SELLER}    currency=NGN    price_per_unit=${150000}
+    ${payment} =    Buy With Bank Transfer    ${BUYER}    ${listing}
+    Transfer To The Account    ${payment}    900.00
+    Receipts Should Become    ${BUYER}    ${payment}    short:90000:refunded
+    Payment Should Be Persisted As    ${payment}    status=requires_action    reserved=true
+    ...    failure_code=transfer_short
+    Transfer To The Account    ${payment}    1500.00
+    Payment Status Should Become    ${payment}    succeeded
+    Receipts Should Be    ${payment}    short:90000:refunded
+    Flutterwave Should Hold What We Booked    ${payment}
+
+An Over Transfer Sells And The Excess Goes Back
+    [Documentation]    Flutterwave's rule: give value for at least the amount due and refund the rest.
+    [Tags]    sandbox-only    bank-transfer    money-mismatch
+    ${listing} =    Listing To Buy From    ${SELLER}    currency=NGN    price_per_unit=${150000}
+    ${payment} =    Buy With Bank Transfer    ${BUYER}    ${listing}
+    Transfer To The Account    ${payment}    2000.00
+    Payment Status Should Become    ${payment}    succeeded
+    Receipts Should Become    ${BUYER}    ${payment}    excess:50000:refunded
+    Payment Should Be Persisted As    ${payment}    amount=150000    amount_refunded=0
+    Flutterwave Should Hold What We Booked    ${payment}
+
+A Second Transfer Goes Back In Full
+    [Documentation]    Paying twice must not cost the buyer twice.
+    [Tags]    sandbox-only    bank-transfer    money-mismatch
+    ${listing} =    Listing To Buy From    ${SELLER}    currency=NGN    price_per_unit=${150000}
+    ${payment} =    Buy With Bank Transfer    ${BUYER}    ${listing}
+    Transfer To The Account    ${payment}    1500.00
+    Payment Status Should Become    ${payment}    succeeded
+    Transfer To The Account    ${payment}    1500.00
+    Receipts Should Become    ${BUYER}    ${payment}    duplicate:150000:refunded
+    Payment Should Be Persisted As    ${payment}    status=succeeded    amount_refunded=0
+    Flutterwave Should Hold What We Booked    ${payment}
+
+A Transfer After The Order Ended Is A Late Success
+    [Documentation]    Money that arrives after the order lapsed buys the goods if they are still there.
+    [Tags]    sandbox-only    bank-transfer    late-success
+    ${listing} =    Listing To Buy From    ${SELLER}    currency=NGN    price_per_unit=${150000}
+    ${payment} =    Buy With Bank Transfer    ${BUYER}    ${listing}
+    Expire Through Reconciliation    ${ADMIN}    ${payment}    requires_action
+    Available Quantity Should Be    ${listing}    ${STOCK}
+    Transfer To The Account    ${payment}    1500.00
+    Payment Status Should Become    ${payment}    succeeded
+    Payment Should Be Persisted As    ${payment}    reserved=true    refund_due_reason=None
+    Available Quantity Should Be    ${listing}    ${STOCK - 1}
+
+An Abandoned Bank Transfer Ends With Its Window
+    [Documentation]    A buyer who never transfers must not hold the goods past the account's life.
+    [Tags]    sandbox-only    bank-transfer
+    ${listing} =    Listing To Buy From    ${SELLER}    currency=NGN    price_per_unit=${150000}
+    ${payment} =    Buy With Bank Transfer    ${BUYER}    ${listing}    3
+    Available Quantity Should Be    ${listing}    ${STOCK - 3}
+    Expire Through Reconciliation    ${ADMIN}    ${payment}    requires_action
+    Payment Should Be Persisted As    ${payment}    status=canceled    reserved=false
+    Available Quantity Should Be    ${listing}    ${STOCK}
+
+USSD Sells When The Buyer Dials The Code
+    [Documentation]    Buyers without a card or a banking app pay by dialling a code their bank gives.
+    [Tags]    smoke    sandbox-only
+    ${listing} =    Listing To Buy From    ${SELLER}    currency=NGN    price_per_unit=${150000}
+    ${payment} =    Buy With USSD    ${BUYER}    ${listing}    058
+    ${told} =    Instruction Should Be    ${payment}    dial_ussd
+    Should Match Regexp    ${told}[code]    ^\\*[0-9*]+#$
+    Should Be Equal    ${told}[bank]    058
+    Approve On The Phone    ${payment}
+    Payment Status Should Become    ${payment}    succeeded
+    Sale Emails Should Arrive Once    ${BUYER}    ${SELLER}    ${payment}
+
+Each Currency Allows Its Own Methods
+    [Documentation]    A method the currency cannot use is refused with the ones it can, before anything is held.
+    [Tags]    validation
+    [Template]    Paying By Method Should Be
+    NGN    bank_transfer    allowed    ${EMPTY}
+    NGN    ussd    allowed    ${EMPTY}
+    KES    mobile_money    allowed    ${EMPTY}
+    XOF    mobile_money    allowed    ${EMPTY}
+    NGN    mobile_money    refused    card,bank_transfer,ussd
+    KES    bank_transfer    refused    card,mobile_money
+    GHS    ussd    refused    card,mobile_money
+    ZAR    mobile_money    refused    card
+    USD    bank_transfer    refused    card
+
+Unusable Payer Details Are Refused Before Anything Is Reserved
+    [Documentation]    A wrong number or network would send the prompt nowhere; it must be a clear 422.
+    [Tags]    validation
+    [Template]    Payer Details Should Be Refused
+    KES    mobile_money    phone_number    phone_number=+233547099292
+    KES    mobile_money    phone_number    phone_number=0709929220
+    GHS    mobile_money    network    phone_number=+233547099292
+    GHS    mobile_money    network    phone_number=+233547099292    network=SAFARICOM
+    NGN    ussd    bank    bank=999
+    NGN    bank_transfer    bank    bank=058
+
+
+*** Keywords ***
+Mobile Money Should Sell When Approved
+    [Documentation]    A `currency` listing paid by mobile money from a number of its country sells once approved.
+    [Arguments]    ${currency}
+    ${listing} =    Listing To Buy From    ${SELLER}    currency=${currency}    price_per_unit=${250000}
+    ${phone}    ${network} =    Mobile Money Payer Of    ${currency}
+    ${network} =    Set Variable If    $network    ${network}    ${NONE}
+    ${payment} =    Buy With Mobile Money    ${BUYER}    ${listing}    ${currency}    ${phone}    ${network}
+    Instruction Should Be    ${payment}    approve_on_phone
+    Approve On The Phone    ${payment}
+    Payment Status Should Become    ${payment}    succeeded
+    Available Quantity Should Be    ${listing}    ${STOCK - 1}
+
+Payment Window Should End Within
+    [Documentation]    The reservation of `payment` ends at most `window` (a PostgreSQL interval) after it began.
+    [Arguments]    ${payment}    ${window}
+    Row Count Should Be    1
+    ...    SELECT count(*) FROM payments WHERE id = %s AND expires_at <= created_at + %s::interval
+    ...    ${payment}[id]    ${window}
+
+Flutterwave Should Hold What We Booked
+    [Documentation]    Flutterwave's transactions for `payment` hold what our books say: the payment's transaction,
+    ...    and every receipt taken and given back.
+    [Arguments]    ${payment}
+    ${seen} =    Payment As Seen By    ${BUYER}    ${payment}
+    Wait Until Keyword Succeeds    ${SETTLE_WAIT}    0.5 s
+    ...    Flutterwave Should Agree With Our Books    ${payment}    ${seen}[flutterwave][transaction_id]
+
+Payer Details Should Be Refused
+    [Documentation]    Paying in `currency` by `method` with `details` is a 422 naming `field`; nothing is reserved.
+    [Arguments]    ${currency}    ${method}    ${field}    &{details}
+    ${listing} =    Listing To Buy From    ${SELLER}    currency=${currency}
+    ${response} =    Request Purchase    ${BUYER}    ${listing}    provider=flutterwave    currency=${currency}
+    ...    method=${method}    &{details}    expected_status=422
+    Problem Should Name Field    ${response}    ${field}
+    Payments For Listing Should Be    ${listing}    0
+    Available Quantity Should Be    ${listing}    ${STOCK}
