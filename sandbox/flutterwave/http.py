@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import falcon
 
+from sandbox.flutterwave.charges import PAGE_OUTCOMES, momo_page
 from sandbox.flutterwave.checkout import OUTCOMES, page
 from sandbox.flutterwave.state import FlutterwaveState
 from sandbox.harness.common import read_json
 
 
 class FlutterwaveApi:
-    """/v3 routes: hosted payments, verify, refunds, transfer rates."""
+    """/v3 routes: hosted payments, direct charges, verify, refunds, transfer rates."""
 
     def __init__(self, sandbox: FlutterwaveState) -> None:
         self._sb = sandbox
 
     def on_post_payments(self, req: falcon.Request, resp: falcon.Response) -> None:
         resp.media = self._sb.create_payment(read_json(req))
+
+    def on_post_charges(self, req: falcon.Request, resp: falcon.Response) -> None:
+        resp.media = self._sb.create_charge(req.get_param("type"), read_json(req))
 
     def on_get_verify(self, req: falcon.Request, resp: falcon.Response, ref: str) -> None:
         resp.media = self._sb.verify(ref)
@@ -39,7 +43,8 @@ class FlutterwaveApi:
 
 
 class FlutterwaveControl:
-    """Flutterwave's own /_sandbox/ routes: rates, clock, overrides, crafted events, links."""
+    """Flutterwave's own /_sandbox/ routes: rates, clock, overrides, crafted events, links,
+    and the customer's side of direct charges."""
 
     def __init__(self, sandbox: FlutterwaveState) -> None:
         self._sb = sandbox
@@ -61,6 +66,21 @@ class FlutterwaveControl:
 
     def on_get_checkout(self, req: falcon.Request, resp: falcon.Response, ref: str) -> None:
         resp.media = self._sb.checkout_link(ref)
+
+    def on_get_charge(self, req: falcon.Request, resp: falcon.Response, ref: str) -> None:
+        resp.media = self._sb.charge_summary(ref)
+
+    def on_post_approve(self, req: falcon.Request, resp: falcon.Response, ref: str) -> None:
+        resp.media = self._sb.answer_prompt(ref, "approve", read_json(req))
+
+    def on_post_decline(self, req: falcon.Request, resp: falcon.Response, ref: str) -> None:
+        resp.media = self._sb.answer_prompt(ref, "decline", read_json(req))
+
+    def on_post_timeout(self, req: falcon.Request, resp: falcon.Response, ref: str) -> None:
+        resp.media = self._sb.answer_prompt(ref, "timeout", read_json(req))
+
+    def on_post_transfer(self, req: falcon.Request, resp: falcon.Response, ref: str) -> None:
+        resp.media = self._sb.transfer_in(ref, read_json(req))
 
 
 class CheckoutPage:
@@ -84,6 +104,30 @@ class CheckoutPage:
             resp.text = page(req.path, result)
 
 
+class MomoPage:
+    """Stands in for the customer on the page a redirect-mode mobile money charge sends
+    them to: the OTP, then the prompt on the phone (no auth, not a control)."""
+
+    def __init__(self, sandbox: FlutterwaveState) -> None:
+        self._sb = sandbox
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, token: str) -> None:
+        outcome = req.get_param("outcome")
+        if outcome is not None and outcome not in PAGE_OUTCOMES:
+            raise falcon.HTTPBadRequest(
+                description=f"outcome must be one of {tuple(PAGE_OUTCOMES)}"
+            )
+        result = self._sb.momo(token, outcome)
+        if req.client_prefers([falcon.MEDIA_HTML, falcon.MEDIA_JSON]) == falcon.MEDIA_JSON:
+            resp.media = result
+        elif result["redirect"]:
+            resp.status = falcon.HTTP_302
+            resp.location = result["redirect"]
+        else:
+            resp.content_type = falcon.MEDIA_HTML
+            resp.text = momo_page(req.path, result)
+
+
 class FlutterwaveSandbox(FlutterwaveState):
     """The Flutterwave stand-in: its state, mounted on Flutterwave's routes, its hosted page
     and the sandbox controls."""
@@ -92,6 +136,7 @@ class FlutterwaveSandbox(FlutterwaveState):
         api = FlutterwaveApi(self)
         for path, suffix in (
             ("/v3/payments", "payments"),
+            ("/v3/charges", "charges"),
             ("/v3/transactions/{ref}/verify", "verify"),
             ("/v3/transactions/verify_by_reference", "verify_by_ref"),
             ("/v3/transactions/{ref}/refund", "refund"),
@@ -101,6 +146,7 @@ class FlutterwaveSandbox(FlutterwaveState):
             app.add_route(path, api, suffix=suffix)
         # Flutterwave's own page, not a control: it stays when controls are off.
         app.add_route("/checkout/{token}", CheckoutPage(self))
+        app.add_route("/momo/{token}", MomoPage(self))
 
     def add_control_routes(self, app: falcon.App) -> None:
         control = FlutterwaveControl(self)
@@ -109,3 +155,6 @@ class FlutterwaveSandbox(FlutterwaveState):
         app.add_route("/_sandbox/transactions/{ref}/override", control, suffix="override")
         app.add_route("/_sandbox/transactions/{ref}/events", control, suffix="events")
         app.add_route("/_sandbox/checkouts/{ref}", control, suffix="checkout")
+        app.add_route("/_sandbox/charges/{ref}", control, suffix="charge")
+        for action in ("approve", "decline", "timeout", "transfer"):
+            app.add_route(f"/_sandbox/charges/{{ref}}/{action}", control, suffix=action)

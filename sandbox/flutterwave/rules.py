@@ -47,6 +47,11 @@ _EMAIL = re.compile(
 )
 
 
+def valid_email(email: object) -> bool:
+    """One "@", no spaces, a dotted domain: as Flutterwave's SDKs check (joi ``email()``)."""
+    return isinstance(email, str) and bool(_EMAIL.match(email)) and ".." not in email
+
+
 def fw_error(status: int, message: str) -> GatewayError:
     """Flutterwave's body for `status`: its envelope, or the documented 500 shape."""
     if status == 500:
@@ -128,7 +133,7 @@ def _customer(body: Obj) -> Obj:
     if not isinstance(customer, dict) or not customer.get("email"):
         raise fw_error(400, "customer.email is required")
     email = customer["email"]
-    if not isinstance(email, str) or not _EMAIL.match(email) or ".." in email:
+    if not valid_email(email):
         raise fw_error(400, "customer.email must be a valid email address")
     for optional in ("name", "phonenumber"):
         if customer.get(optional) is not None and not isinstance(customer[optional], str):

@@ -1,8 +1,10 @@
-"""Loopback Flutterwave v3 stand-in: hosted payments, verify, refunds, transfer rates.
+"""Loopback Flutterwave v3 stand-in: hosted payments, direct charges, verify, refunds,
+transfer rates.
 
 JSON in and out inside Flutterwave's ``{"status", "message", "data"}`` envelope, with
-amounts in major units. Request rules live in sandbox/flutterwave/rules.py and the hosted
-page in sandbox/flutterwave/checkout.py. Run standalone with ``python -m sandbox.flutterwave``.
+amounts in major units. Request rules live in sandbox/flutterwave/rules.py (direct charges:
+charge_rules.py), the hosted page in checkout.py, direct charges' shapes in charges.py. Run
+standalone with ``python -m sandbox.flutterwave``.
 """
 
 from __future__ import annotations
@@ -18,6 +20,22 @@ from typing import Any
 
 import falcon
 
+from sandbox.flutterwave.charge_rules import EVENT_TYPES, charge_type, checked_charge
+from sandbox.flutterwave.charges import (
+    APPROVED,
+    DECLINED,
+    PAGE_OUTCOMES,
+    REDIRECTED,
+    TIMED_OUT,
+    TRANSFER_RECEIVED,
+    DirectCharge,
+    charge_status,
+    charge_transaction,
+    initiation_answer,
+    page_result,
+    settle,
+    summary,
+)
 from sandbox.flutterwave.checkout import (
     CENT,
     OUTCOMES,
@@ -56,6 +74,13 @@ __all__ = [
 ]
 
 OVERRIDABLE = ("amount", "currency", "status")
+DUPLICATE_TX_REF = "Duplicate transaction reference. Please use a unique tx_ref"
+# The customer's answers to a prompt (control route -> transaction status, response).
+PROMPT_ANSWERS = {
+    "approve": ("successful", APPROVED),
+    "decline": ("failed", DECLINED),
+    "timeout": ("failed", TIMED_OUT),
+}
 
 # "1 A = r B" for each (A, B); other pairs are derived by inverting or crossing via USD.
 DEFAULT_RATES: dict[tuple[str, str], Decimal] = {
@@ -91,6 +116,8 @@ class FlutterwaveState(SandboxBase):
     def init_state(self) -> None:
         self._checkouts: dict[str, HostedCheckout] = {}  # by tx_ref
         self._tokens: dict[str, str] = {}  # link token -> tx_ref
+        self._charges: dict[str, DirectCharge] = {}  # by tx_ref
+        self._momo_tokens: dict[str, str] = {}  # mobile money page token -> tx_ref
         self._transactions: dict[int, Obj] = {}
         self._overrides: dict[int, Obj] = {}
         self._rates = dict(DEFAULT_RATES)
@@ -137,8 +164,8 @@ class FlutterwaveState(SandboxBase):
     def create_payment(self, body: Obj) -> Obj:
         checkout = HostedCheckout(checked_payment(body), self.now())
         with self._lock:
-            if checkout.tx_ref in self._checkouts:
-                raise fw_error(400, "Duplicate transaction reference. Please use a unique tx_ref")
+            if self._tx_ref_used(checkout.tx_ref):
+                raise fw_error(400, DUPLICATE_TX_REF)
             self._checkouts[checkout.tx_ref] = checkout
             self._tokens[checkout.token] = checkout.tx_ref
         return ok("Hosted Link", {"link": f"{self.url}/checkout/{checkout.token}"})
@@ -178,12 +205,20 @@ class FlutterwaveState(SandboxBase):
                 checkout.closed_reason = "retries_exhausted"
             return checkout.result("failed", txn["id"], stay=checkout.closed_reason is None)
 
+    def _tx_ref_used(self, tx_ref: str) -> bool:
+        # One tx_ref names one payment, whether a hosted checkout or a direct charge.
+        return tx_ref in self._checkouts or tx_ref in self._charges
+
+    def _take_id(self) -> int:
+        txn_id, self._next_id = self._next_id, self._next_id + 1
+        return txn_id
+
     def _settled(self, tx_ref: str) -> Obj | None:
         txn = self._latest(tx_ref)
         return txn if txn is not None and txn["status"] == "successful" else None
 
     def _new_transaction(self, checkout: HostedCheckout, outcome: str) -> Obj:
-        txn_id, self._next_id = self._next_id, self._next_id + 1
+        txn_id = self._take_id()
         txn = new_transaction(txn_id, checkout, outcome, self.now())
         self._transactions[txn_id] = txn
         self._emit(txn, deliver=True)
@@ -195,7 +230,8 @@ class FlutterwaveState(SandboxBase):
 
     def _emit(self, txn: Obj, deliver: bool, extra: Obj | None = None) -> EventRecord:
         data = {**copy.deepcopy(txn), **copy.deepcopy(extra or {})}
-        body = {"event": "charge.completed", "data": data, "event.type": "CARD_TRANSACTION"}
+        event_type = EVENT_TYPES.get(txn["payment_type"], "CARD_TRANSACTION")
+        body = {"event": "charge.completed", "data": data, "event.type": event_type}
         record = EventRecord(
             f"fwevt_{secrets.token_hex(8)}",
             "charge.completed",
@@ -204,6 +240,118 @@ class FlutterwaveState(SandboxBase):
             body,
         )
         return self.webhooks.publish(record, deliver=deliver)
+
+    # direct charges ---------------------------------------------------------
+
+    def create_charge(self, type_name: str | None, body: Obj) -> Obj:
+        """POST /v3/charges?type=...: checks the body, opens the charge, answers its shape."""
+        kind = charge_type(type_name)
+        spec = checked_charge(kind, body)
+        with self._lock:
+            if self._tx_ref_used(spec["tx_ref"]):
+                raise fw_error(400, DUPLICATE_TX_REF)
+            charge = DirectCharge(kind, spec, self.now())
+            pending = None
+            if kind.name == "bank_transfer":
+                charge.open_account()  # each transfer into it is its own transaction
+            else:
+                # One prompt, one transaction: pending (and verifiable) until answered.
+                pending = self._charge_transaction(charge, spec["amount"])
+            self._charges[charge.tx_ref] = charge
+            if kind.name in REDIRECTED:
+                self._momo_tokens[charge.token] = charge.tx_ref
+            return initiation_answer(charge, pending, self.url)
+
+    def momo(self, token: str, outcome: str | None) -> Obj:
+        """The customer on the mobile money page: a visit, or entering the OTP and
+        approving or declining on the phone."""
+        with self._lock:
+            charge = self._charges.get(self._momo_tokens.get(token, ""))
+            if charge is None:
+                raise falcon.HTTPNotFound(description="unknown mobile money link")
+            txns = self._charge_transactions(charge)
+            paid = [t for t in txns if t["status"] == "successful"]
+            if paid:
+                # An approved prompt stays approved: revisiting it must not charge twice.
+                return page_result(charge, "successful", paid[0]["id"])
+            if outcome is None:
+                return page_result(charge, charge_status(txns), None, stay=True)
+            txn = self._answer(charge, *PAGE_OUTCOMES[outcome])
+            self._emit(txn, deliver=True)
+            return page_result(charge, txn["status"], txn["id"])
+
+    def answer_prompt(self, tx_ref: str, answer: str, body: Obj) -> Obj:
+        """Control: the customer approves, declines or lets the prompt time out."""
+        deliver = _deliver(body)
+        status, response = PROMPT_ANSWERS[answer]
+        with self._lock:
+            charge = self._control_charge(tx_ref)
+            if charge.kind.name == "bank_transfer":
+                raise falcon.HTTPBadRequest(
+                    description=f"{tx_ref} is a bank_transfer charge: it has no prompt to "
+                    "answer; send money with /transfer"
+                )
+            if charge_status(self._charge_transactions(charge)) == "successful":
+                raise falcon.HTTPConflict(
+                    description=f"{tx_ref} was already approved: a prompt is answered once"
+                )
+            txn = self._answer(charge, status, response)
+            record = self._emit(txn, deliver)
+            return {**self._reported(txn), "event_id": record.id}
+
+    def transfer_in(self, tx_ref: str, body: Obj) -> Obj:
+        """Control: money of exactly `amount` arrives in the charge's one-time account."""
+        deliver = _deliver(body)
+        with self._lock:
+            charge = self._control_charge(tx_ref)
+            if charge.kind.name != "bank_transfer":
+                raise falcon.HTTPBadRequest(
+                    description=f"{tx_ref} is a {charge.kind.name} charge: only bank_transfer "
+                    "charges take transfers"
+                )
+            try:
+                amount = parse_amount(body.get("amount"), "amount", charge.spec["currency"])
+            except GatewayError as exc:
+                raise falcon.HTTPBadRequest(description=exc.body["message"]) from exc
+            txn = self._charge_transaction(charge, amount)
+            settle(txn, "successful", TRANSFER_RECEIVED)
+            record = self._emit(txn, deliver)
+            # Not published what Flutterwave does with money arriving after the account's
+            # expiry; the sandbox takes it and says so here only, never on the wire.
+            expires_at = charge.expires_at
+            late = expires_at is not None and self.now() >= expires_at
+            return {**self._reported(txn), "event_id": record.id, "late": late}
+
+    def charge_summary(self, tx_ref: str) -> Obj:
+        with self._lock:
+            charge = self._control_charge(tx_ref)
+            txns = [self._reported(t) for t in self._charge_transactions(charge)]
+            return summary(charge, txns, self.url, self.now())
+
+    def _control_charge(self, tx_ref: str) -> DirectCharge:
+        charge = self._charges.get(tx_ref)
+        if charge is None:
+            raise falcon.HTTPNotFound(description=f"no charge with tx_ref {tx_ref}")
+        return charge
+
+    def _charge_transactions(self, charge: DirectCharge) -> list[Obj]:
+        return [self._transactions[i] for i in charge.transactions]
+
+    def _charge_transaction(self, charge: DirectCharge, amount: Decimal) -> Obj:
+        txn = charge_transaction(self._take_id(), charge, amount, self.now())
+        self._transactions[txn["id"]] = txn
+        charge.transactions.append(txn["id"])
+        return txn
+
+    def _answer(self, charge: DirectCharge, status: str, response: str) -> Obj:
+        """Settles the pending transaction; a prompt answered again after a failure (the
+        customer retrying) is a new transaction, as on the hosted page."""
+        txns = self._charge_transactions(charge)
+        txn = txns[-1] if txns and txns[-1]["status"] == "pending" else None
+        if txn is None:
+            txn = self._charge_transaction(charge, charge.spec["amount"])
+        settle(txn, status, response)
+        return txn
 
     # verify and refunds -----------------------------------------------------
 
@@ -379,3 +527,10 @@ class FlutterwaveState(SandboxBase):
                 raise falcon.HTTPNotFound(description=f"no transaction with tx_ref {tx_ref}")
             record = self._emit(txn, bool(body.get("deliver", True)), extra)
         return record.summary()
+
+
+def _deliver(body: Obj) -> bool:
+    deliver = body.get("deliver", True)
+    if not isinstance(deliver, bool):
+        raise falcon.HTTPBadRequest(description="deliver must be true or false")
+    return deliver
