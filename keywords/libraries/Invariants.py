@@ -101,6 +101,14 @@ FROM disputes d JOIN payments p ON p.id = d.payment_id
 ORDER BY d.id
 """
 
+# Each receipt (money a transfer brought that is not its payment's) with its payment.
+RECEIPTS_SQL = """
+SELECT r.id::text AS id, r.kind, r.received, r.amount, r.transaction_id, r.status,
+       p.status AS payment_status, p.amount AS payment_amount, p.provider_txn_id
+FROM gateway_receipts r JOIN payments p ON p.id = r.payment_id
+ORDER BY r.id
+"""
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -243,12 +251,41 @@ DISPUTE_RULES = (
     ),
 )
 
+RECEIPT_RULES = (
+    Rule(
+        "a short transfer is given back whole and never pays its payment",
+        lambda r: (
+            r["amount"] == r["received"] < r["payment_amount"]
+            and r["transaction_id"] != r["provider_txn_id"]
+        ),
+        ("received", "amount", "payment_amount", "transaction_id", "provider_txn_id"),
+        lambda r: r["kind"] == "short",
+    ),
+    Rule(
+        "an excess is what its paid payment's own transfer brought beyond the amount",
+        lambda r: (
+            r["payment_status"] in PAID
+            and r["transaction_id"] == r["provider_txn_id"]
+            and r["received"] - r["amount"] == r["payment_amount"]
+        ),
+        ("payment_status", "received", "amount", "payment_amount", "transaction_id"),
+        lambda r: r["kind"] == "excess",
+    ),
+    Rule(
+        "a second transfer is given back whole and is not the payment's",
+        lambda r: r["amount"] == r["received"] and r["transaction_id"] != r["provider_txn_id"],
+        ("received", "amount", "transaction_id", "provider_txn_id"),
+        lambda r: r["kind"] == "duplicate",
+    ),
+)
+
 # table -> (its query, the rules of its rows)
 TABLES: dict[str, tuple[str, tuple[Rule, ...]]] = {
     "listings": (LISTINGS_SQL, LISTING_RULES),
     "payments": (PAYMENTS_SQL, PAYMENT_RULES),
     "payment_transitions": (TRANSITIONS_SQL, TRANSITION_RULES),
     "disputes": (DISPUTES_SQL, DISPUTE_RULES),
+    "gateway_receipts": (RECEIPTS_SQL, RECEIPT_RULES),
 }
 STATUSES = {"open": sorted(OPEN), "paid": sorted(PAID)}
 
@@ -345,8 +382,9 @@ class Invariants:
             connection.close()
 
     @keyword
-    def books_should_equal_the_gateways(self) -> None:
-        """Fails listing every payment whose gateway holds other than the books say.
+    def books_should_equal_the_gateways(self, *payment_ids: str) -> None:
+        """Fails listing every payment (of this run, or those named) whose gateway holds other
+        than the books say.
 
         The rules are gateway_books.py's; without the gateways' settings (a deployment
         checked over HTTP only) it checks nothing and says so.
@@ -363,7 +401,8 @@ class Invariants:
             return
         dsn, *where = (str(found[n]) for n in names)
         where_ = gateway_books.Gateways(*where)
-        judged, wrong = gateway_books.check(dsn, where_, since=self._since)
+        ids = list(payment_ids) or None
+        judged, wrong = gateway_books.check(dsn, where_, since=self._since, ids=ids)
         self._gateway_checks = judged
         logger.info(f"Books against the gateways: {judged} settled payments, {len(wrong)} wrong.")
         if wrong:

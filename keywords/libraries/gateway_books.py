@@ -217,12 +217,17 @@ def _judge(gateways: Gateways, rows: list[dict[str, Any]]) -> dict[str, str]:
 
 
 def check(
-    dsn: str, gateways: Gateways, settle: float = 5.0, since: Any = None
+    dsn: str,
+    gateways: Gateways,
+    settle: float = 5.0,
+    since: Any = None,
+    ids: list[str] | None = None,
 ) -> tuple[int, dict[str, str]]:
-    """Payments judged (made since `since`, when given), and those whose gateway disagrees
-    with the books for `settle` s. A database kept from earlier runs holds payments whose
-    gateway objects died with those runs' sandboxes: a run judges its own."""
-    rows = _rows(dsn, None, since)
+    """Payments judged (made since `since`, when given; only `ids`, when given), and those
+    whose gateway disagrees with the books for `settle` s. A database kept from earlier runs
+    holds payments whose gateway objects died with those runs' sandboxes: a run judges its
+    own."""
+    rows = _rows(dsn, ids, since)
     found = _judge(gateways, rows)
     deadline = time.monotonic() + settle
     while found and time.monotonic() < deadline:

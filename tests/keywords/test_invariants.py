@@ -102,8 +102,31 @@ def market(app: Any) -> dict[str, str]:
     sql(app, "UPDATE payments SET refund_due_reason = 'sold_out' WHERE id = %s", ids["unsold_late"])
     ids["open_dispute"] = add_dispute(app, ids["disputed"], "open")
     add_dispute(app, ids["rejected"], "resolved_rejected")
+    # Transfers that were not the payments' (gateway_receipts): the excess of the sale's own
+    # transfer, a second transfer after it, and a short one to the canceled order.
+    sql(app, "UPDATE payments SET provider_txn_id = 'txn-sold' WHERE id = %s", ids["sold"])
+    ids["excess"] = add_receipt(app, ids["sold"], "excess", "txn-sold", AMOUNT + 500, 500)
+    ids["duplicate"] = add_receipt(app, ids["sold"], "duplicate", "txn-again", AMOUNT, AMOUNT)
+    ids["short"] = add_receipt(app, ids["canceled"], "short", "txn-short", 4_000, 4_000)
     ids["listing"] = listing["id"]
     return ids
+
+
+def add_receipt(
+    app: Any, payment: str, kind: str, transaction: str, received: int, amount: int
+) -> str:
+    """A gateway_receipts row: money a transfer brought that is not the payment's."""
+    return sql(
+        app,
+        "INSERT INTO gateway_receipts (payment_id, provider, transaction_id, kind, received, "
+        "amount, currency, status) VALUES (%s, 'flutterwave', %s, %s, %s, %s, 'USD', 'refunded') "
+        "RETURNING id::text AS id",
+        payment,
+        transaction,
+        kind,
+        received,
+        amount,
+    )[0]["id"]
 
 
 def found(app: Any) -> set[tuple[str, str, str]]:
@@ -130,11 +153,12 @@ def test_a_healthy_dataset_passes(app: Any, market: dict[str, str]) -> None:
         "payments": len(PAYMENTS),
         "payment_transitions": sum(len(moves) for moves, _ in PAYMENTS.values()),
         "disputes": 2,
+        "gateway_receipts": 3,
     }
     # Held: 1 open; sold: 6 paid and reserved; 20 - 7 = 13 available.
     stock = sql(app, "SELECT available_quantity FROM listings WHERE id = %s", market["listing"])
     assert stock == [{"available_quantity": Decimal("13.000")}]
-    assert report.rules == 15
+    assert report.rules == 18
     assert report.checks > report.rows["payments"] * 5
 
 
@@ -283,7 +307,35 @@ def dispute_left_open(app: Any, ids: dict[str, str]) -> set[tuple[str, str, str]
     return {("disputes", dispute, "open dispute's payment is disputed")}
 
 
+def short_transfer_paid(app: Any, ids: dict[str, str]) -> set[tuple[str, str, str]]:
+    # The short transfer went back, yet the order's books say it was paid by it.
+    sql(app, "UPDATE payments SET provider_txn_id = 'txn-short' WHERE id = %s", ids["canceled"])
+    return {
+        (
+            "gateway_receipts",
+            ids["short"],
+            "a short transfer is given back whole and never pays its payment",
+        )
+    }
+
+
+def excess_miscounted(app: Any, ids: dict[str, str]) -> set[tuple[str, str, str]]:
+    # 100 more arrived than the books give back or sell: money kept that is nobody's.
+    sql(app, "UPDATE gateway_receipts SET received = received + 100 WHERE id = %s", ids["excess"])
+    rule = "an excess is what its paid payment's own transfer brought beyond the amount"
+    return {("gateway_receipts", ids["excess"], rule)}
+
+
+def second_transfer_kept_in_part(app: Any, ids: dict[str, str]) -> set[tuple[str, str, str]]:
+    sql(app, "UPDATE gateway_receipts SET amount = amount - 1 WHERE id = %s", ids["duplicate"])
+    rule = "a second transfer is given back whole and is not the payment's"
+    return {("gateway_receipts", ids["duplicate"], rule)}
+
+
 BREAKS = [
+    short_transfer_paid,
+    excess_miscounted,
+    second_transfer_kept_in_part,
     stock_below_zero,
     stock_above_quantity,
     stock_lost,
