@@ -99,7 +99,8 @@ DEFAULT_RATES: dict[tuple[str, str], Decimal] = {
 
 
 class FlutterwaveState(SandboxBase):
-    """Flutterwave v3: hosted checkout, verify, refunds, transfer rates, verif-hash webhooks.
+    """Flutterwave v3: hosted checkout, direct charges, verify, refunds, transfer rates,
+    verif-hash webhooks.
 
     ``clock`` (default ``time.time``) is what session expiry is measured against; tests pass
     their own, or move it on with ``POST /_sandbox/clock``.
