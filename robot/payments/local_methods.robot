@@ -46,18 +46,28 @@ Mobile Money Sells In Every Currency That Has It
     XOF
     XAF
 
-A Declined Prompt Keeps The Order Open Until Its Window Ends
+A Declined Payment Keeps The Order Open Until Its Window Ends
     [Documentation]    A no on the phone is not the end: the stock stays held for the buyer until the order ends.
     [Tags]    sandbox-only
-    ${listing} =    Listing To Buy From    ${SELLER}    currency=UGX    price_per_unit=${250000}
-    ${payment} =    Buy With Mobile Money    ${BUYER}    ${listing}    UGX    +256709929220    MTN
-    Decline On The Phone    ${payment}
-    Payment Status Should Become    ${payment}    requires_payment_method
-    Payment Should Be Persisted As    ${payment}    reserved=true    failure_code=flutterwave_failed
-    Available Quantity Should Be    ${listing}    ${STOCK - 1}
-    Expire Through Reconciliation    ${ADMIN}    ${payment}    requires_payment_method
-    Payment Should Be Persisted As    ${payment}    status=canceled    reserved=false
-    Available Quantity Should Be    ${listing}    ${STOCK}
+    [Template]    A Declined Payment Should Hold The Order Until It Ends
+    UGX    mobile_money
+    NGN    ussd
+
+Abandoned Orders End With Their Window
+    [Documentation]    A buyer who never approves, transfers or dials must not hold the goods past the window.
+    [Tags]    sandbox-only
+    [Template]    An Abandoned Order Should End With Its Window
+    KES    mobile_money
+    NGN    bank_transfer
+    NGN    ussd
+
+Every Method Pays A Converted Order At The Recorded Rate
+    [Documentation]    A USD listing is paid in the buyer's currency whichever way they pay, at the rate kept.
+    [Tags]    sandbox-only    conversion
+    [Template]    A Converted Order Should Be Paid At The Recorded Rate
+    KES    mobile_money     129
+    NGN    bank_transfer    1550
+    NGN    ussd             1550
 
 An Unanswered Prompt Holds The Stock For The Prompt's Window Only
     [Documentation]    A phone nobody answers must not hold the goods for the whole reservation.
@@ -80,17 +90,6 @@ A Mobile Money Webhook That Never Comes Is Settled By Reconciliation
     Payment Should Be Persisted As    ${payment}    status=requires_action
     Reconciliation Should Move    ${ADMIN}    ${payment}    requires_action    succeeded
     Payment Should Be Persisted As    ${payment}    reserved=true
-
-A USD Listing Paid In KES By M-Pesa Records The Rate
-    [Documentation]    Buyers pay mobile money in their own currency at Flutterwave's rate, which the payment keeps.
-    [Tags]    sandbox-only    conversion
-    ${listing} =    Listing To Buy From    ${SELLER}    currency=USD    price_per_unit=${100000}
-    ${payment} =    Buy With Mobile Money    ${BUYER}    ${listing}    KES    +254709929220
-    Should Be Equal As Integers    ${payment}[amount]    12900000
-    Payment Should Be Persisted As    ${payment}    currency=KES    listing_currency=USD
-    ...    fx_rate=129.0000000000    fx_source=flutterwave:/v3/transfers/rates    method=mobile_money
-    Approve On The Phone    ${payment}
-    Payment Status Should Become    ${payment}    succeeded
 
 A Bank Transfer Of The Exact Amount Sells
     [Documentation]    Nigerian buyers pay by transfer to a one-time account; the exact amount buys the goods.
@@ -153,16 +152,7 @@ A Transfer After The Order Ended Is A Late Success
     Payment Status Should Become    ${payment}    succeeded
     Payment Should Be Persisted As    ${payment}    reserved=true    refund_due_reason=None
     Available Quantity Should Be    ${listing}    ${STOCK - 1}
-
-An Abandoned Bank Transfer Ends With Its Window
-    [Documentation]    A buyer who never transfers must not hold the goods past the account's life.
-    [Tags]    sandbox-only    bank-transfer
-    ${listing} =    Listing To Buy From    ${SELLER}    currency=NGN    price_per_unit=${150000}
-    ${payment} =    Buy With Bank Transfer    ${BUYER}    ${listing}    3
-    Available Quantity Should Be    ${listing}    ${STOCK - 3}
-    Expire Through Reconciliation    ${ADMIN}    ${payment}    requires_action
-    Payment Should Be Persisted As    ${payment}    status=canceled    reserved=false
-    Available Quantity Should Be    ${listing}    ${STOCK}
+    Flutterwave Should Hold What We Booked    ${payment}
 
 USSD Sells When The Buyer Dials The Code
     [Documentation]    Buyers without a card or a banking app pay by dialling a code their bank gives.
@@ -203,6 +193,77 @@ Unusable Payer Details Are Refused Before Anything Is Reserved
 
 
 *** Keywords ***
+A Declined Payment Should Hold The Order Until It Ends
+    [Documentation]    A `currency` order paid by `method` whose customer declines stays open, stock held, until
+    ...    its window ends; then the goods go back.
+    [Arguments]    ${currency}    ${method}
+    ${listing}    ${payment} =    Order Paid By    ${currency}    ${method}
+    Decline On The Phone    ${payment}
+    Payment Status Should Become    ${payment}    requires_payment_method
+    Payment Should Be Persisted As    ${payment}    reserved=true    failure_code=flutterwave_failed
+    Available Quantity Should Be    ${listing}    ${STOCK - 1}
+    Expire Through Reconciliation    ${ADMIN}    ${payment}    requires_payment_method
+    Payment Should Be Persisted As    ${payment}    status=canceled    reserved=false
+    Available Quantity Should Be    ${listing}    ${STOCK}
+
+An Abandoned Order Should End With Its Window
+    [Documentation]    A `currency` order paid by `method` that the customer never completes ends with its window,
+    ...    the goods back and nothing kept at Flutterwave.
+    [Arguments]    ${currency}    ${method}
+    ${listing}    ${payment} =    Order Paid By    ${currency}    ${method}
+    Available Quantity Should Be    ${listing}    ${STOCK - 1}
+    Expire Through Reconciliation    ${ADMIN}    ${payment}    requires_action
+    Payment Should Be Persisted As    ${payment}    status=canceled    reserved=false
+    Available Quantity Should Be    ${listing}    ${STOCK}
+    Flutterwave Should Hold What We Booked    ${payment}
+
+A Converted Order Should Be Paid At The Recorded Rate
+    [Documentation]    A USD listing of 1,000.00 paid in `currency` by `method` costs 1,000 x `rate`, keeps the
+    ...    rate, and sells once the customer pays.
+    [Arguments]    ${currency}    ${method}    ${rate}
+    ${_}    ${payment} =    Order Paid By    ${currency}    ${method}    listing_currency=USD
+    ...    price_per_unit=${100000}
+    ${expected} =    Evaluate    100000 * int($rate)
+    Should Be Equal As Integers    ${payment}[amount]    ${expected}
+    Payment Should Be Persisted As    ${payment}    currency=${currency}    listing_currency=USD
+    ...    fx_rate=${rate}.0000000000    fx_source=flutterwave:/v3/transfers/rates
+    Customer Should Pay    ${payment}    ${method}
+    Payment Status Should Become    ${payment}    succeeded
+
+Order Paid By
+    [Documentation]    A listing (in `listing_currency`, default `currency`, fields overridden) and a one-unit order
+    ...    of it in `currency` by `method`, awaiting the customer; returns both.
+    [Arguments]    ${currency}    ${method}    ${listing_currency}=${NONE}    &{fields}
+    ${priced_in} =    Set Variable If    $listing_currency    ${listing_currency}    ${currency}
+    ${listing} =    Listing To Buy From    ${SELLER}    currency=${priced_in}    price_per_unit=${250000}
+    ...    &{fields}
+    IF    $method == "mobile_money"
+        ${phone}    ${network} =    Mobile Money Payer Of    ${currency}
+        ${network} =    Set Variable If    $network    ${network}    ${NONE}
+        ${payment} =    Buy With Mobile Money    ${BUYER}    ${listing}    ${currency}    ${phone}    ${network}
+    ELSE IF    $method == "bank_transfer"
+        ${payment} =    Buy Listing    ${BUYER}    ${listing}    1    provider=flutterwave
+        ...    currency=${currency}    method=bank_transfer
+    ELSE IF    $method == "ussd"
+        ${payment} =    Buy Listing    ${BUYER}    ${listing}    1    provider=flutterwave
+        ...    currency=${currency}    method=ussd    bank=058
+    ELSE
+        Fail    The method is mobile_money, bank_transfer or ussd, not '${method}'
+    END
+    Should Be Equal    ${payment}[status]    requires_action
+    RETURN    ${listing}    ${payment}
+
+Customer Should Pay
+    [Documentation]    The customer completes `payment` the way `method` asks: approves, transfers or dials.
+    [Arguments]    ${payment}    ${method}
+    IF    $method == "bank_transfer"
+        Transfer To The Account    ${payment}    ${payment}[flutterwave][next_action][amount]
+    ELSE IF    $method in ("mobile_money", "ussd")
+        Approve On The Phone    ${payment}
+    ELSE
+        Fail    The method is mobile_money, bank_transfer or ussd, not '${method}'
+    END
+
 Mobile Money Should Sell When Approved
     [Documentation]    A `currency` listing paid by mobile money from a number of its country sells once approved.
     [Arguments]    ${currency}

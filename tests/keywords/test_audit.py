@@ -15,8 +15,9 @@ from psycopg2.extras import RealDictCursor
 from keywords.libraries import Audit as audit
 from keywords.libraries.Audit import Change, parse_change
 
-ADMIN = str(uuid.uuid4())
-OTHER = str(uuid.uuid4())
+# Fixed ids: they appear in parametrize ids, which every xdist worker must collect alike.
+ADMIN = str(uuid.uuid5(uuid.NAMESPACE_URL, "tests/keywords/test_audit/admin"))
+OTHER = str(uuid.uuid5(uuid.NAMESPACE_URL, "tests/keywords/test_audit/other"))
 
 
 def test_no_change_is_none() -> None:
