@@ -6,9 +6,11 @@
 pabot runs each `{ }` group in one robot process, one after another within it. The groups
 are balanced from the durations the suite's own output.xml recorded: longest suite first,
 each into the group that ends soonest. A suite the run did not have (a new one) counts as the
-median suite. `--check` fails when a suite file under robot/ is missing from the order, named
-twice, or when the order names a suite that no longer exists: a suite left out would still
-run, but in a process of its own, beside the four groups, and nobody would notice.
+median suite. The deployment-safe suites, which only read what the others made, run after a
+`#WAIT`, once every group has ended. `--check` fails when a suite file under robot/ is missing
+from the order, named twice, or when the order names a suite that no longer exists (a suite
+left out would still run, but in a process of its own, beside the four groups, and nobody
+would notice), and when a reader runs before the `#WAIT`.
 """
 
 from __future__ import annotations
@@ -26,6 +28,12 @@ ROOT = Path(__file__).resolve().parents[2]
 ORDER = ROOT / "resources" / "pabot-order.txt"
 ROBOT = ROOT / "robot"
 PROCESSES = 4
+# Suites that only read what the others made (deployment-safe: they create nothing, so on an
+# empty database they have nothing to read and skip). Within a group robot runs its suites in
+# the order of the tree, not of the file, so these wait (`#WAIT`) for every group to end and
+# then run in a group of their own.
+READS_THE_OTHERS = ("Robot.Deployment.",)
+WAIT = "#WAIT"
 # pabot reads every line that is not `{`, `}`, `#WAIT` or `#SLEEP` as a suite: no comments.
 
 
@@ -63,18 +71,28 @@ def balance(names: list[str], seconds: dict[str, float], groups: int) -> list[li
     cost = {n: seconds.get(n, typical) for n in names}
     totals = [0.0] * groups
     order: list[list[str]] = [[] for _ in range(groups)]
-    for name in sorted(names, key=lambda n: (-cost[n], n)):
+    readers = sorted(n for n in names if _reads_the_others(n))
+    for name in sorted((n for n in names if n not in readers), key=lambda n: (-cost[n], n)):
         least = totals.index(min(totals))
         order[least].append(name)
         totals[least] += cost[name]
-    return order
+    return [*order, readers] if readers else order
+
+
+def _reads_the_others(name: str) -> bool:
+    return name.startswith(READS_THE_OTHERS)
 
 
 def render(order: list[list[str]]) -> str:
-    body = "".join(
-        "{\n" + "".join(f"--suite {name}\n" for name in group) + "}\n" for group in order
-    )
-    return body
+    """The groups as pabot reads them; a last group of readers waits for the others."""
+
+    def group(names: list[str]) -> str:
+        return "{\n" + "".join(f"--suite {name}\n" for name in names) + "}\n"
+
+    last = order[-1] if order else []
+    if last and all(_reads_the_others(n) for n in last):
+        return "".join(group(g) for g in order[:-1]) + f"{WAIT}\n" + group(last)
+    return "".join(group(g) for g in order)
 
 
 def named(text: str) -> list[str]:
@@ -90,6 +108,11 @@ def problems(order_text: str, expected: list[str]) -> list[str]:
     found = [f"missing from the order: {n}" for n in expected if n not in counts]
     found += [f"named {counts[n]} times: {n}" for n in sorted(counts) if counts[n] > 1]
     found += [f"no such suite: {n}" for n in sorted(counts) if n not in expected]
+    waited = order_text.split(f"\n{WAIT}\n", 1)
+    after = named(waited[1]) if len(waited) == 2 else []
+    before = named(waited[0])
+    found += [f"runs before the {WAIT}: {n}" for n in before if _reads_the_others(n)]
+    found += [f"waits for the others but need not: {n}" for n in after if not _reads_the_others(n)]
     return found
 
 

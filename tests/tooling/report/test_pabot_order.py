@@ -35,3 +35,31 @@ def test_groups_are_balanced_longest_first_and_a_new_suite_counts_as_the_median(
     assert order == [["A", "C"], ["B", "New", "D"]]
     assert sorted(n for group in order for n in group) == ["A", "B", "C", "D", "New"]
     assert pabot_order.named(pabot_order.render(order)) == [n for g in order for n in g]
+
+
+def test_a_suite_that_reads_the_others_data_waits_for_every_group():
+    names = ["Robot.Deployment.Read Only", "Robot.Payments.Refunds", "Robot.Users.Login"]
+    seconds = {"Robot.Deployment.Read Only": 9.0, "Robot.Payments.Refunds": 5.0}
+    order = pabot_order.balance(names, seconds, 2)
+    # The new Login counts as the median (7 s) and goes first; the reader waits apart.
+    assert order == [
+        ["Robot.Users.Login"],
+        ["Robot.Payments.Refunds"],
+        ["Robot.Deployment.Read Only"],
+    ]
+    text = pabot_order.render(order)
+    assert text.endswith("}\n#WAIT\n{\n--suite Robot.Deployment.Read Only\n}\n")
+    assert pabot_order.problems(text, sorted(names)) == []
+    planted = "{\n--suite Robot.Deployment.Read Only\n--suite Robot.Payments.Refunds\n}\n"
+    assert pabot_order.problems(
+        planted, ["Robot.Deployment.Read Only", "Robot.Payments.Refunds"]
+    ) == ["runs before the #WAIT: Robot.Deployment.Read Only"]
+    wrong = (
+        "{\n--suite Robot.Deployment.Read Only\n}\n#WAIT\n{\n--suite Robot.Payments.Refunds\n}\n"
+    )
+    assert pabot_order.problems(
+        wrong, ["Robot.Deployment.Read Only", "Robot.Payments.Refunds"]
+    ) == [
+        "runs before the #WAIT: Robot.Deployment.Read Only",
+        "waits for the others but need not: Robot.Payments.Refunds",
+    ]
