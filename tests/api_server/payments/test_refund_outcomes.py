@@ -133,6 +133,7 @@ def test_a_stripe_refund_of_unknown_outcome_is_held_and_never_made_twice(stack, 
         # Stripe's charge.refunded (cumulative 3,000) arrives while ours is still held.
         stack.control(stack.stripe, "webhooks/resume", match=intent)
         eventually(lambda: _charge_refunded_applied(stack, payment_id))
+
     # Reconciliation asks Stripe, which made it: it is booked, once. On a loaded machine
     # Stripe may still be making the refund (its answer is 2 s late) when a run asks: the
     # next run finds it, which is reconciliation's whole point.
