@@ -65,9 +65,9 @@ Every Method Pays A Converted Order At The Recorded Rate
     [Documentation]    A USD listing is paid in the buyer's currency whichever way they pay, at the rate kept.
     [Tags]    sandbox-only    conversion
     [Template]    A Converted Order Should Be Paid At The Recorded Rate
-    KES    mobile_money     129
+    KES    mobile_money    129
     NGN    bank_transfer    1550
-    NGN    ussd             1550
+    NGN    ussd    1550
 
 An Unanswered Prompt Holds The Stock For The Prompt's Window Only
     [Documentation]    A phone nobody answers must not hold the goods for the whole reservation.
