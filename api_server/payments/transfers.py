@@ -8,7 +8,8 @@ twice or late, so those are ours (docs/architecture.md "Paying in Africa"):
 - short: not sold. The whole transfer goes back, and the order stays open, so a transfer of
   the right amount to the same account before it expires still buys the goods.
 - over: sold; the excess goes back.
-- twice: the first matching transfer buys the goods; every later one goes back in full.
+- twice: the first matching transfer buys the goods; every later one goes back in full (as
+  does a second successful transaction of a card or a prompt, whatever the method).
 - late: as any late success (sold if the stock is still there, else refunded in full).
 
 Each is a `gateway_receipts` row booked in the event's transaction, audited, and told to the
@@ -49,16 +50,20 @@ def receive(
     the part of the transfer the payment's own rules then apply (the amount due, for an
     over-transfer, whose excess is booked here).
     """
-    if payment.get("method") != "bank_transfer" or seen.amount is None or not seen.transaction_id:
+    if payment["provider"] != "flutterwave" or seen.amount is None or not seen.transaction_id:
         return None, seen
     if (seen.currency or "").upper() != payment["currency"]:
         return None, seen  # another currency is an amount mismatch, for a person
     txn = seen.transaction_id
     if payment["status"] in _SETTLED:
-        if txn == payment["provider_txn_id"]:
-            return None, seen  # the same transfer reported again
+        if payment["provider_txn_id"] in (None, txn):
+            return None, seen  # the same payment reported again (or no transaction to tell)
+        # Whatever the method: a second successful transaction for one tx_ref is money the
+        # customer paid twice.
         book(cur, payment, "duplicate", txn, seen.amount, seen.amount, cause)
         return Outcome.applied("receipt_duplicate"), seen
+    if payment.get("method") != "bank_transfer":
+        return None, seen  # a card or a prompt pays the amount it was asked for, or mismatches
     if seen.amount < payment["amount"]:
         book(cur, payment, "short", txn, seen.amount, seen.amount, cause)
         if payment["status"] in _OPEN:
@@ -127,8 +132,8 @@ def book(
         buyer["email"],
         f"Money returned for payment {payment['id']}",
         f"Hello {buyer['full_name']},\n\nWe received {to_major(received, currency)} "
-        f"{currency} by bank transfer for payment {payment['id']}: {_WHY[kind]}. We are "
-        f"returning {to_major(amount, currency)} {currency} to the account it came from.\n",
+        f"{currency} for payment {payment['id']}: {_WHY[kind]}. We are returning "
+        f"{to_major(amount, currency)} {currency} to where it came from.\n",
     )
 
 
