@@ -10,12 +10,16 @@ reconciliation's report lists them for a person.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any, Protocol, runtime_checkable
 
+from api_server.common.money import whole_major
 from api_server.db import Database
 from api_server.payments import queries
 from api_server.payments.gateways import Gateway, GatewayError, outcome_unknown
+
+_log = logging.getLogger("api_server.payments.receipts")
 
 
 @runtime_checkable
@@ -54,6 +58,10 @@ class Receipts:
         result: dict[str, Any] = {"id": row["id"], "refund_id": None, "failure": None}
         if not isinstance(gateway, TransactionRefunds):
             return {**result, "status": "failed", "failure": "gateway_cannot_refund"}
+        if not whole_major(row["amount"], row["currency"]):
+            # Flutterwave's refund takes whole major units (docs/sandboxes.md, Amounts); a
+            # transfer of naira and kobo cannot be given back to the kobo by this API.
+            return {**result, "status": "failed", "failure": "amount_not_refundable"}
         try:
             refund_id = gateway.refund_transaction(
                 row["transaction_id"],
@@ -64,4 +72,9 @@ class Receipts:
         except GatewayError as exc:
             failure = "outcome_unknown" if outcome_unknown(exc) else f"gateway_{exc.kind}"
             return {**result, "status": "failed", "failure": failure}
+        except Exception:
+            # One receipt we cannot give back must not stop the others, nor answer a webhook
+            # with a 500: it is failed, logged, and listed for a person.
+            _log.exception("receipt %s could not be given back", row["id"])
+            return {**result, "status": "failed", "failure": "internal_error"}
         return {**result, "status": "refunded", "refund_id": refund_id}

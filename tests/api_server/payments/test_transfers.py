@@ -1,0 +1,80 @@
+"""Bank transfers of the wrong amount: what is not the payment's goes back, and a receipt that
+cannot go back never stops a webhook or a reconciliation.
+
+The kobo test failed before its fix: a receipt of naira and kobo (a real bank transfer can
+carry kobo; Flutterwave's refund takes whole naira) made the give-back raise, so the webhook
+that booked it answered 500, and so did every reconciliation after it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from keywords.libraries.Invariants import check
+from tests.conftest import migrated_database
+from tests.payments_stack import PaymentsStack, eventually, payments_stack
+
+
+@pytest.fixture(scope="module")
+def stack(postgres) -> Iterator[PaymentsStack]:
+    with payments_stack(migrated_database(postgres)) as running:
+        yield running
+
+
+def _transfer_order(stack: PaymentsStack) -> tuple[dict, str]:
+    _, buyer, listing = stack.cast(price_per_unit=150_000, currency="NGN")
+    answer = stack.buy(buyer, listing, 1, provider="flutterwave", method="bank_transfer")
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["status"] == "requires_action"
+    return buyer, answer.json()["id"]
+
+
+def _receipts(stack: PaymentsStack, payment_id: str) -> list[tuple[str, int, str]]:
+    rows = stack.sql(
+        "SELECT kind, amount, status FROM gateway_receipts WHERE payment_id = %s "
+        "ORDER BY created_at",
+        payment_id,
+    )
+    return [(r["kind"], r["amount"], r["status"]) for r in rows]
+
+
+def test_a_short_transfer_goes_back_and_the_order_stays_open(stack: PaymentsStack) -> None:
+    _, payment_id = _transfer_order(stack)
+    stack.control(stack.flutterwave, f"charges/{payment_id}/transfer", amount="1000")
+    eventually(lambda: _receipts(stack, payment_id) == [("short", 100_000, "refunded")])
+    payment = stack.payment(payment_id)
+    assert (payment["status"], payment["reserved"]) == ("requires_action", True)
+    assert payment["failure_code"] == "transfer_short"
+    assert check(stack.app.services.config.database_url).violations == []
+
+
+def test_an_over_transfer_sells_and_returns_the_excess(stack: PaymentsStack) -> None:
+    _, payment_id = _transfer_order(stack)
+    stack.control(stack.flutterwave, f"charges/{payment_id}/transfer", amount="1501")
+    eventually(lambda: stack.payment(payment_id)["status"] == "succeeded")
+    eventually(lambda: _receipts(stack, payment_id) == [("excess", 100, "refunded")])
+    assert check(stack.app.services.config.database_url).violations == []
+
+
+def test_a_receipt_of_kobo_is_left_for_a_person_and_stops_nothing(stack: PaymentsStack) -> None:
+    _, payment_id = _transfer_order(stack)
+    stack.sql(
+        "INSERT INTO gateway_receipts (payment_id, provider, transaction_id, kind, received, "
+        "amount, currency) VALUES (%s, 'flutterwave', %s, 'short', 149999, 149999, 'NGN') "
+        "RETURNING id",
+        payment_id,
+        f"kobo-{payment_id}",
+    )
+    report = stack.app.services.reconciler.run()
+    assert {"payment_id": payment_id, "error": "receipt_amount_not_refundable"} in report["errors"]
+    assert _receipts(stack, payment_id) == [("short", 149_999, "failed")]
+    # The next transfer's webhook still books and gives back its own receipt.
+    stack.control(stack.flutterwave, f"charges/{payment_id}/transfer", amount="1000")
+    eventually(
+        lambda: (
+            _receipts(stack, payment_id)
+            == [("short", 149_999, "failed"), ("short", 100_000, "refunded")]
+        )
+    )
