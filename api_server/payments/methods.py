@@ -24,7 +24,8 @@ DOCS = "https://developer.flutterwave.com/docs"
 # Flutterwave's examples mix local and international forms and publish no rule
 # (.../docs/m-pesa, .../docs/ghana); we take one form, the unambiguous one, and send
 # Flutterwave the digits without the plus, as its M-Pesa example does ("254709929220").
-E164 = re.compile(r"^\+[1-9][0-9]{7,14}$")
+# Matched whole (fullmatch): Python's `$` also matches before a final newline.
+E164 = re.compile(r"\+[1-9][0-9]{7,14}")
 
 
 @dataclass(frozen=True)
@@ -172,7 +173,7 @@ def _mobile_money(charge: DirectCharge, currency: str, body: dict[str, Any]) -> 
     country = None
     if not phone:
         errors.append(field_error("phone_number", "required for mobile money"))
-    elif not E164.match(phone):
+    elif not E164.fullmatch(phone):
         errors.append(field_error("phone_number", "an E.164 number such as +254712345678"))
     else:
         country = next((c for code, c in countries.items() if phone[1:].startswith(code)), None)
@@ -203,8 +204,8 @@ def _ussd(body: dict[str, Any]) -> Choice:
     errors = []
     if bank not in USSD_BANKS:
         errors.append(field_error("bank", f"one of {', '.join(sorted(USSD_BANKS))}"))
-    if phone is not None and not E164.match(phone):
-        errors.append(field_error("phone_number", "an E.164 number such as +2348012345678"))
+    if phone is not None and not (E164.fullmatch(phone) and phone.startswith("+234")):
+        errors.append(field_error("phone_number", "a Nigerian E.164 number, +2348012345678"))
     if errors:
         raise Invalid(
             "validation_error", "USSD needs the buyer's bank, by its code.", errors=errors

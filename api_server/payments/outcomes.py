@@ -93,3 +93,7 @@ MALFORMED = Outcome("malformed")
 ERROR = Outcome("error")
 DUPLICATE = Outcome("duplicate")
 MISMATCH_ENDED = Outcome("ended", "amount_mismatch")
+# Money of a transfer booked to go back (payments/transfers.py): a short transfer pays
+# nothing, so an order that had one is still unpaid; a second one leaves it as it was.
+SHORT_TRANSFER = Outcome.applied("receipt_short")
+SECOND_PAYMENT = Outcome.applied("receipt_duplicate")

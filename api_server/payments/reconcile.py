@@ -23,6 +23,7 @@ from api_server.payments.outcomes import (
     IGNORED,
     MISMATCH_ENDED,
     REFUND_DUE,
+    SHORT_TRANSFER,
     Outcome,
 )
 from api_server.payments.queries import PaymentRow
@@ -131,8 +132,8 @@ class Reconciler:
                 payment = cur.fetchone()
         if outcome == MISMATCH_ENDED:
             raise AmountMismatch(payment_id)  # after the commit: the order is ended
-        if not outcome.is_applied:
-            return None
+        if not outcome.is_applied or (outcome == SHORT_TRANSFER and payment["status"] == before):
+            return None  # a short transfer booked to go back moves nothing
         return {"payment_id": payment_id, "from": before, "to": payment["status"]}
 
     def _open(self, cur: Any, payment: PaymentRow) -> Outcome:
@@ -142,6 +143,9 @@ class Reconciler:
         if expired and seen.status not in ("succeeded", "processing", "canceled"):
             return self._payments.close(cur, payment, "abandoned", "reconcile:expired")
         outcome = apply_gateway_status(cur, payment, seen, "reconcile")
+        if outcome == SHORT_TRANSFER and expired:
+            # Booked to go back; the order was never paid and its window is over.
+            return self._payments.close(cur, payment, "abandoned", "reconcile:expired")
         if outcome == AMOUNT_MISMATCH and expired:
             self._end_mismatched(cur, payment, seen)
             return MISMATCH_ENDED

@@ -33,7 +33,7 @@ from api_server.payments.gateways import (
     RateSource,
 )
 from api_server.payments.idempotency import IdempotencyKeys
-from api_server.payments.outcomes import IGNORED, Outcome
+from api_server.payments.outcomes import IGNORED, SHORT_TRANSFER, Outcome
 from api_server.payments.pricing import Pricing, check_amount
 from api_server.payments.problems import gateway_problem
 from api_server.payments.queries import PaymentRow
@@ -331,7 +331,13 @@ class PaymentsService:
         """
         seen = self.gateways[locked["provider"]].cancel(locked, reason=reason)
         if seen.status == "succeeded":
-            return apply_gateway_status(cur, locked, seen, f"{cause}:already_paid")
+            outcome = apply_gateway_status(cur, locked, seen, f"{cause}:already_paid")
+            if outcome != SHORT_TRANSFER:
+                return outcome
+            # The gateway's last word is a short transfer, booked to go back: it paid for
+            # nothing, so the order is canceled like any unpaid one (else one naira would
+            # hold the stock for ever).
+            seen = GatewayStatus("canceled")
         if seen.status != "canceled":
             return IGNORED
         if locked["provider"] == "stripe":

@@ -27,7 +27,7 @@ from api_server.common.money import to_major
 from api_server.common.outbox import enqueue_email
 from api_server.payments import queries
 from api_server.payments.gateways import Failure, GatewayStatus
-from api_server.payments.outcomes import Outcome
+from api_server.payments.outcomes import SECOND_PAYMENT, SHORT_TRANSFER, Outcome
 from api_server.payments.queries import PaymentRow
 
 # Paid, and possibly refunded or disputed since (settlement.SETTLED, repeated to keep this
@@ -61,7 +61,7 @@ def receive(
         # Whatever the method: a second successful transaction for one tx_ref is money the
         # customer paid twice.
         book(cur, payment, "duplicate", txn, seen.amount, seen.amount, cause)
-        return Outcome.applied("receipt_duplicate"), seen
+        return SECOND_PAYMENT, seen
     if payment.get("method") != "bank_transfer":
         return None, seen  # a card or a prompt pays the amount it was asked for, or mismatches
     if seen.amount < payment["amount"]:
@@ -78,7 +78,7 @@ def receive(
                     "returned; transfer the exact amount to pay.",
                 ),
             )
-        return Outcome.applied("receipt_short"), seen
+        return SHORT_TRANSFER, seen
     if seen.amount > payment["amount"]:
         excess = seen.amount - payment["amount"]
         book(cur, payment, "excess", txn, seen.amount, excess, cause)

@@ -377,7 +377,7 @@ class WebhookService:
             _log.info("payment %s: %s", payment_id, render(outcome))
         if outcome == REFUND_DUE and payment_id is not None:
             self._payments.refunds.refund_due(payment_id)
-        if outcome.is_applied and payment_id is not None:
+        if (outcome.is_applied or outcome == REFUND_DUE) and payment_id is not None:
             # Money of a transfer that is not the payment's (short, excess, a second one).
             self._payments.receipts.give_back(payment_id)
         self._outbox.wake()

@@ -78,3 +78,44 @@ def test_a_receipt_of_kobo_is_left_for_a_person_and_stops_nothing(stack: Payment
             == [("short", 149_999, "failed"), ("short", 100_000, "refunded")]
         )
     )
+
+
+def test_after_a_short_transfer_the_buyer_can_cancel(stack: PaymentsStack) -> None:
+    # /tmp/atk2 t3: the short transfer read as the gateway's "paid", so cancel was a 409 and
+    # the order could never end: one naira held a listing's whole stock for good.
+    buyer, payment_id = _transfer_order(stack)
+    stack.control(stack.flutterwave, f"charges/{payment_id}/transfer", amount="1000")
+    eventually(lambda: _receipts(stack, payment_id) == [("short", 100_000, "refunded")])
+    answer = stack.post(buyer, f"/api/payments/{payment_id}/cancel")
+    assert answer.status_code == 200, answer.text
+    payment = stack.payment(payment_id)
+    assert (payment["status"], payment["reserved"]) == ("canceled", False)
+
+
+def test_after_a_short_transfer_the_order_ends_with_its_window(stack: PaymentsStack) -> None:
+    _, payment_id = _transfer_order(stack)
+    stack.control(stack.flutterwave, f"charges/{payment_id}/transfer", amount="1000")
+    eventually(lambda: _receipts(stack, payment_id) == [("short", 100_000, "refunded")])
+    stack.sql(
+        "UPDATE payments SET expires_at = now() - interval '1 second' WHERE id = %s", payment_id
+    )
+    report = stack.app.services.reconciler.run()
+    assert {"payment_id": payment_id, "from": "requires_action", "to": "canceled"} in report[
+        "changed"
+    ]
+    assert stack.payment(payment_id)["reserved"] is False
+
+
+def test_the_excess_of_a_late_transfer_that_cannot_sell_goes_back_at_once(
+    stack: PaymentsStack,
+) -> None:
+    # /tmp/atk2 t4: the payment was refunded in full, but its excess waited for another event.
+    seller, buyer, listing = stack.cast(price_per_unit=150_000, currency="NGN", quantity="1")
+    late = stack.buy(buyer, listing, 1, provider="flutterwave", method="bank_transfer").json()
+    assert stack.post(buyer, f"/api/payments/{late['id']}/cancel").status_code == 200
+    other = stack.buy(buyer, listing, 1, provider="flutterwave", method="bank_transfer").json()
+    stack.control(stack.flutterwave, f"charges/{other['id']}/transfer", amount="1500")
+    eventually(lambda: stack.payment(other["id"])["status"] == "succeeded")
+    stack.control(stack.flutterwave, f"charges/{late['id']}/transfer", amount="1600")
+    eventually(lambda: stack.payment(late["id"])["status"] == "refunded")
+    eventually(lambda: _receipts(stack, late["id"]) == [("excess", 10_000, "refunded")])
