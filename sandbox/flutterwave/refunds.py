@@ -81,7 +81,7 @@ def _page(params: dict[str, Any]) -> int:
     value = _one(params, "page")
     if value is None:
         return 1
-    if not value.isdigit() or int(value) < 1:
+    if not (value.isascii() and value.isdigit() and len(value) <= 19) or int(value) < 1:
         raise fw_error(400, "page must be a whole number of at least 1")
     return int(value)
 

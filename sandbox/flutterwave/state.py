@@ -368,7 +368,7 @@ class FlutterwaveState(SandboxBase):
             return ok("Transaction fetched successfully", self._reported(txn))
 
     def _by_id(self, ref: str) -> Obj:
-        txn = self._transactions.get(int(ref)) if ref.isdigit() else None
+        txn = self._transactions.get(int(ref)) if _transaction_id(ref) else None
         if txn is None:
             raise fw_error(400, NOT_FOUND)
         return txn
@@ -511,7 +511,7 @@ class FlutterwaveState(SandboxBase):
             return self._reported(txn)
 
     def _control_txn(self, ref: str) -> Obj:
-        txn = self._transactions.get(int(ref)) if ref.isdigit() else None
+        txn = self._transactions.get(int(ref)) if _transaction_id(ref) else None
         if txn is None:
             raise falcon.HTTPNotFound(description=f"no transaction {ref}")
         return txn
@@ -535,3 +535,9 @@ def _deliver(body: Obj) -> bool:
     if not isinstance(deliver, bool):
         raise falcon.HTTPBadRequest(description="deliver must be true or false")
     return deliver
+
+
+def _transaction_id(ref: str) -> bool:
+    """Whether `ref` can be a transaction id: ASCII digits, no longer than an id we issue
+    (Python refuses int() of a string past 4,300 digits, which answered 500)."""
+    return ref.isascii() and ref.isdigit() and len(ref) <= 19

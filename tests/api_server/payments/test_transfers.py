@@ -110,7 +110,7 @@ def test_the_excess_of_a_late_transfer_that_cannot_sell_goes_back_at_once(
     stack: PaymentsStack,
 ) -> None:
     # /tmp/atk2 t4: the payment was refunded in full, but its excess waited for another event.
-    seller, buyer, listing = stack.cast(price_per_unit=150_000, currency="NGN", quantity="1")
+    _, buyer, listing = stack.cast(price_per_unit=150_000, currency="NGN", quantity="1")
     late = stack.buy(buyer, listing, 1, provider="flutterwave", method="bank_transfer").json()
     assert stack.post(buyer, f"/api/payments/{late['id']}/cancel").status_code == 200
     other = stack.buy(buyer, listing, 1, provider="flutterwave", method="bank_transfer").json()

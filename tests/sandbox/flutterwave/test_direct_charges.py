@@ -731,3 +731,14 @@ def test_controls_off_keep_charges_and_the_page_but_not_the_controls(
         paid = momo(answer["meta"]["authorization"]["redirect"], "approved")
         assert verified(box, paid["transaction_id"])["payment_type"] == "mobilemoneyzambia"
         hooks_for(receiver, tx_ref)
+
+
+def test_a_transaction_id_of_five_thousand_digits_is_not_found_not_a_crash(sandbox) -> None:
+    # /tmp/atk2: int() of a 5,000-digit string raised, and verify answered 500.
+    answer = requests.get(
+        f"{sandbox.url}/v3/transactions/{'9' * 5000}/verify",
+        headers={"Authorization": f"Bearer {sandbox.secret_key}"},
+        timeout=10,
+    )
+    assert answer.status_code == 400
+    assert answer.json()["status"] == "error"
