@@ -108,7 +108,8 @@ pytest: setup
 
 robot: setup
 	@mkdir -p $(RESULTS)
-	@$(FRESH_DB) PATH="$(CURDIR)/$(BIN):$$PATH" $(INSTRUMENTED) $(SUITE) robot; status=$$?; \
+	@$(FRESH_DB) RUN_STARTED_AT=$$(date -u +%Y-%m-%dT%H:%M:%S+00:00) \
+		PATH="$(CURDIR)/$(BIN):$$PATH" $(INSTRUMENTED) $(SUITE) robot; status=$$?; \
 	echo "Log: $(CURDIR)/$(RESULTS)/log.html"; exit $$status
 
 # The pabot groups balanced again from the last run's timings (results/output.xml).
