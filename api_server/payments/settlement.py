@@ -23,6 +23,7 @@ from api_server.payments.outcomes import (
     FAILURE_RECORDED,
     IGNORED,
     REFUND_DUE,
+    SHORT_TRANSFER,
     Outcome,
     render,
 )
@@ -114,6 +115,8 @@ def apply_gateway_status(
         # A bank transfer of another amount, or a second one, is booked to go back first;
         # an over-transfer then pays the amount due.
         stop, seen = transfers.receive(cur, payment, seen, cause)
+        if stop == SHORT_TRANSFER and payment["status"] in OPEN and seen.amount is not None:
+            record_failure(cur, payment, transfers.short_failure(payment, seen.amount))
         if stop is not None:
             return stop
         if payment["status"] in SETTLED:

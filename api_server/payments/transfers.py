@@ -33,7 +33,6 @@ from api_server.payments.queries import PaymentRow
 # Paid, and possibly refunded or disputed since (settlement.SETTLED, repeated to keep this
 # module below settlement in the import graph).
 _SETTLED = frozenset({"succeeded", "partially_refunded", "refunded", "disputed"})
-_OPEN = frozenset({"pending", "requires_action", "requires_payment_method", "processing"})
 _WHY = {
     "short": "less than the amount due, so it did not pay for the order",
     "excess": "more than the amount due",
@@ -66,18 +65,6 @@ def receive(
         return None, seen  # a card or a prompt pays the amount it was asked for, or mismatches
     if seen.amount < payment["amount"]:
         book(cur, payment, "short", txn, seen.amount, seen.amount, cause)
-        if payment["status"] in _OPEN:
-            short = to_major(payment["amount"] - seen.amount, payment["currency"])
-            _record_failure(
-                cur,
-                payment,
-                Failure(
-                    "transfer_short",
-                    None,
-                    f"The transfer was {short} {payment['currency']} short and is being "
-                    "returned; transfer the exact amount to pay.",
-                ),
-            )
         return SHORT_TRANSFER, seen
     if seen.amount > payment["amount"]:
         excess = seen.amount - payment["amount"]
@@ -137,8 +124,12 @@ def book(
     )
 
 
-def _record_failure(cur: RealDictCursor, payment: PaymentRow, failure: Failure) -> None:
-    cur.execute(
-        queries.SET_FAILURE, (failure.code, failure.decline_code, failure.message, payment["id"])
+def short_failure(payment: PaymentRow, received: int) -> Failure:
+    """What the buyer is told of a short transfer while the order stays open."""
+    short = to_major(payment["amount"] - received, payment["currency"])
+    return Failure(
+        "transfer_short",
+        None,
+        f"The transfer was {short} {payment['currency']} short and is being returned; "
+        "transfer the exact amount to pay.",
     )
-    payment["failure_code"] = failure.code

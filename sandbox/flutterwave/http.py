@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import falcon
 
 from sandbox.flutterwave.charges import PAGE_OUTCOMES, momo_page
@@ -83,6 +86,24 @@ class FlutterwaveControl:
         resp.media = self._sb.transfer_in(ref, read_json(req))
 
 
+def answer_page(
+    req: falcon.Request,
+    resp: falcon.Response,
+    result: dict[str, Any],
+    render: Callable[[str, dict[str, Any]], str],
+) -> None:
+    """A customer's page as a browser or a test reads it: JSON when asked for, else the
+    redirect the visit ends in, or the page itself."""
+    if req.client_prefers([falcon.MEDIA_HTML, falcon.MEDIA_JSON]) == falcon.MEDIA_JSON:
+        resp.media = result
+    elif result["redirect"]:
+        resp.status = falcon.HTTP_302
+        resp.location = result["redirect"]
+    else:
+        resp.content_type = falcon.MEDIA_HTML
+        resp.text = render(req.path, result)
+
+
 class CheckoutPage:
     """Stands in for the customer on Flutterwave's hosted page (no auth, not a control)."""
 
@@ -93,15 +114,7 @@ class CheckoutPage:
         outcome = req.get_param("outcome")
         if outcome is not None and outcome not in OUTCOMES:
             raise falcon.HTTPBadRequest(description=f"outcome must be one of {OUTCOMES}")
-        result = self._sb.checkout(token, outcome)
-        if req.client_prefers([falcon.MEDIA_HTML, falcon.MEDIA_JSON]) == falcon.MEDIA_JSON:
-            resp.media = result
-        elif result["redirect"]:
-            resp.status = falcon.HTTP_302
-            resp.location = result["redirect"]
-        else:
-            resp.content_type = falcon.MEDIA_HTML
-            resp.text = page(req.path, result)
+        answer_page(req, resp, self._sb.checkout(token, outcome), page)
 
 
 class MomoPage:
@@ -117,15 +130,7 @@ class MomoPage:
             raise falcon.HTTPBadRequest(
                 description=f"outcome must be one of {tuple(PAGE_OUTCOMES)}"
             )
-        result = self._sb.momo(token, outcome)
-        if req.client_prefers([falcon.MEDIA_HTML, falcon.MEDIA_JSON]) == falcon.MEDIA_JSON:
-            resp.media = result
-        elif result["redirect"]:
-            resp.status = falcon.HTTP_302
-            resp.location = result["redirect"]
-        else:
-            resp.content_type = falcon.MEDIA_HTML
-            resp.text = momo_page(req.path, result)
+        answer_page(req, resp, self._sb.momo(token, outcome), momo_page)
 
 
 class FlutterwaveSandbox(FlutterwaveState):
