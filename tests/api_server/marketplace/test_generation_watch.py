@@ -49,6 +49,7 @@ class Hold:
     def __init__(self) -> None:
         self.reads = threading.Event()
         self.released = threading.Event()
+        self.held = threading.Event()  # a read is hanging now
 
     def connect(self, *args: Any, **kwargs: Any) -> Any:
         return HeldConnection(psycopg2.connect(*args, **kwargs), self)
@@ -79,6 +80,7 @@ class HeldCursor:
 
     def execute(self, sql: str, params: Any = None) -> None:
         if self._hold.reads.is_set() and sql == queries.SEARCH_GENERATION:
+            self._hold.held.set()
             self._hold.released.wait(30)
         self._cur.execute(sql, params)
 
@@ -166,6 +168,9 @@ def test_a_generation_is_trusted_for_two_polls_after_its_read_started(dsn):
         read_at = clock.now
         hold.reads.set()
         clock.now = read_at + POLL_NS  # a read is due: it starts, and hangs
+        # The clock moves on only once the read has begun at read_at + POLL_NS: on a loaded
+        # machine the thread could otherwise start it later, and trust it longer.
+        assert hold.held.wait(10)
         clock.now = read_at + 1_234_567
         assert watching.stats()["read_age_seconds"] == 0.001
         clock.now = read_at + 2 * POLL_NS - 1
