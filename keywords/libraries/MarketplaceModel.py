@@ -39,7 +39,7 @@ from robot.api import logger
 from robot.api.deco import keyword, library
 from robot.libraries.BuiltIn import BuiltIn
 
-from keywords.libraries.Invariants import check
+from keywords.libraries.invariant_rules import check
 from keywords.libraries.live_stack import Stack, expect, setting
 from keywords.libraries.marketplace_oracle import (
     OPEN,

@@ -1,5 +1,6 @@
-"""The marketplace invariant checker (keywords/libraries/Invariants.py): each rule fails on a
-row built to break it, and a dataset made the way the API makes one passes."""
+"""The marketplace invariant checker (keywords/libraries/invariant_rules.py; its keywords are
+Invariants.py's): each rule fails on a row built to break it, and a dataset made the way the
+API makes one passes."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import psycopg2
 import pytest
 
 from keywords.libraries import Invariants as invariants
+from keywords.libraries import invariant_rules
 from tests.factories import make_listing, make_user, sql
 
 # Every kind of payment the API leaves behind: moves from creation, reserved at the end.
@@ -395,7 +397,7 @@ def test_rows_are_read_from_one_snapshot(app: Any, market: dict[str, str], monke
     url = app.services.config.database_url
     committed = []
 
-    class CommitsAfterFirstQuery(invariants.RealDictCursor):
+    class CommitsAfterFirstQuery(invariant_rules.RealDictCursor):
         def execute(self, query: Any, vars: Any = None) -> None:
             super().execute(query, vars)
             if not committed:
@@ -407,7 +409,7 @@ def test_rows_are_read_from_one_snapshot(app: Any, market: dict[str, str], monke
                 writer.close()
                 committed.append(True)
 
-    monkeypatch.setattr(invariants, "RealDictCursor", CommitsAfterFirstQuery)
+    monkeypatch.setattr(invariant_rules, "RealDictCursor", CommitsAfterFirstQuery)
     report = invariants.check(url)
     assert committed
     assert report.violations == []

@@ -15,7 +15,7 @@ import falcon.testing
 import pytest
 import requests
 
-from keywords.libraries.Invariants import check
+from keywords.libraries.invariant_rules import check
 from tests.conftest import migrated_database
 from tests.factories import make_user
 from tests.payments_stack import PaymentsStack, eventually, payments_stack
