@@ -12,7 +12,7 @@ from api_server.auth.principal import Role
 from api_server.common.errors import Invalid, field_error
 from api_server.common.validation import Responder, operation
 
-_DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATE_ONLY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
 
 
 def admin_operation(summary: str, **documented: Any) -> Callable[[Responder], Responder]:

@@ -10,7 +10,7 @@ import falcon
 
 from api_server.common.errors import Problem
 
-_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}\Z")
 
 
 class RequestId:

@@ -18,7 +18,7 @@ from api_server.common.errors import Problem, field_error
 
 Auth = Literal["none", "required", "optional"]
 Responder = Callable[..., Any]
-_INTEGER = re.compile(r"^-?[0-9]{1,18}$")
+_INTEGER = re.compile(r"^-?[0-9]{1,18}\Z")
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,11 @@ from api_server.marketplace.schemas import MAX_PRICE
 # Matches are counted up to this many: beyond it `total` is this lower bound and
 # `total_exact` is false. Pages by number reach no further; a cursor reaches every match.
 COUNT_CAP = 500
-_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}\+00:00$")
-_PRICE = re.compile(r"^[0-9]{1,13}$")
+# ASCII digits to the end of the string (Python's `\d` takes any script's, `$` a final newline).
+_TIMESTAMP = re.compile(
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}\+00:00\Z"
+)
+_PRICE = re.compile(r"^[0-9]{1,13}\Z")
 
 
 @dataclass(frozen=True)

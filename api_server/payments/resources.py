@@ -19,7 +19,7 @@ from api_server.payments.reconcile import Reconciler
 from api_server.payments.service import PaymentsService
 from api_server.payments.webhooks import WebhookService
 
-_KEY = re.compile(r"^[A-Za-z0-9_.:-]{8,255}$")
+_KEY = re.compile(r"^[A-Za-z0-9_.:-]{8,255}\Z")
 
 
 class Payments(Resource[PaymentsService]):

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sandbox.flutterwave.rules import Obj, fw_error, parse_amount, valid_email
+from sandbox.flutterwave.rules import Obj, fw_error, parse_amount, required_text, valid_email
 
 # Flutterwave's own SDK rule (services/schema/create.js, client-side): "phone number should
 # be digits", an optional leading "+", at most 50 characters.
-_PHONE = re.compile(r"^\+?\d+$")
+_PHONE = re.compile(r"^\+?[0-9]+\Z")
 MAX_PHONE_LENGTH = 50
 # The Node SDK's bound on `expires` (seconds), client-side; no server value is published.
 MAX_EXPIRES_SECONDS = 31_536_000
@@ -148,10 +148,7 @@ def charge_type(name: str | None) -> ChargeType:
 
 
 def _required(body: Obj, name: str) -> str:
-    value = body.get(name)
-    if not isinstance(value, str) or not value.strip():
-        raise fw_error(400, f"{name} is required")
-    return value.strip()
+    return required_text(body, name).strip()
 
 
 def _optional_text(body: Obj, name: str) -> str | None:

@@ -106,7 +106,8 @@ def parse_amount(value: Any, name: str = "amount", currency: str | None = None) 
     return amount
 
 
-def _text(body: Obj, name: str) -> str:
+def required_text(body: Obj, name: str) -> str:
+    """A field that must be a non-blank string, as sent; 400 "<name> is required" else."""
     value = body.get(name)
     if not isinstance(value, str) or not value.strip():
         raise fw_error(400, f"{name} is required")
@@ -121,7 +122,7 @@ def _object(body: Obj, name: str) -> Obj | None:
 
 
 def _redirect_url(body: Obj) -> str:
-    url = _text(body, "redirect_url")
+    url = required_text(body, "redirect_url")
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise fw_error(400, "redirect_url must be a valid http(s) URL")
@@ -162,7 +163,7 @@ def _configuration(body: Obj, name: str, maximum: int | None = None) -> int | No
 
 def checked_payment(body: Obj) -> Obj:
     """The fields of a valid POST /v3/payments body, normalised; raises the 400."""
-    tx_ref = _text(body, "tx_ref")
+    tx_ref = required_text(body, "tx_ref")
     currency = body.get("currency", DEFAULT_CURRENCY)
     if not isinstance(currency, str) or not currency.strip():
         raise fw_error(400, "currency must be a currency code")

@@ -45,3 +45,11 @@ def test_the_memo_stays_bounded():
     before = len(queries)
     assert queries.validated(req("q=" + "x" * 30)) == {"q": "x" * 30}
     assert len(queries) == before  # too long to keep
+
+
+@pytest.mark.parametrize("page", ["2%0A", "%EF%BC%92"])
+def test_an_integer_is_ascii_digits_to_the_end(page: str):
+    # "2\n" passed `^...$` (Python's `$` matches before a final newline) and became 2.
+    with pytest.raises(Problem) as refused:
+        memo().validated(req(f"page={page}"))
+    assert refused.value.status_code == 422
