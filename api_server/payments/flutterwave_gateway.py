@@ -34,6 +34,9 @@ MAX_SESSION_MINUTES = 1440  # "The maximum possible value is 1440 minutes (24 ho
 # GET /v3/refunds answers pages of 20; a transaction with more refunds than this many pages
 # is beyond anything this API makes, and is reported as unclear rather than read for ever.
 MAX_REFUND_PAGES = 10
+# GET /v3/transactions answers pages of ten; one tx_ref with more than this many pages of
+# attempts is reported as unavailable rather than read for ever.
+MAX_TRANSACTION_PAGES = 10
 _KINDS: dict[int, ErrorKind] = {401: "unauthorized", 403: "unauthorized", 429: "rate_limited"}
 # A failed attempt leaves the hosted checkout open for another try; verify decides.
 _STATUSES: dict[str, SeenStatus] = {
@@ -217,20 +220,32 @@ class FlutterwaveGateway:
             "from": (paid.date() - timedelta(days=1)).isoformat(),
             "to": (datetime.now(UTC).date() + timedelta(days=1)).isoformat(),
         }
+        # The filter is Flutterwave's; the transaction is checked again here.
+        return [
+            r
+            for r in self._listed("/v3/refunds", params, "refunds", MAX_REFUND_PAGES)
+            if str(r.get("transaction_id", txn)) == txn
+        ]
+
+    def _listed(
+        self, path: str, params: dict[str, Any], what: str, max_pages: int
+    ) -> list[dict[str, Any]]:
+        """Every object of one of Flutterwave's paged lists, reading at most `max_pages`."""
         found: list[dict[str, Any]] = []
-        for page in range(1, MAX_REFUND_PAGES + 1):
-            body = self._envelope("GET", "/v3/refunds", params={**params, "page": page})
+        for page in range(1, max_pages + 1):
+            body = self._envelope("GET", path, params={**params, "page": page})
             data = body.get("data")
             if not isinstance(data, list):
-                raise GatewayError("unavailable", "Flutterwave listed no refunds array.")
-            # The filter is Flutterwave's; the transaction is checked again here.
-            found += [
-                r for r in data if isinstance(r, dict) and str(r.get("transaction_id", txn)) == txn
-            ]
+                raise GatewayError("unavailable", f"Flutterwave listed no {what} array.")
+            found += [item for item in data if isinstance(item, dict)]
             info = (body.get("meta") or {}).get("page_info") or {}
-            if page >= int(info.get("total_pages") or 1):
+            try:
+                last = int(info.get("total_pages") or 1)
+            except (TypeError, ValueError) as exc:
+                raise GatewayError("unavailable", f"Flutterwave paged its {what} oddly.") from exc
+            if page >= last:
                 return found
-        raise GatewayError("unavailable", "Flutterwave listed more refunds than we read.")
+        raise GatewayError("unavailable", f"Flutterwave listed more {what} than we read.")
 
     def verify(self, transaction_id: str) -> GatewayStatus:
         """Re-reads a transaction from Flutterwave; the only source of value we trust."""
@@ -253,6 +268,39 @@ class FlutterwaveGateway:
                 return GatewayStatus("pending", reference=payment["provider_ref"])
             raise
         return _status(data)
+
+    def history(self, payment: PaymentRow) -> list[GatewayStatus]:
+        """Every transaction of the payment's tx_ref, oldest first, each success verified.
+
+        A bank transfer account or a USSD code can be paid more than once, and a hosted
+        checkout retried: verify_by_reference shows only the latest transaction. The list
+        (GET /v3/transactions?tx_ref=) finds the others; value is still read from verify,
+        and the latest is kept even if the list has not caught up with it yet.
+        """
+        latest = self.status(payment)
+        found: dict[str, dict[str, Any]] = {}
+        for data in self._transactions_of(payment):
+            if str(data.get("tx_ref")) == payment["provider_ref"] and data.get("id") is not None:
+                found[str(data["id"])] = data
+        seen = {
+            txn: self.verify(txn) if str(data.get("status")) == "successful" else _status(data)
+            for txn, data in found.items()
+        }
+        if latest.transaction_id is not None:
+            seen[latest.transaction_id] = latest
+        if not seen:
+            return [latest]
+        return [seen[txn] for txn in sorted(seen, key=_transaction_order)]
+
+    def _transactions_of(self, payment: PaymentRow) -> list[dict[str, Any]]:
+        """Every transaction Flutterwave lists for the payment's tx_ref, all pages."""
+        # A day either side: the list's dates carry no time zone.
+        params: dict[str, Any] = {
+            "tx_ref": payment["provider_ref"],
+            "from": (payment["created_at"].date() - timedelta(days=1)).isoformat(),
+            "to": (datetime.now(UTC).date() + timedelta(days=1)).isoformat(),
+        }
+        return self._listed("/v3/transactions", params, "transactions", MAX_TRANSACTION_PAGES)
 
     def rate(self, *, source: str, destination: str, destination_amount: Decimal) -> Decimal:
         """Source units per destination unit, as Flutterwave quotes it."""
@@ -295,6 +343,11 @@ def _sent(exc: requests.RequestException) -> bool:
         return False
     reason = getattr(exc.args[0], "reason", None) if exc.args else None
     return not isinstance(reason, NewConnectionError)
+
+
+def _transaction_order(txn: str) -> tuple[int, str]:
+    """Flutterwave's transaction ids are numbers given in order."""
+    return (int(txn), txn) if txn.isascii() and txn.isdigit() else (0, txn)
 
 
 def _minor(amount: Any, currency: str) -> int:

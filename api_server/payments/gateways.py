@@ -126,6 +126,12 @@ class Gateway(Protocol):
         """What the gateway says of the payment now; raises when it says nothing usable."""
         ...
 
+    def history(self, payment: PaymentRow) -> list[GatewayStatus]:
+        """Every transaction the gateway holds for the payment, oldest first; each success
+        re-read where value is decided. Reconciliation applies them all: a lost webhook of
+        an earlier transaction must not hide behind a later one."""
+        ...
+
     def probe(self) -> Health:
         """One cheap, valid, authenticated call: is the gateway usable with our key?"""
         ...

@@ -23,6 +23,7 @@ from api_server.payments.outcomes import (
     IGNORED,
     MISMATCH_ENDED,
     REFUND_DUE,
+    SECOND_PAYMENT,
     SHORT_TRANSFER,
     Outcome,
 )
@@ -137,19 +138,24 @@ class Reconciler:
         return {"payment_id": payment_id, "from": before, "to": payment["status"]}
 
     def _open(self, cur: Any, payment: PaymentRow) -> Outcome:
-        gateway = self._payments.gateways[payment["provider"]]
-        seen = gateway.status(payment)
+        history = self._payments.gateways[payment["provider"]].history(payment)
+        paid = [seen for seen in history if seen.status == "succeeded"]
         expired = payment["expires_at"] <= datetime.now(UTC)
-        if expired and seen.status not in ("succeeded", "processing", "canceled"):
-            return self._payments.close(cur, payment, "abandoned", "reconcile:expired")
-        outcome = apply_gateway_status(cur, payment, seen, "reconcile")
-        if outcome == SHORT_TRANSFER and expired:
-            # Booked to go back; the order was never paid and its window is over.
-            return self._payments.close(cur, payment, "abandoned", "reconcile:expired")
-        if outcome == AMOUNT_MISMATCH and expired:
-            self._end_mismatched(cur, payment, seen)
-            return MISMATCH_ENDED
-        return outcome
+        if not paid:
+            if expired and history[-1].status not in ("processing", "canceled"):
+                return self._payments.close(cur, payment, "abandoned", "reconcile:expired")
+            return apply_gateway_status(cur, payment, history[-1], "reconcile")
+        # Each success in the order it was made, as its webhooks would have been applied.
+        applied = [(apply_gateway_status(cur, payment, seen, "reconcile"), seen) for seen in paid]
+        outcome = _decisive([o for o, _ in applied])
+        if not expired or payment["status"] not in OPEN:
+            return outcome
+        for each, seen in applied:
+            if each == AMOUNT_MISMATCH:
+                self._end_mismatched(cur, payment, seen)
+                return MISMATCH_ENDED
+        # Short transfers only, booked to go back: never paid, and its window is over.
+        return self._payments.close(cur, payment, "abandoned", "reconcile:expired")
 
     @staticmethod
     def _end_mismatched(cur: Any, payment: PaymentRow, seen: GatewayStatus) -> None:
@@ -180,10 +186,29 @@ class Reconciler:
 
     def _given_up(self, cur: Any, payment: PaymentRow) -> Outcome:
         """A canceled or failed payment: did the gateway take the money after all?"""
-        seen = self._payments.gateways[payment["provider"]].status(payment)
-        if seen.status == "succeeded":
-            return apply_gateway_status(cur, payment, seen, "reconcile")
+        history = self._payments.gateways[payment["provider"]].history(payment)
+        paid = [seen for seen in history if seen.status == "succeeded"]
+        if paid:
+            return _decisive([apply_gateway_status(cur, payment, s, "reconcile") for s in paid])
+        seen = history[-1]
         session_over = payment["expires_at"] <= datetime.now(UTC)
         if seen.status == "canceled" or (payment["provider"] == "flutterwave" and session_over):
             cur.execute(queries.MARK_CLOSED, (payment["id"],))
         return IGNORED
+
+
+def _decisive(outcomes: list[Outcome]) -> Outcome:
+    """What several transactions of one payment came to, for the run's report and the work
+    after commit: a refund owed first, then a sale, then a mismatch, then money booked to
+    go back (SHORT_TRANSFER, SECOND_PAYMENT), then the last."""
+    ranked = (
+        lambda o: o == REFUND_DUE,
+        lambda o: o.is_applied and o not in (SHORT_TRANSFER, SECOND_PAYMENT),
+        lambda o: o == AMOUNT_MISMATCH,
+        lambda o: o.is_applied,
+    )
+    for wanted in ranked:
+        for outcome in outcomes:
+            if wanted(outcome):
+                return outcome
+    return outcomes[-1]

@@ -269,6 +269,10 @@ class StripeGateway:
         """What Stripe says of the PaymentIntent now."""
         return self.intent(intent_id(payment))
 
+    def history(self, payment: PaymentRow) -> list[GatewayStatus]:
+        """A payment is one PaymentIntent: it succeeds once and takes its amount once."""
+        return [self.status(payment)]
+
     def intent(self, intent_id: str) -> GatewayStatus:
         """One PaymentIntent re-read from Stripe (events may carry a partial object)."""
         try:

@@ -54,13 +54,13 @@ def receive(
     if (seen.currency or "").upper() != payment["currency"]:
         return None, seen  # another currency is an amount mismatch, for a person
     txn = seen.transaction_id
-    if payment["status"] in _SETTLED:
-        if payment["provider_txn_id"] in (None, txn):
-            return None, seen  # the same payment reported again (or no transaction to tell)
-        # Whatever the method: a second successful transaction for one tx_ref is money the
-        # customer paid twice.
+    if payment["provider_txn_id"] not in (None, txn):
+        # Whatever the method and wherever the payment stands (paid, or a late success owed
+        # back): another successful transaction for one tx_ref is money paid twice.
         book(cur, payment, "duplicate", txn, seen.amount, seen.amount, cause)
         return SECOND_PAYMENT, seen
+    if payment["status"] in _SETTLED:
+        return None, seen  # the same payment reported again (or no transaction to tell)
     if payment.get("method") != "bank_transfer":
         return None, seen  # a card or a prompt pays the amount it was asked for, or mismatches
     if seen.amount < payment["amount"]:

@@ -8,12 +8,13 @@ Asked of each gateway through its public API, as anyone holding the secret key m
   `amount_refunded` (docs.stripe.com/api/payment_intents/object, /api/charges/object), plus,
   for a chargeback our books say was lost, the dispute's `amount` once
   `GET /v1/disputes/{id}` says `lost` (the network took it back; no refund shows it).
-- Flutterwave: `GET /v3/transactions/verify_by_reference?tx_ref=<payment id>`; the money held
-  is `amount` of a `successful` transaction, given back its `amount_refunded`. A payment with
-  receipts (money of a transfer that was not the payment's: short, excess, a second one;
-  gateway_receipts) has several transactions: each is read by id
-  (`GET /v3/transactions/{id}/verify`), and the books add each receipt to what was taken and,
-  once refunded, to what was given back.
+- Flutterwave: every transaction of the tx_ref (`GET /v3/transactions?tx_ref=<payment id>`,
+  all pages), each successful one read again by id (`GET /v3/transactions/{id}/verify`): the
+  money held is the sum of their `amount`, given back the sum of their `amount_refunded`. A
+  tx_ref may hold several (a bank transfer account paid twice, short then in full, a retried
+  checkout): the books add each receipt (money that was not the payment's: short, excess, a
+  second one; gateway_receipts) to what was taken and, once refunded, to what was given back,
+  so money no receipt explains is a disagreement.
 
 The rules, per payment:
 
@@ -48,6 +49,7 @@ from api_server.payments.stripe_gateway import from_stripe_amount
 PAID = frozenset({"succeeded", "partially_refunded", "refunded", "disputed"})
 UNSOLD = frozenset({"canceled", "failed"})
 TIMEOUT = 15
+MAX_PAGES = 10  # of GET /v3/transactions for one tx_ref: far more attempts than any test makes
 PAYMENTS_SQL = """
 SELECT p.id::text AS id, p.provider, p.provider_ref, p.status, p.amount, p.amount_refunded,
        p.refund_pending, p.currency,
@@ -136,34 +138,29 @@ class Gateways:
         return from_stripe_amount(dispute["amount"], currency) or 0
 
     def _flutterwave(self, session: requests.Session, payment: dict[str, Any]) -> Held:
-        if payment.get("receipt_transactions"):
-            return self._flutterwave_transactions(session, payment)
-        response = session.get(
-            f"{self.flutterwave}/v3/transactions/verify_by_reference",
-            params={"tx_ref": payment["id"]},
-            headers={"Authorization": f"Bearer {self.flutterwave_key}"},
-            timeout=TIMEOUT,
-        )
-        if response.status_code == 400:  # "No transaction was found for this id"
-            return Held(0, 0)
-        response.raise_for_status()
-        data = response.json()["data"]
-        if data["status"] != "successful":
-            return Held(0, 0)
-        currency = payment["currency"]
-        taken = to_minor(Decimal(str(data["amount"])), currency)
-        given_back = to_minor(Decimal(str(data.get("amount_refunded") or 0)), currency)
-        return Held(taken, given_back)
-
-    def _flutterwave_transactions(self, session: requests.Session, payment: dict[str, Any]) -> Held:
-        """The payment's own transaction and each receipt's, read by id and added up."""
-        ids = {*payment["receipt_transactions"], *filter(None, [payment.get("provider_txn_id")])}
+        """Every transaction of the tx_ref, listed, and each success read again by id."""
+        headers = {"Authorization": f"Bearer {self.flutterwave_key}"}
+        listed: list[dict[str, Any]] = []
+        for page in range(1, MAX_PAGES + 1):
+            response = session.get(
+                f"{self.flutterwave}/v3/transactions",
+                params={"tx_ref": payment["id"], "page": page},
+                headers=headers,
+                timeout=TIMEOUT,
+            )
+            response.raise_for_status()
+            body = response.json()
+            listed += body["data"]
+            if page >= body["meta"]["page_info"]["total_pages"]:
+                break
+        # The payment's own transaction and its receipts' are read even if the list lags.
+        ids = {str(t["id"]) for t in listed if t["status"] == "successful"}
+        ids |= set(payment.get("receipt_transactions") or ())
+        ids |= set(filter(None, [payment.get("provider_txn_id")]))
         taken = given_back = 0
         for txn in sorted(ids):
             response = session.get(
-                f"{self.flutterwave}/v3/transactions/{txn}/verify",
-                headers={"Authorization": f"Bearer {self.flutterwave_key}"},
-                timeout=TIMEOUT,
+                f"{self.flutterwave}/v3/transactions/{txn}/verify", headers=headers, timeout=TIMEOUT
             )
             response.raise_for_status()
             data = response.json()["data"]

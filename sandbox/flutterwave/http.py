@@ -37,6 +37,11 @@ class FlutterwaveApi:
     def on_get_refunds(self, req: falcon.Request, resp: falcon.Response) -> None:
         resp.media = self._sb.list_refunds({name: req.get_param(name) or "" for name in req.params})
 
+    def on_get_transactions(self, req: falcon.Request, resp: falcon.Response) -> None:
+        resp.media = self._sb.list_transactions(
+            {name: req.get_param(name) or "" for name in req.params}
+        )
+
     def on_get_rates(self, req: falcon.Request, resp: falcon.Response) -> None:
         resp.media = self._sb.transfer_rate(
             req.get_param("amount"),
@@ -146,6 +151,7 @@ class FlutterwaveSandbox(FlutterwaveState):
             ("/v3/transactions/verify_by_reference", "verify_by_ref"),
             ("/v3/transactions/{ref}/refund", "refund"),
             ("/v3/refunds", "refunds"),
+            ("/v3/transactions", "transactions"),
             ("/v3/transfers/rates", "rates"),
         ):
             app.add_route(path, api, suffix=suffix)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import copy
 import hmac
-import math
 import secrets
 import time
 from collections.abc import Callable
@@ -43,6 +42,7 @@ from sandbox.flutterwave.checkout import (
     iso,
     new_transaction,
 )
+from sandbox.flutterwave.query import page_of
 from sandbox.flutterwave.refunds import (
     REFUND_PAGE_SIZE,
     RefundFilter,
@@ -62,6 +62,7 @@ from sandbox.flutterwave.rules import (
     ok,
     parse_amount,
 )
+from sandbox.flutterwave.transactions import TRANSACTION_PAGE_SIZE, TransactionFilter
 from sandbox.harness.base import SandboxBase
 from sandbox.harness.common import GatewayError
 from sandbox.harness.webhooks import EventRecord
@@ -404,15 +405,18 @@ class FlutterwaveState(SandboxBase):
         wanted = RefundFilter.parse(params)
         with self._lock:
             matches = [r for r in reversed(self._refunds) if wanted.matches(r)]
-        start = (wanted.page - 1) * REFUND_PAGE_SIZE
-        page_info = {
-            "total": len(matches),
-            "current_page": wanted.page,
-            "total_pages": max(1, math.ceil(len(matches) / REFUND_PAGE_SIZE)),
-            "page_size": REFUND_PAGE_SIZE,
-        }
-        data = [public_refund(r) for r in matches[start : start + REFUND_PAGE_SIZE]]
+        shown, page_info = page_of(matches, wanted.page, REFUND_PAGE_SIZE)
+        data = [public_refund(r) for r in shown]
         return {**ok("Refunds fetched", data), "meta": {"page_info": page_info}}
+
+    def list_transactions(self, params: dict[str, str]) -> Obj:
+        """GET /v3/transactions: every transaction the filters match, newest first, paged."""
+        wanted = TransactionFilter.parse(params)
+        with self._lock:
+            reported = [self._reported(t) for t in reversed(self._transactions.values())]
+        matches = [t for t in reported if wanted.matches(t)]
+        shown, page_info = page_of(matches, wanted.page, TRANSACTION_PAGE_SIZE)
+        return {**ok("Transactions fetched", shown), "meta": {"page_info": page_info}}
 
     def _refund_data(self, txn: Obj, amount: Decimal, body: Obj) -> Obj:
         refund_id, self._next_refund = self._next_refund, self._next_refund + 1

@@ -106,3 +106,17 @@ def test_a_lost_chargeback_is_money_the_gateway_gave_back(stack):
     stack.sql("UPDATE disputes SET provider_dispute_id = 'dp_other' WHERE payment_id = %s", card)
     wrong = gateway_books.check(stack.dsn, _gateways(stack), settle=0)[1]
     assert wrong[card] == "refunded 10000 (+0 in flight) but the gateway gave back 0"
+
+
+def test_money_of_a_transaction_no_receipt_explains_is_found(stack):
+    """A second transfer to a paid order's account is found even if we never heard of it."""
+    _, buyer, listing = stack.cast(price_per_unit=150_000, currency="NGN")
+    payment = stack.buy(buyer, listing, 1, provider="flutterwave", method="bank_transfer")
+    payment_id = payment.json()["id"]
+    stack.control(stack.flutterwave, f"charges/{payment_id}/transfer", amount="1500")
+    eventually(lambda: stack.payment(payment_id)["status"] == "succeeded")
+    assert payment_id not in gateway_books.check(stack.dsn, _gateways(stack), settle=0)[1]
+    # Its webhook withheld and no reconciliation run: our books hold no receipt of it.
+    stack.control(stack.flutterwave, f"charges/{payment_id}/transfer", amount="1500", deliver=False)
+    wrong = gateway_books.check(stack.dsn, _gateways(stack), settle=0)[1]
+    assert wrong[payment_id] == "amount 150000 but the gateway took 300000"

@@ -49,6 +49,9 @@ class SlowCardGateway:
     def status(self, payment: PaymentRow) -> GatewayStatus:
         raise NotImplementedError
 
+    def history(self, payment: PaymentRow) -> list[GatewayStatus]:
+        raise NotImplementedError
+
     def probe(self) -> Health:
         return Health("ok", "fake")
 

@@ -119,3 +119,49 @@ def test_the_excess_of_a_late_transfer_that_cannot_sell_goes_back_at_once(
     stack.control(stack.flutterwave, f"charges/{late['id']}/transfer", amount="1600")
     eventually(lambda: stack.payment(late["id"])["status"] == "refunded")
     eventually(lambda: _receipts(stack, late["id"]) == [("excess", 10_000, "refunded")])
+
+
+def _lost_transfers(stack: PaymentsStack, payment_id: str, *amounts: str) -> None:
+    """Transfers whose webhooks never come: only reconciliation can see them."""
+    for amount in amounts:
+        stack.control(
+            stack.flutterwave, f"charges/{payment_id}/transfer", amount=amount, deliver=False
+        )
+
+
+@pytest.mark.parametrize(
+    ("amounts", "receipts"),
+    [
+        # verify_by_reference shows only the latest transfer: reading it alone, the exact
+        # one was never seen (the order stayed open, its money kept without a sale) ...
+        (("1500", "1000"), [("duplicate", 100_000, "refunded")]),
+        # ... and of two exact ones, one was never refunded.
+        (("1500", "1500"), [("duplicate", 150_000, "refunded")]),
+        (("1000", "1500"), [("short", 100_000, "refunded")]),
+    ],
+)
+def test_reconciliation_sees_every_transfer_whose_webhook_was_lost(
+    stack: PaymentsStack, amounts: tuple[str, ...], receipts: list[tuple[str, int, str]]
+) -> None:
+    _, payment_id = _transfer_order(stack)
+    _lost_transfers(stack, payment_id, *amounts)
+    report = stack.app.services.reconciler.run()
+    assert {"payment_id": payment_id, "from": "requires_action", "to": "succeeded"} in report[
+        "changed"
+    ]
+    assert stack.payment(payment_id)["status"] == "succeeded"
+    assert _receipts(stack, payment_id) == receipts
+    assert stack.app.services.reconciler.run()["changed"] == []  # twice changes nothing
+    assert _receipts(stack, payment_id) == receipts
+    assert check(stack.app.services.config.database_url).violations == []
+
+
+def test_two_late_transfers_sell_once_and_give_the_second_back(stack: PaymentsStack) -> None:
+    buyer, payment_id = _transfer_order(stack)
+    assert stack.post(buyer, f"/api/payments/{payment_id}/cancel").status_code == 200
+    _lost_transfers(stack, payment_id, "1500", "1500")
+    stack.app.services.reconciler.run()
+    payment = stack.payment(payment_id)
+    assert (payment["status"], payment["reserved"]) == ("succeeded", True)
+    assert _receipts(stack, payment_id) == [("duplicate", 150_000, "refunded")]
+    assert check(stack.app.services.config.database_url).violations == []
