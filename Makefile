@@ -13,7 +13,7 @@ PROCESSES ?= 4
 # SHARD=i/n runs the i-th of n slices of the suite (pabot --shard), one per CI machine.
 SHARD ?=
 LISTENERS := --listener keywords/listeners/SecretMasker.py \
-	--listener keywords/listeners/ApiCoverage.py
+	--listener keywords/listeners/ApiCoverage.py --listener keywords/listeners/Journey.py
 ROBOT := $(BIN)/robot --outputdir $(RESULTS) --xunit xunit.xml $(LISTENERS) --pythonpath . $(ROBOT_OPTS)
 # The suite's runner: pabot's processes against one stack (the settings reach them through the
 # environment), or robot alone with PROCESSES=1. An ENV profile names its own deployment, so
@@ -106,10 +106,17 @@ format: setup
 pytest: setup
 	$(BIN)/python -m pytest -n auto --dist worksteal
 
+# Each test is one trace (keywords/listeners/Journey.py): every process writes its spans as
+# OTLP JSON to results/traces, and each test's journey is drawn in log.html. TRACING=off runs
+# without; OTEL_EXPORTER_OTLP_ENDPOINT also sends the spans to that collector.
+TRACING ?= on
+TRACES := $(CURDIR)/$(RESULTS)/traces
 robot: setup
-	@mkdir -p $(RESULTS)
+	@mkdir -p $(RESULTS) && rm -rf $(TRACES)
 	@$(FRESH_DB) RUN_STARTED_AT=$$(date -u +%Y-%m-%dT%H:%M:%S+00:00) \
+		$(if $(filter on,$(TRACING)),OTEL_TRACES_DIR=$(TRACES)) \
 		PATH="$(CURDIR)/$(BIN):$$PATH" $(INSTRUMENTED) $(SUITE) robot; status=$$?; \
+	if [ -d $(TRACES) ]; then $(BIN)/python -m tooling.report.trace_check $(TRACES) || status=1; fi; \
 	echo "Log: $(CURDIR)/$(RESULTS)/log.html"; exit $$status
 
 # The pabot groups balanced again from the last run's timings (results/output.xml).

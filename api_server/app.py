@@ -12,6 +12,7 @@ from api_server.common.routes import Routes
 from api_server.common.validation import strict_json_handler
 from api_server.health.resources import Liveness, OpenApi, Readiness
 from api_server.marketplace import resources as marketplace
+from api_server.observability.falcon import SpanRoute
 from api_server.openapi import build_document
 from api_server.payments import resources as payments
 from api_server.services import Services
@@ -42,7 +43,12 @@ def create_app(services: Services) -> MarketplaceApp:
         expose_headers=["X-Request-ID", "ETag", "Retry-After", "Location"],
     )
     app = MarketplaceApp(
-        middleware=[RequestId(), cors, BodyLimit(config.max_body_bytes, config.max_upload_bytes)]
+        middleware=[
+            SpanRoute(),
+            RequestId(),
+            cors,
+            BodyLimit(config.max_body_bytes, config.max_upload_bytes),
+        ]
     )
     routes = Routes(app)
     app.add_middleware(Authentication(services.tokens, routes.operation))

@@ -17,6 +17,7 @@ from api_server.common.mail import Mailer
 from api_server.common.outbox import OutboxDispatcher
 from api_server.config import Config
 from api_server.db import Database
+from api_server.observability.tracing import Tracing
 from api_server.users.passwords import Passwords
 from api_server.users.service import UsersService
 
@@ -43,15 +44,20 @@ def build_core(
     db: Database | None = None,
     mailer: Mailer | None = None,
     clock: Callable[[], float] = time.time,
+    tracing: Tracing | None = None,
 ) -> Core:
     """The real core from `config`; a database or mailer given as an argument replaces it."""
     db = db or Database(
-        config.database_url, config.db_pool_min, config.db_pool_max, config.db_pool_timeout
+        config.database_url,
+        config.db_pool_min,
+        config.db_pool_max,
+        config.db_pool_timeout,
+        tracing=tracing,
     )
     mailer = mailer or Mailer(
         config.smtp_host, config.smtp_port, config.mail_from, config.smtp_timeout
     )
-    outbox = OutboxDispatcher(db, mailer, config.outbox_retry_seconds)
+    outbox = OutboxDispatcher(db, mailer, config.outbox_retry_seconds, tracing=tracing)
     tokens = TokenService(config, db, clock)
     users = UsersService(config, db, tokens, outbox, Passwords(config.password_hash_profile))
     return Core(config=config, db=db, outbox=outbox, tokens=tokens, users=users)

@@ -27,6 +27,7 @@ from api_server.marketplace.moderation import ModerationService
 from api_server.marketplace.search import cursor_key_of
 from api_server.marketplace.search_cache import SearchCache
 from api_server.marketplace.service import MarketplaceService
+from api_server.observability.tracing import Tracing
 from api_server.payments.disputes import DisputesService
 from api_server.payments.flutterwave_gateway import FlutterwaveGateway
 from api_server.payments.gateways import CardGateway, Gateway
@@ -76,13 +77,14 @@ def build_services(
     clock: Callable[[], float] = time.time,
     search_cache: SearchCache | None = None,
     commit_clock: CommitClock | None = None,
+    tracing: Tracing | None = None,
 ) -> Services:
     """The real services from `config`; any edge given as an argument replaces the real one.
 
     A replaced gateway replaces its payment calls only: rates and the verification of
     webhooks stay with the real clients, which talk to the configured API bases.
     """
-    core = build_core(config, db=db, mailer=mailer, clock=clock)
+    core = build_core(config, db=db, mailer=mailer, clock=clock, tracing=tracing)
     db, outbox = core.db, core.outbox
     flutterwave_client = FlutterwaveGateway(config)
     stripe_client = StripeGateway(config)

@@ -8,6 +8,7 @@ from typing import Any
 from psycopg2.extras import RealDictCursor
 
 from api_server.common import audit_queries as queries
+from api_server.observability.tracing import event
 
 
 def record_audit(
@@ -21,6 +22,7 @@ def record_audit(
     request_id: str | None = None,
 ) -> None:
     """Appends one audit row; the table refuses updates and deletes."""
+    event("audit", action=action, target_type=target_type, target_id=str(target_id))
     cur.execute(
         queries.INSERT,
         (

@@ -8,11 +8,13 @@ import smtplib
 import threading
 from typing import Any
 
+from opentelemetry.trace import SpanKind
 from psycopg2.extras import RealDictCursor
 
 from api_server.common import outbox_queries as queries
 from api_server.common.mail import Mailer
 from api_server.db import Database, DatabaseUnavailable
+from api_server.observability.tracing import Tracing, context_of, traceparent
 
 _log = logging.getLogger("api_server.outbox")
 MAX_BACKOFF_SECONDS = 10
@@ -21,14 +23,19 @@ MAX_BACKOFF_SECONDS = 10
 def enqueue_email(cur: RealDictCursor, to: str, subject: str, text: str) -> None:
     """Adds an email to the outbox inside the caller's transaction."""
     payload = {"to": to, "subject": subject, "text": text}
-    cur.execute(queries.ENQUEUE, ("email", json.dumps(payload)))
+    # The trace that caused the mail: its delivery, after commit and maybe after retries,
+    # is a span of that trace.
+    cur.execute(queries.ENQUEUE, ("email", json.dumps(payload), traceparent()))
 
 
 class OutboxDispatcher:
     """Delivers pending rows; SKIP LOCKED lets every worker help without sending twice."""
 
-    def __init__(self, db: Database, mailer: Mailer, interval: float = 1.0) -> None:
+    def __init__(
+        self, db: Database, mailer: Mailer, interval: float = 1.0, tracing: Tracing | None = None
+    ) -> None:
         self._db = db
+        self._tracer = (tracing or Tracing()).tracer("api_server.outbox")
         self._mailer = mailer
         self._interval = interval
         self._wake = threading.Event()
@@ -74,10 +81,24 @@ class OutboxDispatcher:
         return len(rows)
 
     def _deliver(self, cur: RealDictCursor, row: dict[str, Any]) -> None:
+        with self._tracer.start_as_current_span(
+            "outbox.send",
+            context=context_of(row.get("traceparent")),
+            kind=SpanKind.CONSUMER,
+            attributes={"outbox.id": row["id"], "outbox.attempt": row["attempts"] + 1},
+        ):
+            self._deliver_row(cur, row)
+
+    def _deliver_row(self, cur: RealDictCursor, row: dict[str, Any]) -> None:
         payload = row["payload"]
         try:
             if row["kind"] == "email":
-                self._mailer.send(payload["to"], payload["subject"], payload["text"])
+                with self._tracer.start_as_current_span(
+                    "smtp send",
+                    kind=SpanKind.CLIENT,
+                    attributes={"peer.service": "mail", "mail.subject": str(payload["subject"])},
+                ):
+                    self._mailer.send(payload["to"], payload["subject"], payload["text"])
         except (OSError, smtplib.SMTPException) as exc:
             backoff = min(MAX_BACKOFF_SECONDS, 2 ** row["attempts"])
             cur.execute(queries.RETRY_LATER, (type(exc).__name__, backoff, row["id"]))

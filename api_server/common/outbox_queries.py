@@ -1,9 +1,9 @@
 """SQL of the outbox."""
 
-ENQUEUE = "INSERT INTO outbox (kind, payload) VALUES (%s, %s::jsonb)"
+ENQUEUE = "INSERT INTO outbox (kind, payload, traceparent) VALUES (%s, %s::jsonb, %s)"
 
 CLAIM_DUE = """
-SELECT id, kind, payload, attempts FROM outbox
+SELECT id, kind, payload, attempts, traceparent FROM outbox
 WHERE status = 'pending' AND available_at <= now()
 ORDER BY id
 LIMIT %s

@@ -13,6 +13,7 @@ import psycopg2.extras
 import psycopg2.pool
 
 from api_server.db.prepared import Connection
+from api_server.observability.tracing import Tracing
 
 # A connection returned this recently is lent again without a ping: under load that saves a
 # round trip per request, and a connection idle longer (the only kind a database restart
@@ -32,8 +33,17 @@ DATABASE_DOWN = (psycopg2.OperationalError, psycopg2.InterfaceError, DatabaseUna
 class Database:
     """Owns the pool of one process; opened lazily so gunicorn workers each get their own."""
 
-    def __init__(self, dsn: str, minconn: int = 1, maxconn: int = 8, timeout: float = 5.0) -> None:
+    def __init__(
+        self,
+        dsn: str,
+        minconn: int = 1,
+        maxconn: int = 8,
+        timeout: float = 5.0,
+        tracing: Tracing | None = None,
+    ) -> None:
         self._dsn = dsn
+        self._tracing = tracing or Tracing()
+        self._tracer = self._tracing.tracer("api_server.db")
         self._minconn = min(minconn, maxconn)
         self._maxconn = maxconn
         self._timeout = timeout
@@ -96,6 +106,11 @@ class Database:
         try:
             pool = self._get_pool()
             conn = self._live_connection(pool)
+            if self._tracing.enabled and not getattr(conn, "traced", False):
+                # Rows as dicts through the traced cursor the instrumentation puts in place.
+                conn.cursor_factory = psycopg2.extras.RealDictCursor
+                self._tracing.instrument_connection(conn)
+                conn.traced = True
             self._in_use += 1
             yield conn
         finally:
@@ -137,7 +152,7 @@ class Database:
         with self.connection() as conn:
             conn.autocommit = True
             try:
-                with conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
+                with _dict_cursor(conn) as cur:
                     yield cur
             except psycopg2.OperationalError as exc:
                 raise DatabaseUnavailable("database connection lost") from exc
@@ -148,9 +163,14 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[psycopg2.extras.RealDictCursor]:
         """One transaction: commits when the block ends, rolls back on any exception."""
-        with self.connection() as conn:
+        with (
+            self._tracer.start_as_current_span(
+                "db.transaction", attributes={"db.system": "postgresql"}
+            ),
+            self.connection() as conn,
+        ):
             try:
-                with conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
+                with _dict_cursor(conn) as cur:
                     yield cur
                 conn.commit()
                 for callback in self._after_commit:
@@ -161,6 +181,13 @@ class Database:
             except BaseException:
                 _rollback_quietly(conn)
                 raise
+
+
+def _dict_cursor(conn: psycopg2.extensions.connection) -> psycopg2.extras.RealDictCursor:
+    """A cursor whose rows are dicts: the traced one when the connection is traced."""
+    if getattr(conn, "traced", False):
+        return conn.cursor()
+    return conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor)
 
 
 def _rollback_quietly(conn: psycopg2.extensions.connection) -> None:

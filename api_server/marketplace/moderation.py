@@ -16,6 +16,7 @@ from api_server.marketplace.service import (
     record_history,
     reload_listing,
 )
+from api_server.observability.tracing import event
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,10 @@ class ModerationService:
                     "reason": reason,
                     "current": before["status"],
                 },
+            )
+            event(
+                "listing.transition",
+                **{"listing.id": listing_id, "from": before["status"], "to": transition.target},
             )
             after = reload_listing(cur, listing_id)
             changes = changes_between(before, after)

@@ -85,10 +85,11 @@ FROM listings WHERE id = %s FOR UPDATE
 INSERT_PAYMENT = """
 INSERT INTO payments (listing_id, buyer_id, seller_id, quantity, amount, currency,
                       listing_amount, listing_currency, fx_rate, fx_source, fx_at, provider,
-                      method, payer, expires_at)
+                      method, payer, expires_at, traceparent)
 VALUES (%(listing_id)s, %(buyer_id)s, %(seller_id)s, %(quantity)s, %(amount)s, %(currency)s,
         %(listing_amount)s, %(listing_currency)s, %(fx_rate)s, %(fx_source)s, %(fx_at)s,
-        %(provider)s, %(method)s, %(payer)s::jsonb, now() + make_interval(secs => %(ttl)s))
+        %(provider)s, %(method)s, %(payer)s::jsonb, now() + make_interval(secs => %(ttl)s),
+        %(traceparent)s)
 RETURNING id::text AS id
 """
 

@@ -22,6 +22,7 @@ from api_server.common.pagination import page_body, paging
 from api_server.common.quantities import parse_quantity
 from api_server.config import Config
 from api_server.db import Database
+from api_server.observability.tracing import event, traceparent
 from api_server.payments import methods, queries
 from api_server.payments.gateways import (
     CardGateway,
@@ -176,11 +177,16 @@ class PaymentsService:
                     "method": choice.method,
                     "payer": json.dumps(choice.details()) if choice.details() else None,
                     "ttl": self._config.payment_ttl_seconds,
+                    "traceparent": traceparent(),
                 },
             )
             payment_id = cur.fetchone()["id"]
             cur.execute(queries.RESERVE, (quantity, listing_id))
             cur.execute(queries.INSERT_TRANSITION, (payment_id, None, "pending", "api:create"))
+            event(
+                "payment.transition",
+                **{"payment.id": payment_id, "from": None, "to": "pending", "cause": "api:create"},
+            )
         return payment_id
 
     def _open_checkout(self, payment_id: str, principal: Principal) -> dict[str, Any]:

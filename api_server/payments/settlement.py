@@ -16,6 +16,7 @@ from psycopg2.extras import RealDictCursor
 from api_server.common.audit import record_audit
 from api_server.common.money import to_major
 from api_server.common.outbox import enqueue_email
+from api_server.observability.tracing import event
 from api_server.payments import queries, transfers
 from api_server.payments.gateways import Failure, GatewayStatus
 from api_server.payments.outcomes import (
@@ -87,6 +88,10 @@ def transition(
         return False
     cur.execute(queries.SET_STATUS, {"to": to, "id": payment["id"]})
     cur.execute(queries.INSERT_TRANSITION, (payment["id"], payment["status"], to, cause))
+    event(
+        "payment.transition",
+        **{"payment.id": payment["id"], "from": payment["status"], "to": to, "cause": cause},
+    )
     if to in LATE:
         cur.execute(queries.RELEASE, {"id": payment["id"]})
     if to == "succeeded" and payment["status"] in OPEN | LATE and sale:

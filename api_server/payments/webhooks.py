@@ -23,6 +23,7 @@ from api_server.common.outbox import OutboxDispatcher
 from api_server.common.validation import strict_loads
 from api_server.config import Config
 from api_server.db import DATABASE_DOWN, Database
+from api_server.observability.tracing import annotate
 from api_server.payments import queries
 from api_server.payments.disputes import record_chargeback, record_chargeback_closed
 from api_server.payments.gateways import (
@@ -327,6 +328,7 @@ class WebhookService:
     ) -> Outcome:
         """Stores the event (once), applies it to its payment under the row lock."""
         event_id, event_type, payload = event
+        annotate(**{"webhook.provider": provider, "webhook.event": event_type})
         with self._db.transaction() as cur:
             cur.execute(
                 queries.RECORD_EVENT,

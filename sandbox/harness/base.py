@@ -15,7 +15,7 @@ from sandbox.harness import control
 from sandbox.harness.common import DEFAULT_BACKOFF, DEFAULT_MAX_ATTEMPTS, GatewayError, request_text
 from sandbox.harness.rules import Rule, RuleBook
 from sandbox.harness.server import QuietHandler, ThreadingWSGIServer, reset_connection
-from sandbox.harness.webhooks import WebhookDeliverer
+from sandbox.harness.webhooks import CAUSE, WebhookDeliverer
 
 
 class _EdgeMiddleware:
@@ -25,6 +25,7 @@ class _EdgeMiddleware:
         self._sandbox = sandbox
 
     def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
+        req.context.cause = CAUSE.set(req.get_header("traceparent"))
         req.context.raw_body = req.bounded_stream.read()
         if not req.path.startswith(self._sandbox.api_prefix):
             return
@@ -44,6 +45,9 @@ class _EdgeMiddleware:
         if seconds:
             # A timed-out client does not undo what the provider already did.
             self._sandbox.stopping.wait(seconds)
+        cause = req.context.get("cause")
+        if cause is not None:
+            CAUSE.reset(cause)
 
     def _apply_fault(self, rule: Rule, req: falcon.Request, resp: falcon.Response) -> None:
         if rule.mode == "refuse":

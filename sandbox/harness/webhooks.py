@@ -8,6 +8,7 @@ import json
 import threading
 import time
 from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +39,14 @@ class Attempt:
         }
 
 
+# The W3C traceparent of the request being served in this context (set by the edge
+# middleware): an event published while serving it carries it to the receiver, now or after
+# retries, so the webhook joins the trace of the call that caused it. Neither Stripe nor
+# Flutterwave documents such a header (docs/sandboxes.md, "Trace context"); the API treats it
+# as any client's traceparent.
+CAUSE: ContextVar[str | None] = ContextVar("sandbox_cause_traceparent", default=None)
+
+
 @dataclass
 class EventRecord:
     """One webhook event: its frozen payload and every delivery attempt made."""
@@ -53,6 +62,7 @@ class EventRecord:
     dropped: bool = False
     held: bool = False
     gave_up: bool = False
+    traceparent: str | None = None
 
     def __post_init__(self) -> None:
         # Frozen once: every attempt (and every signature) covers the same bytes.
@@ -155,6 +165,8 @@ class WebhookDeliverer:
 
     def publish(self, record: EventRecord, deliver: bool = True) -> EventRecord:
         """Records the event and, unless told otherwise, queues it for delivery."""
+        if record.traceparent is None:
+            record.traceparent = CAUSE.get()
         with self._cond:
             self._records[record.id] = record
             if not deliver:
@@ -240,6 +252,8 @@ class WebhookDeliverer:
             "User-Agent": "sandbox-webhooks/1.0",
             **self._signer(record.payload, signature),
         }
+        if record.traceparent:
+            headers["traceparent"] = record.traceparent
         try:
             with requests.Session() as session:
                 # A proxy from the environment must never sit between loopback peers.

@@ -1,0 +1,131 @@
+"""A listener (API v3) that gives every test one trace and draws its journey in log.html.
+
+Each test is the root span of its own trace (W3C Trace Context). Every `requests` call of
+the Robot process while the test runs (RequestsLibrary, the Python keyword libraries) is a
+client span of it and sends its `traceparent`, so the API's spans, the gateways' webhooks
+(the sandboxes send back the traceparent of the call that caused them) and the outbox's mail
+join the same trace. When the test ends, the spans every process of the run wrote to
+`OTEL_TRACES_DIR` are read and drawn into the test's body in log.html: a sequence diagram
+(SVG, no script) and the same rows as a table (tooling/report/journey.py).
+
+Off unless `OTEL_TRACES_DIR` is set (make run and make test set it to results/traces); with
+`OTEL_EXPORTER_OTLP_ENDPOINT` set too the spans also go to that collector.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from opentelemetry import context, trace
+from opentelemetry.trace import SpanKind, Status, StatusCode
+from robot.api import logger
+
+from api_server.observability.tracing import Tracing, from_env
+from robot import result, running
+
+# How long the end of a test waits for the API's last spans: a server span is written just
+# after its response is sent, so the test can end a moment before the file has it.
+SETTLE_SECONDS = 1.0
+_POLL = 0.02
+# Which service the suite called, by the base URL the stack's settings give.
+_PEERS = (
+    ("API_URL", "api"),
+    ("STRIPE_API_BASE", "stripe"),
+    ("FLUTTERWAVE_API_BASE", "flutterwave"),
+    ("MAIL_API_URL", "mail"),
+)
+
+
+class Journey:
+    """One trace per test, and its picture at the end of the test."""
+
+    ROBOT_LISTENER_API_VERSION = 3
+
+    def __init__(self) -> None:
+        self._folder = os.environ.get("OTEL_TRACES_DIR", "")
+        # Stable HTTP attribute names, as the API's (read once, when requests is instrumented).
+        os.environ.setdefault("OTEL_SEMCONV_STABILITY_OPT_IN", "http")
+        self._tracing: Tracing = from_env(os.environ, "suite") if self._folder else Tracing(None)
+        # The stack may start inside this process (a suite's setup): its URLs are read per call.
+        self._tracing.instrument_requests(_peers)
+        self._tracer = self._tracing.tracer("robot")
+        self._span: trace.Span | None = None
+        self._token: Any = None
+        self._failed_keyword = False
+        self._index: Any = None
+
+    def start_test(self, data: running.TestCase, result: result.TestCase) -> None:
+        if not self._tracing.enabled:
+            return
+        self._span = self._tracer.start_span(
+            data.name,
+            kind=SpanKind.INTERNAL,
+            attributes={"robot.test": data.longname, "robot.tags": list(data.tags)},
+        )
+        self._token = context.attach(trace.set_span_in_context(self._span))
+        self._failed_keyword = False
+
+    def end_keyword(self, data: running.Keyword, result: result.Keyword) -> None:
+        if self._span is None or self._failed_keyword or not result.failed:
+            return
+        # The innermost keyword that failed first ends first: it is where the journey broke.
+        self._failed_keyword = True
+        self._span.add_event(
+            "robot.keyword.failed",
+            {"keyword": result.full_name, "message": result.message[:500]},
+        )
+
+    def end_test(self, data: running.TestCase, result: result.TestCase) -> None:
+        span, self._span = self._span, None
+        if span is None:
+            return
+        if result.failed:
+            span.set_status(Status(StatusCode.ERROR, result.message[:500]))
+        span.end()
+        context.detach(self._token)
+        trace_id = format(span.get_span_context().trace_id, "032x")
+        spans = self._spans_of(trace_id)
+        from tooling.report import journey
+
+        logger.info(
+            journey.render(spans, failed=result.failed, failure=result.message or None),
+            html=True,
+        )
+
+    def close(self) -> None:
+        self._tracing.shutdown()
+
+    def _spans_of(self, trace_id: str) -> list[Any]:
+        """The trace's spans from every process's file, once the API has written its own."""
+        from tooling.report import journey
+
+        if self._index is None:
+            self._index = journey.TraceIndex()
+        deadline = time.monotonic() + SETTLE_SECONDS
+        while True:
+            for path in sorted(Path(self._folder).glob("*.jsonl")):
+                self._index.feed_file(path)
+            spans = self._index.trace(trace_id) + self._index.linked_to(trace_id)
+            if _answered(spans) or time.monotonic() >= deadline:
+                return spans
+            time.sleep(_POLL)
+
+
+def _peers() -> tuple[tuple[str, str], ...]:
+    return tuple((os.environ[k].rstrip("/"), v) for k, v in _PEERS if os.environ.get(k))
+
+
+def _answered(spans: list[Any]) -> bool:
+    """Every call the suite made to the API has the API's server span in the files."""
+    served = {s.parent_id for s in spans if s.kind == SpanKind.SERVER.value and s.service == "api"}
+    calls = [
+        s
+        for s in spans
+        if s.service == "suite"
+        and s.kind == SpanKind.CLIENT.value
+        and s.attributes.get("peer.service") == "api"
+    ]
+    return all(c.span_id in served for c in calls)
