@@ -116,7 +116,7 @@ def build_services(
         moderation=ModerationService(db),
         payments=payments,
         webhooks=WebhookService(config, db, outbox, payments, stripe_client, flutterwave_client),
-        reconciler=Reconciler(db, payments),
+        reconciler=Reconciler(db, payments, tracing),
         disputes=DisputesService(db, payments),
         reports=ReportsService(db, payments.gateways, search_cache, watch),
         search_cache=search_cache,

@@ -15,6 +15,7 @@ import requests
 
 from api_server.app import MarketplaceApp
 from api_server.config import Config
+from api_server.observability.tracing import Tracing
 from sandbox.flutterwave import FlutterwaveSandbox
 from sandbox.harness.server import QuietHandler, ThreadingWSGIServer
 from sandbox.mail import MailSink
@@ -114,7 +115,7 @@ class PaymentsStack:
 
 
 @contextmanager
-def payments_stack(dsn: str) -> Iterator[PaymentsStack]:
+def payments_stack(dsn: str, tracing: Tracing | None = None) -> Iterator[PaymentsStack]:
     """Starts sandboxes, mail sink and the app over HTTP; stops all of it afterwards."""
     mail = MailSink()
     stripe_box = StripeSandbox(
@@ -128,7 +129,7 @@ def payments_stack(dsn: str) -> Iterator[PaymentsStack]:
     server = make_server(
         "127.0.0.1",
         0,
-        lambda e, s: app(e, s),
+        lambda e, s: served(e, s),
         server_class=ThreadingWSGIServer,
         handler_class=QuietHandler,
     )
@@ -143,7 +144,8 @@ def payments_stack(dsn: str) -> Iterator[PaymentsStack]:
         **stripe_box.env(),
         **flw.env(),
     }
-    app = make_app(Config.from_env(env))
+    app = make_app(Config.from_env(env), tracing=tracing)
+    served = (tracing or Tracing()).wrap(app)
     app.start_background()
     thread = server.serve_in_thread()
     stripe_box.set_webhook_url(f"{url}/api/payments/webhooks/stripe")

@@ -297,9 +297,9 @@ WITH due AS (
   FOR UPDATE SKIP LOCKED
 ), taken AS (
   UPDATE payments p SET reconciled_at = now() FROM due WHERE p.id = due.id
-  RETURNING p.id, p.created_at
+  RETURNING p.id, p.created_at, p.traceparent
 )
-SELECT id::text AS id FROM taken ORDER BY created_at
+SELECT id::text AS id, traceparent FROM taken ORDER BY created_at
 """
 
 PARTIES = """

@@ -14,8 +14,11 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
+from opentelemetry import trace
+
 from api_server.common.audit import record_audit
 from api_server.db import DATABASE_DOWN, Database
+from api_server.observability.tracing import Tracing, context_of
 from api_server.payments import queries
 from api_server.payments.gateways import Failure, GatewayError, GatewayStatus
 from api_server.payments.outcomes import (
@@ -49,9 +52,12 @@ _log = logging.getLogger("api_server.payments.reconcile")
 class Reconciler:
     """One pass; running it twice changes nothing the second time."""
 
-    def __init__(self, db: Database, payments: PaymentsService) -> None:
+    def __init__(
+        self, db: Database, payments: PaymentsService, tracing: Tracing | None = None
+    ) -> None:
         self._db = db
         self._payments = payments
+        self._tracer = (tracing or Tracing()).tracer("api_server.reconcile")
 
     def run(
         self, limit: int = 500, actor_id: str | None = None, request_id: str | None = None
@@ -59,11 +65,13 @@ class Reconciler:
         """Returns what it checked and every change it made; the run itself is audited."""
         with self._db.transaction() as cur:
             cur.execute(queries.RECONCILE_CANDIDATES, (limit,))
-            ids = [row["id"] for row in cur.fetchall()]
+            rows = cur.fetchall()
+        ids = [row["id"] for row in rows]
         changes, errors = [], []
-        for payment_id in ids:
+        for row in rows:
+            payment_id = row["id"]
             try:
-                change = self._one(payment_id)
+                change = self._traced_one(payment_id, row["traceparent"])
             except GatewayError as exc:
                 errors.append({"payment_id": payment_id, "error": f"gateway_{exc.kind}"})
                 continue
@@ -106,6 +114,16 @@ class Reconciler:
                 request_id=request_id,
             )
         return report
+
+    def _traced_one(self, payment_id: str, cause: str | None) -> dict[str, Any] | None:
+        """One payment's look, in this run's trace and linked to the trace that created it."""
+        linked = context_of(cause)
+        span_context = trace.get_current_span(linked).get_span_context() if linked else None
+        links = [trace.Link(span_context)] if span_context and span_context.is_valid else []
+        with self._tracer.start_as_current_span(
+            "reconcile.payment", links=links, attributes={"payment.id": payment_id}
+        ):
+            return self._one(payment_id)
 
     def _one(self, payment_id: str) -> dict[str, Any] | None:
         with self._payments.locked(payment_id) as (cur, payment):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import threading
 from typing import Any
 
@@ -51,7 +52,12 @@ class Concurrency:
             except BaseException as exc:  # reported below, with the rest
                 failures.append(exc)
 
-        threads = [threading.Thread(target=send, args=item) for item in enumerate(specs)]
+        # Each thread runs in a copy of this context, so its request is a span of the test's
+        # trace (keywords/listeners/Journey.py): a race shows as parallel arrows.
+        threads = [
+            threading.Thread(target=contextvars.copy_context().run, args=(send, *item))
+            for item in enumerate(specs)
+        ]
         for thread in threads:
             thread.start()
         for thread in threads:

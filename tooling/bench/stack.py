@@ -18,6 +18,16 @@ def bench_env(tmp: str, environ: dict[str, str] | None = None) -> dict[str, str]
     env.setdefault("API_LOG_LEVEL", "warning")
     # A login costs what it costs in production (the suite's stacks use the cheapest profile).
     env.setdefault("PASSWORD_HASH_PROFILE", "rfc_9106_low_memory")
+    # Off unless asked for (BENCH_TRACING=on): the figures are the API's, not its tracing's.
+    # On, the API writes its spans as the suite's stack does, to files in the stack's folder.
+    for name in (
+        "OTEL_TRACES_DIR",
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+    ):
+        env.pop(name, None)
+    if source.get("BENCH_TRACING") == "on":
+        env["OTEL_TRACES_DIR"] = f"{tmp}/traces"
     return env
 
 

@@ -1,0 +1,69 @@
+"""What never leaves the process in a span (api_server/observability/scrub.py)."""
+
+from __future__ import annotations
+
+import pytest
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from api_server.observability.scrub import REDACTED, ScrubbingExporter, scrub_text
+from api_server.observability.tracing import from_env
+
+JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln"
+
+
+@pytest.mark.parametrize(
+    ("text", "scrubbed"),
+    [
+        ("/api/users/verify?token=abc123&x=1", f"/api/users/verify?token={REDACTED}&x=1"),
+        ("http://h/x?a=1&password=hunter2", f"http://h/x?a=1&password={REDACTED}"),
+        (
+            "http://h/checkout/tok_9f8e7d?outcome=successful",
+            f"http://h/checkout/{REDACTED}?outcome=successful",
+        ),
+        ("http://h/momo/abc", f"http://h/momo/{REDACTED}"),
+        (f"refresh {JWT} now", f"refresh {REDACTED} now"),
+        ("Authorization: Bearer sk_test_123", f"Authorization: Bearer {REDACTED}"),
+        ("/api/payments/42/confirm", "/api/payments/42/confirm"),
+    ],
+)
+def test_secrets_in_text(text: str, scrubbed: str) -> None:
+    assert scrub_text(text) == scrubbed
+
+
+def test_the_exporter_sees_only_scrubbed_spans() -> None:
+    memory = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(ScrubbingExporter(memory)))
+    with provider.get_tracer("t").start_as_current_span(
+        "GET /checkout/tok_1",
+        attributes={
+            "url.full": "http://h/api/users/reset?token=s3cret",
+            "http.request.header.authorization": ("Bearer x",),
+            "http.response.status_code": 200,
+        },
+    ) as span:
+        span.add_event("audit", {"note": f"token {JWT}"})
+    (exported,) = memory.get_finished_spans()
+    assert exported.name == f"GET /checkout/{REDACTED}"
+    assert dict(exported.attributes or {}) == {
+        "url.full": f"http://h/api/users/reset?token={REDACTED}",
+        "http.response.status_code": 200,
+    }
+    assert exported.events[0].attributes == {"note": f"token {REDACTED}"}
+
+
+def test_tracing_is_off_unless_asked_for(tmp_path) -> None:
+    assert not from_env({}, "api").enabled
+    assert not from_env(
+        {"OTEL_TRACES_DIR": str(tmp_path), "OTEL_SDK_DISABLED": "true"}, "api"
+    ).enabled
+    tracing = from_env({"OTEL_TRACES_DIR": str(tmp_path)}, "api")
+    assert tracing.enabled
+    with tracing.tracer().start_as_current_span("work"):
+        pass
+    tracing.shutdown()
+    (written,) = tmp_path.glob("api-*.jsonl")
+    assert '"name":"work"' in written.read_text()
+    assert '"stringValue":"api"' in written.read_text()  # service.name
