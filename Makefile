@@ -116,7 +116,8 @@ robot: setup
 	@$(FRESH_DB) RUN_STARTED_AT=$$(date -u +%Y-%m-%dT%H:%M:%S+00:00) \
 		$(if $(filter on,$(TRACING)),OTEL_TRACES_DIR=$(TRACES)) \
 		PATH="$(CURDIR)/$(BIN):$$PATH" $(INSTRUMENTED) $(SUITE) robot; status=$$?; \
-	if [ -d $(TRACES) ]; then $(BIN)/python -m tooling.report.trace_check $(TRACES) || status=1; fi; \
+	if [ -d $(TRACES) ]; then $(BIN)/python -m tooling.report.trace_check $(TRACES) || status=1; \
+		$(BIN)/python -m tooling.report.journey_check $(RESULTS)/output.xml || status=1; fi; \
 	echo "Log: $(CURDIR)/$(RESULTS)/log.html"; exit $$status
 
 # The pabot groups balanced again from the last run's timings (results/output.xml).

@@ -1,10 +1,11 @@
 """What never leaves the process in a span: the same secrets the Robot log masks.
 
-Spans carry URLs (`url.full`, `url.query`, `http.target`, ...) and, through our own events,
-a few domain values. A query parameter named like a secret (a verification or reset token, a
-password, a signature) and the token of a hosted checkout or mobile money page in a path are
-replaced before any exporter sees the span. Headers are never recorded (the instrumentations
-capture none unless told to), and SQL is recorded with its placeholders, not its values.
+Spans carry URLs (`url.full`, `url.query` without its `?`, `http.target`, ...) and, through
+our own events, a few domain values. A query parameter named like a secret (a verification
+or reset token, a password, a signature) and the token of a hosted checkout or mobile money
+page in a path are replaced before any exporter sees the span. Headers are never recorded
+(the instrumentations capture none unless told to), and SQL is recorded with its
+placeholders, not its values.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 REDACTED = "REDACTED"
 _SECRET_PARAM = re.compile(
-    r"(?i)([?&](?:token|access_token|refresh_token|password|secret|code|signature|key|"
+    r"(?i)((?:^|[?&])(?:token|access_token|refresh_token|password|secret|code|signature|key|"
     r"api_key|client_secret)=)[^&#\s]*"
 )
 # The hosted pages' links are bearer secrets: whoever holds one pays or declines.

@@ -63,13 +63,24 @@ class Tracing:
 
         Psycopg2Instrumentor().instrument_connection(connection, tracer_provider=self.provider)
 
+    def instrument_psycopg2(self) -> None:
+        """Spans for every psycopg2 connection this process opens from now on (the suite's
+        database checks); patches `psycopg2.connect`: call it only at a process's root."""
+        if self.provider is None:
+            return
+        from opentelemetry.instrumentation.psycopg2 import Psycopg2Instrumentor
+
+        Psycopg2Instrumentor().instrument(tracer_provider=self.provider, skip_dep_check=True)
+
     def instrument_requests(
-        self, peers: Callable[[], tuple[tuple[str, str], ...]] | None = None
+        self, peers: Callable[[], tuple[tuple[str, str], ...]] | None = None, exclude: str = ""
     ) -> None:
         """Client spans for every `requests` call of this process (Stripe's SDK, Flutterwave),
         each carrying the traceparent; `peer.service` says which gateway was called.
         Patches `requests` for the whole process: call it only at a process's root. `peers`
-        names the bases at each call, for a process that learns them later (the suite's)."""
+        names the bases at each call, for a process that learns them later (the suite's).
+        `exclude` (comma-separated URL patterns) leaves alone calls that carry a traceparent
+        of their own: a sandbox's webhooks, when the sandbox shares the process (tests)."""
         if self.provider is None:
             return
         from opentelemetry.instrumentation.requests import RequestsInstrumentor
@@ -83,7 +94,9 @@ class Tracing:
                     span.set_attribute("peer.service", peer)
                     return
 
-        RequestsInstrumentor().instrument(tracer_provider=self.provider, request_hook=name_peer)
+        RequestsInstrumentor().instrument(
+            tracer_provider=self.provider, request_hook=name_peer, excluded_urls=exclude or None
+        )
 
     def shutdown(self) -> None:
         if self.provider is not None:

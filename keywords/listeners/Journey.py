@@ -22,9 +22,12 @@ from typing import Any
 from opentelemetry import context, trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from robot.api import logger
+from robot.libraries.BuiltIn import BuiltIn
 
 from api_server.observability.tracing import Tracing, from_env
 from robot import result, running
+from tooling.report import journey
+from tooling.report.spans import Span, TraceIndex
 
 # How long the end of a test waits for the API's last spans: a server span is written just
 # after its response is sent, so the test can end a moment before the file has it.
@@ -49,17 +52,22 @@ class Journey:
         # Stable HTTP attribute names, as the API's (read once, when requests is instrumented).
         os.environ.setdefault("OTEL_SEMCONV_STABILITY_OPT_IN", "http")
         self._tracing: Tracing = from_env(os.environ, "suite") if self._folder else Tracing(None)
-        # The stack may start inside this process (a suite's setup): its URLs are read per call.
-        self._tracing.instrument_requests(_peers)
+        # The stack may start inside this process (a suite's setup): its URLs, Robot variables
+        # by then, are read again as each test starts.
+        self._bases: tuple[tuple[str, str], ...] = ()
+        self._tracing.instrument_requests(lambda: self._bases)
+        # The suite's database checks are steps of the journey too.
+        self._tracing.instrument_psycopg2()
         self._tracer = self._tracing.tracer("robot")
         self._span: trace.Span | None = None
         self._token: Any = None
         self._failed_keyword = False
-        self._index: Any = None
+        self._index: TraceIndex | None = None
 
     def start_test(self, data: running.TestCase, result: result.TestCase) -> None:
         if not self._tracing.enabled:
             return
+        self._bases = _peers()
         self._span = self._tracer.start_span(
             data.name,
             kind=SpanKind.INTERNAL,
@@ -88,8 +96,6 @@ class Journey:
         context.detach(self._token)
         trace_id = format(span.get_span_context().trace_id, "032x")
         spans = self._spans_of(trace_id)
-        from tooling.report import journey
-
         logger.info(
             journey.render(spans, failed=result.failed, failure=result.message or None),
             html=True,
@@ -98,12 +104,10 @@ class Journey:
     def close(self) -> None:
         self._tracing.shutdown()
 
-    def _spans_of(self, trace_id: str) -> list[Any]:
+    def _spans_of(self, trace_id: str) -> list[Span]:
         """The trace's spans from every process's file, once the API has written its own."""
-        from tooling.report import journey
-
         if self._index is None:
-            self._index = journey.TraceIndex()
+            self._index = TraceIndex()
         deadline = time.monotonic() + SETTLE_SECONDS
         while True:
             for path in sorted(Path(self._folder).glob("*.jsonl")):
@@ -115,17 +119,21 @@ class Journey:
 
 
 def _peers() -> tuple[tuple[str, str], ...]:
-    return tuple((os.environ[k].rstrip("/"), v) for k, v in _PEERS if os.environ.get(k))
+    """Each service's base URL, as the suite's variables (or the environment) name it."""
+    bases = []
+    for name, peer in _PEERS:
+        value = BuiltIn().get_variable_value(f"${{{name}}}") or os.environ.get(name)
+        if value:
+            bases.append((str(value).rstrip("/"), peer))
+    return tuple(bases)
 
 
-def _answered(spans: list[Any]) -> bool:
+def _answered(spans: list[Span]) -> bool:
     """Every call the suite made to the API has the API's server span in the files."""
-    served = {s.parent_id for s in spans if s.kind == SpanKind.SERVER.value and s.service == "api"}
+    served = {s.parent_id for s in spans if s.kind == "server" and s.service == "api"}
     calls = [
         s
         for s in spans
-        if s.service == "suite"
-        and s.kind == SpanKind.CLIENT.value
-        and s.attributes.get("peer.service") == "api"
+        if s.service == "suite" and s.kind == "client" and s.attributes.get("peer.service") == "api"
     ]
     return all(c.span_id in served for c in calls)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tooling.report import instruments
+from tooling.report import instruments, time_split
 from tooling.report.charts import bars
 from tooling.report.html import figure, page, percent, table, text
 from tooling.report.timings import budget_of, over_budget
@@ -123,6 +123,7 @@ def render(
             ),
         )
     )
+    body += time_split.section(folder / "traces")
     slow = sorted(run["tests"], key=lambda t: t["seconds"], reverse=True)[:SLOWEST]
     body.append("<h2>Slowest tests</h2>")
     body.append(

@@ -18,6 +18,9 @@ JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln"
     [
         ("/api/users/verify?token=abc123&x=1", f"/api/users/verify?token={REDACTED}&x=1"),
         ("http://h/x?a=1&password=hunter2", f"http://h/x?a=1&password={REDACTED}"),
+        # url.query is the query without its "?": the first parameter starts the text.
+        ("token=abc123&x=1", f"token={REDACTED}&x=1"),
+        ("x=1&next_token=abc", "x=1&next_token=abc"),
         (
             "http://h/checkout/tok_9f8e7d?outcome=successful",
             f"http://h/checkout/{REDACTED}?outcome=successful",

@@ -1,0 +1,150 @@
+"""The spans a run's processes wrote as OTLP JSON lines, read back as plain records.
+
+Every process of a traced run (the suite, each gunicorn worker) appends one
+ExportTraceServiceRequest per line to `results/traces/<service>-<pid>.jsonl`
+(api_server/observability/tracing.py). The journey of a test (journey.py) and the time split
+of the summary (time_split.py) read them here; `TraceIndex` reads each file incrementally,
+because the listener asks again at the end of every test while the files keep growing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+# OTLP's SpanKind numbers (opentelemetry-proto trace.proto), by the names used here.
+KINDS = {0: "unspecified", 1: "internal", 2: "server", 3: "client", 4: "producer", 5: "consumer"}
+STATUSES = {0: "unset", 1: "ok", 2: "error"}
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something that happened inside a span: a state change, an audit row, a failed keyword."""
+
+    name: str
+    time_ns: int
+    attributes: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Span:
+    """One span, with the service (process) that recorded it."""
+
+    trace_id: str
+    span_id: str
+    parent_id: str
+    name: str
+    kind: str
+    start_ns: int
+    end_ns: int
+    service: str
+    attributes: dict[str, Any] = field(default_factory=dict)
+    events: tuple[Event, ...] = ()
+    status_code: str = "unset"
+    status_message: str = ""
+    links: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def ms(self) -> float:
+        return (self.end_ns - self.start_ns) / 1e6
+
+
+def value_of(value: dict[str, Any]) -> Any:
+    """An OTLP AnyValue as Python (intValue comes as a string in OTLP JSON)."""
+    if "stringValue" in value:
+        return value["stringValue"]
+    if "intValue" in value:
+        return int(value["intValue"])
+    if "boolValue" in value:
+        return bool(value["boolValue"])
+    if "doubleValue" in value:
+        return float(value["doubleValue"])
+    if "arrayValue" in value:
+        return [value_of(v) for v in value["arrayValue"].get("values", [])]
+    return None
+
+
+def attributes_of(pairs: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    return {pair["key"]: value_of(pair.get("value", {})) for pair in pairs}
+
+
+def _span(raw: dict[str, Any], service: str) -> Span:
+    status = raw.get("status") or {}
+    code = status.get("code", 0)
+    return Span(
+        trace_id=raw["traceId"],
+        span_id=raw["spanId"],
+        parent_id=raw.get("parentSpanId", ""),
+        name=raw.get("name", ""),
+        kind=KINDS.get(int(raw.get("kind", 0)), "unspecified"),
+        start_ns=int(raw["startTimeUnixNano"]),
+        end_ns=int(raw["endTimeUnixNano"]),
+        service=service,
+        attributes=attributes_of(raw.get("attributes", [])),
+        events=tuple(
+            Event(e.get("name", ""), int(e["timeUnixNano"]), attributes_of(e.get("attributes", [])))
+            for e in raw.get("events", [])
+        ),
+        status_code=STATUSES.get(code, str(code)) if isinstance(code, int) else str(code).lower(),
+        status_message=status.get("message", ""),
+        links=tuple((link["traceId"], link["spanId"]) for link in raw.get("links", [])),
+    )
+
+
+def spans_of_line(line: str) -> Iterator[Span]:
+    """The spans of one ExportTraceServiceRequest line."""
+    request = json.loads(line)
+    for resource_spans in request.get("resourceSpans", []):
+        resource = attributes_of(resource_spans.get("resource", {}).get("attributes", []))
+        service = str(resource.get("service.name", "unknown"))
+        for scope_spans in resource_spans.get("scopeSpans", []):
+            for raw in scope_spans.get("spans", []):
+                yield _span(raw, service)
+
+
+def read_spans(folder: Path) -> list[Span]:
+    """Every span of every file in `folder` (none when the run was not traced)."""
+    index = TraceIndex()
+    for path in sorted(folder.glob("*.jsonl")) if folder.is_dir() else []:
+        index.feed_file(path)
+    return index.all()
+
+
+class TraceIndex:
+    """Spans by trace, fed from growing files: each call reads only what was appended since."""
+
+    def __init__(self) -> None:
+        self._offsets: dict[Path, int] = {}
+        self._traces: dict[str, list[Span]] = defaultdict(list)
+        self._linked: dict[str, set[str]] = defaultdict(set)
+
+    def feed_file(self, path: Path) -> None:
+        with path.open("rb") as stream:
+            stream.seek(self._offsets.get(path, 0))
+            data = stream.read()
+        # A line still being written has no newline yet: it is read next time, whole.
+        complete = data[: data.rfind(b"\n") + 1]
+        self._offsets[path] = self._offsets.get(path, 0) + len(complete)
+        for line in complete.decode("utf-8", "replace").splitlines():
+            if line.strip():
+                self.add(spans_of_line(line))
+
+    def add(self, spans: Iterable[Span]) -> None:
+        for span in spans:
+            self._traces[span.trace_id].append(span)
+            for trace_id, _ in span.links:
+                self._linked[trace_id].add(span.trace_id)
+
+    def trace(self, trace_id: str) -> list[Span]:
+        return sorted(self._traces.get(trace_id, []), key=lambda s: s.start_ns)
+
+    def linked_to(self, trace_id: str) -> list[Span]:
+        """The whole traces of background work linked to `trace_id` (a reconciliation's look)."""
+        return [s for other in sorted(self._linked.get(trace_id, ())) for s in self.trace(other)]
+
+    def all(self) -> list[Span]:
+        return [s for spans in self._traces.values() for s in spans]
