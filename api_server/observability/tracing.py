@@ -24,11 +24,31 @@ from opentelemetry.context import Context
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
+from opentelemetry.sdk.trace.id_generator import IdGenerator
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from api_server.observability.scrub import ScrubbingExporter
 
 _PROPAGATOR = TraceContextTextMapPropagator()
+
+
+class UrandomIdGenerator(IdGenerator):
+    """Trace and span ids from the OS's randomness. The SDK's default draws from the `random`
+    module, which any code may seed: Hypothesis does for every example it runs, and a suite
+    driving the API from a state machine gave two tests the same trace id, span for span."""
+
+    def generate_span_id(self) -> int:
+        return _nonzero(8)
+
+    def generate_trace_id(self) -> int:
+        return _nonzero(16)
+
+
+def _nonzero(size: int) -> int:
+    while True:  # zero is the invalid id (W3C Trace Context)
+        value = int.from_bytes(os.urandom(size), "big")
+        if value:
+            return value
 
 
 @dataclass(frozen=True)
@@ -113,7 +133,9 @@ def from_env(
     if not processors:
         return Tracing(None, peers)
     name = env.get("OTEL_SERVICE_NAME") or service
-    provider = TracerProvider(resource=Resource.create({"service.name": name}))
+    provider = TracerProvider(
+        resource=Resource.create({"service.name": name}), id_generator=UrandomIdGenerator()
+    )
     for processor in processors:
         provider.add_span_processor(processor)
     return Tracing(provider, peers)

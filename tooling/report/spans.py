@@ -10,6 +10,7 @@ because the listener asks again at the end of every test while the files keep gr
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from typing import Any
 # OTLP's SpanKind numbers (opentelemetry-proto trace.proto), by the names used here.
 KINDS = {0: "unspecified", 1: "internal", 2: "server", 3: "client", 4: "producer", 5: "consumer"}
 STATUSES = {0: "unset", 1: "ok", 2: "error"}
+_TRACE_ID = re.compile(r'"traceId":\s*"([0-9a-f]{32})"')
 
 
 @dataclass(frozen=True)
@@ -115,11 +117,17 @@ def read_spans(folder: Path) -> list[Span]:
 
 
 class TraceIndex:
-    """Spans by trace, fed from growing files: each call reads only what was appended since."""
+    """Spans by trace, fed from growing files: each call reads only what was appended since.
+
+    Every process of a parallel run asks for its own tests' traces, and the files hold every
+    process's: a line is only filed under its trace id (and the traces it links to) when read,
+    and parsed the first time its trace is asked for.
+    """
 
     def __init__(self) -> None:
         self._offsets: dict[Path, int] = {}
-        self._traces: dict[str, list[Span]] = defaultdict(list)
+        self._lines: dict[str, list[str]] = defaultdict(list)
+        self._parsed: dict[str, list[Span]] = {}
         self._linked: dict[str, set[str]] = defaultdict(set)
 
     def feed_file(self, path: Path) -> None:
@@ -131,20 +139,27 @@ class TraceIndex:
         self._offsets[path] = self._offsets.get(path, 0) + len(complete)
         for line in complete.decode("utf-8", "replace").splitlines():
             if line.strip():
-                self.add(spans_of_line(line))
+                self._file(line)
 
-    def add(self, spans: Iterable[Span]) -> None:
-        for span in spans:
-            self._traces[span.trace_id].append(span)
-            for trace_id, _ in span.links:
-                self._linked[trace_id].add(span.trace_id)
+    def _file(self, line: str) -> None:
+        # The exporter writes one span a line, its own traceId first and its links' after.
+        ids = _TRACE_ID.findall(line)
+        if not ids:
+            return
+        own = ids[0]
+        self._lines[own].append(line)
+        if '"links"' in line:
+            for linked in set(ids[1:]) - {own}:
+                self._linked[linked].add(own)
 
     def trace(self, trace_id: str) -> list[Span]:
-        return sorted(self._traces.get(trace_id, []), key=lambda s: s.start_ns)
+        spans = self._parsed.setdefault(trace_id, [])
+        spans += [s for line in self._lines.pop(trace_id, []) for s in spans_of_line(line)]
+        return sorted(spans, key=lambda s: s.start_ns)
 
     def linked_to(self, trace_id: str) -> list[Span]:
         """The whole traces of background work linked to `trace_id` (a reconciliation's look)."""
         return [s for other in sorted(self._linked.get(trace_id, ())) for s in self.trace(other)]
 
     def all(self) -> list[Span]:
-        return [s for spans in self._traces.values() for s in spans]
+        return [s for trace_id in list({*self._lines, *self._parsed}) for s in self.trace(trace_id)]

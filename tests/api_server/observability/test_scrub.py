@@ -70,3 +70,16 @@ def test_tracing_is_off_unless_asked_for(tmp_path) -> None:
     (written,) = tmp_path.glob("api-*.jsonl")
     assert '"name":"work"' in written.read_text()
     assert '"stringValue":"api"' in written.read_text()  # service.name
+
+
+def test_ids_do_not_repeat_when_the_random_module_is_seeded(tmp_path) -> None:
+    import random
+
+    tracing = from_env({"OTEL_TRACES_DIR": str(tmp_path)}, "t")
+    ids = set()
+    for _ in range(3):
+        random.seed(0)  # as Hypothesis does before each example
+        with tracing.tracer().start_as_current_span("x") as span:
+            ids.add(span.get_span_context().trace_id)
+    tracing.shutdown()
+    assert len(ids) == 3
