@@ -27,12 +27,21 @@ from robot.libraries.BuiltIn import BuiltIn
 from api_server.observability.tracing import Tracing, from_env
 from robot import result, running
 from tooling.report import journey
-from tooling.report.spans import Span, TraceIndex
+from tooling.report.spans import Span, TraceIndex, texts_of
 
 # How long the end of a test waits for the API's last spans: a server span is written just
 # after its response is sent, so the test can end a moment before the file has it.
 SETTLE_SECONDS = 1.0
 _POLL = 0.02
+# The stack's own secrets: a test whose spans hold one of them fails (the patterns of
+# tooling/report/trace_check.py find the rest of them, such as tokens, over the whole run).
+SECRET_SETTINGS = (
+    "JWT_SECRET",
+    "STRIPE_SECRET_KEY",
+    "STRIPE_WEBHOOK_SECRET",
+    "FLUTTERWAVE_SECRET_KEY",
+    "FLUTTERWAVE_SECRET_HASH",
+)
 # Which service the suite called, by the base URL the stack's settings give.
 _PEERS = (
     ("API_URL", "api"),
@@ -55,6 +64,7 @@ class Journey:
         # The stack may start inside this process (a suite's setup): its URLs, Robot variables
         # by then, are read again as each test starts.
         self._bases: tuple[tuple[str, str], ...] = ()
+        self._secrets: dict[str, str] = {}
         self._tracing.instrument_requests(lambda: self._bases)
         # The suite's database checks are steps of the journey too.
         self._tracing.instrument_psycopg2()
@@ -68,6 +78,7 @@ class Journey:
         if not self._tracing.enabled:
             return
         self._bases = _peers()
+        self._secrets = {name: _setting(name) for name in SECRET_SETTINGS}
         self._span = self._tracer.start_span(
             data.name,
             kind=SpanKind.INTERNAL,
@@ -96,6 +107,10 @@ class Journey:
         context.detach(self._token)
         trace_id = format(span.get_span_context().trace_id, "032x")
         spans = self._spans_of(trace_id)
+        leaked = _leaked(spans, self._secrets)
+        if leaked:
+            result.status = "FAIL"
+            result.message = f"The test's spans hold {', '.join(leaked)}. {result.message}".strip()
         logger.info(
             journey.render(spans, failed=result.failed, failure=result.message or None),
             html=True,
@@ -118,14 +133,28 @@ class Journey:
             time.sleep(_POLL)
 
 
+def _setting(name: str) -> str:
+    """A setting of the stack, as the suite's variables (or the environment) give it."""
+    return str(BuiltIn().get_variable_value(f"${{{name}}}") or os.environ.get(name) or "")
+
+
 def _peers() -> tuple[tuple[str, str], ...]:
-    """Each service's base URL, as the suite's variables (or the environment) name it."""
-    bases = []
-    for name, peer in _PEERS:
-        value = BuiltIn().get_variable_value(f"${{{name}}}") or os.environ.get(name)
-        if value:
-            bases.append((str(value).rstrip("/"), peer))
-    return tuple(bases)
+    """Each service's base URL."""
+    bases = ((_setting(name).rstrip("/"), peer) for name, peer in _PEERS)
+    return tuple((base, peer) for base, peer in bases if base)
+
+
+def _leaked(spans: list[Span], secrets: dict[str, str]) -> list[str]:
+    """The names of the settings whose exact value a span carries (never the value)."""
+    values = {name: value for name, value in secrets.items() if len(value) >= 8}
+    found = {
+        name
+        for span in spans
+        for text in texts_of(span)
+        for name, value in values.items()
+        if value in text
+    }
+    return sorted(found)
 
 
 def _answered(spans: list[Span]) -> bool:

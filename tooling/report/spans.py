@@ -55,6 +55,15 @@ class Span:
         return (self.end_ns - self.start_ns) / 1e6
 
 
+def texts_of(span: Span) -> Iterator[str]:
+    """Every text a span carries: its name, attribute values, events and status message."""
+    yield span.name
+    yield span.status_message
+    for attributes in (span.attributes, *(e.attributes for e in span.events)):
+        for value in attributes.values():
+            yield from (str(v) for v in (value if isinstance(value, list) else [value]))
+
+
 def value_of(value: dict[str, Any]) -> Any:
     """An OTLP AnyValue as Python (intValue comes as a string in OTLP JSON)."""
     if "stringValue" in value:
