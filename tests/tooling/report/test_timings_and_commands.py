@@ -59,3 +59,24 @@ def test_the_runner_is_found_behind_a_launcher():
 def test_option_values_are_read_after_the_runner():
     assert command.option_value(ROBOT, "--xunit", "-x") == "xunit.xml"
     assert command.option_value(PABOT, "--xunit") is None
+
+
+def test_a_rerun_judges_the_books_from_its_own_start(tmp_path, monkeypatch):
+    """The re-run's stack is new: the first attempt's payments are in gateways that are gone."""
+    import subprocess
+    import sys
+
+    from tooling.report import run_suite
+
+    first_start = "2000-01-01T00:00:00+00:00"
+    monkeypatch.setenv("RUN_STARTED_AT", first_start)
+    suite = tmp_path / "s.robot"
+    suite.write_text(
+        "*** Test Cases ***\nJudged From Its Own Start\n"
+        f"    Should Not Be Equal    %{{RUN_STARTED_AT}}    {first_start}\n"
+    )
+    results = tmp_path / "results"
+    robot = [sys.executable, "-m", "robot", "--outputdir", str(results), "--console", "none"]
+    subprocess.call([*robot, str(suite)])
+    flaky = run_suite.rerun_failed([*robot, str(suite)], results, tmp_path / "coverage")
+    assert flaky == ["S.Judged From Its Own Start"]
