@@ -56,9 +56,14 @@ def _served(spans: Sequence[Span]) -> list[Span]:
 
 
 def split_of_test(spans: Sequence[Span]) -> Split:
-    """One test's time: the suite's, and the API's requests in it with their parts."""
+    """One test's time: the suite's, and the API's requests in it with their parts. A request
+    served while another waited on a gateway (a webhook the sandbox sent before answering) is
+    inside that one's gateway time, and not counted again."""
     split = Split()
-    served = _served(spans)
+    nested = {
+        s.span_id for s in _inside(spans, _served(spans), requests=True) if s.kind == "server"
+    }
+    served = [s for s in _served(spans) if s.span_id not in nested]
     split.calls = len(served)
     split.api_ms = sum(s.ms for s in served)
     _add_parts(split, _inside(spans, served))
@@ -66,8 +71,9 @@ def split_of_test(spans: Sequence[Span]) -> Split:
     return split
 
 
-def _inside(spans: Sequence[Span], roots: Sequence[Span]) -> list[Span]:
-    """The spans under `roots` (their descendants, of the same trace)."""
+def _inside(spans: Sequence[Span], roots: Sequence[Span], requests: bool = False) -> list[Span]:
+    """The spans under `roots` (their descendants, of the same trace); a request served
+    meanwhile is another operation, left out with what it did unless `requests`."""
     children: dict[str, list[Span]] = {}
     for span in spans:
         children.setdefault(span.parent_id, []).append(span)
@@ -75,6 +81,8 @@ def _inside(spans: Sequence[Span], roots: Sequence[Span]) -> list[Span]:
     todo = [r.span_id for r in roots]
     while todo:
         for child in children.get(todo.pop(), []):
+            if child.kind == "server" and not requests:
+                continue
             found.append(child)
             todo.append(child.span_id)
     return found

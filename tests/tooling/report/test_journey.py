@@ -230,3 +230,26 @@ def test_the_check_names_each_test_without_its_journey(tmp_path: Path) -> None:
     total, without, empty = journey_check.missing(output)
     assert (total, without, empty) == (2, ["S.Forgotten"], [])
     assert journey_check.main([str(output)]) == 1
+
+
+def test_a_webhook_served_while_the_api_waits_on_stripe_is_not_counted_twice(
+    tmp_path: Path,
+) -> None:
+    with (
+        process(tmp_path, "api") as api,
+        api.start_as_current_span("POST /confirm", kind=SpanKind.SERVER) as confirm,
+        api.start_as_current_span(
+            "POST", kind=SpanKind.CLIENT, attributes={"peer.service": "stripe"}
+        ),
+        api.start_as_current_span("POST /webhooks/stripe", kind=SpanKind.SERVER),
+        api.start_as_current_span("UPDATE", kind=SpanKind.CLIENT, attributes={"db.system": "pg"}),
+    ):
+        pass
+    spans = read_spans(tmp_path)
+    ops = time_split.by_operation(spans)
+    assert ops["POST /confirm"].database_ms == 0 and ops["POST /confirm"].gateways_ms > 0
+    assert ops["POST /webhooks/stripe"].database_ms > 0
+    test = time_split.split_of_test(spans)
+    assert test.calls == 1 and test.api_ms == next(
+        s.ms for s in spans if s.span_id == format(confirm.get_span_context().span_id, "016x")
+    )
