@@ -60,23 +60,29 @@ def split_of_test(spans: Sequence[Span]) -> Split:
     served while another waited on a gateway (a webhook the sandbox sent before answering) is
     inside that one's gateway time, and not counted again."""
     split = Split()
-    nested = {
-        s.span_id for s in _inside(spans, _served(spans), requests=True) if s.kind == "server"
-    }
+    children = _children(spans)
+    inner = _inside(children, _served(spans), requests=True)
+    nested = {s.span_id for s in inner if s.kind == "server"}
     served = [s for s in _served(spans) if s.span_id not in nested]
     split.calls = len(served)
     split.api_ms = sum(s.ms for s in served)
-    _add_parts(split, _inside(spans, served))
+    _add_parts(split, _inside(children, served))
     split.suite_ms = sum(s.ms for s in spans if s.service == "suite" and not s.parent_id)
     return split
 
 
-def _inside(spans: Sequence[Span], roots: Sequence[Span], requests: bool = False) -> list[Span]:
-    """The spans under `roots` (their descendants, of the same trace); a request served
-    meanwhile is another operation, left out with what it did unless `requests`."""
+def _children(spans: Sequence[Span]) -> dict[str, list[Span]]:
     children: dict[str, list[Span]] = {}
     for span in spans:
         children.setdefault(span.parent_id, []).append(span)
+    return children
+
+
+def _inside(
+    children: dict[str, list[Span]], roots: Sequence[Span], requests: bool = False
+) -> list[Span]:
+    """The spans under `roots` (their descendants, by the trace's `children`); a request served
+    meanwhile is another operation, left out with what it did unless `requests`."""
     found: list[Span] = []
     todo = [r.span_id for r in roots]
     while todo:
@@ -95,11 +101,12 @@ def by_operation(spans: Sequence[Span]) -> dict[str, Split]:
         by_trace.setdefault(span.trace_id, []).append(span)
     splits: dict[str, Split] = {}
     for trace in by_trace.values():
+        children = _children(trace)
         for server in _served(trace):
             split = splits.setdefault(server.name, Split())
             split.calls += 1
             split.api_ms += server.ms
-            _add_parts(split, _inside(trace, [server]))
+            _add_parts(split, _inside(children, [server]))
     return splits
 
 

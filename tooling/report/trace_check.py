@@ -75,14 +75,14 @@ _CARD = re.compile(
 _CLUE = re.compile(r"eyJ|(?i:bearer)|_(?:test|live)_|whsec_|FLWSECK|[0-9](?:[ -]?[0-9]){12}")
 # What the other checks of a line need: a header attribute, a query parameter that could be
 # a secret one (or %-encoded: parse_qsl decodes its name), a field no encoding has.
+# Searched in the lowered line: a case-insensitive alternation costs five times as much.
 _LINE_CLUE = re.compile(
-    r"http\.(?:request|response)\.header\.|%[0-9A-Fa-f]{2}"
-    r"|(?i:token|password|secret|key|signature)="
+    r"http\.(?:request|response)\.header\.|%[0-9a-f]{2}|(?:token|password|secret|key|signature)="
 )
 _LABELLED_FIELDS = frozenset({"resource", "scope", "status"})
 _PROTOBUF_FIELD = re.compile(r"Failed to parse (\w+) field")
 # What a broken line's raw text holds by design (ids, times), masked before a card check.
-_RAW_NOT_CARDS = re.compile(r'"(?:\w*Id|\w*TimeUnixNano)"\s*:\s*"[^"]*"')
+_RAW_NOT_CARDS = re.compile(r'"(?:\w*Id|\w*[Tt]imeUnixNano)"\s*:\s*"[^"]*"')
 
 
 @dataclass(frozen=True)
@@ -387,7 +387,9 @@ def _leaks(document: dict[str, Any], secrets: Sequence[str], text: str) -> list[
     # only a line with a clue is walked string by string to say what and where.
     masked = _RAW_NOT_CARDS.sub('""', text)
     if not (
-        _CLUE.search(masked) or _LINE_CLUE.search(text) or any(s and s in text for s in secrets)
+        _CLUE.search(masked)
+        or _LINE_CLUE.search(text.lower())
+        or any(s and s in text for s in secrets)
     ):
         return []
     problems: list[str] = []
