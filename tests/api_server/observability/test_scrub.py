@@ -83,3 +83,47 @@ def test_ids_do_not_repeat_when_the_random_module_is_seeded(tmp_path) -> None:
             ids.add(span.get_span_context().trace_id)
     tracing.shutdown()
     assert len(ids) == 3
+
+
+def test_with_an_endpoint_the_spans_go_to_a_collector_over_otlp_http(monkeypatch) -> None:
+    """What a collector, Jaeger or Tempo receives: OTLP/HTTP protobuf on /v1/traces, scrubbed."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+        ExportTraceServiceRequest,
+    )
+
+    received: list[tuple[str, str, bytes]] = []
+
+    class Collector(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.append((self.path, self.headers["Content-Type"], body))
+            self.send_response(200)
+            self.send_header("Content-Type", "application/x-protobuf")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Collector)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    endpoint = f"http://127.0.0.1:{server.server_port}"
+    # The exporter reads the standard variables itself, as in any OpenTelemetry service.
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint)
+    tracing = from_env({"OTEL_EXPORTER_OTLP_ENDPOINT": endpoint}, "api")
+    with tracing.tracer().start_as_current_span(
+        "GET /api/users/verify", attributes={"url.query": "token=abc123"}
+    ):
+        pass
+    tracing.shutdown()
+    server.shutdown()
+    ((path, content_type, body),) = received
+    assert (path, content_type) == ("/v1/traces", "application/x-protobuf")
+    request = ExportTraceServiceRequest.FromString(body)
+    (span,) = request.resource_spans[0].scope_spans[0].spans
+    assert span.name == "GET /api/users/verify"
+    assert {a.key: a.value.string_value for a in span.attributes} == {
+        "url.query": f"token={REDACTED}"
+    }
