@@ -28,6 +28,15 @@ def one(params: dict[str, Any], name: str) -> str | None:
     return value
 
 
+def one_of(params: dict[str, Any], name: str, allowed: Iterable[str]) -> str | None:
+    """The parameter, which must be one of `allowed` when given."""
+    value = one(params, name)
+    choices = tuple(allowed)
+    if value is not None and value not in choices:
+        raise fw_error(400, f"{name} must be one of {', '.join(choices)}")
+    return value
+
+
 def day(params: dict[str, Any], name: str) -> date | None:
     value = one(params, name)
     if value is None:

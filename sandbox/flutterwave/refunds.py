@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sandbox.flutterwave.query import day, one, page, refuse_unknown
-from sandbox.flutterwave.rules import Obj, fw_error
+from sandbox.flutterwave.query import day, one, one_of, page, refuse_unknown
+from sandbox.flutterwave.rules import Obj
 
 REFUND_PAGE_SIZE = 20  # the page_size of the reference's example
 REFUND_STATUSES = ("successful", "failed", "completed")  # "Expected values include: ..."
@@ -74,9 +74,7 @@ class RefundFilter:
     @classmethod
     def parse(cls, params: dict[str, Any]) -> RefundFilter:
         refuse_unknown(params, _FILTERS)
-        status = one(params, "status")
-        if status is not None and status not in REFUND_STATUSES:
-            raise fw_error(400, f"status must be one of {', '.join(REFUND_STATUSES)}")
+        status = one_of(params, "status", REFUND_STATUSES)
         currency = one(params, "currency")
         return cls(
             day(params, "from"),

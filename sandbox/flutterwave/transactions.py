@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sandbox.flutterwave.query import day, one, page, refuse_unknown
-from sandbox.flutterwave.rules import Obj, fw_error
+from sandbox.flutterwave.query import day, one, one_of, page, refuse_unknown
+from sandbox.flutterwave.rules import Obj
 
 # The reference's example lists 158 transactions on 16 pages: ten a page.
 TRANSACTION_PAGE_SIZE = 10
@@ -50,9 +50,7 @@ class TransactionFilter:
     @classmethod
     def parse(cls, params: dict[str, Any]) -> TransactionFilter:
         refuse_unknown(params, _FILTERS)
-        status = one(params, "status")
-        if status is not None and status not in TRANSACTION_STATUSES:
-            raise fw_error(400, f"status must be one of {', '.join(TRANSACTION_STATUSES)}")
+        status = one_of(params, "status", TRANSACTION_STATUSES)
         currency = one(params, "currency")
         email = one(params, "customer_email")
         return cls(
