@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from html import escape
 
-from tooling.report.spans import Span
+from tooling.report.spans import Span, children_of
 from tooling.report.time_split import split_of_test
 
 LANES = ("suite", "api", "database", "stripe", "flutterwave", "mail")
@@ -71,17 +71,6 @@ def _path_of(span: Span) -> str:
     return "/" + path if path else ""
 
 
-def _children(spans: Sequence[Span]) -> dict[str, list[Span]]:
-    children: dict[str, list[Span]] = {}
-    for span in spans:
-        children.setdefault(span.parent_id, []).append(span)
-    return children
-
-
-def _is_sql(span: Span) -> bool:
-    return span.kind == "client" and "db.system" in span.attributes
-
-
 def _served(span: Span, children: dict[str, list[Span]]) -> Span | None:
     """The API's server span answering a client span of the suite, if the API recorded it."""
     return next((c for c in children.get(span.span_id, []) if c.kind == "server"), None)
@@ -124,7 +113,7 @@ def _server_step(span: Span, by_id: dict[str, Span]) -> Step | None:
 
 
 def _transaction_step(span: Span, children: dict[str, list[Span]]) -> list[Step]:
-    statements = [c for c in children.get(span.span_id, []) if _is_sql(c)]
+    statements = [c for c in children.get(span.span_id, []) if c.is_statement]
     verbs = " ".join(dict.fromkeys(s.name for s in statements)) or "no statement"
     head = Step(
         span.start_ns,
@@ -170,12 +159,12 @@ def _event_steps(span: Span) -> list[Step]:
 def steps_of(spans: Sequence[Span]) -> list[Step]:
     """The journey's rows in time order."""
     by_id = {s.span_id: s for s in spans}
-    children = _children(spans)
+    children = children_of(spans)
     steps: list[Step] = []
     for span in spans:
         if span.name == "db.transaction":
             steps += _transaction_step(span, children)
-        elif _is_sql(span):
+        elif span.is_statement:
             if by_id.get(span.parent_id, span).name != "db.transaction":
                 steps.append(replace(_statement_step(span), kind="call"))
         elif span.kind == "client":

@@ -54,6 +54,19 @@ class Span:
     def ms(self) -> float:
         return (self.end_ns - self.start_ns) / 1e6
 
+    @property
+    def is_statement(self) -> bool:
+        """A SQL statement (the psycopg2 instrumentation's client span)."""
+        return self.kind == "client" and "db.system" in self.attributes
+
+
+def children_of(spans: Iterable[Span]) -> dict[str, list[Span]]:
+    """Each span id's children, in the order given."""
+    children: dict[str, list[Span]] = {}
+    for span in spans:
+        children.setdefault(span.parent_id, []).append(span)
+    return children
+
 
 def texts_of(span: Span) -> Iterator[str]:
     """Every text a span carries: its name, attribute values, events and status message."""

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tooling.report.html import table, text
-from tooling.report.spans import Span, read_spans
+from tooling.report.spans import Span, children_of, read_spans
 
 GATEWAYS = ("stripe", "flutterwave")
 SLOWEST = 25
@@ -35,7 +35,7 @@ class Split:
 
 
 def _is_statement(span: Span) -> bool:
-    return span.service != "suite" and span.kind == "client" and "db.system" in span.attributes
+    return span.service != "suite" and span.is_statement
 
 
 def _is_gateway_call(span: Span) -> bool:
@@ -60,7 +60,7 @@ def split_of_test(spans: Sequence[Span]) -> Split:
     served while another waited on a gateway (a webhook the sandbox sent before answering) is
     inside that one's gateway time, and not counted again."""
     split = Split()
-    children = _children(spans)
+    children = children_of(spans)
     inner = _inside(children, _served(spans), requests=True)
     nested = {s.span_id for s in inner if s.kind == "server"}
     served = [s for s in _served(spans) if s.span_id not in nested]
@@ -69,13 +69,6 @@ def split_of_test(spans: Sequence[Span]) -> Split:
     _add_parts(split, _inside(children, served))
     split.suite_ms = sum(s.ms for s in spans if s.service == "suite" and not s.parent_id)
     return split
-
-
-def _children(spans: Sequence[Span]) -> dict[str, list[Span]]:
-    children: dict[str, list[Span]] = {}
-    for span in spans:
-        children.setdefault(span.parent_id, []).append(span)
-    return children
 
 
 def _inside(
@@ -101,7 +94,7 @@ def by_operation(spans: Sequence[Span]) -> dict[str, Split]:
         by_trace.setdefault(span.trace_id, []).append(span)
     splits: dict[str, Split] = {}
     for trace in by_trace.values():
-        children = _children(trace)
+        children = children_of(trace)
         for server in _served(trace):
             split = splits.setdefault(server.name, Split())
             split.calls += 1

@@ -10,8 +10,12 @@ OTLP): what `make test` runs on the suite's traces.
 
 from __future__ import annotations
 
+import re
+import uuid
 from pathlib import Path
 
+import pytest
+import requests
 from opentelemetry.instrumentation.requests import RequestsInstrumentor
 
 from api_server.observability.tracing import from_env
@@ -67,3 +71,38 @@ def test_a_card_payment_is_one_trace_from_the_client_to_the_receipt(postgres, tm
     assert moves[0] == (None, "pending") and moves[-1][1] == "succeeded"
     report = trace_check.check(tmp_path, [*secrets, token])
     assert report.problems == [] and report.spans >= len(spans)
+
+
+HOSTILE_CONTEXT = {
+    "garbage": (b"traceparent", b"not-a-traceparent"),
+    "long": (b"traceparent", b"00-" + b"a" * 10_000),
+    "zero-ids": (b"traceparent", b"00-" + b"0" * 32 + b"-" + b"0" * 16 + b"-01"),
+    "version-ff": (b"traceparent", b"ff-" + b"a" * 32 + b"-" + b"b" * 16 + b"-01"),
+    "invalid-utf8": (b"traceparent", b"00-\xff\xfe-01"),
+    "tracestate-long": (b"tracestate", b"k=" + b"v" * 10_000),
+}
+_TRACEPARENT = re.compile(r"00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]")
+
+
+@pytest.mark.parametrize("name", list(HOSTILE_CONTEXT))
+def test_a_hostile_trace_context_is_ignored_and_never_stored(postgres, tmp_path, name) -> None:
+    """The caller's traceparent is continued only when valid; what a payment keeps is its own."""
+    header, value = HOSTILE_CONTEXT[name]
+    tracing = from_env({"OTEL_TRACES_DIR": str(tmp_path)}, "api")
+    with payments_stack(migrated_database(postgres), tracing) as stack:
+        _, buyer, listing = stack.cast(price_per_unit=10_000)
+        headers = {**buyer["headers"], "Idempotency-Key": uuid.uuid4().hex, header: value}
+        created = requests.post(
+            f"{stack.url}/api/payments",
+            json={"listing_id": listing, "quantity": 1},
+            headers=headers,
+            timeout=30,
+        )
+        assert created.status_code == 201, created.text
+        stored = stack.payment(created.json()["id"])["traceparent"]
+        health = requests.get(f"{stack.url}/api/health", headers={header: value}, timeout=30)
+        assert health.status_code == 200
+    tracing.shutdown()
+    assert _TRACEPARENT.fullmatch(stored), stored
+    assert value.decode("utf-8", "replace") not in stored
+    assert trace_check.check(tmp_path, []).problems == []

@@ -253,3 +253,37 @@ def test_a_webhook_served_while_the_api_waits_on_stripe_is_not_counted_twice(
     assert test.calls == 1 and test.api_ms == next(
         s.ms for s in spans if s.span_id == format(confirm.get_span_context().span_id, "016x")
     )
+
+
+def test_what_users_wrote_is_text_in_the_picture_and_the_table() -> None:
+    """A listing's title reaches a mail subject, a failure message quotes a body: never markup."""
+    from tooling.report.spans import Event, Span
+
+    hostile = "<script>alert(1)</script>' onload='x"
+    spans = [
+        Span(
+            "t" * 32,
+            "r" * 16,
+            "",
+            "Buyer",
+            "internal",
+            0,
+            9,
+            "suite",
+            events=(Event("robot.keyword.failed", 5, {"keyword": "K", "message": hostile}),),
+        ),
+        Span(
+            "t" * 32,
+            "m" * 16,
+            "r" * 16,
+            "smtp send",
+            "client",
+            1,
+            2,
+            "api",
+            {"peer.service": "mail", "mail.subject": f"You sold {hostile}"},
+        ),
+    ]
+    html = journey.render(spans, failed=True, failure=hostile)
+    assert "<script" not in html and "' onload=" not in html
+    assert "&lt;script&gt;" in html
