@@ -34,7 +34,7 @@ from tooling.report.spans import Span, TraceIndex, texts_of
 SETTLE_SECONDS = 1.0
 _POLL = 0.02
 # The stack's own secrets: a test whose spans hold one of them fails (the patterns of
-# tooling/report/trace_check.py find the rest of them, such as tokens, over the whole run).
+# tooling/report/trace_check/ find the rest of them, such as tokens, over the whole run).
 SECRET_SETTINGS = (
     "JWT_SECRET",
     "STRIPE_SECRET_KEY",
